@@ -1,0 +1,651 @@
+"""The ``newsflow`` command: run in-process, start workers, submit, watch, search, dead letters.
+
+This module is the composition root: the only place that wires the three stages together.
+Settings are loaded (and validated) before any command does work, so a bad ``NEWSFLOW_*`` value
+stops the command at once with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from shared.settings import Settings, load_settings
+from shared.stages import STAGES
+
+if TYPE_CHECKING:
+    from newsflow.local import FileResult
+    from services.index.backend import Facets
+    from shared.messages import DeadLetter, ParsedDocument
+    from shared.receipts import ReceiptStatus
+
+app = typer.Typer(
+    help="newsflow: ingest, enrich and index scraped news.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+dlq_app = typer.Typer(help="List, show and replay dead letters.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+console = Console()
+err_console = Console(stderr=True)
+
+PathsArg = Annotated[
+    list[Path] | None, typer.Argument(help="Files or folders.")
+]  # typer needs Optional
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    from shared.logging import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _existing(paths: list[Path] | None, default: Path | None = None) -> list[Path]:
+    from services.ingest.intake import expand_paths
+
+    chosen = paths or ([default] if default else [])
+    missing = [str(path) for path in chosen if not path.exists()]
+    if missing:
+        err_console.print(f"[red]no such file or folder: {', '.join(missing)}")
+        raise typer.Exit(2)
+    return expand_paths(chosen)
+
+
+@app.command()
+def run(paths: PathsArg = None) -> None:
+    """Process files in-process (no Redis, no servers) and write the embedded index.
+
+    Defaults to the seeds/ folder. Exits 1 if any file was dead-lettered.
+    """
+    settings = _settings()
+    from newsflow.local import local_stores, process_file
+    from services.index.backend import open_backend
+
+    files = _existing(paths, Path("seeds"))
+    results = []
+    with (
+        open_backend(settings.index_url) as index,
+        Progress(console=err_console, transient=True) as progress,
+    ):
+        task = progress.add_task("processing", total=len(files))
+        stores = local_stores(claims=index)
+        for path in files:
+            results.append(process_file(path, settings, stores, index))
+            progress.advance(task)
+        total = index.count()
+
+    table = Table(title=f"newsflow run -> {settings.index_url}")
+    for column in ("file", "language", "title", "outcome"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        doc = result.document
+        outcome: str = result.outcome
+        if result.reason:
+            outcome = f"dead_letter: {result.reason}"
+        elif doc is not None and doc.duplicate_of:
+            outcome = f"duplicate of {doc.duplicate_of}"
+        table.add_row(
+            Path(result.file).name,
+            doc.language if doc else "-",
+            (doc.title[:70] if doc else result.error or ""),
+            outcome,
+        )
+    console.print(table)
+    counts = {
+        name: sum(r.outcome == name for r in results)
+        for name in ("indexed", "duplicate", "dead_letter")
+    }
+    console.print(
+        f"{len(results)} files: {counts['indexed']} indexed, {counts['duplicate']} duplicate, "
+        f"{counts['dead_letter']} dead-lettered; {total} documents in the index"
+    )
+    if counts["dead_letter"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def enrich(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+) -> None:
+    """Parse and enrich files in-process and print the result (nothing is stored)."""
+    settings = _settings()
+    from newsflow.local import local_stores, process_file
+
+    stores = local_stores()
+    for path in _existing(paths):
+        result = process_file(path, settings, stores, None)
+        record = enrich_record(result)
+        if as_json:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            console.print(record)
+
+
+def enrich_record(result: FileResult) -> dict[str, object]:
+    """The public contract of ``newsflow enrich --json``: keep these names."""
+    doc = result.document
+    return {
+        "file": result.file,
+        "id": doc.id if doc else None,
+        "title": doc.title if doc else None,
+        "body": doc.body if doc else None,
+        "published": doc.published.isoformat() if doc and doc.published else None,
+        "header_rate": doc.header_rate.model_dump() if doc and doc.header_rate else None,
+        "language": doc.language if doc else None,
+        "language_confidence": doc.language_confidence if doc else None,
+        "languages": [share.model_dump() for share in doc.languages] if doc else [],
+        "duplicate_of": doc.duplicate_of if doc else None,
+        "near_duplicate_of": doc.near_duplicate_of if doc else None,
+        "similarity": doc.similarity if doc else None,
+        "cluster_id": doc.cluster_id if doc else None,
+        "money": [mention.model_dump() for mention in doc.money] if doc else [],
+        "entities": [entity.model_dump() for entity in doc.entities] if doc else [],
+        "enrichers": doc.enrichers if doc else {},
+        "warnings": doc.warnings if doc else [],
+        "repairs": [repair.model_dump() for repair in doc.repairs] if doc else [],
+        "encoding": doc.encoding if doc else None,
+        "error": result.reason,
+        "error_detail": result.error,
+    }
+
+
+@app.command()
+def worker(
+    stage: Annotated[str, typer.Argument(help="ingest, enrich or index")],
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker processes (prefork).")] = 2,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (0: off).")] = None,
+    loglevel: Annotated[str | None, typer.Option(help="Celery log level.")] = None,
+) -> None:
+    """Start one Celery worker consuming the STAGE queue.
+
+    Same as ``celery -A services.STAGE.tasks worker -Q STAGE``, with the metrics directory for
+    prefork set (and wiped) before Celery starts, as multiprocess mode requires.
+    """
+    if stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(2)
+    settings = _settings()
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+        tempfile.gettempdir(), f"newsflow-metrics-{stage}-{os.getpid()}"
+    )
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, exist_ok=True)
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=metrics_dir)
+    # Each prefork child is one unit of parallelism; BLAS threads inside it (the NER's matrix
+    # products) would only fight the other children for the same cores.
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    env["NEWSFLOW_WORKER_METRICS_PORT"] = str(port)
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        f"services.{stage}.tasks",
+        "worker",
+        "-Q",
+        stage,
+        "-n",
+        f"{stage}@%h",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        loglevel or settings.log_level,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    os.execvpe(sys.executable, argv, env)  # noqa: S606  # argv is ours, not user text
+
+
+@app.command()
+def submit(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for each file's outcome.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 120.0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per file.")] = False,
+    source_name: Annotated[
+        str | None,
+        typer.Option("--source-name", help="Your name for where the files came from (64 chars)."),
+    ] = None,
+) -> None:
+    """Queue raw files for the Redis pipeline (the ingest worker picks them up)."""
+    settings = _settings()
+    if source_name is not None and not 0 < len(source_name) <= 64:
+        err_console.print("[red]--source-name takes 1 to 64 characters")
+        raise typer.Exit(2)
+    from services.ingest.intake import submit_path
+    from shared.redis_client import redis_client
+
+    client = redis_client()
+    receipts = {}
+    for path in _existing(paths):
+        raw = submit_path(client, settings, path, source="cli", source_name=source_name)
+        receipts[raw.receipt] = str(path)
+        if not wait:
+            if as_json:
+                sys.stdout.write(json.dumps({"file": str(path), "receipt": raw.receipt}) + "\n")
+            else:
+                console.print(f"{raw.receipt}  {path}")
+    if wait:
+        raise typer.Exit(_wait_for(receipts, timeout, as_json))
+
+
+def _wait_for(receipts: dict[str, str], timeout: float, as_json: bool) -> int:
+    from shared.receipts import read_status
+    from shared.redis_client import redis_client
+
+    client = redis_client()
+    deadline = time.monotonic() + timeout
+    final: dict[str, ReceiptStatus] = {}
+    while len(final) < len(receipts) and time.monotonic() < deadline:
+        for receipt in receipts.keys() - final.keys():
+            status = read_status(client, receipt)
+            if status is not None and status.final:
+                final[receipt] = status
+        time.sleep(0.1)
+    if as_json:
+        for receipt, name in receipts.items():
+            status = final.get(receipt)
+            record = {"file": name, "receipt": receipt, "state": "timed_out"}
+            if status is not None:
+                record.update(status.model_dump(mode="json", exclude={"receipt", "filename"}))
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        _print_outcomes(receipts, final)
+    if len(final) < len(receipts):
+        return 2
+    return 1 if any(status.state == "dead_letter" for status in final.values()) else 0
+
+
+def _print_outcomes(receipts: dict[str, str], final: dict[str, ReceiptStatus]) -> None:
+    table = Table(title="outcomes")
+    for column in ("file", "receipt", "outcome", "document"):
+        table.add_column(column, overflow="fold")
+    for receipt, name in receipts.items():
+        status = final.get(receipt)
+        if status is None:
+            table.add_row(name, receipt, "timed out", "")
+            continue
+        outcome = status.state + (f": {status.reason}" if status.reason else "")
+        outcome += f" of {status.duplicate_of}" if status.duplicate_of else ""
+        table.add_row(Path(name).name, receipt, outcome, status.doc_id or "")
+    console.print(table)
+
+
+@app.command()
+def watch(
+    directory: Annotated[Path, typer.Argument(help="The drop folder scrapers write into.")],
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between scans.")] = 1.0,
+    settle: Annotated[
+        float, typer.Option(min=0.0, help="A file must be unchanged this long before it is taken.")
+    ] = 2.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Take what is there, wait for the outcomes, exit.")
+    ] = False,
+) -> None:
+    """Watch a drop folder: submit each new file, then move it to done/ or failed/.
+
+    Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
+    one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
+    2 if some file still has no outcome when the wait ends.
+    """
+    settings = _settings()
+    from services.ingest.watch import watch_folder
+    from shared.redis_client import redis_client
+
+    if not directory.is_dir():
+        err_console.print(f"[red]not a folder: {directory}")
+        raise typer.Exit(2)
+    summary = watch_folder(
+        directory, redis_client(), settings, interval=interval, once=once, settle_seconds=settle
+    )
+    if once and summary.pending:
+        err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
+        raise typer.Exit(2)
+
+
+@app.command()
+def status(
+    receipts: Annotated[list[str], typer.Argument(help="Receipts printed by submit.")],
+) -> None:
+    """Print where each submitted file is now, as JSON lines (unknown receipts: state null)."""
+    _settings()
+    from shared.receipts import read_status
+    from shared.redis_client import redis_client
+
+    client = redis_client()
+    for receipt in receipts:
+        found = read_status(client, receipt)
+        record = found.model_dump(mode="json") if found else {"receipt": receipt, "state": None}
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+class EntityTypeChoice(StrEnum):
+    PER = "PER"
+    ORG = "ORG"
+    LOC = "LOC"
+
+
+@app.command()
+def search(  # noqa: PLR0917  # typer maps each command-line option to a parameter
+    query: Annotated[
+        str, typer.Argument(help='Words (all must match), "a phrase", -excluded, a OR b.')
+    ],
+    lang: Annotated[str | None, typer.Option(help="Only this language (ISO 639-1).")] = None,
+    entity: Annotated[
+        str | None, typer.Option(help="Only documents naming this entity (an id or a name).")
+    ] = None,
+    entity_type: Annotated[
+        EntityTypeChoice | None,
+        typer.Option("--type", help="Only documents with an entity of this type."),
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="Only documents mentioning this ISO 4217 currency.")
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Published on or after this day."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Published on or before this day."),
+    ] = None,
+    all_duplicates: Annotated[
+        bool,
+        typer.Option("--all-duplicates", help="Every near-duplicate, not one hit per cluster."),
+    ] = False,
+    facets: Annotated[
+        bool, typer.Option("--facets", help="Also count hits by language, entity, currency.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The search result as one JSON object.")
+    ] = False,
+) -> None:
+    """Search the index (stemmed, so word forms match)."""
+    settings = _settings()
+    from pydantic import ValidationError
+
+    from services.index.backend import SearchQuery, open_backend
+
+    try:
+        search_query = SearchQuery(
+            q=query,
+            lang=lang,
+            entity=entity,
+            type=entity_type.value if entity_type else None,
+            currency=currency,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+            collapse=not all_duplicates,
+            facets=facets,
+            limit=limit,
+            offset=offset,
+        )
+    except ValidationError as error:
+        err_console.print(f"[red]invalid search: {error}")
+        raise typer.Exit(2) from None
+    with open_backend(settings.index_url) as backend:
+        result = backend.search(search_query)
+    if as_json:
+        sys.stdout.write(result.model_dump_json() + "\n")
+        return
+    shown = f"{offset + 1}-{offset + len(result.hits)}" if result.hits else "none"
+    table = Table(title=f"{result.total} hits for {query!r} (showing {shown})")
+    for column in ("score", "id", "lang", "published", "title", "snippet"):
+        table.add_column(column, overflow="fold")
+    for hit in result.hits:
+        published = hit.published.isoformat() if hit.published else ""
+        table.add_row(f"{hit.score:.2f}", hit.id, hit.language, published, hit.title, hit.snippet)
+    console.print(table)
+    if result.facets is not None:
+        _print_facets(result.facets)
+
+
+def _print_facets(facets: Facets) -> None:
+    table = Table(title="facets")
+    for column in ("facet", "value", "count"):
+        table.add_column(column, overflow="fold")
+    for count in facets.language:
+        table.add_row("language", count.value, str(count.count))
+    for kind, counts in facets.entities.items():
+        for count in counts:
+            label = f"{count.value} ({count.label})" if count.label else count.value
+            table.add_row(f"entity {kind}", label, str(count.count))
+    for count in facets.currency:
+        table.add_row("currency", count.value, str(count.count))
+    console.print(table)
+
+
+@app.command()
+def show(doc_id: Annotated[str, typer.Argument(help="A document id (from search).")]) -> None:
+    """Print one stored document in full, as JSON."""
+    settings = _settings()
+    from services.index.backend import open_backend
+
+    with open_backend(settings.index_url) as backend:
+        doc = backend.get(doc_id)
+    if doc is None:
+        err_console.print(f"[red]no document {doc_id!r}")
+        raise typer.Exit(1)
+    sys.stdout.write(doc.model_dump_json(indent=2) + "\n")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every one).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (submit, status, search, documents; /docs, /metrics, /readyz)."""
+    settings = _settings()
+    import uvicorn
+
+    from services.api.app import create_app
+
+    # log_config=None: uvicorn's own lines go through our JSON logging; access_log=False: the
+    # API writes its own richer line per request.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def reindex(
+    stale_only: Annotated[
+        bool,
+        typer.Option("--stale-only", help="Only documents enriched by an older enricher version."),
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until each is re-indexed.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="The counts as one JSON object.")] = False,
+) -> None:
+    """Re-enrich stored documents through the workers, e.g. after an enricher's version changed.
+
+    Each document goes back to the enrich queue under the receipt that owns it, so it is
+    re-enriched and re-indexed in place (same id), never reported as a duplicate of itself.
+    With --wait, exits 1 if any ended as a dead letter or duplicate and 2 if the wait timed out.
+    """
+    settings = _settings()
+    from newsflow.reindex import reindex as reindex_documents
+    from services.enrich.stage import ENRICHER_VERSIONS
+    from services.index.backend import open_backend
+    from shared.celery_app import send_to_stage
+    from shared.keys import document_claim_key
+    from shared.receipts import record_status
+    from shared.redis_client import redis_client
+
+    client = redis_client()
+
+    def claim_owner(doc_id: str) -> str | None:
+        owner = client.get(document_claim_key(doc_id))
+        return owner.decode() if isinstance(owner, bytes) else None
+
+    def send(doc: ParsedDocument) -> None:
+        # Status first: the workers may finish before send_to_stage returns.
+        record_status(
+            client,
+            settings.receipt_ttl_seconds,
+            doc.receipt,
+            "queued",
+            filename=doc.filename,
+            doc_id=doc.id,
+        )
+        send_to_stage("enrich", doc.model_dump(mode="json"))
+
+    with open_backend(settings.index_url) as backend:
+        total = backend.count()
+        report = reindex_documents(
+            backend, ENRICHER_VERSIONS, stale_only=stale_only, claim_owner=claim_owner, send=send
+        )
+    record: dict[str, object] = {"documents": total, **report.as_dict()}
+    code = 0
+    if wait:
+        outcomes = _wait_outcomes(report.receipts, timeout)
+        record["outcomes"] = outcomes
+        if outcomes.get("timed_out"):
+            code = 2
+        elif outcomes.get("dead_letter") or outcomes.get("duplicate"):
+            code = 1
+    if as_json:
+        sys.stdout.write(json.dumps(record) + "\n")
+    else:
+        stale = ", ".join(f"{name} {n}" for name, n in report.stale_by_enricher.items())
+        console.print(
+            f"{total} documents in the index; sent {report.sent} to enrich"
+            + (f" (stale: {stale})" if stale else "")
+        )
+        if wait:
+            console.print("outcomes: " + json.dumps(record["outcomes"]))
+    raise typer.Exit(code)
+
+
+def _wait_outcomes(receipts: list[str], timeout: float) -> dict[str, int]:
+    """Wait for each receipt's final state; count them (``timed_out`` for those still going)."""
+    from collections import Counter
+
+    from shared.receipts import read_status
+    from shared.redis_client import redis_client
+
+    client = redis_client()
+    pending = set(receipts)
+    outcomes: Counter[str] = Counter()
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        for receipt in list(pending):
+            status = read_status(client, receipt)
+            if status is not None and status.final:
+                outcomes[status.state] += 1
+                pending.discard(receipt)
+        if pending:
+            time.sleep(0.2)
+    if pending:
+        outcomes["timed_out"] = len(pending)
+    return dict(outcomes)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List dead letters, oldest first."""
+    _settings()
+    from shared.deadletters import DeadLetterStore
+    from shared.redis_client import redis_client
+
+    letters = DeadLetterStore(redis_client()).list(stage)
+    if as_json:
+        for letter in letters:
+            sys.stdout.write(letter.model_dump_json(exclude={"payload"}) + "\n")
+        return
+    table = Table(title=f"{len(letters)} dead letters")
+    for column in ("id", "stage", "reason", "file", "failed at", "error"):
+        table.add_column(column, overflow="fold")
+    for letter in letters:
+        table.add_row(
+            letter.receipt,
+            letter.stage,
+            letter.reason,
+            str(letter.payload.get("filename", "")),
+            letter.failed_at.isoformat(timespec="seconds"),
+            letter.error[:120],
+        )
+    console.print(table)
+
+
+def _find_letter(letter_id: str) -> DeadLetter:
+    from shared.deadletters import DeadLetterStore
+    from shared.redis_client import redis_client
+
+    letter = DeadLetterStore(redis_client()).find(letter_id)
+    if letter is None:
+        err_console.print(f"[red]no dead letter {letter_id!r}")
+        raise typer.Exit(1)
+    return letter
+
+
+@dlq_app.command("show")
+def dlq_show(
+    letter_id: Annotated[str, typer.Argument(help="Receipt (or a unique prefix).")],
+) -> None:
+    """Print one dead letter in full, payload included, as JSON."""
+    _settings()
+    sys.stdout.write(_find_letter(letter_id).model_dump_json(indent=2) + "\n")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    letter_id: Annotated[str | None, typer.Argument(help="Receipt (or prefix).")] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+) -> None:
+    """Send dead letters back to their stage's queue (after the cause is fixed)."""
+    settings = _settings()
+    from newsflow.replay import NotReplayable, replay
+    from shared.deadletters import DeadLetterStore
+    from shared.redis_client import redis_client
+
+    client = redis_client()
+    if replay_all == (letter_id is not None):
+        err_console.print("[red]give a dead-letter id or --all (not both)")
+        raise typer.Exit(2)
+    letters = DeadLetterStore(client).list() if replay_all else [_find_letter(str(letter_id))]
+    failed = 0
+    for letter in letters:
+        try:
+            replay(letter, client, settings)
+            console.print(f"replayed {letter.receipt} ({letter.stage}, was {letter.reason})")
+        except NotReplayable as why:
+            failed += 1
+            err_console.print(f"[yellow]cannot replay {letter.receipt}: {why}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

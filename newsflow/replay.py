@@ -1,0 +1,65 @@
+"""Replaying dead letters: put the original payload back on its stage's queue.
+
+The letter is taken out before its message is queued (a fast worker may dead-letter the
+retry under the same receipt, and that new letter must survive) and put back if queueing
+fails, so a failed replay loses nothing. An ingest letter whose bytes were never sent
+(``too_large``) or whose claim-checked blob has expired is re-read from the path it was
+submitted from, when that file still exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import redis
+
+from services.ingest.intake import submit_path
+from shared.blobs import get_blob
+from shared.celery_app import send_to_stage
+from shared.deadletters import DeadLetterStore
+from shared.messages import DeadLetter, RawFile
+from shared.receipts import record_status
+from shared.settings import Settings
+from shared.stages import TASK_NAMES
+
+
+class NotReplayable(Exception):
+    """The letter holds no task message that could be sent again."""
+
+
+def _needs_reread(raw: RawFile, client: redis.Redis) -> bool:
+    if raw.content_b64 is not None:
+        return False
+    return raw.blob_key is None or get_blob(client, raw.blob_key) is None
+
+
+def replay(letter: DeadLetter, client: redis.Redis, settings: Settings) -> None:
+    store = DeadLetterStore(client)
+    store.remove(letter)
+    try:
+        _requeue(letter, client, settings)
+    except BaseException:
+        store.add(letter)
+        raise
+
+
+def _requeue(letter: DeadLetter, client: redis.Redis, settings: Settings) -> None:
+    if letter.task_name != TASK_NAMES.get(letter.stage):  # type: ignore[call-overload]  # any str
+        raise NotReplayable(f"not a task message ({letter.reason}); inspect it with dlq show")
+    if letter.stage == "ingest" and letter.reason != "invalid_message":
+        raw = RawFile.model_validate(letter.payload)
+        if _needs_reread(raw, client):
+            if not raw.origin_path or not Path(raw.origin_path).is_file():
+                raise NotReplayable("its bytes were never stored and the original file is gone")
+            submit_path(
+                client, settings, Path(raw.origin_path), source="replay", receipt=letter.receipt
+            )
+            return
+    record_status(
+        client,
+        settings.receipt_ttl_seconds,
+        letter.receipt,
+        "queued",
+        filename=str(letter.payload.get("filename", "")) or None,
+    )
+    send_to_stage(letter.stage, letter.payload)

@@ -1,0 +1,453 @@
+"""The FastAPI application: routes, the bearer token, back pressure and the error statuses.
+
+``create_app(settings)`` builds it; ``newsflow serve`` runs it with uvicorn. Blocking work (Redis,
+the index, queueing) runs in the thread pool, never on the event loop. Routes under ``/v1`` need
+the bearer token when ``NEWSFLOW_API_TOKEN`` is set; the probes and ``/metrics`` never do, so
+orchestrators and Prometheus need no secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol, TypeVar
+
+import redis
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.api import metrics
+from services.api.middleware import RequestObserver
+from services.api.pool import INDEX_UNAVAILABLE, BackendPool
+from services.api.uploads import (
+    BadUpload,
+    UploadTooLarge,
+    filename_from_disposition,
+    filename_from_header,
+    multipart_body_limit,
+    read_body,
+    read_multipart,
+    safe_filename,
+)
+from services.index.backend import IndexBackend, SearchQuery, SearchResult, open_backend
+from services.ingest.intake import submit_bytes
+from shared.messages import EnrichedDocument, RawFile, Source
+from shared.receipts import ReceiptStatus, read_status
+from shared.settings import Settings
+from shared.stages import Stage
+from shared.tasks import TRANSIENT_ERRORS
+
+log = structlog.get_logger("newsflow.api")
+
+INGEST_QUEUE: Stage = "ingest"
+# How long a client told to back off (429) or that met an unreachable Redis (503) should wait.
+# The workers drain thousands of news files a minute, so a deep queue shrinks within seconds.
+RETRY_AFTER_SECONDS = 10
+# A submitter's own name for where files come from (a scraper, a feed): logged and echoed back.
+SOURCE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+MAX_RECEIPT_CHARS = 256
+MAX_NAME_CHARS = 1024
+
+T = TypeVar("T")
+
+
+class Submit(Protocol):
+    """The shape of ``services.ingest.intake.submit_bytes``; tests pass a stand-in."""
+
+    def __call__(
+        self,
+        client: redis.Redis,
+        settings: Settings,
+        data: bytes | None,
+        size: int,
+        *,
+        filename: str,
+        source: Source,
+        source_name: str | None = None,
+    ) -> RawFile: ...
+
+
+class Accepted(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receipt: str
+    status_url: str = Field(description="GET it to follow the file: /v1/files/<receipt>.")
+    filename: str
+    size: int
+    source: str | None = None
+
+
+class AcceptedBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receipts: list[Accepted]
+    source: str | None = None
+
+
+class FileStatus(ReceiptStatus):
+    document_url: str | None = Field(
+        default=None, description="For an indexed file or a duplicate: the stored document."
+    )
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ready: bool
+    checks: dict[str, Check]
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    redis: redis.Redis
+    backends: BackendPool
+    submit: Submit
+
+
+def _state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(_state)]
+_bearer = HTTPBearer(auto_error=False, description="NEWSFLOW_API_TOKEN, when it is set.")
+
+
+def require_token(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    expected = state.settings.api_token
+    if expected is None:
+        return
+    given = credentials.credentials if credentials is not None else ""
+    # compare_digest takes as long whatever the first wrong byte: no timing oracle on the token.
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="a valid bearer token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def _unavailable(what: str, error: BaseException) -> HTTPException:
+    log.warning("dependency unavailable", dependency=what, error=repr(error))
+    return HTTPException(
+        status_code=503,
+        detail=f"{what} is unavailable; retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _redis_call(function: Callable[[], T]) -> T:
+    try:
+        return await run_in_threadpool(function)
+    except TRANSIENT_ERRORS as error:
+        raise _unavailable("redis", error) from error
+
+
+async def _index_call(state: ApiState, function: Callable[[IndexBackend], T]) -> T:
+    def call() -> T:
+        with state.backends.use() as backend:
+            return function(backend)
+
+    try:
+        return await run_in_threadpool(call)
+    except INDEX_UNAVAILABLE as error:
+        raise _unavailable("index", error) from error
+
+
+def _too_large(error: UploadTooLarge) -> HTTPException:
+    return HTTPException(status_code=413, detail=str(error))
+
+
+def _status_url(receipt: str) -> str:
+    return f"/v1/files/{receipt}"
+
+
+def _check_source(source: str | None) -> str | None:
+    if source is not None and not re.fullmatch(SOURCE_NAME_PATTERN, source):
+        raise HTTPException(status_code=422, detail=f"source must match {SOURCE_NAME_PATTERN}")
+    return source
+
+
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_token)])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "One raw file as the whole body (any content type), or several as "
+        "multipart/form-data (every part with a filename is a file; an optional `source` field).",
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                        "source": {"type": "string", "pattern": SOURCE_NAME_PATTERN},
+                    },
+                    "required": ["files"],
+                }
+            },
+        },
+    }
+}
+
+
+@v1.post(
+    "/files",
+    status_code=202,
+    response_model=Accepted | AcceptedBatch,
+    openapi_extra=_UPLOAD_BODY,
+    responses={
+        401: {"description": "The bearer token is missing or wrong."},
+        413: {"description": "A file is larger than NEWSFLOW_MAX_FILE_BYTES."},
+        422: {"description": "A bad parameter or an unusable multipart body."},
+        429: {"description": "The ingest queue is too deep; retry after Retry-After seconds."},
+        503: {"description": "Redis is unreachable."},
+    },
+)
+async def submit_files(
+    request: Request,
+    state: StateDep,
+    name: Annotated[
+        str | None,
+        Query(max_length=MAX_NAME_CHARS, description="The file's name (a raw body only)."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        Query(pattern=SOURCE_NAME_PATTERN, description="Who sends the files (e.g. a scraper)."),
+    ] = None,
+    x_filename: Annotated[
+        str | None,
+        Header(description="The file's name, percent-encoded UTF-8 (if no `name` is given)."),
+    ] = None,
+) -> Response:
+    """Queue raw files for ingest; answers 202 with a receipt per file to follow it by."""
+    limit = state.settings.max_file_bytes
+    content_type = request.headers.get("content-type", "")
+    multipart = content_type.lower().startswith("multipart/form-data")
+    declared = request.headers.get("content-length", "")
+    # Refuse a body declared too large before reading a byte of it.
+    if declared.isdigit() and int(declared) > (multipart_body_limit(limit) if multipart else limit):
+        raise _too_large(UploadTooLarge(limit))
+    await _check_back_pressure(state)
+    if multipart:
+        batch = await _submit_multipart(request, state, content_type, source)
+        structlog.contextvars.bind_contextvars(
+            receipts=[item.receipt for item in batch.receipts],
+            files=len(batch.receipts),
+            bytes=sum(item.size for item in batch.receipts),
+            source_name=batch.source,
+        )
+        return JSONResponse(batch.model_dump(mode="json"), status_code=202)
+    filename = safe_filename(
+        name
+        or filename_from_header(x_filename)
+        or filename_from_disposition(request.headers.get("content-disposition"))
+    )
+    accepted = await _submit_raw(request, state, filename, source)
+    structlog.contextvars.bind_contextvars(
+        receipts=[accepted.receipt], files=1, bytes=accepted.size, source_name=source
+    )
+    return JSONResponse(
+        accepted.model_dump(mode="json"), status_code=202, headers={"Location": accepted.status_url}
+    )
+
+
+def _accept(state: ApiState, data: bytes, filename: str, source: str | None) -> Accepted:
+    """Queue one file (blocking: Redis and the broker); run in the thread pool."""
+    raw = state.submit(
+        state.redis,
+        state.settings,
+        data,
+        len(data),
+        filename=filename,
+        source="http",
+        source_name=source,
+    )
+    return Accepted(
+        receipt=raw.receipt,
+        status_url=_status_url(raw.receipt),
+        filename=filename,
+        size=len(data),
+        source=source,
+    )
+
+
+async def _submit_raw(
+    request: Request, state: ApiState, filename: str, source: str | None
+) -> Accepted:
+    try:
+        data = await read_body(request.stream(), state.settings.max_file_bytes)
+    except UploadTooLarge as error:
+        raise _too_large(error) from error
+    return await _redis_call(lambda: _accept(state, data, filename, source))
+
+
+async def _submit_multipart(
+    request: Request, state: ApiState, content_type: str, source: str | None
+) -> AcceptedBatch:
+    """Every file is read and checked before any is queued: a 413 or 422 queues nothing."""
+    try:
+        form = await read_multipart(request.stream(), content_type, state.settings.max_file_bytes)
+    except UploadTooLarge as error:
+        raise _too_large(error) from error
+    except BadUpload as error:
+        raise HTTPException(status_code=422, detail=str(error)) from error
+    try:
+        source = _check_source(source or form.fields.get("source"))
+        # One file's bytes in memory at a time; the others wait in their spools.
+        accepted = await _redis_call(
+            lambda: [
+                _accept(state, upload.read_bytes(), upload.filename, source)
+                for upload in form.files
+            ]
+        )
+    finally:
+        form.close()
+    return AcceptedBatch(receipts=accepted, source=source)
+
+
+async def _check_back_pressure(state: ApiState) -> None:
+    depth = await _redis_call(lambda: int(state.redis.llen(INGEST_QUEUE)))
+    limit = state.settings.max_queue_depth
+    if depth > limit:
+        structlog.contextvars.bind_contextvars(queue_depth=depth)
+        raise HTTPException(
+            status_code=429,
+            detail=f"the ingest queue holds {depth} files (limit {limit}); retry later",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+@v1.get(
+    "/files/{receipt}",
+    response_model=FileStatus,
+    responses={404: {"description": "No such receipt (or its status has expired)."}},
+)
+async def file_status(
+    state: StateDep, receipt: Annotated[str, Path(max_length=MAX_RECEIPT_CHARS)]
+) -> FileStatus:
+    """Where a submitted file is now: queued, parsed, enriched, indexed, duplicate, dead letter."""
+    found = await _redis_call(lambda: read_status(state.redis, receipt))
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no file with receipt {receipt!r}")
+    target = found.duplicate_of or (found.doc_id if found.state == "indexed" else None)
+    return FileStatus(
+        **found.model_dump(), document_url=f"/v1/documents/{target}" if target else None
+    )
+
+
+@v1.get("/search", response_model=SearchResult)
+async def search(state: StateDep, query: Annotated[SearchQuery, Query()]) -> SearchResult:
+    """Search the index: words, "phrases", -exclusions and OR, with filters and facets."""
+    if query.since and query.until and query.since > query.until:
+        raise HTTPException(status_code=422, detail="since is after until")
+    return await _index_call(state, lambda backend: backend.search(query))
+
+
+@v1.get(
+    "/documents/{doc_id}",
+    response_model=EnrichedDocument,
+    responses={404: {"description": "No document with this id."}},
+)
+async def document(
+    state: StateDep, doc_id: Annotated[str, Path(max_length=MAX_RECEIPT_CHARS)]
+) -> EnrichedDocument:
+    """One stored document in full, as the index worker stored it."""
+    found = await _index_call(state, lambda backend: backend.get(doc_id))
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no document {doc_id!r}")
+    return found
+
+
+probes = APIRouter()
+
+
+@probes.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (and answering); says nothing of Redis or the index."""
+    return {"status": "ok"}
+
+
+@probes.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+async def readyz(state: StateDep) -> JSONResponse:
+    """Ready when Redis answers a PING and the index answers a lookup; 503 names what failed."""
+
+    def probe_redis() -> None:
+        state.redis.ping()
+
+    def probe_index() -> None:
+        with state.backends.use() as backend:
+            # A lookup by primary key: touches the store without scanning it (count() would).
+            backend.get("readyz-probe")
+
+    checks = {}
+    for name, probe in (("redis", probe_redis), ("index", probe_index)):
+        try:
+            await run_in_threadpool(probe)
+            checks[name] = Check(ok=True)
+        except Exception as error:  # noqa: BLE001  # readiness reports any failure, never raises
+            checks[name] = Check(ok=False, error=f"{type(error).__name__}: {error}"[:300])
+    readiness = Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
+    return JSONResponse(
+        readiness.model_dump(mode="json"), status_code=200 if readiness.ready else 503
+    )
+
+
+@probes.get("/metrics", include_in_schema=False)
+async def prometheus_metrics() -> Response:
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis_client: redis.Redis | None = None,
+    open_index: Callable[[], IndexBackend] | None = None,
+    submit: Submit = submit_bytes,
+) -> FastAPI:
+    """The API over these settings; tests may pass their own Redis, index and submitter."""
+    client = redis_client or redis.Redis.from_url(
+        settings.redis_url, socket_connect_timeout=2, socket_timeout=5
+    )
+    backends = BackendPool(open_index or (lambda: open_backend(settings.index_url)))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        backends.close()
+        client.close()
+
+    app = FastAPI(
+        title="newsflow",
+        summary="Submit scraped news files, follow them through the pipeline, search the index.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.api = ApiState(settings=settings, redis=client, backends=backends, submit=submit)
+    app.include_router(v1)
+    app.include_router(probes)
+    app.add_middleware(RequestObserver)
+    return app

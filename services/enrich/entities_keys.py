@@ -1,0 +1,232 @@
+"""Script-independent keys for names: transliteration, phonetic skeletons, slugs, word forms.
+
+Everything here is a pure function of its arguments. These keys are what makes «Надежда
+Лазаревич» (ru), «Nadeschda Lasarewitsch» (de) and «Nadezhda Lazarevich» (en) one person, and
+«Беларуси», «Беларусі» and «Беларусь» one place, so changing a rule changes stored ids: bump
+``entities.VERSION`` when you do.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+
+# Russian-style romanisation, close to what English-language news uses (BGN/PCGN without
+# diacritics). Belarusian and Ukrainian letters are added; their г is closer to h, but the
+# phonetic key merges g and h anyway, so one table serves all three languages.
+_CYRILLIC_TO_LATIN = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+    "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u", "'": "", "’": "", "ʼ": "",
+}  # fmt: skip
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def has_cyrillic(text: str) -> bool:
+    return _CYRILLIC.search(text) is not None
+
+
+def fold(text: str) -> str:
+    """Case-insensitive comparison form: casefold (ß -> ss), ё -> е as Russian writes both, and
+    no stress marks (pycountry's Russian has «Респу́блика»)."""
+    return text.casefold().replace("ё", "е").replace("\u0301", "").replace("\u0300", "")
+
+
+def transliterate(text: str) -> str:
+    """Cyrillic to Latin, lower case; Latin text passes through lower-cased."""
+    return "".join(_CYRILLIC_TO_LATIN.get(char, char) for char in text.lower())
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+# German spells Russian names by German sound rules (ж -> sch, з -> s, в -> w, ч -> tsch,
+# х -> ch, й -> j). Rewriting them into English-style digraphs first lets one phonetic table
+# serve both; the placeholders stop a rewritten "ch" from being read as German ch again.
+_GERMAN_STEPS = (
+    ("schtsch", "\x01"),
+    ("tsch", "\x02"),
+    ("sch", "\x03"),
+    ("ch", "kh"),
+    ("ck", "k"),
+    ("w", "v"),
+    ("z", "ts"),
+    ("j", "y"),
+    ("ß", "s"),
+    ("\x01", "shch"),
+    ("\x02", "ch"),
+    ("\x03", "sh"),
+)
+
+
+def latin_form(text: str, language: str) -> str:
+    """A name in English-style Latin spelling, whatever script and convention it came in."""
+    if has_cyrillic(text):
+        latin = transliterate(text)
+    else:
+        latin = text.lower()
+        if language == "de":
+            for old, new in _GERMAN_STEPS:
+                latin = latin.replace(old, new)
+    return _strip_accents(latin)
+
+
+# Consonant classes: sounds that transliteration conventions spell differently fall into one
+# class (ж/ш/з/с are all "s": German writes ж and ш as sch and з as s). Vowels, y and j are
+# dropped: they are where conventions disagree most (я = ya/ja/ia, е = e/je/ye) and where Russian
+# case endings live («Надежды» and «Надежда» give the same key).
+_DIGRAPHS = (("shch", "s"), ("sh", "s"), ("zh", "s"), ("ch", "c"), ("kh", "k"), ("ts", "c"),
+             ("tz", "c"), ("cz", "c"), ("ph", "v"), ("x", "ks"))  # fmt: skip
+_CLASSES = {
+    "b": "b", "c": "k", "d": "d", "f": "v", "g": "g", "h": "g", "k": "k", "l": "l", "m": "m",
+    "n": "n", "p": "p", "q": "k", "r": "r", "s": "s", "t": "t", "v": "v", "w": "v", "z": "s",
+}  # fmt: skip
+_VOWELS = frozenset("aeiouyj")
+
+
+def phonetic_key(latin: str) -> str:
+    """Consonant skeleton of an English-style Latin spelling: «nadezhda» -> «ndsd»."""
+    out: list[str] = []
+    index = 0
+    while index < len(latin):
+        for digraph, code in _DIGRAPHS:
+            if latin.startswith(digraph, index):
+                out.extend(code)
+                index += len(digraph)
+                break
+        else:
+            char = latin[index]
+            if char in _VOWELS:
+                out.append("_")
+            elif char in _CLASSES:
+                out.append(_CLASSES[char])
+            elif char.isalpha():
+                out.append("_")
+            index += 1
+    # Collapse doubled letters (ss, nn) but only where they were adjacent in the spelling,
+    # then drop the vowel markers.
+    collapsed = [code for i, code in enumerate(out) if i == 0 or code != out[i - 1]]
+    return "".join(code for code in collapsed if code != "_")
+
+
+@lru_cache(maxsize=100_000)
+def name_key(name: str, language: str) -> str:
+    """The phonetic key of one name token in any script."""
+    return phonetic_key(latin_form(name, language))
+
+
+@lru_cache(maxsize=100_000)
+def vowel_key(name: str, language: str) -> str:
+    """A stricter key that keeps vowel positions, for short names whose skeleton says little."""
+    latin = latin_form(name, language)
+    for old, new in (("ya", "a"), ("ye", "e"), ("yu", "u"), ("yo", "o"), ("iy", "i"),
+                     ("yy", "i"), ("y", "i"), ("zh", "sh"), ("z", "s"), ("w", "v")):  # fmt: skip
+        latin = latin.replace(old, new)
+    return re.sub(r"(.)\1", r"\1", re.sub(r"[^a-z]", "", latin))
+
+
+def slug(text: str) -> str:
+    """A readable ASCII id part for an entity we could not link: «Восточная Европа» ->
+    «vostochnaya-evropa»."""
+    latin = _strip_accents(transliterate(text))
+    return re.sub(r"[^a-z0-9]+", "-", latin).strip("-")
+
+
+# ---- inflected forms of gazetteer names -----------------------------------------------------
+#
+# Gazetteer names are nominative; news text inflects them («в Минске», «из Беларуси», «з
+# Беларуссю», «Росії»). Each name token gets a base and a declension class from its ending, and a
+# text token matches when it is base + an ending of that class. Classes are by ending, not by
+# dictionary, so they also cover Belarusian and Ukrainian and names no dictionary knows. The class
+# keeps adjectives apart from nouns: «Минский» is not a form of «Минск».
+
+
+def _endings(spec: str) -> frozenset[str]:
+    """Endings written as one string, ``0`` for no ending: a table reads better that way."""
+    return frozenset("" if ending == "0" else ending for ending in spec.split())
+
+
+_ENDINGS_BY_CLASS: dict[str, frozenset[str]] = {
+    # Минск, Казахстан, Мінск (be: Мінскам, Мінску), Київ
+    "hard": _endings("0 а у ом е ы ов ам ами ах і ові ем ї"),
+    # Москва, Масква
+    "a": _endings("а ы и е у ой ою ам ах ами і ай аю"),
+    # Россия, Якутия, Росія, Расія
+    "ya": _endings("я и ю ей ею е і ї єю яй яю ям ях"),
+    # Беларусь, Білорусь, Мінськ, камень: soft stems, masculine and feminine alike;
+    # «сю» is the Belarusian and Ukrainian instrumental «Беларуссю», «Білоруссю»
+    "soft": _endings("ь и ью і сю ю я ем ём е ей ям ях ом ові"),
+    # Сколково, Гродно, Осло: often indeclinable, sometimes declined (Сколкова, в Сколкове)
+    "o": _endings("о а у ом е ам і ы"),
+    # Китай, Уругвай
+    "y": _endings("й я ю ем е і ї єм ям"),
+    # adjectives in ru/be/uk: Великий, Нижний, Российская, Союзное, Вялікі, Велика
+    "adj": _endings(
+        "ий ый ой і ого его ому ему им ым ом ем ая яя ую юю ей ое ее ие ые их ых ими ыми "
+        "ага ай аму ія а у ої ій ою ім е ы"
+    ),
+    # Latin script: German genitive -s/-es and the weak adjective -n («der Russischen
+    # Föderation», «den Vereinigten Staaten»); English possessives are a separate token
+    "latin": _endings("0 s es n"),
+}
+_ADJ_ENDINGS = ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ій", "ая", "ые", "ие", "і")
+_ALL_ENDINGS = sorted(
+    {ending for endings in _ENDINGS_BY_CLASS.values() for ending in endings}, key=len
+)
+MIN_BASE = 2
+
+
+def base_and_class(token: str) -> list[tuple[str, str]]:  # noqa: PLR0911  (one return per class)
+    """How a (folded) nominative name token declines: (base, class) pairs, usually one."""
+    if not has_cyrillic(token):
+        return [(token, "latin")]
+    if len(token) <= 3:
+        # Too short to decline safely («Ош», «Уфа» aside, these are mostly abbreviations).
+        return [(token, "hard")]
+    for ending in _ADJ_ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= 3:
+            return [(token[: -len(ending)], "adj")]
+    last = token[-1]
+    if last == "ь":
+        base = token[:-1]
+        pairs = [(base, "soft")]
+        # Fleeting vowel: камень -> камня, Тюмень keeps it; offer both bases.
+        if len(base) >= 4 and base[-2] == "е":
+            pairs.append((base[:-2] + base[-1], "soft"))
+        return pairs
+    if last == "я":
+        return [(token[:-1], "ya")]
+    if last == "а":
+        return [(token[:-1], "a")]
+    if last in "оеё":
+        return [(token[:-1], "o"), (token, "hard")]
+    if last == "й":
+        return [(token[:-1], "y")]
+    if last in "иыуюі":
+        # Plural or foreign names (Афины, Сочи, Баку): indeclinable enough.
+        return [(token, "hard")]
+    pairs = [(token, "hard")]
+    # Fleeting vowel: Орёл -> Орла, конец -> конца.
+    if len(token) >= 4 and token[-2] in "оеё":
+        pairs.append((token[:-2] + token[-1], "hard"))
+    return pairs
+
+
+def splits(token: str) -> Iterator[tuple[str, str]]:
+    """Every (base, ending) split of a folded text token that some class could produce."""
+    for ending in _ALL_ENDINGS:
+        if not ending:
+            yield token, ""
+        elif token.endswith(ending) and len(token) - len(ending) >= MIN_BASE:
+            yield token[: -len(ending)], ending
+
+
+def ending_allowed(declension: str, ending: str) -> bool:
+    return ending in _ENDINGS_BY_CLASS[declension]

@@ -1,0 +1,306 @@
+"""Persons without an NER model (de, en, be, uk) and person ids for every language.
+
+No NER model for German, English, Belarusian or Ukrainian ships in a package we can install, so
+persons there come from rules a reader would use:
+
+* a title or role word followed by capitalised names («Präsident Alexander Lukaschenko»);
+* a known first name followed by a capitalised name («Nadeschda Lasarewitsch»); first names are
+  the ~12,800 of OpenCorpora's dictionary (``data/first_names_ru.txt``, built from
+  pymorphy2-dicts-ru by ``python -m services.enrich.entities_persons``), compared by phonetic
+  key, so German and English spellings of Slavic names are found;
+* in Belarusian and Ukrainian, two capitalised words not at a sentence start (their orthography
+  capitalises only the first word of other names); in German and English only when the second
+  has a Slavic surname ending (German capitalises every noun);
+* a lone surname already seen in a full name of the same document.
+
+Person ids are ``per:<first>-<last>`` from phonetic keys of the nominative name, so the same
+person gets the same id in every script and transliteration; a surname-only mention takes the id
+of the full name it refers to in the same document.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from services.enrich.entities_keys import fold, has_cyrillic, name_key, slug, vowel_key
+
+FIRST_NAMES_FILE = "first_names_ru.txt"
+RULES_FILE = "person_rules.toml"
+NAME_WORD = re.compile(r"[^\W\d_]+")
+_PATRONYMIC = re.compile(
+    r"(?:ович|евич|овна|евна|ична|инична|івна|ївна|авіч|евіч|аўна|еўна|"
+    r"owitsch|ewitsch|ovich|evich|ovna|evna|owna|ewna)$",
+    re.IGNORECASE,
+)
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ev|ow|ew|off|ova|eva|owa|ewa|in|ina|yn|yna|enko|ko|sky|ski|skij|skyj|skiy|"
+    r"skaya|skaja|ska|ich|itsch|vich|witsch|uk|yuk|juk|chuk|tschuk|ak|ets|ez|ian|yan|jan|"
+    r"adze|idze|shvili|schwili)$",
+    re.IGNORECASE,
+)
+_SENTENCE_BREAK = re.compile(r"[.!?…:]|\n")
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The word lists of ``data/person_rules.toml``, folded."""
+
+    titles: Mapping[str, frozenset[str]]
+    short_titles: frozenset[str]
+    not_names: frozenset[str]
+
+
+@cache
+def _rules() -> _Words:
+    data = tomllib.loads(
+        resources.files("services.enrich").joinpath("data", RULES_FILE).read_text("utf-8")
+    )
+    titles = data["titles"]
+    return _Words(
+        titles={
+            lang: frozenset(fold(w) for w in words)
+            for lang, words in titles.items()
+            if lang != "short_titles"
+        },
+        short_titles=frozenset(fold(w) for w in titles["short_titles"]),
+        not_names=frozenset(fold(w) for words in data["not_names"].values() for w in words),
+    )
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    start: int
+    end: int
+    strong: bool  # title or known first name: wins over an overlapping place name
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    end: int
+    text: str
+    sentence_start: bool
+
+
+@dataclass(frozen=True)
+class FirstNames:
+    vowel_keys: frozenset[str]
+    skeletons: frozenset[str]
+
+    def is_first_name(self, word: str, language: str) -> bool:
+        if len(word) < 3 or fold(word) in _rules().not_names:
+            return False
+        if any(vowel_key(form, language) in self.vowel_keys for form in _nominatives(word)):
+            return True
+        skeleton = name_key(word, language)
+        # A skeleton of three consonants or fewer says too little on its own («Regina» would
+        # make every «Regionen» a first name).
+        return len(skeleton) >= 4 and skeleton in self.skeletons
+
+
+# Case endings of first names in ru/be/uk and the nominative endings they may come from:
+# «Романом» -> «Роман», «Надзеі» -> «Надзея», «Михайлові» -> «Михайло».
+_NAME_CASES = (
+    ("ом", ("",)), ("ем", ("", "й")), ("ам", ("",)), ("ым", ("",)), ("ім", ("",)),
+    ("ові", ("", "о")), ("еві", ("й",)), ("ою", ("а",)), ("ей", ("я",)), ("ой", ("а",)),
+    ("у", ("", "а")), ("ю", ("й", "я")), ("а", ("",)), ("я", ("й", "ь")), ("і", ("я", "а")),
+    ("и", ("а", "я")), ("ы", ("а",)), ("е", ("а", "я")),
+)  # fmt: skip
+# Instrumental and dative endings that put an extra consonant into the phonetic key
+# («Головченком», «Мишустиным»); stripped before keying a name word in Cyrillic.
+_KEY_ENDINGS = ("ом", "ем", "ам", "ым", "им", "ім", "ою", "ею", "єю", "ой", "ей", "ові", "еві")
+
+
+@lru_cache(maxsize=50_000)
+def _nominatives(word: str) -> tuple[str, ...]:
+    """The word and, in Cyrillic, the nominatives its case ending allows."""
+    if not has_cyrillic(word) or len(word) < 4:
+        return (word,)
+    folded = fold(word)
+    forms = [word]
+    for ending, nominative_endings in _NAME_CASES:
+        if folded.endswith(ending) and len(folded) - len(ending) >= 3:
+            forms.extend(folded[: -len(ending)] + e for e in nominative_endings)
+    return tuple(forms)
+
+
+def word_key(word: str, language: str) -> str:
+    """Phonetic key of one name word, instrumental or dative endings aside («Романом»)."""
+    folded = fold(word)
+    if has_cyrillic(folded):
+        for ending in _KEY_ENDINGS:
+            if folded.endswith(ending) and len(folded) - len(ending) >= 3:
+                folded = folded[: -len(ending)]
+                break
+    return name_key(folded, language)
+
+
+@cache
+def first_names() -> FirstNames:
+    text = resources.files("services.enrich").joinpath("data", FIRST_NAMES_FILE).read_text("utf-8")
+    names = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    return FirstNames(
+        vowel_keys=frozenset(vowel_key(n, "ru") for n in names),
+        skeletons=frozenset(name_key(n, "ru") for n in names),
+    )
+
+
+def _words(text: str) -> list[_Word]:
+    words: list[_Word] = []
+    previous_end = 0
+    for match in NAME_WORD.finditer(text):
+        gap = text[previous_end : match.start()]
+        starts = not words or _SENTENCE_BREAK.search(gap) is not None
+        words.append(_Word(match.start(), match.end(), match.group(), starts))
+        previous_end = match.end()
+    return words
+
+
+def _name_shaped(word: str) -> bool:
+    return (
+        len(word) >= 2
+        and word[0].isupper()
+        and word[1:].islower()
+        and fold(word) not in _rules().not_names
+    )
+
+
+def _is_title(word: str, language: str) -> bool:
+    folded = fold(word)
+    rules = _rules()
+    if folded in rules.short_titles:
+        return True
+    titles = rules.titles.get(language, frozenset())
+    if language in ("be", "uk"):
+        return any(folded.startswith(stem) for stem in titles)
+    return folded in titles
+
+
+def _adjacent(text: str, left: _Word, right: _Word) -> bool:
+    return text[left.end : right.start] in (" ", "\u00a0")
+
+
+def _name_run(text: str, words: Sequence[_Word], first: int, limit: int = 3) -> int:
+    """Index after the run of name-shaped words starting at ``first`` (at most ``limit``)."""
+    end = first
+    while (
+        end < len(words)
+        and end - first < limit
+        and _name_shaped(words[end].text)
+        and (end == first or (_adjacent(text, words[end - 1], words[end])
+                              and not words[end].sentence_start))
+    ):  # fmt: skip
+        end += 1
+    return end
+
+
+def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatch]:
+    """Person names found by the rules above, left to right, not overlapping."""
+    words = _words(text)
+    found: list[PersonMatch] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if _is_title(word.text, language) and i + 1 < len(words):
+            end = _name_run(text, words, i + 1)
+            if end > i + 1 and _adjacent(text, word, words[i + 1]):
+                # «Прем'єр-міністр Росії Михайло Мішустін»: the name starts at the first name.
+                first = next(
+                    (k for k in range(i + 1, end) if names.is_first_name(words[k].text, language)),
+                    i + 1,
+                )
+                found.append(PersonMatch(words[first].start, words[end - 1].end, True))
+                i = end
+                continue
+        if _name_shaped(word.text):
+            end = _name_run(text, words, i)
+            if end - i >= 2:
+                if end - i == 3 and not _PATRONYMIC.search(words[i + 1].text):
+                    end = i + 2
+                strong = names.is_first_name(word.text, language)
+                surname = _SURNAME_ENDING.search(words[end - 1].text) is not None
+                weak = not word.sentence_start and (language in ("be", "uk") or surname)
+                if strong or weak:
+                    found.append(PersonMatch(word.start, words[end - 1].end, strong))
+                    i = end
+                    continue
+        i += 1
+    return found
+
+
+def find_surname_mentions(
+    text: str, language: str, surname_keys: Iterable[str], taken: Sequence[tuple[int, int]]
+) -> list[PersonMatch]:
+    """Lone capitalised words whose key is the surname of a person named in full elsewhere."""
+    keys = set(surname_keys)
+    if not keys:
+        return []
+    out = []
+    for match in NAME_WORD.finditer(text):
+        word = match.group()
+        if not word[0].isupper() or not _name_shaped(word):
+            continue
+        start, end = match.span()
+        if word_key(word, language) in keys and not any(a < end and start < b for a, b in taken):
+            out.append(PersonMatch(start, end, True))
+    return out
+
+
+def name_parts(normal: str) -> list[str]:
+    """The words of a person's name that identify them: no initials, no patronymic."""
+    words = [w for w in NAME_WORD.findall(normal) if len(w) > 1]
+    if len(words) >= 3:
+        words = [words[0], *[w for w in words[1:-1] if not _PATRONYMIC.search(w)], words[-1]]
+    return words
+
+
+def person_key(normal: str, language: str) -> tuple[str, str]:
+    """(first-name key, surname key) of a nominative name; the first is '' for a lone name."""
+    parts = name_parts(normal)
+    if not parts:
+        return "", slug(normal)
+    last = word_key(parts[-1], language) or slug(parts[-1])
+    first = word_key(parts[0], language) or slug(parts[0]) if len(parts) >= 2 else ""
+    return first, last
+
+
+def person_ids(keys: Sequence[tuple[str, str]]) -> list[str]:
+    """Ids for one document's person mentions; a lone surname borrows its full name's id."""
+    full_by_surname: dict[str, str] = {}
+    for first, last in keys:
+        if first:
+            full_by_surname.setdefault(last, f"{first}-{last}")
+    return [
+        "per:" + (f"{first}-{last}" if first else full_by_surname.get(last, last))
+        for first, last in keys
+    ]
+
+
+def write_first_names(path: str) -> int:
+    """Rebuild the first-name list from pymorphy2's OpenCorpora dictionary (takes ~30 s)."""
+    from services.enrich.entities_ner import RussianModels  # noqa: PLC0415  (heavy; build only)
+
+    dictionary = RussianModels().vocab.dictionary
+    names = sorted(
+        {
+            str(word)
+            for word, tag, *_ in dictionary.iter_known_words()
+            if {"Name", "nomn", "sing"} <= tag.grammemes
+        }
+    )
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("# First names (nominative singular, tag Name) from OpenCorpora via\n")
+        out.write("# pymorphy2-dicts-ru 2.4.417127.4579844; rebuilt by\n")
+        out.write("# `python -m services.enrich.entities_persons`.\n")
+        out.writelines(f"{name}\n" for name in names)
+    return len(names)
+
+
+if __name__ == "__main__":
+    target = str(resources.files("services.enrich").joinpath("data", FIRST_NAMES_FILE))
+    print(write_first_names(target), "names ->", target)

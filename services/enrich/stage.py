@@ -1,0 +1,75 @@
+"""The enrich step: a parsed document in, an enriched document out.
+
+No Celery and no I/O of its own beyond the stores it is given (exact-duplicate claims,
+near-duplicate bands), so the worker and the in-process runner share it exactly: the worker
+passes Redis-backed stores, ``newsflow run``/``enrich`` pass local ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.enrich import dedupe, entities, language, money, neardup
+from services.enrich.dedupe import ClaimStore
+from services.enrich.neardup import NearDuplicateStore
+from shared.messages import EnrichedDocument, ParsedDocument
+from shared.settings import Settings
+
+ENRICHER_VERSIONS = {
+    "language": language.VERSION,
+    "exact_dedupe": dedupe.VERSION,
+    "near_dedupe": neardup.VERSION,
+    "money": money.VERSION,
+    "entities": entities.VERSION,
+}
+
+
+@dataclass(frozen=True)
+class EnrichStores:
+    """Where the stateful enrichers keep what they must remember across documents."""
+
+    claims: ClaimStore
+    near_duplicates: NearDuplicateStore
+
+
+def default_rouble(doc: ParsedDocument) -> str:
+    """What a bare «рублей» means in this document: Belarusian roubles when the source marks
+    itself Belarusian by a BYN header rate, Russian roubles otherwise."""
+    return "BYN" if doc.header_rate and doc.header_rate.currency in ("BYN", "BYR") else "RUB"
+
+
+def enrich_document(
+    doc: ParsedDocument, stores: EnrichStores, settings: Settings
+) -> EnrichedDocument:
+    profile = language.language_profile(
+        [doc.title, *doc.paragraphs],
+        tuple(settings.languages),
+        min_confidence=settings.language_min_confidence,
+        min_letters=settings.language_min_letters,
+    )
+    guess = profile.document
+    duplicate_of = dedupe.duplicate_of(stores.claims, doc.id, doc.receipt)
+    # An exact copy is not indexed, so it must not join (or start) a near-duplicate cluster.
+    near = (
+        None
+        if duplicate_of
+        else neardup.find_near_duplicate(doc.id, doc.body, stores.near_duplicates)
+    )
+    return EnrichedDocument(
+        **doc.model_dump(),
+        language=guess.language,
+        language_confidence=guess.confidence,
+        languages=profile.shares,
+        duplicate_of=duplicate_of,
+        near_duplicate_of=near.near_duplicate_of if near else None,
+        similarity=near.similarity if near else None,
+        cluster_id=near.cluster_id if near else None,
+        money=money.extract_money(
+            doc.text,
+            language=guess.language,
+            published=doc.published,
+            default_rouble=default_rouble(doc),
+        ),
+        entities=entities.extract_entities(doc.text, language=guess.language),
+        enrichers=ENRICHER_VERSIONS,
+    )

@@ -1,0 +1,673 @@
+"""The PostgreSQL index backend, for indexes shared by many workers and hosts.
+
+One ``documents`` row per document: the whole ``EnrichedDocument`` as JSONB, the columns searches
+filter, sort and show, a weighted ``tsvector`` (title A over body B) built with the document's own
+text search configuration (russian, german, english, or simple), and array columns holding what
+the entity and money filters and facets need, each with an index that serves its filter. The
+schema lives in one PostgreSQL schema (``?schema=name`` in the URL, else the connection's current
+schema), created and migrated at start under an advisory lock; ``newsflow_migrations`` records
+which versions are applied.
+
+Every write is one ``INSERT ... ON CONFLICT DO UPDATE`` keyed by the document id, so redelivered
+and concurrent upserts of a document leave exactly one row, and an unchanged document writes
+nothing. Each process gets its own connection pool, opened on first use, so a pool is never
+shared across a fork. Connection failures surface as ``TransientError`` (the task retries them).
+This module never changes a document, and passes query text to PostgreSQL only as a parameter of
+``websearch_to_tsquery``, which accepts any text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+from pydantic import TypeAdapter
+
+from services.index import fields
+from services.index.backend import (
+    ClosingOnExit,
+    Facets,
+    IndexSchemaError,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+)
+from services.index.query import Node, highlight_stems, is_negative, parse
+from services.index.search import (
+    FACET_ROW,
+    HIT_ROW,
+    TOTAL_ROW,
+    assemble_result,
+    build_snippet,
+)
+from shared.errors import TransientError
+from shared.messages import EnrichedDocument, Entity, MoneyMention
+
+__all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
+
+SCHEMA_VERSION = 1
+
+# A tsvector holds at most 1 MB; news bodies are a few KiB, but a huge one must not make the
+# document unindexable. The full body is still stored and shown; only its tail is not searchable.
+MAX_SEARCHABLE_CHARS = 500_000
+
+_STALE_BATCH = 500
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# Migrations in order; each runs once, in the transaction that records it. Statements name the
+# schema as {schema}; every other brace would be read as a placeholder, so none appear.
+# - id is COLLATE "C" so ties sort by plain code points, exactly as SQLite sorts them.
+# - entity_keys holds "type:LOC", "id:BY", "name:беларусь" and the same typed ("LOC:id:BY",
+#   "LOC:name:беларусь"), one GIN index serving the entity and type filters; the three
+#   entity_* arrays are parallel (one element per distinct type and id) and feed the facets.
+# - The (published, id) indexes serve listings without a query, newest first.
+_MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "documents and claims",
+        (
+            """
+            CREATE TABLE {schema}.documents (
+                id text COLLATE "C" PRIMARY KEY,
+                title text NOT NULL,
+                body text NOT NULL,
+                language text NOT NULL,
+                config text NOT NULL,
+                published date,
+                receipt text NOT NULL,
+                filename text NOT NULL,
+                cluster_id text,
+                cluster_key text COLLATE "C" GENERATED ALWAYS AS (coalesce(cluster_id, id)) STORED,
+                has_money boolean NOT NULL,
+                currencies text[] NOT NULL,
+                entity_keys text[] NOT NULL,
+                entity_types text[] NOT NULL,
+                entity_ids text[] NOT NULL,
+                entity_normals text[] NOT NULL,
+                enrichers jsonb NOT NULL,
+                tsv tsvector NOT NULL,
+                document jsonb NOT NULL,
+                indexed_at timestamptz NOT NULL
+            )
+            """,
+            # Ranking reads every matching row's tsvector: kept in the row (MAIN), it costs no
+            # TOAST lookups, which the long body and document columns take instead. lz4 reads
+            # back several times faster than the default pglz; a server built without it
+            # keeps pglz (the DO block swallows only that refusal).
+            "ALTER TABLE {schema}.documents ALTER COLUMN tsv SET STORAGE MAIN",
+            """
+            DO $$
+            BEGIN
+                ALTER TABLE {schema}.documents
+                    ALTER COLUMN tsv SET COMPRESSION lz4,
+                    ALTER COLUMN body SET COMPRESSION lz4,
+                    ALTER COLUMN document SET COMPRESSION lz4;
+            EXCEPTION WHEN feature_not_supported THEN
+                RAISE NOTICE 'lz4 not available, keeping the default compression';
+            END
+            $$
+            """,
+            "CREATE INDEX documents_tsv ON {schema}.documents USING gin (tsv)",
+            "CREATE INDEX documents_entity_keys ON {schema}.documents USING gin (entity_keys)",
+            "CREATE INDEX documents_currencies ON {schema}.documents USING gin (currencies)",
+            """
+            CREATE INDEX documents_published
+            ON {schema}.documents (published DESC NULLS LAST, id)
+            """,
+            """
+            CREATE INDEX documents_language_published
+            ON {schema}.documents (language, published DESC NULLS LAST, id)
+            """,
+            "CREATE INDEX documents_cluster_key ON {schema}.documents (cluster_key)",
+            """
+            CREATE TABLE {schema}.claims (
+                doc_id text PRIMARY KEY,
+                receipt text NOT NULL,
+                claimed_at timestamptz NOT NULL
+            )
+            """,
+        ),
+    ),
+)
+
+_UPSERT = """
+    INSERT INTO {schema}.documents AS d (
+        id, title, body, language, config, published, receipt, filename, cluster_id,
+        has_money, currencies, entity_keys, entity_types, entity_ids, entity_normals,
+        enrichers, document, indexed_at, tsv
+    ) VALUES (
+        %(id)s, %(title)s, %(body)s, %(language)s, %(config)s, %(published)s, %(receipt)s,
+        %(filename)s, %(cluster_id)s, %(has_money)s, %(currencies)s, %(entity_keys)s,
+        %(entity_types)s, %(entity_ids)s, %(entity_normals)s, %(enrichers)s, %(document)s,
+        %(indexed_at)s,
+        setweight(to_tsvector(%(config)s::text::regconfig, %(title)s), 'A')
+        || setweight(to_tsvector(%(config)s::text::regconfig, left(%(body)s, %(max_chars)s)), 'B')
+    )
+    ON CONFLICT (id) DO UPDATE SET
+        title = EXCLUDED.title, body = EXCLUDED.body, language = EXCLUDED.language,
+        config = EXCLUDED.config, published = EXCLUDED.published, receipt = EXCLUDED.receipt,
+        filename = EXCLUDED.filename, cluster_id = EXCLUDED.cluster_id,
+        has_money = EXCLUDED.has_money, currencies = EXCLUDED.currencies,
+        entity_keys = EXCLUDED.entity_keys, entity_types = EXCLUDED.entity_types,
+        entity_ids = EXCLUDED.entity_ids, entity_normals = EXCLUDED.entity_normals,
+        enrichers = EXCLUDED.enrichers, document = EXCLUDED.document,
+        indexed_at = EXCLUDED.indexed_at, tsv = EXCLUDED.tsv
+    WHERE d.document IS DISTINCT FROM EXCLUDED.document
+    RETURNING (xmax = 0) AS inserted
+"""
+# RETURNING gives no row when the stored document is identical (the WHERE skipped the update);
+# xmax is 0 only on a freshly inserted row version, so it tells an insert from an update.
+
+_ORDER = 'score DESC, published DESC NULLS LAST, id COLLATE "C"'
+# What each row of a search answer is: the total, a hit, or a facet count (see _answer_sql).
+_TOTAL, _HIT, _FACET = TOTAL_ROW, HIT_ROW, FACET_ROW
+
+_ENTITIES = TypeAdapter(list[Entity])
+_MONEY = TypeAdapter(list[MoneyMention])
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_index_url(url: str) -> tuple[str, str | None]:
+    """Split an index URL into the libpq connection URL and the ``schema`` parameter, if any.
+
+    ``schema`` is ours, not libpq's, so it is taken out; everything else (``options``,
+    ``sslmode``, ...) goes to libpq untouched.
+    """
+    parts = urlsplit(url)
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for key, value in params if key == "schema"]
+    rest = [(key, value) for key, value in params if key != "schema"]
+    schema = schemas[-1] if schemas else None
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        msg = f"invalid schema name {schema!r}: letters, digits and _, not starting with a digit"
+        raise ValueError(msg)
+    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+
+
+def _entity_keys(doc: EnrichedDocument) -> list[str]:
+    keys: set[str] = set()
+    for facet in fields.entity_facets(doc):
+        keys |= {f"type:{facet.type}", f"id:{facet.id}", f"{facet.type}:id:{facet.id}"}
+    for kind, name in fields.entity_names(doc):
+        keys |= {f"name:{name}", f"{kind}:name:{name}"}
+    return sorted(keys)
+
+
+def _row(doc: EnrichedDocument, indexed_at: datetime) -> dict[str, Any]:
+    facets = fields.entity_facets(doc)
+    currencies = fields.currencies(doc)
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "body": doc.body,
+        "language": doc.language,
+        "config": fields.text_config(doc.language),
+        "published": doc.published,
+        "receipt": doc.receipt,
+        "filename": doc.filename,
+        "cluster_id": doc.cluster_id,
+        "has_money": bool(currencies),
+        "currencies": currencies,
+        "entity_keys": _entity_keys(doc),
+        "entity_types": [facet.type for facet in facets],
+        "entity_ids": [facet.id for facet in facets],
+        "entity_normals": [facet.normal for facet in facets],
+        "enrichers": Jsonb(doc.enrichers),
+        "document": Jsonb(doc.model_dump(mode="json")),
+        "indexed_at": indexed_at,
+        "max_chars": MAX_SEARCHABLE_CHARS,
+    }
+
+
+def _advisory_key(schema: str) -> int:
+    digest = hashlib.blake2b(f"newsflow-index:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _first_search_path_schema(conn: psycopg.Connection[Any]) -> str | None:
+    row = conn.execute("SELECT current_schema()").fetchone()
+    if row is not None and row[0] is not None:
+        return str(row[0])
+    # The search path names a schema that does not exist yet (e.g. options=-csearch_path=x):
+    # that is the one to create.
+    path = conn.execute("SHOW search_path").fetchone()
+    for entry in str(path[0] if path else "").split(","):
+        name = entry.strip().strip('"')
+        if name and name != "$user":
+            return name
+    return None
+
+
+@dataclass
+class _Search:
+    """A search's ``matched`` and ``result`` CTEs and their parameters."""
+
+    ctes: sql.Composed
+    params: dict[str, Any]
+
+
+class PostgresIndex(ClosingOnExit):
+    """A search index in a PostgreSQL schema; any number of processes and threads may share it.
+
+    The schema is created or migrated when this is constructed (a short-lived connection);
+    queries go through a per-process pool opened on first use.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 4,
+        timeout: float = 10.0,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._conninfo, schema = parse_index_url(url)
+        self._min_size = min_size
+        self._max_size = max_size
+        self._timeout = timeout
+        self._clock = clock
+        self._pool_lock = threading.Lock()
+        self._pool: ConnectionPool | None = None
+        self._pool_pid = 0
+        self._closed = False
+        self.schema = self._migrate(schema)
+        self._sql: dict[str, sql.Composed] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close this process's pool; the index is unusable afterwards."""
+        with self._pool_lock:
+            self._closed = True
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.close()
+            self._pool = None
+
+    def _connect_pool(self) -> ConnectionPool:
+        pid = os.getpid()
+        with self._pool_lock:
+            if self._closed:
+                msg = "the index is closed"
+                raise RuntimeError(msg)
+            if self._pool is None or self._pool_pid != pid:
+                # A pool inherited through fork shares its sockets with the parent: it is
+                # dropped, never used or closed here (psycopg does not close a connection on
+                # garbage collection in a process other than the one that opened it).
+                pool = ConnectionPool(
+                    self._conninfo,
+                    min_size=self._min_size,
+                    max_size=self._max_size,
+                    timeout=self._timeout,
+                    open=False,
+                    check=ConnectionPool.check_connection,
+                    name=f"newsflow-index-{pid}",
+                )
+                pool.open(wait=True, timeout=self._timeout)
+                self._pool, self._pool_pid = pool, pid
+            return self._pool
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction, committed on success, rolled back on error."""
+        try:
+            with self._connect_pool().connection() as conn:
+                yield conn
+        except psycopg.OperationalError as error:
+            # Unreachable server, pool timeout, deadlock or serialization failure: all may heal.
+            msg = f"PostgreSQL index unavailable: {error}"
+            raise TransientError(msg) from error
+
+    def _migrate(self, schema: str | None) -> str:
+        try:
+            with psycopg.connect(self._conninfo, connect_timeout=int(self._timeout)) as conn:
+                schema = schema or _first_search_path_schema(conn)
+                if schema is None:
+                    msg = "no schema to use: add ?schema=name to the index URL"
+                    raise IndexSchemaError(msg)
+                self._apply_migrations(conn, schema)
+        except psycopg.OperationalError as error:
+            msg = f"PostgreSQL index unavailable: {error}"
+            raise TransientError(msg) from error
+        return schema
+
+    def _apply_migrations(self, conn: psycopg.Connection[Any], schema: str) -> None:
+        name = sql.Identifier(schema)
+        # One transaction, serialised by an advisory lock: workers starting together wait for
+        # the first to finish, then find nothing left to do. DDL is transactional in
+        # PostgreSQL, so a failed migration leaves no half-built schema.
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(schema),))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.newsflow_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            ).format(name)
+        )
+        row = conn.execute(
+            sql.SQL("SELECT coalesce(max(version), 0) FROM {}.newsflow_migrations").format(name)
+        ).fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            msg = f"index schema version {current} is newer than supported {SCHEMA_VERSION}"
+            raise IndexSchemaError(msg)
+        for version, title, statements in _MIGRATIONS:
+            if version <= current:
+                continue
+            for statement in statements:
+                conn.execute(sql.SQL(statement).format(schema=name))
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.newsflow_migrations (version, name) VALUES (%s, %s)"
+                ).format(name),
+                (version, title),
+            )
+
+    def _q(self, template: str) -> sql.Composed:
+        """``template`` with ``{schema}`` filled in, built once per template."""
+        query = self._sql.get(template)
+        if query is None:
+            query = sql.SQL(template).format(schema=sql.Identifier(self.schema))
+            self._sql[template] = query
+        return query
+
+    @property
+    def schema_version(self) -> int:
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT coalesce(max(version), 0) FROM {schema}.newsflow_migrations")
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def upsert(self, doc: EnrichedDocument) -> bool:
+        """Store ``doc``, replacing any earlier version with its id; return whether it was new.
+
+        Storing the same document again writes nothing. Concurrent upserts of one id queue on its
+        row lock, so whichever commits last wins and exactly one of them reports it new.
+        """
+        with self._connection() as conn:
+            row = conn.execute(self._q(_UPSERT), _row(doc, self._clock())).fetchone()
+        return bool(row and row[0])
+
+    def upsert_many(self, docs: Iterable[EnrichedDocument]) -> int:
+        """Upsert ``docs`` in one transaction (pipelined); return how many were new.
+
+        Rows are written in id order, so two batches sharing ids lock them in the same order and
+        cannot deadlock each other.
+        """
+        now = self._clock()
+        rows = sorted((_row(doc, now) for doc in docs), key=lambda row: str(row["id"]))
+        if not rows:
+            return 0
+        new = 0
+        with self._connection() as conn, conn.cursor() as cursor:
+            cursor.executemany(self._q(_UPSERT), rows, returning=True)
+            while True:
+                found = cursor.fetchone()
+                new += bool(found and found[0])
+                if not cursor.nextset():
+                    break
+        return new
+
+    def claim(self, doc_id: str, receipt: str) -> str:
+        """Record ``receipt`` as the first to submit ``doc_id`` unless one already is; return it.
+
+        An insert that meets a concurrent uncommitted claim waits for it; the read after it runs
+        on a fresh snapshot, so every claimer sees the same winner.
+        """
+        with self._connection() as conn:
+            conn.execute(
+                self._q(
+                    "INSERT INTO {schema}.claims (doc_id, receipt, claimed_at)"
+                    " VALUES (%s, %s, %s) ON CONFLICT (doc_id) DO NOTHING"
+                ),
+                (doc_id, receipt, self._clock()),
+            )
+            row = conn.execute(
+                self._q("SELECT receipt FROM {schema}.claims WHERE doc_id = %s"), (doc_id,)
+            ).fetchone()
+        if row is None:  # pragma: no cover - the insert or the conflicting row guarantees one
+            msg = f"claim for {doc_id!r} vanished"
+            raise RuntimeError(msg)
+        return str(row[0])
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> EnrichedDocument | None:
+        """Return the document as it was stored, or None."""
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT document FROM {schema}.documents WHERE id = %s"), (doc_id,)
+            ).fetchone()
+        return None if row is None else EnrichedDocument.model_validate(row[0])
+
+    def count(self) -> int:
+        """Return how many documents the index holds."""
+        with self._connection() as conn:
+            row = conn.execute(self._q("SELECT count(*) FROM {schema}.documents")).fetchone()
+        return int(row[0]) if row else 0
+
+    def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
+        """Yield stored documents whose recorded version of any enricher in ``versions`` differs
+        (or is missing), in id order. Reads in batches, holding no connection across a yield."""
+        after = ""
+        query = self._q(
+            "SELECT id, document FROM {schema}.documents"
+            " WHERE id > %s AND NOT enrichers @> %s ORDER BY id LIMIT %s"
+        )
+        while True:
+            with self._connection() as conn:
+                rows = conn.execute(query, (after, Jsonb(versions), _STALE_BATCH)).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            for _, document in rows:
+                yield EnrichedDocument.model_validate(document)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Answer ``query`` (see ``SearchQuery``): the page of hits, best first, the total before
+        ``limit``/``offset``, and facets when asked for."""
+        text = query.q.strip()
+        node = parse(text) if text else None
+        if text and node is None:  # only punctuation: nothing can match it
+            return SearchResult(total=0, hits=[], facets=Facets() if query.facets else None)
+        search = self._search_sql(query, text, node)
+        params = {**search.params, "limit": query.limit, "offset": query.offset}
+        with self._connection() as conn:
+            rows = conn.execute(self._answer_sql(search, facets=query.facets), params).fetchall()
+        return assemble_result(rows, facets=query.facets, stems=highlight_stems(node), to_hit=_hit)
+
+    def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
+        """PostgreSQL's plan for ``query``'s page (and facets, when asked for): shows whether
+        the indexes serve it. ``analyze`` runs it and adds timings."""
+        text = query.q.strip()
+        node = parse(text) if text else None
+        if text and node is None:
+            return ["no words in the query: answered without a database query"]
+        search = self._search_sql(query, text, node)
+        params = {**search.params, "limit": query.limit, "offset": query.offset}
+        prefix = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ")
+        with self._connection() as conn:
+            plan = conn.execute(prefix + self._answer_sql(search, facets=query.facets), params)
+            return [str(row[0]) for row in plan]
+
+    def _answer_sql(self, search: _Search, *, facets: bool) -> sql.Composed:
+        """One statement for the whole answer, so the matching documents are found, ranked and
+        collapsed once: a total row, the page's hit rows and, if asked for, the facet rows,
+        told apart by their first column."""
+        parts = [
+            sql.SQL(
+                "SELECT {total} AS part, NULL::text AS id, NULL::float8 AS score, NULL::text,"
+                " NULL::text, NULL::text, NULL::date, NULL::text, NULL::jsonb, NULL::jsonb,"
+                " NULL::bigint AS position, NULL::text, NULL::text, NULL::text, NULL::text,"
+                " count(*) FROM result"
+            ).format(total=sql.Literal(_TOTAL)),
+            sql.SQL(
+                "SELECT {hit}, p.id, p.score, d.title, d.body, d.language, d.published,"
+                " d.cluster_id, d.document -> 'entities', d.document -> 'money', p.position,"
+                " NULL, NULL, NULL, NULL, NULL"
+                " FROM page AS p JOIN {schema}.documents AS d ON d.id = p.id"
+            ).format(hit=sql.Literal(_HIT), schema=sql.Identifier(self.schema)),
+        ]
+        if facets:
+            parts.append(
+                sql.SQL(
+                    "SELECT {facet}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+                    " kind, value, entity_id, normal, n"
+                    " FROM ({facets}) AS f(kind, value, entity_id, normal, n)"
+                ).format(facet=sql.Literal(_FACET), facets=sql.SQL(_FACETS))
+            )
+        # The page is a top-N sort of the result; position orders just those N rows.
+        return sql.SQL(
+            "{ctes}, page AS ("
+            " SELECT id, score, row_number() OVER (ORDER BY {order}) AS position FROM ("
+            "  SELECT id, score, published FROM result ORDER BY {order}"
+            "  LIMIT %(limit)s OFFSET %(offset)s) AS top)"
+            " {parts} ORDER BY part, position"
+        ).format(
+            ctes=search.ctes,
+            order=sql.SQL(_ORDER),
+            parts=sql.SQL(" UNION ALL ").join(parts),
+        )
+
+    def _search_sql(self, query: SearchQuery, text: str, node: Node | None) -> _Search:
+        params: dict[str, Any] = {}
+        clauses: list[sql.Composable] = []
+        if node is not None:
+            # Each document is matched by the query parsed with its own configuration, so a
+            # Russian query word meets Russian stems; with a language filter only that
+            # language's configuration is consulted.
+            configs = (
+                (fields.text_config(query.lang),) if query.lang is not None else fields.TEXT_CONFIGS
+            )
+            params["q"] = text
+            clauses.append(
+                sql.SQL("({})").format(
+                    sql.SQL(" OR ").join(
+                        sql.SQL(
+                            "(d.config = {name} AND d.tsv @@ websearch_to_tsquery({config}, %(q)s))"
+                        ).format(name=sql.Literal(config), config=_regconfig(config))
+                        for config in configs
+                    )
+                )
+            )
+        clauses.extend(self._filters(query, params))
+        if node is None or is_negative(node):
+            score: sql.Composable = sql.SQL("0.0::float8")
+        else:
+            score = sql.SQL("ts_rank(d.tsv, CASE d.config {whens} END)::float8").format(
+                whens=sql.SQL(" ").join(
+                    sql.SQL("WHEN {name} THEN websearch_to_tsquery({config}, %(q)s)").format(
+                        name=sql.Literal(config), config=_regconfig(config)
+                    )
+                    for config in fields.TEXT_CONFIGS
+                )
+            )
+        extra = (
+            sql.SQL(", d.currencies, d.entity_types, d.entity_ids, d.entity_normals")
+            if query.facets
+            else sql.SQL("")
+        )
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+        matched = sql.SQL(
+            "SELECT d.id, d.published, d.language, d.cluster_key{extra}, {score} AS score"
+            " FROM {schema}.documents AS d{where}"
+        ).format(extra=extra, score=score, schema=sql.Identifier(self.schema), where=where)
+        result: sql.Composable
+        if query.collapse:
+            result = sql.SQL(
+                "SELECT * FROM (SELECT m.*, row_number() OVER"
+                " (PARTITION BY cluster_key ORDER BY {order}) AS rank_in_cluster"
+                " FROM matched AS m) AS ranked WHERE rank_in_cluster = 1"
+            ).format(order=sql.SQL(_ORDER))
+        else:
+            result = sql.SQL("SELECT * FROM matched")
+        ctes = sql.SQL("WITH matched AS ({matched}), result AS ({result})").format(
+            matched=matched, result=result
+        )
+        return _Search(ctes=ctes, params=params)
+
+    @staticmethod
+    def _filters(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+        clauses: list[sql.Composable] = []
+        if query.lang is not None:
+            clauses.append(sql.SQL("d.language = %(lang)s"))
+            params["lang"] = query.lang
+        if query.since is not None:
+            clauses.append(sql.SQL("d.published >= %(since)s"))
+            params["since"] = query.since
+        if query.until is not None:
+            clauses.append(sql.SQL("d.published <= %(until)s"))
+            params["until"] = query.until
+        if query.has_money is not None:
+            clauses.append(sql.SQL("d.has_money = %(has_money)s"))
+            params["has_money"] = query.has_money
+        if query.currency is not None:
+            clauses.append(sql.SQL("d.currencies @> %(currencies)s::text[]"))
+            params["currencies"] = [query.currency]
+        prefix = f"{query.type}:" if query.type is not None else ""
+        if query.entity is not None:
+            keys = [f"{prefix}id:{query.entity}"]
+            name = fields.fold_name(query.entity)
+            if name:
+                keys.append(f"{prefix}name:{name}")
+            clauses.append(sql.SQL("d.entity_keys && %(entity_keys)s::text[]"))
+            params["entity_keys"] = keys
+        elif query.type is not None:
+            clauses.append(sql.SQL("d.entity_keys @> %(entity_keys)s::text[]"))
+            params["entity_keys"] = [f"type:{query.type}"]
+        return clauses
+
+
+def _hit(row: tuple[Any, ...], stems: set[str]) -> SearchHit:
+    _, doc_id, score, title, body, language, published, cluster_id, entities, money, *_ = row
+    return SearchHit(
+        id=doc_id,
+        title=title,
+        published=published,
+        language=language,
+        score=float(score),
+        snippet=build_snippet(title, body, language, stems),
+        entities=_ENTITIES.validate_python(entities or []),
+        money=_MONEY.validate_python(money or []),
+        cluster_id=cluster_id,
+    )
+
+
+def _regconfig(config: str) -> sql.Composable:
+    # A literal regconfig (not a text cast at run time), so the planner folds
+    # websearch_to_tsquery(...) to a constant and can use the GIN index.
+    return sql.SQL("{}::regconfig").format(sql.Literal(config))
+
+
+# Set-returning functions in the select list (zipped in lockstep, one row per array element)
+# run about twice as fast as the same unnest in FROM, which pays a function scan per document.
+_FACETS = """
+    SELECT 'language', language, NULL::text, NULL::text, count(*) FROM result GROUP BY language
+    UNION ALL
+    SELECT 'currency', currency, NULL, NULL, count(*)
+    FROM (SELECT unnest(currencies) AS currency FROM result) AS c GROUP BY currency
+    UNION ALL
+    SELECT 'entity', type, id, normal, count(*)
+    FROM (SELECT unnest(entity_types) AS type, unnest(entity_ids) AS id,
+                 unnest(entity_normals) AS normal FROM result) AS e
+    GROUP BY type, id, normal
+"""

@@ -1,0 +1,595 @@
+"""The embedded index backend: one SQLite file with an FTS5 table of stemmed text.
+
+The ``documents`` table keeps each ``EnrichedDocument`` whole (as JSON) beside the columns that
+searches filter and show; ``documents_fts`` holds the same title and body stemmed with the
+document's own language, keyed by the document's ``seq``; side tables keyed by ``seq`` hold what
+the entity and money filters and facets need (``doc_entities``, ``doc_entity_names``,
+``doc_money``). Several processes may write one file: WAL mode, a busy timeout and
+``BEGIN IMMEDIATE`` for every write keep them from corrupting it or failing on lock upgrades.
+One ``SqliteIndex`` (one connection) per thread, opened after any fork.
+
+This module never changes a document, and never lets query text reach FTS5 as syntax (queries
+are compiled by ``services.index.query``).
+"""
+
+# Every SQL string here is assembled from this module's own fixed fragments (which filters a
+# query has decides which fragments); values, query text included, are always bound parameters.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from services.index import fields
+from services.index.backend import (
+    ClosingOnExit,
+    Facets,
+    IndexSchemaError,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+)
+from services.index.query import Node, highlight_stems, parse, to_fts5
+from services.index.search import (
+    FACET_ROW,
+    HIT_ROW,
+    TOTAL_ROW,
+    assemble_result,
+    build_snippet,
+)
+from services.index.stemming import stem_text
+from shared.messages import EnrichedDocument, Entity, MoneyMention
+
+__all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
+
+SCHEMA_VERSION = 2
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+# How many documents ``stale`` reads per query; it never holds a read open across a yield.
+_STALE_BATCH = 500
+
+# seq is an explicit INTEGER PRIMARY KEY because it is the FTS row's rowid, and VACUUM may
+# renumber an implicit rowid; id (the content hash) is the key everything else uses.
+# tokenize: the text arrives split, folded and stemmed, so FTS5 only has to split on the spaces.
+# Diacritics stay: stripping them would let FTS5 match words ("été", "ete") that the snippet
+# builder, which compares stems in Python, would then fail to highlight.
+_SCHEMA_V1 = (
+    """
+    CREATE TABLE documents (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        language TEXT NOT NULL,
+        published TEXT,
+        receipt TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        indexed_at TEXT NOT NULL,
+        document TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX documents_language ON documents (language)",
+    """
+    CREATE VIRTUAL TABLE documents_fts USING fts5 (
+        title, body, tokenize = 'unicode61 remove_diacritics 0'
+    )
+    """,
+    """
+    CREATE TABLE claims (
+        doc_id TEXT PRIMARY KEY,
+        receipt TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+    )
+    """,
+)
+
+# Version 2: filters and facets. Side tables are keyed by seq (an integer, so joins stay small)
+# and rewritten with their document. doc_entities has one row per (document, type, id) with the
+# normal form first seen there, which is what facets count; doc_entity_names has every folded
+# normal form and surface text, which is what the entity filter matches a name against.
+_SCHEMA_V2 = (
+    "ALTER TABLE documents ADD COLUMN cluster_id TEXT",
+    "ALTER TABLE documents ADD COLUMN has_money INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX documents_published ON documents (published, id)",
+    "CREATE INDEX documents_language_published ON documents (language, published)",
+    "CREATE INDEX documents_cluster ON documents (cluster_id)",
+    """
+    CREATE TABLE doc_entities (
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        normal TEXT NOT NULL,
+        PRIMARY KEY (seq, type, entity_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX doc_entities_id ON doc_entities (entity_id, type, seq)",
+    "CREATE INDEX doc_entities_type ON doc_entities (type, seq)",
+    """
+    CREATE TABLE doc_entity_names (
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (seq, type, name)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX doc_entity_names_name ON doc_entity_names (name, type, seq)",
+    """
+    CREATE TABLE doc_money (
+        seq INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        PRIMARY KEY (seq, currency)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX doc_money_currency ON doc_money (currency, seq)",
+)
+
+_FIND = "SELECT seq, document FROM documents WHERE id = ?"
+_GET = "SELECT document FROM documents WHERE id = ?"
+_INSERT = """
+    INSERT INTO documents (id, title, body, language, published, receipt, filename, indexed_at,
+                           document, cluster_id, has_money)
+    VALUES (:id, :title, :body, :language, :published, :receipt, :filename, :indexed_at,
+            :document, :cluster_id, :has_money)
+    RETURNING seq
+"""
+_UPDATE = """
+    UPDATE documents
+    SET title = :title, body = :body, language = :language, published = :published,
+        receipt = :receipt, filename = :filename, indexed_at = :indexed_at, document = :document,
+        cluster_id = :cluster_id, has_money = :has_money
+    WHERE id = :id
+"""
+_DELETE_SIDE_ROWS = (
+    "DELETE FROM documents_fts WHERE rowid = ?",
+    "DELETE FROM doc_entities WHERE seq = ?",
+    "DELETE FROM doc_entity_names WHERE seq = ?",
+    "DELETE FROM doc_money WHERE seq = ?",
+)
+
+# bm25's arguments are the column weights, title then body: a query word in the headline says
+# more about the article than one in the body. bm25 is lower-is-better; scores are negated.
+_SCORE = "-bm25(documents_fts, 10.0, 1.0)"
+# SQLite sorts NULL below every value, so "published DESC" already puts undated documents last
+# (PostgreSQL needs NULLS LAST spelled out).
+_ORDER = "score DESC, published DESC, id"
+
+_ENTITIES = TypeAdapter(list[Entity])
+_MONEY = TypeAdapter(list[MoneyMention])
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A document with everything derived from it, computed before the write lock is taken."""
+
+    doc: EnrichedDocument
+    payload: str
+    title_stems: str
+    body_stems: str
+    entities: list[fields.EntityFacet]
+    names: set[tuple[str, str]]
+    currencies: list[str]
+
+
+def _prepare(doc: EnrichedDocument) -> _Prepared:
+    return _Prepared(
+        doc=doc,
+        payload=doc.model_dump_json(),
+        title_stems=stem_text(doc.title, doc.language),
+        body_stems=stem_text(doc.body, doc.language),
+        entities=fields.entity_facets(doc),
+        names=set(fields.entity_names(doc)),
+        currencies=fields.currencies(doc),
+    )
+
+
+def _write_side_rows(conn: sqlite3.Connection, seq: int, item: _Prepared) -> None:
+    conn.executemany(
+        "INSERT INTO doc_entities (seq, type, entity_id, normal) VALUES (?, ?, ?, ?)",
+        [(seq, entity.type, entity.id, entity.normal) for entity in item.entities],
+    )
+    conn.executemany(
+        "INSERT INTO doc_entity_names (seq, type, name) VALUES (?, ?, ?)",
+        [(seq, kind, name) for kind, name in sorted(item.names)],
+    )
+    conn.executemany(
+        "INSERT INTO doc_money (seq, currency) VALUES (?, ?)",
+        [(seq, currency) for currency in item.currencies],
+    )
+
+
+def _create_v1(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V1:
+        conn.execute(statement)
+
+
+def _upgrade_to_v2(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V2:
+        conn.execute(statement)
+    # Backfill from the stored documents with the very functions upsert uses, so an upgraded
+    # file answers filters exactly like a new one.
+    for seq, payload in conn.execute("SELECT seq, document FROM documents").fetchall():
+        item = _prepare(EnrichedDocument.model_validate_json(payload))
+        conn.execute(
+            "UPDATE documents SET cluster_id = ?, has_money = ? WHERE seq = ?",
+            (item.doc.cluster_id, int(bool(item.currencies)), seq),
+        )
+        _write_side_rows(conn, seq, item)
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _upgrade_to_v2}
+
+
+@dataclass
+class _Sql:
+    """A search's ``matched``/``result`` CTEs and their parameters, shared by page and facets."""
+
+    ctes: str
+    params: dict[str, Any]
+
+
+def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    clauses: list[str] = []
+    if query.lang is not None:
+        clauses.append("d.language = :lang")
+        params["lang"] = query.lang
+    if query.since is not None:
+        clauses.append("d.published >= :since")
+        params["since"] = query.since.isoformat()
+    if query.until is not None:
+        clauses.append("d.published <= :until")
+        params["until"] = query.until.isoformat()
+    if query.has_money is not None:
+        clauses.append("d.has_money = :has_money")
+        params["has_money"] = int(query.has_money)
+    if query.currency is not None:
+        clauses.append("d.seq IN (SELECT seq FROM doc_money WHERE currency = :currency)")
+        params["currency"] = query.currency
+    typed = " AND type = :type" if query.type is not None else ""
+    if query.type is not None:
+        params["type"] = query.type
+    if query.entity is not None:
+        clauses.append(
+            f"d.seq IN (SELECT seq FROM doc_entities WHERE entity_id = :entity{typed}"
+            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed})"
+        )
+        params["entity"] = query.entity
+        params["entity_name"] = fields.fold_name(query.entity)
+    elif query.type is not None:
+        clauses.append("d.seq IN (SELECT seq FROM doc_entities WHERE type = :type)")
+    return clauses
+
+
+def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
+    params: dict[str, Any] = {}
+    clauses = _filters(query, params)
+    columns = "d.seq, d.id, d.published, d.language, coalesce(d.cluster_id, d.id) AS cluster_key"
+    if node is None:
+        source = f"SELECT {columns}, 0.0 AS score FROM documents AS d"
+    else:
+        expression, negated = to_fts5(node)
+        params["expression"] = expression
+        if negated:
+            source = f"SELECT {columns}, 0.0 AS score FROM documents AS d"
+            clauses.insert(
+                0,
+                "d.seq NOT IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH"
+                " :expression)",
+            )
+        else:
+            source = (
+                f"SELECT {columns}, {_SCORE} AS score"
+                " FROM documents_fts JOIN documents AS d ON d.seq = documents_fts.rowid"
+            )
+            clauses.insert(0, "documents_fts MATCH :expression")
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    if query.collapse:
+        result = (
+            "SELECT seq, id, published, language, score FROM ("
+            " SELECT *, row_number() OVER"
+            f" (PARTITION BY cluster_key ORDER BY {_ORDER}) AS rank_in_cluster FROM matched"
+            ") WHERE rank_in_cluster = 1"
+        )
+    else:
+        result = "SELECT seq, id, published, language, score FROM matched"
+    return _Sql(f"WITH matched AS ({source}{where}), result AS ({result})", params)
+
+
+# What each row of a search answer is: the total, a hit, or a facet count (see _answer_sql).
+_TOTAL, _HIT, _FACET = TOTAL_ROW, HIT_ROW, FACET_ROW
+
+
+def _answer_sql(sql: _Sql, *, facets: bool) -> str:
+    """One statement for the whole answer, so the matching documents are found, ranked and
+    collapsed once (SQLite materialises a CTE used more than once): a total row, the page's hit
+    rows and, if asked for, the facet rows, told apart by their first column."""
+    parts = [
+        f"SELECT {_TOTAL} AS part, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " NULL AS position, NULL, NULL, NULL, NULL, count(*) FROM result",
+        f"SELECT {_HIT}, d.id, p.score, d.title, d.body, d.language, d.published, d.cluster_id,"
+        " json_extract(d.document, '$.entities'), json_extract(d.document, '$.money'),"
+        " p.position, NULL, NULL, NULL, NULL, NULL"
+        " FROM page AS p JOIN documents AS d ON d.seq = p.seq",
+    ]
+    if facets:
+        parts.append(
+            f"SELECT {_FACET}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, *"
+            f" FROM ({_FACETS})"
+        )
+    # The page is a top-N sort of the result; position orders just those N rows.
+    return (
+        f"{sql.ctes}, page AS ("
+        f" SELECT seq, score, row_number() OVER (ORDER BY {_ORDER}) AS position FROM ("
+        f"  SELECT seq, id, score, published FROM result ORDER BY {_ORDER}"
+        "   LIMIT :limit OFFSET :offset))"
+        f" {' UNION ALL '.join(parts)} ORDER BY part, position"
+    )
+
+
+# CROSS JOIN is SQLite's way to fix the join order: the result set drives and each of its
+# documents looks up its own side rows by primary key. Left to itself the planner may scan the
+# whole side table and probe the result instead, which costs the size of the index, not of the
+# result.
+_FACETS = """
+    SELECT 'language', language, NULL, NULL, count(*) FROM result GROUP BY language
+    UNION ALL
+    SELECT 'currency', m.currency, NULL, NULL, count(*)
+    FROM result AS r CROSS JOIN doc_money AS m ON m.seq = r.seq GROUP BY m.currency
+    UNION ALL
+    SELECT 'entity', e.type, e.entity_id, e.normal, count(*)
+    FROM result AS r CROSS JOIN doc_entities AS e ON e.seq = r.seq
+    GROUP BY e.type, e.entity_id, e.normal
+"""
+
+_HIT_COLUMNS = """
+    SELECT seq, id, title, body, language, published, cluster_id,
+           json_extract(document, '$.entities'), json_extract(document, '$.money')
+    FROM documents
+"""
+
+
+def _is_stale(enrichers: str | None, versions: dict[str, str]) -> bool:
+    recorded = json.loads(enrichers) if enrichers else {}
+    return any(recorded.get(name) != version for name, version in versions.items())
+
+
+class SqliteIndex(ClosingOnExit):
+    """A search index in one SQLite file (or ``:memory:``); many processes may open one file."""
+
+    def __init__(
+        self,
+        path: str | PathLike[str],
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: the sqlite3 module must not open transactions behind our back;
+        # every write opens its own BEGIN IMMEDIATE.
+        self._conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+        self._clock = clock
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self._enter_wal_mode(busy_timeout_ms / 1000)
+            # In WAL mode NORMAL cannot corrupt the file; a power cut may only lose the last
+            # commits, which redelivery re-indexes.
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _enter_wal_mode(self, patience_s: float) -> None:
+        """Switch the file to WAL, waiting out other openers.
+
+        Changing the journal mode needs the file to itself, and SQLite answers "database is
+        locked" at once (without its busy handler) while another process is switching or
+        migrating it, so several workers starting together must retry here.
+        """
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def close(self) -> None:
+        """Close the connection; the index is unusable afterwards."""
+        self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+        # writes can fail with SQLITE_BUSY at once, without waiting for busy_timeout.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException:
+            # Also after a failed COMMIT: a transaction left open would break every later write.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    def _schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        if self._schema_version() == SCHEMA_VERSION:
+            return
+        with self._write() as conn:
+            # Re-read under the lock: another process may have migrated meanwhile.
+            version = self._schema_version()
+            if version > SCHEMA_VERSION:
+                msg = f"index schema version {version} is newer than supported {SCHEMA_VERSION}"
+                raise IndexSchemaError(msg)
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[target](conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the file (``PRAGMA user_version``)."""
+        return self._schema_version()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _store(self, conn: sqlite3.Connection, item: _Prepared) -> bool | None:
+        """Write one prepared document; True if new, False if replaced, None if unchanged."""
+        doc = item.doc
+        found = conn.execute(_FIND, (doc.id,)).fetchone()
+        if found is not None and found[1] == item.payload:
+            return None
+        columns = {
+            "id": doc.id,
+            "title": doc.title,
+            "body": doc.body,
+            "language": doc.language,
+            "published": doc.published.isoformat() if doc.published else None,
+            "receipt": doc.receipt,
+            "filename": doc.filename,
+            "indexed_at": self._clock().isoformat(),
+            "document": item.payload,
+            "cluster_id": doc.cluster_id,
+            "has_money": int(bool(item.currencies)),
+        }
+        if found is None:
+            seq = int(conn.execute(_INSERT, columns).fetchone()[0])
+        else:
+            seq = int(found[0])
+            conn.execute(_UPDATE, columns)
+            for delete in _DELETE_SIDE_ROWS:
+                conn.execute(delete, (seq,))
+        conn.execute(
+            "INSERT INTO documents_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (seq, item.title_stems, item.body_stems),
+        )
+        _write_side_rows(conn, seq, item)
+        return found is None
+
+    def upsert(self, doc: EnrichedDocument) -> bool:
+        """Store ``doc``, replacing any earlier version with its id; return whether it was new.
+
+        Storing the same document again writes nothing, so a redelivered task changes nothing.
+        A different version under the same id (a re-enrichment, a new receipt) replaces the row,
+        its full-text entry and its entity and money rows.
+        """
+        item = _prepare(doc)
+        with self._write() as conn:
+            return self._store(conn, item) is True
+
+    def upsert_many(self, docs: Iterable[EnrichedDocument]) -> int:
+        """Upsert ``docs`` in one transaction (much faster than one each); return how many were
+        new. A document repeated in ``docs`` is stored once, its last version winning."""
+        items = [_prepare(doc) for doc in docs]
+        with self._write() as conn:
+            return sum(self._store(conn, item) is True for item in items)
+
+    def claim(self, doc_id: str, receipt: str) -> str:
+        """Record ``receipt`` as the first to submit ``doc_id`` unless one already is; return it.
+
+        The caller is a duplicate exactly when the returned receipt is not its own. Insert and
+        read happen in one write transaction, so concurrent claimers all see the same winner.
+        """
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO claims (doc_id, receipt, claimed_at) VALUES (?, ?, ?)",
+                (doc_id, receipt, self._clock().isoformat()),
+            )
+            row = conn.execute("SELECT receipt FROM claims WHERE doc_id = ?", (doc_id,)).fetchone()
+        return str(row[0])
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> EnrichedDocument | None:
+        """Return the document exactly as it was stored, or None."""
+        row = self._conn.execute(_GET, (doc_id,)).fetchone()
+        return None if row is None else EnrichedDocument.model_validate_json(row[0])
+
+    def count(self) -> int:
+        """Return how many documents the index holds."""
+        return int(self._conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
+        """Yield stored documents whose recorded version of any enricher in ``versions`` differs
+        (or is missing), in storage order. Reads in batches, so callers may upsert meanwhile."""
+        after = 0
+        while True:
+            rows = self._conn.execute(
+                "SELECT seq, json_extract(document, '$.enrichers') FROM documents"
+                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, _STALE_BATCH),
+            ).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            wanted = [seq for seq, enrichers in rows if _is_stale(enrichers, versions)]
+            if not wanted:
+                continue
+            marks = ", ".join("?" * len(wanted))
+            found = self._conn.execute(
+                f"SELECT document FROM documents WHERE seq IN ({marks}) ORDER BY seq", wanted
+            ).fetchall()
+            for (payload,) in found:
+                yield EnrichedDocument.model_validate_json(payload)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Answer ``query`` (see ``SearchQuery`` for its meaning): the page of hits, best first,
+        the total before ``limit``/``offset``, and facets when asked for."""
+        text = query.q.strip()
+        node = parse(text) if text else None
+        if text and node is None:  # only punctuation: nothing can match it
+            return SearchResult(total=0, hits=[], facets=Facets() if query.facets else None)
+        sql = _search_sql(query, node)
+        rows = self._conn.execute(
+            _answer_sql(sql, facets=query.facets),
+            {**sql.params, "limit": query.limit, "offset": query.offset},
+        ).fetchall()
+        return assemble_result(rows, facets=query.facets, stems=highlight_stems(node), to_hit=_hit)
+
+    def explain(self, query: SearchQuery) -> list[str]:
+        """SQLite's plan for ``query``'s page (and facets, when asked for): shows whether the
+        indexes serve it."""
+        text = query.q.strip()
+        node = parse(text) if text else None
+        if text and node is None:
+            return ["no words in the query: answered without a database query"]
+        sql = _search_sql(query, node)
+        statement = _answer_sql(sql, facets=query.facets)
+        params = {**sql.params, "limit": query.limit, "offset": query.offset}
+        plan = self._conn.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
+        return [str(row[3]) for row in plan]
+
+
+def _hit(row: tuple[Any, ...], stems: set[str]) -> SearchHit:
+    _, doc_id, score, title, body, language, published, cluster_id, entities, money, *_ = row
+    return SearchHit(
+        id=doc_id,
+        title=title,
+        published=None if published is None else date.fromisoformat(published),
+        language=language,
+        score=float(score),
+        snippet=build_snippet(title, body, language, stems),
+        entities=_ENTITIES.validate_json(entities or "[]"),
+        money=_MONEY.validate_json(money or "[]"),
+        cluster_id=cluster_id,
+    )

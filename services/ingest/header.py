@@ -1,0 +1,84 @@
+"""The optional ``date YYYY-MM-DD <number> <CUR>`` line some sources put before the headline.
+
+The number and currency are reported as they stand: the header never says what the rate is a
+rate of, so this module must not guess. A line that is shaped like a header but cannot be read
+is reported as ``malformed`` with a warning, and its text is kept (see ``parse``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from shared.messages import HeaderRate, HeaderResult
+
+# Header-shaped: the lower-case keyword, then a token starting with a digit, then at most a few
+# more tokens. Lower case only, and short, so that a sentence such as "Date palms grow ..." or
+# "date 2024 was a record year for ..." is ordinary text rather than a broken header.
+_HEADER_SHAPE: Final = re.compile(r"date (\d\S*)((?: \S+){0,4})")
+_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER: Final = re.compile(r"\d+(?:[.,]\d+)?")
+_CURRENCY: Final = re.compile(r"[A-Z]{3}")
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the first line said. ``warning`` is set exactly when ``result`` is ``malformed``."""
+
+    result: HeaderResult
+    published: date | None = None
+    rate: HeaderRate | None = None
+    warning: str | None = None
+
+
+ABSENT: Final = Header(result="absent")
+
+
+def parse_header(line: str) -> Header:
+    """Read a normalised first line (single spaces, stripped) as a header, if it is one."""
+    shape = _HEADER_SHAPE.fullmatch(line)
+    if shape is None:
+        return ABSENT
+    date_token = shape.group(1)
+    rest = shape.group(2).split()
+    problems: list[str] = []
+
+    published = _parse_date(date_token, problems)
+    value: float | None = None
+    if not rest:
+        problems.append("no rate or currency after the date")
+    else:
+        value = _parse_number(rest[0], problems)
+        if len(rest) < 2:
+            problems.append("no currency after the rate")
+        elif not _CURRENCY.fullmatch(rest[1]):
+            problems.append(f"currency {rest[1]!r} is not three upper-case letters")
+        if len(rest) > 2:
+            problems.append(f"unexpected text after the currency: {' '.join(rest[2:])!r}")
+
+    if problems or published is None or value is None:
+        return Header(
+            result="malformed", warning=f"malformed header {line!r}: {'; '.join(problems)}"
+        )
+    return Header(result="ok", published=published, rate=HeaderRate(value=value, currency=rest[1]))
+
+
+def _parse_date(token: str, problems: list[str]) -> date | None:
+    if not _ISO_DATE.fullmatch(token):
+        problems.append(f"date {token!r} is not in YYYY-MM-DD form")
+        return None
+    try:
+        return date.fromisoformat(token)
+    except ValueError:
+        problems.append(f"date {token!r} does not exist")
+        return None
+
+
+def _parse_number(token: str, problems: list[str]) -> float | None:
+    if not _NUMBER.fullmatch(token):
+        problems.append(f"rate {token!r} is not a number")
+        return None
+    # Sources write both 3.69 and 3,69; there is no thousands separator in a single token.
+    return float(token.replace(",", "."))

@@ -1,0 +1,21 @@
+"""Every Redis key newsflow writes, in one place so that none collide and all can be found."""
+
+from __future__ import annotations
+
+PREFIX = "newsflow"
+
+
+def receipt_key(receipt: str) -> str:
+    return f"{PREFIX}:receipt:{receipt}"
+
+
+def blob_key(receipt: str) -> str:
+    return f"{PREFIX}:blob:{receipt}"
+
+
+def dead_letter_key(stage: str) -> str:
+    return f"{PREFIX}:dlq:{stage}"
+
+
+def document_claim_key(doc_id: str) -> str:
+    return f"{PREFIX}:doc:{doc_id}"

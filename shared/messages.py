@@ -1,0 +1,181 @@
+"""Versioned message models passed between the stages, always as JSON.
+
+Every hop is ``model.model_dump(mode="json")`` out and ``Model.model_validate(payload)`` in; no live
+objects and no pickle ever cross a queue. ``schema_version`` lets a worker reject (dead-letter) a
+message written by an incompatible producer instead of misreading it.
+
+How raw bytes travel: inline, base64-encoded, when the file is at most ``inline_max_bytes``
+(256 KiB by default; news files are a few KiB), otherwise as a claim-check: the bytes are stored
+under a Redis key with a TTL and the message carries only the key. See the README for why.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal[1] = 1
+
+Source = Literal["cli", "watch", "http", "task", "replay", "local"]
+HeaderResult = Literal["ok", "absent", "malformed"]
+RepairKind = Literal["paragraph_collapsed", "trailer_stripped"]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class RawFile(_Message):
+    """A raw file as received by ingest, before any decoding."""
+
+    receipt: str = Field(description="Unique id of this submission; the key for its status.")
+    source: Source
+    filename: str = Field(
+        description="The file's name as submitted (a name, never trusted as a path)."
+    )
+    size: int = Field(ge=0, description="Size in bytes of the original file.")
+    received_at: datetime
+    content_b64: str | None = Field(default=None, description="The bytes, inline, base64.")
+    blob_key: str | None = Field(default=None, description="Claim-check: Redis key of the bytes.")
+    origin_path: str | None = Field(
+        default=None, description="Where the submitter read the file; lets a replay re-read it."
+    )
+    source_name: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The submitter's own name for where the file came from (e.g. a scraper).",
+    )
+
+    def inline_bytes(self) -> bytes | None:
+        return None if self.content_b64 is None else base64.b64decode(self.content_b64)
+
+
+class HeaderRate(BaseModel):
+    """The number and currency from a ``date`` header line.
+
+    Deliberately not interpreted: the header does not say what the rate is a rate of.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float
+    currency: str
+
+
+class Repair(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: RepairKind
+    text: str = Field(description="The paragraph that was removed (first 200 characters).")
+
+
+class ParsedDocument(_Message):
+    """A decoded, cleaned document: what ingest hands to enrich."""
+
+    receipt: str
+    source: Source
+    filename: str
+    received_at: datetime
+    size: int
+    encoding: str
+    source_name: str | None = Field(default=None, max_length=64)
+    id: str = Field(description="Content hash of the normalised title and body.")
+    title: str
+    paragraphs: list[str]
+    published: date | None = None
+    header_rate: HeaderRate | None = None
+    header: HeaderResult = "absent"
+    warnings: list[str] = Field(default_factory=list)
+    repairs: list[Repair] = Field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def text(self) -> str:
+        """Title and body together: what every enricher works on."""
+        return "\n\n".join([self.title, *self.paragraphs])
+
+
+EntityType = Literal["PER", "ORG", "LOC"]
+
+
+class _Span(BaseModel):
+    """A stretch of ``ParsedDocument.text`` (title, blank line, body): ``text[start:end]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class MoneyMention(_Span):
+    """An amount of money in the text, in ISO 4217 terms."""
+
+    amount: float
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    bound: Literal["exact", "min", "max"] = Field(
+        default="exact", description="For a range («от 5 до 7 млн»): its lower or upper end."
+    )
+    per_currency: str | None = Field(
+        default=None, description="For a rate («4930 рублей за доллар»): the unit priced."
+    )
+
+
+class Entity(_Span):
+    """A person, organisation or location, linked to a key that is the same in every language."""
+
+    type: EntityType
+    normal: str = Field(description="Nominative / canonical form.")
+    id: str = Field(
+        description="Cross-language key: ISO 3166 alpha-2 for countries, geonames:<id> for "
+        "cities, org:<key> for organisations, per:<key> for persons."
+    )
+
+
+class LanguageShare(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    share: float = Field(ge=0.0, le=1.0)
+
+
+class EnrichedDocument(ParsedDocument):
+    """A parsed document with what enrich adds: what index stores."""
+
+    language: str = Field(description="ISO 639-1 code, or 'und' when undetermined.")
+    language_confidence: float = Field(ge=0.0, le=1.0)
+    languages: list[LanguageShare] = Field(
+        default_factory=list, description="Per-paragraph languages by share of the text."
+    )
+    duplicate_of: str | None = None
+    near_duplicate_of: str | None = None
+    similarity: float | None = Field(default=None, ge=0.0, le=1.0)
+    cluster_id: str | None = None
+    money: list[MoneyMention] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    enrichers: dict[str, str] = Field(
+        default_factory=dict, description="Enricher name -> version that produced its fields."
+    )
+
+
+class DeadLetter(BaseModel):
+    """A message a stage could not process, kept with everything needed to replay it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    receipt: str
+    reason: str
+    error: str
+    failed_at: datetime
+    task_name: str
+    payload: dict[str, object]
+    doc_id: str | None = None

@@ -1,0 +1,91 @@
+"""Test-wide fixtures: the real Redis (for integration tests) and paths to the seeds.
+
+In CI (``CI=true``) a missing Redis is a failure, never a skip: the integration tests are the
+proof that the pipeline works, so they must run there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+from psycopg import sql
+
+from services.index.postgres import parse_index_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+# A database number of its own, so tests never touch a developer's real newsflow data in db 0.
+TEST_REDIS_URL = os.environ.get("NEWSFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+TEST_POSTGRES_URL = os.environ.get(
+    "NEWSFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def seed_files() -> list[Path]:
+    files = sorted(SEEDS.glob("*.txt"))
+    assert len(files) == 5, "seeds/ must hold the five sample files"
+    return files
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"Redis is required in CI and is not answering at {TEST_REDIS_URL}: {error}"
+            )
+        pytest.skip(f"no Redis at {TEST_REDIS_URL} ({error}); start redis-server to run these")
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def redis_db(redis_url: str) -> Iterator[redis.Redis]:
+    """The real test database, emptied before the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+def with_schema(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+def _require_postgres() -> str:
+    conninfo, _ = parse_index_url(TEST_POSTGRES_URL)
+    try:
+        psycopg.connect(conninfo, connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and is not answering: {error}")
+        pytest.skip(f"no PostgreSQL at {conninfo} ({error})")
+    return conninfo
+
+
+def _schema_url(conninfo: str) -> Iterator[str]:
+    schema = f"newsflow_test_{secrets.token_hex(4)}"
+    yield with_schema(TEST_POSTGRES_URL, schema)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A schema of this test run's own, dropped at the end; skip (fail in CI) without a server."""
+    yield from _schema_url(_require_postgres())
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A schema of this test's own, dropped after it."""
+    yield from _schema_url(_require_postgres())

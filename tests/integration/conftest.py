@@ -1,0 +1,157 @@
+"""Real worker processes for integration tests: three ``newsflow worker`` commands over real Redis.
+
+Nothing here is mocked or eager: the workers are separate prefork Celery processes started the
+way an operator starts them, talking to the Redis server on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from shared.stages import STAGES
+
+NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class Pipeline:
+    env: dict[str, str]
+    index_path: Path
+    workdir: Path
+    logs: dict[str, Path]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def newsflow(
+        self, *args: str, timeout: float = 180.0, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real ``newsflow`` command with this pipeline's environment (plus ``env``)."""
+        return subprocess.run(
+            [NEWSFLOW, *args],
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=self.workdir,
+            check=False,
+        )
+
+    def submit_and_wait(self, *paths: Path, timeout: float = 120.0) -> list[dict[str, Any]]:
+        result = self.newsflow(
+            "submit",
+            "--wait",
+            "--json",
+            "--timeout",
+            str(timeout),
+            *map(str, paths),
+            timeout=timeout + 60,
+        )
+        assert result.returncode in (0, 1), result.stderr
+        return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+    def launch(self, stage: str, command: list[str], env: dict[str, str]) -> None:
+        """Start one worker process, its output in the stage's log file."""
+        with self.logs[stage].open("wb") as log:
+            self.processes[stage] = subprocess.Popen(
+                command,
+                env=env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self) -> None:
+        for stage in self.processes:
+            _wait_ready(self, stage)
+
+    def all_alive(self) -> bool:
+        return all(process.poll() is None for process in self.processes.values())
+
+    def log_text(self, stage: str) -> str:
+        return self.logs[stage].read_text(encoding="utf-8", errors="replace")
+
+
+def _wait_ready(pipeline: Pipeline, stage: str) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if pipeline.processes[stage].poll() is not None:
+            pytest.fail(f"{stage} worker exited at start:\n{pipeline.log_text(stage)[-3000:]}")
+        if " ready." in pipeline.log_text(stage):
+            return
+        time.sleep(0.2)
+    pytest.fail(
+        f"{stage} worker not ready after {READY_TIMEOUT}s:\n{pipeline.log_text(stage)[-3000:]}"
+    )
+
+
+def start_pipeline(
+    redis_url: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    metrics_ports: dict[str, int] | None = None,
+) -> Pipeline:
+    redis.Redis.from_url(redis_url).flushdb()
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "NEWSFLOW_REDIS_URL": redis_url,
+        "NEWSFLOW_INDEX_URL": str(workdir / "index.db"),
+        "NEWSFLOW_LOG_FORMAT": "json",
+        "NEWSFLOW_LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    pipeline = Pipeline(
+        env=env,
+        index_path=workdir / "index.db",
+        workdir=workdir,
+        logs={stage: workdir / f"{stage}.log" for stage in STAGES},
+    )
+    for stage in STAGES:
+        command = [NEWSFLOW, "worker", stage, "--concurrency", "2"]
+        if metrics_ports:
+            command += ["--metrics-port", str(metrics_ports[stage])]
+        pipeline.launch(stage, command, env)
+    pipeline.wait_ready()
+    return pipeline
+
+
+def stop_pipeline(pipeline: Pipeline) -> None:
+    for process in pipeline.processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in pipeline.processes.values():
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """Three worker processes (concurrency 2 each) on a fresh Redis database and index.
+
+    Small limits make the bad-input cases cheap: files over 64 KiB are too large, and files over
+    4 KiB travel by claim-check, so the seeds exercise both ways raw bytes travel.
+    """
+    running = start_pipeline(
+        redis_url,
+        tmp_path_factory.mktemp("pipeline"),
+        {"NEWSFLOW_MAX_FILE_BYTES": "65536", "NEWSFLOW_INLINE_MAX_BYTES": "4096"},
+    )
+    yield running
+    stop_pipeline(running)

@@ -1,0 +1,177 @@
+"""The drop folder end to end: two real `newsflow watch` processes sharing one folder, in front of
+three real worker processes over real Redis.
+
+Uses Redis database 12, its own, because ``start_pipeline`` empties the database it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import NEWSFLOW, Pipeline, start_pipeline, stop_pipeline
+
+pytestmark = pytest.mark.integration
+
+BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+FRESH = (
+    "Drop folder opens\n\n"
+    "The city library opened a new reading room on Monday, with four hundred seats and long "
+    "opening hours for students preparing for their winter examinations.\n\n"
+    "Visitors praised the quiet rooms and the bright lamps above every desk."
+)
+WAIT_SECONDS = 40.0
+
+
+@pytest.fixture(scope="module")
+def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    running = start_pipeline(redis_url.rsplit("/", 1)[0] + "/12", tmp_path_factory.mktemp("watch"))
+    yield running
+    stop_pipeline(running)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder)) if folder.exists() else []
+
+
+def _wait_until(
+    condition: Callable[[], bool],
+    what: str,
+    *,
+    alive: list[subprocess.Popen[bytes]],
+    logs: list[Path],
+) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if any(process.poll() is not None for process in alive):
+            break
+        time.sleep(0.2)
+    tails = "\n".join(log.read_text(errors="replace")[-2000:] for log in logs)
+    pytest.fail(f"timed out waiting for {what}\n{tails}")
+
+
+def _records(log: Path) -> list[dict[str, object]]:
+    lines = log.read_text(errors="replace").splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def _files_per_event(logs: list[Path], event: str) -> Counter[str]:
+    """How often each file appears in ``event`` lines across the watchers' JSON logs."""
+    return Counter(
+        str(record["file"])
+        for log in logs
+        for record in _records(log)
+        if record.get("event") == event
+    )
+
+
+def _index_count(pipeline: Pipeline) -> int:
+    with sqlite3.connect(pipeline.index_path) as db:
+        return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+
+def test_two_watchers_move_every_file_to_done_or_failed_exactly_once(
+    pipeline: Pipeline, seed_files: list[Path], tmp_path: Path
+) -> None:
+    """Files dropped before the watchers start, and while they run, each end up in done/ or
+    failed/ once, with two watchers racing for them; the watchers survive it and stop on
+    SIGTERM with exit code 0."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for seed in seed_files:
+        shutil.copy(seed, drop / seed.name)
+    (drop / "image.bin").write_bytes(BINARY)
+
+    logs = [tmp_path / f"watch{number}.log" for number in (1, 2)]
+    watchers: list[subprocess.Popen[bytes]] = []
+    for log in logs:
+        with log.open("wb") as out:
+            watchers.append(
+                subprocess.Popen(
+                    [NEWSFLOW, "watch", str(drop), "--interval", "0.2"],
+                    env=pipeline.env,
+                    cwd=pipeline.workdir,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    try:
+        seeds = sorted(seed.name for seed in seed_files)
+        _wait_until(
+            lambda: (
+                _files(drop / "done") == seeds
+                and _files(drop / "failed") == ["image.bin", "image.bin.reason"]
+            ),
+            "the files dropped before start",
+            alive=watchers,
+            logs=logs,
+        )
+        assert "reason: binary\n" in (drop / "failed" / "image.bin.reason").read_text()
+
+        (drop / "fresh.txt.part").write_text(FRESH, encoding="utf-8")
+        time.sleep(0.5)  # a scan or two sees the .part name and must leave it alone
+        assert (drop / "fresh.txt.part").exists()
+        (drop / "fresh.txt.part").rename(drop / "fresh.txt")
+        shutil.copy(seed_files[0], drop / seed_files[0].name)  # same name, same text
+        copy_name = seed_files[0].name.replace(".txt", "-1.txt")
+        expected_done = sorted([*seeds, "fresh.txt", copy_name])
+        _wait_until(
+            lambda: _files(drop / "done") == expected_done,
+            "the files dropped while running",
+            alive=watchers,
+            logs=logs,
+        )
+
+        assert (drop / "done" / "fresh.txt").read_text(encoding="utf-8") == FRESH
+        assert _files(drop / "failed") == ["image.bin", "image.bin.reason"]
+        assert _files(drop / ".processing") == []
+        assert _files(drop) == [".processing", "done", "failed"]
+        assert _index_count(pipeline) == 6  # the copy was a duplicate: not indexed again
+        every_file = [*seeds, "image.bin", "fresh.txt"]
+        twice = [seed_files[0].name]  # dropped twice, claimed twice: two different files
+        for event in ("watch.claimed", "watch.finished"):
+            seen = _files_per_event(logs, event)
+            assert sorted(seen.elements()) == sorted([*every_file, *twice]), event
+        assert all(process.poll() is None for process in watchers)
+    finally:
+        for process in watchers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        codes = [process.wait(timeout=15) for process in watchers]
+    assert codes == [0, 0]
+    for log in logs:
+        stopped = [r for r in _records(log) if r.get("event") == "watch.stopped"]
+        assert [r["signal"] for r in stopped] == ["SIGTERM"]
+
+
+def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
+    pipeline: Pipeline, seed_files: list[Path], tmp_path: Path
+) -> None:
+    """`watch --once` (cron use) exits 0 after every file has an outcome, including one a
+    killed watcher had claimed but never submitted."""
+    drop = tmp_path / "drop"
+    (drop / ".processing").mkdir(parents=True)
+    shutil.copy(seed_files[1], drop / "one.txt")
+    (drop / "bad.bin").write_bytes(BINARY)
+    orphan = "0123456789abcdef0123456789abcdef.claimed--orphan.txt"
+    shutil.copy(seed_files[2], drop / ".processing" / orphan)
+
+    result = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", timeout=90)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _files(drop / "done") == ["one.txt", "orphan.txt"]
+    assert _files(drop / "failed") == ["bad.bin", "bad.bin.reason"]
+    assert _files(drop / ".processing") == []
+    assert "watch.resubmitted" in result.stderr

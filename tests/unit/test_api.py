@@ -1,0 +1,439 @@
+"""The HTTP API's routes and statuses, in-process over fakeredis and an in-memory index.
+
+These pin the contract (statuses, headers, bodies) quickly; tests/integration/test_api.py proves
+the same against a real ``newsflow serve`` process, real Redis and real workers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any, Self
+
+import fakeredis
+import pytest
+import redis
+import structlog
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.api.metrics import HTTP_REQUESTS, REGISTRY
+from services.index.backend import SearchHit, SearchQuery, SearchResult
+from services.ingest.intake import raw_file_message
+from shared.messages import EnrichedDocument, RawFile, Source
+from shared.receipts import record_status
+from shared.settings import Settings
+
+LIMIT = 1000
+TOKEN = "s3cret"  # noqa: S105  # a test token, not a credential
+
+
+def make_doc(doc_id: str = "doc-1", title: str = "Технопарк открыт") -> EnrichedDocument:
+    return EnrichedDocument(
+        receipt="r-" + doc_id,
+        source="cli",
+        filename=f"{doc_id}.txt",
+        received_at=datetime(2025, 10, 11, tzinfo=UTC),
+        size=100,
+        encoding="utf-8",
+        id=doc_id,
+        title=title,
+        paragraphs=["Текст новости."],
+        published=date(2025, 10, 11),
+        language="ru",
+        language_confidence=0.99,
+        enrichers={"language": "1"},
+    )
+
+
+class FakeIndex:
+    """An in-memory ``IndexBackend`` that records the searches it is asked."""
+
+    def __init__(self, *docs: EnrichedDocument, broken: bool = False) -> None:
+        self.docs = {doc.id: doc for doc in docs}
+        self.queries: list[SearchQuery] = []
+        self.broken = broken
+
+    def _check(self) -> None:
+        if self.broken:
+            raise sqlite3.OperationalError("unable to open database file")
+
+    def upsert(self, doc: EnrichedDocument) -> bool:
+        new = doc.id not in self.docs
+        self.docs[doc.id] = doc
+        return new
+
+    def upsert_many(self, docs: Iterable[EnrichedDocument]) -> int:
+        return sum(self.upsert(doc) for doc in docs)
+
+    def get(self, doc_id: str) -> EnrichedDocument | None:
+        self._check()
+        return self.docs.get(doc_id)
+
+    def count(self) -> int:
+        return len(self.docs)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self._check()
+        self.queries.append(query)
+        hits = [
+            SearchHit(
+                id=doc.id,
+                title=doc.title,
+                published=doc.published,
+                language=doc.language,
+                score=1.0,
+                snippet=doc.body,
+            )
+            for doc in self.docs.values()
+            if query.q.casefold() in doc.title.casefold()
+        ]
+        return SearchResult(total=len(hits), hits=hits[query.offset : query.offset + query.limit])
+
+    def claim(self, doc_id: str, receipt: str) -> str:
+        return receipt
+
+    def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class FakeSubmit:
+    """Stands in for ``submit_bytes``: records what would have been queued."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bytes | None, str, str]] = []
+
+    def __call__(
+        self,
+        client: redis.Redis,
+        settings: Settings,
+        data: bytes | None,
+        size: int,
+        *,
+        filename: str,
+        source: Source,
+        source_name: str | None = None,
+    ) -> RawFile:
+        client.ping()  # like the real one, it needs Redis
+        self.calls.append((data, filename, source))
+        return raw_file_message(
+            data, size, filename=filename, source=source, origin_path=None, source_name=source_name
+        )
+
+
+class Api:
+    def __init__(self, index: FakeIndex, **settings: Any) -> None:
+        self.server = fakeredis.FakeServer()
+        self.redis = fakeredis.FakeRedis(server=self.server)
+        self.index = index
+        self.submit = FakeSubmit()
+        values = {"max_file_bytes": LIMIT, "max_queue_depth": 5, **settings}
+        app = create_app(
+            Settings(_env_file=None, **values),
+            redis_client=self.redis,
+            open_index=lambda: self.index,
+            submit=self.submit,
+        )
+        self.client = TestClient(app)
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    made = Api(FakeIndex(make_doc()))
+    with made.client:
+        yield made
+
+
+@pytest.fixture
+def secured() -> Iterator[Api]:
+    made = Api(FakeIndex(make_doc()), api_token=TOKEN)
+    with made.client:
+        yield made
+
+
+def test_healthz_answers_without_dependencies() -> None:
+    made = Api(FakeIndex(broken=True))
+    made.server.connected = False
+    assert made.client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_is_ready_when_redis_and_index_answer(api: Api) -> None:
+    answer = api.client.get("/readyz")
+    assert answer.status_code == 200
+    assert answer.json()["checks"] == {
+        "redis": {"ok": True, "error": None},
+        "index": {"ok": True, "error": None},
+    }
+
+
+def test_readyz_names_the_index_when_it_fails() -> None:
+    made = Api(FakeIndex(broken=True))
+    answer = made.client.get("/readyz")
+    assert answer.status_code == 503
+    checks = answer.json()["checks"]
+    assert checks["redis"]["ok"] is True
+    assert checks["index"]["ok"] is False
+    assert "OperationalError" in checks["index"]["error"]
+
+
+def test_raw_body_is_queued_with_its_name(api: Api) -> None:
+    answer = api.client.post("/v1/files", params={"name": "a.txt"}, content=b"hello")
+    assert answer.status_code == 202
+    body = answer.json()
+    assert body["status_url"] == f"/v1/files/{body['receipt']}"
+    assert answer.headers["location"] == body["status_url"]
+    assert (body["filename"], body["size"]) == ("a.txt", 5)
+    assert api.submit.calls == [(b"hello", "a.txt", "http")]
+
+
+def test_raw_body_name_may_come_from_a_header(api: Api) -> None:
+    api.client.post(
+        "/v1/files",
+        content=b"x",
+        headers={"X-Filename": "%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8.txt"},
+    )
+    api.client.post(
+        "/v1/files", content=b"y", headers={"Content-Disposition": 'attachment; filename="b.txt"'}
+    )
+    api.client.post("/v1/files", params={"name": "../../etc/passwd"}, content=b"z")
+    assert [name for _, name, _ in api.submit.calls] == ["новости.txt", "b.txt", "passwd"]
+
+
+def test_multipart_queues_every_file(api: Api) -> None:
+    answer = api.client.post(
+        "/v1/files",
+        files=[("files", ("a.txt", b"first")), ("files", ("b.txt", b"second"))],
+        data={"source": "belta-scraper"},
+    )
+    assert answer.status_code == 202
+    body = answer.json()
+    assert body["source"] == "belta-scraper"
+    assert [(item["filename"], item["size"]) for item in body["receipts"]] == [
+        ("a.txt", 5),
+        ("b.txt", 6),
+    ]
+    assert len({item["receipt"] for item in body["receipts"]}) == 2
+    assert api.submit.calls == [(b"first", "a.txt", "http"), (b"second", "b.txt", "http")]
+
+
+def test_declared_length_over_the_limit_is_refused_unread(api: Api) -> None:
+    answer = api.client.post("/v1/files", content=b"x" * (LIMIT + 1))
+    assert answer.status_code == 413
+    assert api.submit.calls == []
+
+
+def test_streamed_body_over_the_limit_is_refused(api: Api) -> None:
+    """Without a Content-Length (chunked), the limit is enforced while reading."""
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 100
+
+    answer = api.client.post("/v1/files", content=chunks())
+    assert answer.status_code == 413
+    assert api.submit.calls == []
+
+
+def test_multipart_file_over_the_limit_is_refused_and_nothing_queued(api: Api) -> None:
+    answer = api.client.post(
+        "/v1/files",
+        files=[("files", ("ok.txt", b"ok")), ("files", ("big.txt", b"x" * (LIMIT + 1)))],
+    )
+    assert answer.status_code == 413
+    assert "big.txt" in answer.json()["detail"]
+    assert api.submit.calls == []
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs"),
+    [
+        {"params": {"source": "not a name!"}, "content": b"x"},
+        {"files": [("files", ("a.txt", b"a"))], "data": {"source": "a b"}},
+        {"data": {"source": "only-a-field"}, "files": [("other", ("", b""))]},
+    ],
+)
+def test_bad_upload_parameters_are_422(api: Api, request_kwargs: dict[str, Any]) -> None:
+    assert api.client.post("/v1/files", **request_kwargs).status_code == 422
+    assert api.submit.calls == []
+
+
+def test_deep_ingest_queue_answers_429_with_retry_after(api: Api) -> None:
+    """Back pressure: scrapers are told to wait instead of piling files onto a backlog."""
+    api.redis.rpush("ingest", *[b"message"] * 5)
+    assert api.client.post("/v1/files", content=b"x").status_code == 202  # at the limit: fine
+    api.redis.rpush("ingest", b"one more")
+    answer = api.client.post("/v1/files", content=b"x")
+    assert answer.status_code == 429
+    assert int(answer.headers["retry-after"]) > 0
+    assert len(api.submit.calls) == 1
+
+
+def test_unreachable_redis_answers_503_on_upload(api: Api) -> None:
+    api.server.connected = False
+    answer = api.client.post("/v1/files", content=b"x")
+    assert answer.status_code == 503
+    assert "retry-after" in answer.headers
+    assert api.client.get("/readyz").json()["checks"]["redis"]["ok"] is False
+
+
+def test_token_is_required_on_v1_when_set(secured: Api) -> None:
+    client = secured.client
+    missing = client.post("/v1/files", content=b"x")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = {"Authorization": f"Bearer {TOKEN.upper()}"}
+    assert client.post("/v1/files", content=b"x", headers=wrong).status_code == 401
+    assert client.get("/v1/documents/doc-1", headers=wrong).status_code == 401
+    assert client.get("/v1/search", params={"q": "x"}).status_code == 401
+    right = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.post("/v1/files", content=b"x", headers=right).status_code == 202
+    assert client.get("/v1/documents/doc-1", headers=right).status_code == 200
+
+
+def test_probes_and_metrics_need_no_token(secured: Api) -> None:
+    for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+        assert secured.client.get(path).status_code == 200, path
+
+
+def test_token_is_checked_before_the_body_is_read(secured: Api) -> None:
+    answer = secured.client.post("/v1/files", content=b"x" * (LIMIT + 1))
+    assert answer.status_code == 401
+
+
+def test_file_status_shows_where_the_file_is(api: Api) -> None:
+    record_status(api.redis, 60, "r1", "indexed", filename="a.txt", doc_id="doc-1", stage="index")
+    record_status(
+        api.redis, 60, "r2", "dead_letter", filename="b.txt", stage="ingest", reason="binary"
+    )
+    record_status(api.redis, 60, "r3", "duplicate", doc_id="doc-1", duplicate_of="doc-1")
+    indexed = api.client.get("/v1/files/r1").json()
+    assert (indexed["state"], indexed["doc_id"]) == ("indexed", "doc-1")
+    assert indexed["document_url"] == "/v1/documents/doc-1"
+    dead = api.client.get("/v1/files/r2").json()
+    assert (dead["state"], dead["stage"], dead["reason"]) == ("dead_letter", "ingest", "binary")
+    assert dead["document_url"] is None
+    duplicate = api.client.get("/v1/files/r3").json()
+    assert (duplicate["state"], duplicate["duplicate_of"]) == ("duplicate", "doc-1")
+
+
+def test_unknown_receipt_and_document_are_404(api: Api) -> None:
+    assert api.client.get("/v1/files/nope").status_code == 404
+    assert api.client.get("/v1/documents/nope").status_code == 404
+
+
+def test_document_is_returned_in_full(api: Api) -> None:
+    answer = api.client.get("/v1/documents/doc-1")
+    assert answer.status_code == 200
+    assert EnrichedDocument.model_validate(answer.json()) == make_doc()
+
+
+def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
+    answer = api.client.get(
+        "/v1/search",
+        params={
+            "q": "технопарк",
+            "lang": "ru",
+            "entity": "BY",
+            "type": "ORG",
+            "currency": "BYN",
+            "since": "2025-01-01",
+            "until": "2025-12-31",
+            "collapse": "false",
+            "facets": "true",
+            "limit": "5",
+            "offset": "1",
+        },
+    )
+    assert answer.status_code == 200
+    assert SearchResult.model_validate(answer.json()).total == 1
+    assert api.index.queries == [
+        SearchQuery(
+            q="технопарк",
+            lang="ru",
+            entity="BY",
+            type="ORG",
+            currency="BYN",
+            since=date(2025, 1, 1),
+            until=date(2025, 12, 31),
+            collapse=False,
+            facets=True,
+            limit=5,
+            offset=1,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x", "limit": "0"},
+        {"q": "x", "limit": "5000"},
+        {"q": "x", "offset": "-1"},
+        {"q": "x", "type": "THING"},
+        {"q": "x", "since": "yesterday"},
+        {"q": "x", "collapse": "maybe"},
+        {"q": "x", "since": "2025-02-01", "until": "2025-01-01"},
+        {"q": "x", "lnag": "ru"},
+    ],
+)
+def test_bad_search_parameters_are_422(api: Api, params: dict[str, str]) -> None:
+    assert api.client.get("/v1/search", params=params).status_code == 422
+    assert api.index.queries == []
+
+
+def test_unreachable_index_answers_503() -> None:
+    made = Api(FakeIndex(broken=True))
+    assert made.client.get("/v1/search", params={"q": "x"}).status_code == 503
+    assert made.client.get("/v1/documents/doc-1").status_code == 503
+
+
+def _count(route: str, method: str, status: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "newsflow_http_requests_total", {"route": route, "method": method, "status": status}
+    )
+    return value or 0.0
+
+
+def test_metrics_label_requests_by_route_template(api: Api) -> None:
+    """Ids in paths would make a label per document; the template keeps the set bounded."""
+    before = _count("/v1/files/{receipt}", "GET", "404")
+    api.client.get("/v1/files/first-unknown")
+    api.client.get("/v1/files/second-unknown")
+    assert _count("/v1/files/{receipt}", "GET", "404") == before + 2
+    unmatched = _count("unmatched", "GET", "404")
+    api.client.get("/no/such/path")
+    assert _count("unmatched", "GET", "404") == unmatched + 1
+    text = api.client.get("/metrics").text
+    assert "newsflow_http_request_duration_seconds_bucket" in text
+    assert "first-unknown" not in text
+    routes = {sample.labels["route"] for sample in next(iter(HTTP_REQUESTS.collect())).samples}
+    assert not any("unknown" in route for route in routes)
+
+
+def test_one_log_line_per_request(api: Api) -> None:
+    with structlog.testing.capture_logs([structlog.contextvars.merge_contextvars]) as logs:
+        answer = api.client.post("/v1/files", params={"name": "a.txt"}, content=b"hello")
+    lines = [line for line in logs if line["event"] == "request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert (line["route"], line["method"], line["status"]) == ("/v1/files", "POST", 202)
+    assert line["receipts"] == [answer.json()["receipt"]]
+    assert answer.headers["x-request-id"]
+
+
+def test_openapi_documents_every_route(api: Api) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    assert {"/v1/files", "/v1/files/{receipt}", "/v1/search", "/v1/documents/{doc_id}"} <= set(
+        paths
+    )
+    assert api.client.get("/docs").status_code == 200

@@ -1,0 +1,95 @@
+"""`newsflow enrich PATH ... --json` is a public contract: its field names and the seeds' values.
+
+Scripts parse this output, so the names are pinned here, and the seeds' known quirks are checked
+through the real command: headers parsed, repeated paragraphs collapsed, trailers stripped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SEEDS
+
+NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+
+CONTRACT = {
+    "file", "id", "title", "body", "published", "header_rate", "language",
+    "language_confidence", "duplicate_of", "warnings", "error",
+    "money", "entities", "languages", "near_duplicate_of", "similarity", "cluster_id",
+    "enrichers",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("contract")
+    copy = folder / "copy_of_000.txt"
+    copy.write_bytes((SEEDS / "000_d695069b074354cf.txt").read_bytes())
+    binary = folder / "binary.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 50)
+    paths = [*sorted(SEEDS.glob("*.txt")), copy, binary]
+    result = subprocess.run(
+        [NEWSFLOW, "enrich", "--json", *map(str, paths)],
+        env={**os.environ, "NEWSFLOW_LOG_LEVEL": "ERROR"},
+        capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(path) for path in paths], "input order"
+    # Seeds by their number ("000"), the other files by their stem ("binary").
+    return {
+        path.name[:3] if path.parent == SEEDS else path.stem: line
+        for path, line in zip(paths, lines, strict=True)
+    }
+
+
+def test_every_record_carries_the_contract_fields(records: dict[str, dict[str, Any]]) -> None:
+    """Renaming or dropping a field breaks every script that reads this output."""
+    for record in records.values():
+        assert record.keys() >= CONTRACT
+
+
+def test_header_date_and_rate_come_from_the_header_line(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    """Seeds 000 and 002 start with ` date YYYY-MM-DD rate BYN`; the others have no header."""
+    assert (records["000"]["published"], records["000"]["header_rate"]) == (
+        "2025-10-11", {"value": 3.69, "currency": "BYN"},
+    )  # fmt: skip
+    assert (records["002"]["published"], records["002"]["header_rate"]) == (
+        "2025-09-29", {"value": 3.64, "currency": "BYN"},
+    )  # fmt: skip
+    assert records["003"]["published"] is None
+    assert records["003"]["header_rate"] is None
+
+
+def test_german_seed_has_each_paragraph_once(records: dict[str, dict[str, Any]]) -> None:
+    """Seed 001 holds its text twice; the document must hold it once."""
+    record = records["001"]
+    assert record["language"] == "de"
+    paragraphs = record["body"].split("\n\n")
+    assert len(paragraphs) == len(set(paragraphs))
+    assert paragraphs[0].startswith("Nadeschda Lasarewitsch betonte")
+
+
+def test_subscribe_trailer_is_stripped(records: dict[str, dict[str, Any]]) -> None:
+    """Seed 004 ends with «Подписывайтесь ...» / «Подписаться»: boilerplate, not news."""
+    body = records["004"]["body"]
+    assert "Подписаться" not in body
+    assert "Подписывайтесь" not in body
+
+
+def test_copy_in_the_same_run_is_a_duplicate_and_bad_input_has_an_error(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    """Within one run an exact copy names the earlier file's id; a rejected file says why."""
+    assert records["copy_of_000"]["duplicate_of"] == records["000"]["id"]
+    assert records["000"]["duplicate_of"] is None
+    assert records["binary"]["error"] == "binary"
+    assert records["binary"]["id"] is None

@@ -1,0 +1,435 @@
+"""Entities: linking across languages and case forms, person keys, offsets, odd input, and the
+fast NER loop agreeing with Natasha's own."""
+
+from __future__ import annotations
+
+import gettext
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import pycountry
+import pytest
+
+from services.enrich import entities
+from services.enrich.entities import extract_entities, extract_entities_batch, load_models
+from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
+from services.enrich.entities_keys import name_key
+from shared.messages import Entity
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+MINSK = "geonames:625144"
+
+
+def seed(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def ids_of(text: str, language: str) -> dict[str, str]:
+    """Surface -> id, for asserting on what a short text yields."""
+    return {e.text: e.id for e in extract_entities(text, language=language)}
+
+
+def by_text(found: list[Entity], surface: str) -> Entity:
+    return next(e for e in found if e.text == surface)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _models() -> None:
+    load_models()
+
+
+# ---- countries, regions, cities ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        ("ru", "Делегация прибыла в Беларусь вчера.", "Беларусь"),
+        ("ru", "Экспорт из Беларуси вырос.", "Беларуси"),
+        ("ru", "Сотрудничество между Беларусью и Китаем.", "Беларусью"),
+        ("ru", "Визит в Республику Беларусь завершился.", "Республику Беларусь"),
+        ("ru", "Президент Республики Беларусь выступил.", "Республики Беларусь"),
+        ("de", "Die Delegation reiste nach Belarus.", "Belarus"),
+        ("de", "Die Beziehungen zu Weißrussland sind eng.", "Weißrussland"),
+        ("de", "Die Republik Belarus und Russland unterzeichneten.", "Republik Belarus"),
+        ("en", "Exports from Belarus grew.", "Belarus"),
+        ("be", "Экспарт з Беларусі вырас.", "Беларусі"),
+        ("be", "Супрацоўніцтва з Беларуссю пашыраецца.", "Беларуссю"),
+        ("uk", "Делегація з Білорусі прибула.", "Білорусі"),
+    ],
+)
+def test_country_in_any_language_and_case_links_to_iso_code(
+    language: str, text: str, surface: str
+) -> None:
+    """Every spelling and case form of a country must give one key, or search by it splits."""
+    assert ids_of(text, language)[surface] == "BY"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        ("ru", "Переговоры с Россией продолжатся.", "Россией"),
+        ("ru", "Регионы Российской Федерации участвуют.", "Российской Федерации"),
+        ("de", "Unternehmen aus Russland und der Russischen Föderation.", "Russland"),
+        ("de", "Die Regionen Russlands nehmen teil.", "Russlands"),
+        ("uk", "Делегація з Росії прибула.", "Росії"),
+        ("be", "Дэлегацыя з Расіі прыехала.", "Расіі"),
+    ],
+)
+def test_everyday_and_official_names_of_russia_share_a_key(
+    language: str, text: str, surface: str
+) -> None:
+    """pycountry only knows «Российская Федерация»; the curated names must add «Россия» & co."""
+    assert ids_of(text, language)[surface] == "RU"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        ("ru", "Выставка прошла в Минске.", "Минске"),
+        ("ru", "Столица Беларуси Минск готовится.", "Минск"),
+        ("de", "Die Messe findet in Minsk statt.", "Minsk"),
+        ("en", "The fair takes place in Minsk this year.", "Minsk"),
+        ("be", "Выстава прайшла ў Мінску.", "Мінску"),
+        ("uk", "Виставка відбулася в Мінську.", "Мінську"),
+    ],
+)
+def test_city_forms_in_every_language_share_the_geonames_id(
+    language: str, text: str, surface: str
+) -> None:
+    """«Минск», «Минске», «Minsk», «Мінску» are one city: the GeoNames id is the key."""
+    assert ids_of(text, language)[surface] == MINSK
+
+
+def test_city_normal_form_is_the_nominative() -> None:
+    """The normal form is what a reader looks up: «Минск», not «Минске»."""
+    found = extract_entities("Выставка прошла в Минске.", language="ru")
+    assert by_text(found, "Минске").normal == "Минск"
+
+
+def test_region_links_to_iso_3166_2_code() -> None:
+    """Regions get ISO 3166-2 codes: Якутия is RU-SA in every case and language."""
+    assert ids_of("Делегация Якутии прибыла.", "ru")["Якутии"] == "RU-SA"
+    assert ids_of("Eine Delegation aus Jakutien kam an.", "de")["Jakutien"] == "RU-SA"
+
+
+def test_adjective_from_a_city_name_is_not_the_city() -> None:
+    """«Минский» declines like an adjective; matching it to Minsk would flood the index."""
+    found = extract_entities("Минский тракторный завод нарастил выпуск.", language="ru")
+    assert MINSK not in {e.id for e in found}
+
+
+def test_lowercase_common_word_is_not_a_place() -> None:
+    """Gazetteer names only match capitalised: «ес» or «мир» in running text are words."""
+    found = extract_entities("мир и ес в предложении без имён", language="ru")
+    assert found == []
+
+
+# ---- organisations ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        ("ru", "Страны ЕАЭС договорились.", "ЕАЭС"),
+        ("ru", "Евразийский экономический союз расширяется.", "Евразийский экономический союз"),
+        ("de", "Die Eurasische Wirtschaftsunion wächst.", "Eurasische Wirtschaftsunion"),
+        ("de", "Die EAWU-Staaten verhandeln.", "EAWU"),
+        ("en", "The Eurasian Economic Union (EAEU) grows.", "Eurasian Economic Union"),
+        ("en", "The EAEU grows.", "EAEU"),
+        ("be", "Еўразійскі эканамічны саюз пашыраецца.", "Еўразійскі эканамічны саюз"),
+    ],
+)
+def test_organisation_alias_in_several_languages_shares_a_key(
+    language: str, text: str, surface: str
+) -> None:
+    """The curated alias file maps each language's name of an organisation to one key."""
+    assert ids_of(text, language)[surface] == "org:eaeu"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        ("ru", "Резиденты Парка высоких технологий растут.", "Парка высоких технологий"),
+        ("ru", "Договор с Парком высоких технологий подписан.", "Парком высоких технологий"),
+        ("ru", "Экспорт ПВТ вырос.", "ПВТ"),
+        ("en", "Residents of the Hi-Tech Park grew.", "Hi-Tech Park"),
+        ("en", "HTP residents grew.", "HTP"),
+        ("be", "Рэзідэнты Парка высокіх тэхналогій.", "Парка высокіх тэхналогій"),
+    ],
+)
+def test_inflected_and_abbreviated_organisation_names_link(
+    language: str, text: str, surface: str
+) -> None:
+    """Case forms and abbreviations of a curated organisation keep its key."""
+    assert ids_of(text, language)[surface] == "org:hi-tech-park"
+
+
+def test_organisation_type_comes_from_the_alias_file() -> None:
+    """Natasha calls «Союзного государства» a place; the curated type and key win."""
+    found = extract_entities(seed("002"), language="ru")
+    union = by_text(found, "Союзного государства")
+    assert (union.type, union.id, union.normal) == ("ORG", "org:union-state", "Союзное государство")
+
+
+def test_acronym_aliases_match_only_in_capitals() -> None:
+    """«ЕС» is the EU; «ес» is not a word we may turn into it."""
+    assert ids_of("Санкции ЕС продлены.", "ru")["ЕС"] == "org:eu"
+    assert "org:eu" not in ids_of("Санкции ес продлены.", "ru").values()
+
+
+def test_unlinked_organisation_gets_a_slug_of_its_normal_form() -> None:
+    """An organisation NER finds but no list knows still gets a stable id."""
+    found = extract_entities(seed("002"), language="ru")
+    plant = by_text(found, "Могилевского завода лифтового машиностроения")
+    assert plant.normal == "Могилевский завод лифтового машиностроения"
+    assert plant.id == "org:mogilevskiy-zavod-liftovogo-mashinostroeniya"
+
+
+# ---- persons -----------------------------------------------------------------------------------
+
+
+def test_same_person_and_country_get_the_same_ids_in_russian_and_german_seeds() -> None:
+    """Lazarevich in seeds/000 (ru) and seeds/001 (de) is one person and Belarus one country."""
+    ru = extract_entities(seed("000"), language="ru")
+    de = extract_entities(seed("001"), language="de")
+    ru_person = by_text(ru, "Надежда Лазаревич")
+    de_person = by_text(de, "Nadeschda Lasarewitsch")
+    assert ru_person.type == de_person.type == "PER"
+    assert ru_person.id == de_person.id
+    assert "BY" in {e.id for e in ru} & {e.id for e in de}
+
+
+def test_person_key_is_the_same_for_every_case_form() -> None:
+    """«Сергею Румасу» is Сергей Румас: normal form nominative, key equal."""
+    found = extract_entities(seed("004"), language="ru")
+    dative = by_text(found, "Сергею Румасу")
+    nominative = by_text(found, "Сергей Румас")
+    assert dative.normal == "Сергей Румас"
+    assert dative.id == nominative.id
+
+
+def test_genitive_person_name_normalises_to_nominative() -> None:
+    """«Надежды Лазаревич» (genitive) must be the same person as «Надежда Лазаревич»."""
+    found = extract_entities(
+        "Слова Надежды Лазаревич подтвердила Надежда Лазаревич.", language="ru"
+    )
+    persons = [e for e in found if e.type == "PER"]
+    assert len(persons) == 2
+    assert persons[0].normal == "Надежда Лазаревич"
+    assert persons[0].id == persons[1].id
+
+
+def test_surname_only_mention_links_to_full_name_in_same_document() -> None:
+    """The title's «Лазаревич» refers to «Надежда Лазаревич» later in the same article."""
+    found = extract_entities(seed("000"), language="ru")
+    title = found[0]
+    assert (title.text, title.type) == ("Лазаревич", "PER")
+    assert title.id == by_text(found, "Надежда Лазаревич").id
+
+
+def test_surname_only_mention_links_in_german_text() -> None:
+    """Without NER, a lone surname seen earlier in a full name is found and linked."""
+    text = "Nadeschda Lasarewitsch sprach in Minsk. Später sagte Lasarewitsch, der Plan sei gut."
+    persons = [e for e in extract_entities(text, language="de") if e.type == "PER"]
+    assert [p.text for p in persons] == ["Nadeschda Lasarewitsch", "Lasarewitsch"]
+    assert persons[0].id == persons[1].id
+
+
+def test_person_with_title_in_english_matches_the_russian_key() -> None:
+    """A role word before capitalised names finds a person; the key is script-independent."""
+    en = ids_of("Yesterday President Alexander Lukashenko met the delegation.", "en")
+    ru = ids_of("Вчера Александр Лукашенко встретился с делегацией.", "ru")
+    assert en["Alexander Lukashenko"] == ru["Александр Лукашенко"]
+
+
+def test_ukrainian_person_after_a_title_and_a_country_matches_the_russian_key() -> None:
+    """«Прем'єр-міністр Росії Михайло Мішустін»: the country is no part of the name, and the
+    instrumental «Романом Головченком» keys like the Russian nominative."""
+    uk = extract_entities(
+        "Прем'єр-міністр Росії Михайло Мішустін зустрівся з колегою Романом Головченком.",
+        language="uk",
+    )
+    ru = ids_of("Михаил Мишустин встретился с коллегой Романом Головченко.", "ru")
+    assert by_text(uk, "Росії").id == "RU"
+    assert by_text(uk, "Михайло Мішустін").id == ru["Михаил Мишустин"]
+    assert by_text(uk, "Романом Головченком").id == ru["Романом Головченко"]
+
+
+def test_person_beats_a_city_with_the_same_name() -> None:
+    """«Айсена Николаева» is a person, not the city of Mykolaiv («Николаев»)."""
+    found = extract_entities(seed("003"), language="ru")
+    person = by_text(found, "Айсена Николаева")
+    assert (person.type, person.normal) == ("PER", "Айсен Николаев")
+
+
+def test_belarusian_two_capitalised_words_mid_sentence_are_a_person() -> None:
+    """Belarusian capitalises only the first word of other names: a mid-sentence pair is a name."""
+    found = extract_entities("Учора Надзея Лазарэвіч выступіла на форуме.", language="be")
+    assert [(e.text, e.type) for e in found] == [("Надзея Лазарэвіч", "PER")]
+
+
+def test_german_capitalised_nouns_are_not_persons() -> None:
+    """German capitalises every noun; only first names, titles or surname endings make a person."""
+    text = "Die Internationale Industriemesse zeigt innovative Produkte der Russischen Föderation."
+    assert [e.type for e in extract_entities(text, language="de")] == ["LOC"]
+
+
+@pytest.mark.parametrize(
+    ("spellings", "language_of"),
+    [
+        (["Лукашенко", "Lukaschenko", "Lukashenko"], ["ru", "de", "en"]),
+        (["Медведев", "Medwedew", "Medvedev"], ["ru", "de", "en"]),
+        (["Чехов", "Tschechow", "Chekhov"], ["ru", "de", "en"]),
+        (["Надежда", "Nadeschda", "Nadezhda"], ["ru", "de", "en"]),
+        (["Зеленский", "Selenskyj", "Zelensky"], ["ru", "de", "en"]),
+    ],
+)
+def test_phonetic_key_unifies_transliteration_conventions(
+    spellings: list[str], language_of: list[str]
+) -> None:
+    """German (sch, w, tsch, s) and English (sh, v, ch, z) spellings of a name are one key."""
+    keys = {name_key(name, lang) for name, lang in zip(spellings, language_of, strict=True)}
+    assert len(keys) == 1
+
+
+# ---- the seeds -------------------------------------------------------------------------------
+
+
+def test_seed_004_medvedev_rumas_eaeu_skolkovo() -> None:
+    """The issue's example document: its people and organisations with their keys."""
+    found = extract_entities(seed("004"), language="ru")
+    persons = {e.normal for e in found if e.type == "PER"}
+    assert {"Дмитрий Медведев", "Сергей Румас"} <= persons
+    ids = {e.id for e in found}
+    assert {"org:eaeu", "org:skolkovo", "org:hi-tech-park", "BY", "RU"} <= ids
+    assert by_text(found, "Москве").id == "geonames:524901"
+
+
+def test_seed_003_nikolaev_yakutia_great_stone_hi_tech_park() -> None:
+    """The issue's example document: region, park, person, all linked."""
+    found = extract_entities(seed("003"), language="ru")
+    ids = {e.id for e in found}
+    assert {"RU-SA", "org:great-stone", "org:hi-tech-park", "org:noc-sever", "BY"} <= ids
+    assert by_text(found, "Великий камень").type == "ORG"
+    assert by_text(found, "Парком высоких технологий").normal == "Парк высоких технологий"
+
+
+def test_offsets_are_exact_on_every_seed() -> None:
+    """``text[start:end] == text`` for every entity, sorted and non-overlapping."""
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        language = "de" if path.name.startswith("001") else "ru"
+        found = extract_entities(text, language=language)
+        assert found
+        for entity in found:
+            assert text[entity.start : entity.end] == entity.text
+            assert entity.text.strip() == entity.text
+        for left, right in pairwise(found):
+            assert left.end <= right.start
+
+
+def test_gold_precision_and_recall_stay_above_the_floor() -> None:
+    """A regression guard on the hand-labelled seeds (figures printed by the bench)."""
+    docs = load_gold()
+    texts = [(SEEDS / doc.file).read_text(encoding="utf-8") for doc in docs]
+    found = extract_entities_batch(texts, [doc.language for doc in docs])
+    golds = [gold_mentions(t, doc.entries) for t, doc in zip(texts, docs, strict=True)]
+    mentions = combine(score(f, g, with_id=False) for f, g in zip(found, golds, strict=True))
+    linked = combine(score(f, g, with_id=True) for f, g in zip(found, golds, strict=True))
+    assert mentions.precision >= 0.9
+    assert mentions.recall >= 0.9
+    assert linked.precision >= 0.9
+    assert linked.recall >= 0.9
+
+
+def test_every_gold_surface_occurs_in_its_seed() -> None:
+    """A gold label that matches nothing would silently shrink the gold set."""
+    for doc in load_gold():
+        text = (SEEDS / doc.file).read_text(encoding="utf-8")
+        for surface, _, _ in doc.entries:
+            assert surface in text, surface
+
+
+# ---- API, batching, odd input ----------------------------------------------------------------
+
+
+def test_batch_gives_the_same_entities_as_one_by_one() -> None:
+    """Batching is only for speed: results must not depend on the batch."""
+    texts = [seed("000"), seed("001"), "", seed("004")]
+    languages = ["ru", "de", "ru", "ru"]
+    batch = extract_entities_batch(texts, languages)
+    single = [extract_entities(t, language=lang) for t, lang in zip(texts, languages, strict=True)]
+    assert batch == single
+
+
+def test_batch_needs_one_language_per_text() -> None:
+    """A silent zip would drop texts."""
+    with pytest.raises(ValueError, match="one language per text"):
+        extract_entities_batch(["a", "b"], ["ru"])
+
+
+def test_models_load_once_per_process() -> None:
+    """Loading costs seconds; every call must reuse the same models."""
+    assert load_models() is load_models()
+    assert entities.VERSION == "1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\n\n\n",
+        "12 345,67 %",
+        "«»—…",
+        "🙂🙂🙂",
+        "А",
+        "Я",
+        "x" * 5000,
+        "Минск" * 300,
+        "ИННОПРОМ. ",
+        "Надежда",
+        "Mixed Минск and Berlin\u00a0Москва\u200b",
+    ],
+)
+@pytest.mark.parametrize("language", ["ru", "de", "be", "uk", "en", "und"])
+def test_odd_input_does_not_crash(text: str, language: str) -> None:
+    """Scraped text is messy; the step must return valid entities or none, never raise."""
+    for entity in extract_entities(text, language=language):
+        assert text[entity.start : entity.end] == entity.text
+        Entity.model_validate(entity.model_dump(mode="json"))
+
+
+# ---- the models and data they rest on --------------------------------------------------------
+
+
+def test_fast_ner_loop_gives_natashas_own_spans() -> None:
+    """Our NER loop must be an optimisation, not a different model: same spans as Natasha."""
+    import natasha  # type: ignore[import-untyped]  # no type information shipped
+
+    tagger = natasha.NewsNERTagger(natasha.NewsEmbedding())
+    texts = [seed(p) for p in ("000", "002", "003", "004")]
+    expected = [[(s.start, s.stop, s.type) for s in m.spans] for m in tagger.map(texts)]
+    got = [
+        [(s.start, s.end, s.type) for s in spans] for _, spans in load_models().russian.spans(texts)
+    ]
+    assert got == expected
+
+
+def test_morphology_dictionary_loads_without_pkg_resources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Current setuptools ships no pkg_resources; pymorphy2 must find its dictionary without it."""
+    from services.enrich.entities_ner import _Vocab
+
+    monkeypatch.setitem(sys.modules, "pkg_resources", None)  # any import of it now fails
+    assert _Vocab()("Беларуси")[0].normal == "беларусь"
+
+
+@pytest.mark.parametrize("language", ["ru", "be", "uk", "de"])
+def test_pycountry_ships_country_names_in_our_languages(language: str) -> None:
+    """The gazetteer relies on pycountry's gettext catalogues being in the wheel."""
+    translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+    assert translation.gettext("Belarus") not in ("", None)

@@ -1,0 +1,571 @@
+"""The money parser: number formats, scales, currencies, the rouble rule, ranges, rates, the
+non-money traps, the seeds' amounts, exact offsets, and that no input makes it raise."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.enrich.currencies import ADJECTIVES, NOUNS, NUMBER_WORDS, SCALES
+from services.enrich.money import VERSION, extract_money
+from shared.messages import MoneyMention
+
+
+def amounts(
+    text: str,
+    language: str = "ru",
+    *,
+    published: date | None = None,
+    default_rouble: str = "RUB",
+) -> list[tuple[float, str, str, str | None]]:
+    """(amount, currency, bound, per_currency) of every mention, checking each offset."""
+    mentions = extract_money(
+        text, language=language, published=published, default_rouble=default_rouble
+    )
+    for mention in mentions:
+        assert text[mention.start : mention.end] == mention.text
+    return [(m.amount, m.currency, m.bound, m.per_currency) for m in mentions]
+
+
+def only(
+    text: str,
+    language: str = "ru",
+    *,
+    published: date | None = None,
+    default_rouble: str = "RUB",
+) -> tuple[float, str]:
+    """The single mention's (amount, currency)."""
+    found = amounts(text, language, published=published, default_rouble=default_rouble)
+    assert len(found) == 1, found
+    return found[0][0], found[0][1]
+
+
+def same(found: tuple[float, str], expected: tuple[float, str]) -> bool:
+    return found[1] == expected[1] and math.isclose(found[0], expected[0], rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("1.844.036.360,12 руб.", "ru", (1_844_036_360.12, "RUB")),
+        ("5,3 млн рублей", "ru", (5_300_000, "RUB")),
+        ("1 500 евро", "ru", (1500, "EUR")),
+        ("1\u00a0500 евро", "ru", (1500, "EUR")),
+        ("1\u202f500 евро", "ru", (1500, "EUR")),
+        ("12,50 €", "de", (12.5, "EUR")),
+        ("$2.5bn", "en", (2_500_000_000, "USD")),
+        ("1,234.56 dollars", "en", (1234.56, "USD")),
+        ("1'000 CHF", "de", (1000, "CHF")),
+        ("1’000 CHF", "de", (1000, "CHF")),
+        ("20.000 руб.", "ru", (20_000, "RUB")),
+        ("20,000 руб", "ru", (20_000, "RUB")),
+        ("20,00 руб", "ru", (20, "RUB")),
+        ("1 599 059, 38 Евро", "ru", (1_599_059.38, "EUR")),
+        ("49,- Euro", "de", (49, "EUR")),
+        (".75 €", "de", (0.75, "EUR")),
+    ],
+    ids=repr,
+)
+def test_number_formats_with_every_separator(
+    text: str, language: str, expected: tuple[float, str]
+) -> None:
+    """News groups thousands with spaces, NBSP, dots or apostrophes; decimals take either mark."""
+    assert same(only(text, language), expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("8.600 Rubel", "de", (8600, "RUB")),  # German: the dot groups thousands
+        ("1.500 Euro", "de", (1500, "EUR")),
+        ("1.5 млн долларов", "ru", (1_500_000, "USD")),  # one or two digits: a decimal
+        ("1,5 Mio. Euro", "de", (1_500_000, "EUR")),
+        ("1,844 млрд рублей", "ru", (1_844_000_000, "RUB")),  # three digits before a scale
+        ("$1.234 billion", "en", (1_234_000_000, "USD")),
+        ("$13,009 million", "en", (13_009_000_000, "USD")),  # English: the comma groups
+        ("1,500 dollars", "en", (1500, "USD")),
+        ("3.690 рублей", "ru", (3690, "RUB")),  # no scale: money has at most two decimals
+        ("Rp 31.500", "en", (31_500, "IDR")),  # a currency without cents
+    ],
+    ids=repr,
+)
+def test_one_mark_before_three_digits_reads_by_language_and_scale(
+    text: str, language: str, expected: tuple[float, str]
+) -> None:
+    """«1.500» is 1500 in German and «1.5» is one and a half: group length and language decide."""
+    assert same(only(text, language), expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("5 тыс. рублей", "ru", 5e3),
+        ("5 тысяч рублей", "ru", 5e3),
+        ("2 тысячи рублей", "ru", 2e3),
+        ("1 тысяча рублей", "ru", 1e3),
+        ("5 млн рублей", "ru", 5e6),
+        ("1 миллион рублей", "ru", 1e6),
+        ("2 миллиона рублей", "ru", 2e6),
+        ("5 миллионов рублей", "ru", 5e6),
+        ("5 млрд рублей", "ru", 5e9),
+        ("1 миллиард рублей", "ru", 1e9),
+        ("2 миллиарда рублей", "ru", 2e9),
+        ("5 миллиардов рублей", "ru", 5e9),
+        ("5 трлн рублей", "ru", 5e12),
+        ("2 триллиона рублей", "ru", 2e12),
+        ("5 триллионов рублей", "ru", 5e12),
+        ("5 тысяч рублёў", "be", 5e3),
+        ("1 мільён рублёў", "be", 1e6),
+        ("5 мільярдаў рублёў", "be", 5e9),
+        ("2 трыльёны рублёў", "be", 2e12),
+        ("5 тисяч гривень", "uk", 5e3),
+        ("5 мільйонів гривень", "uk", 5e6),
+        ("5 мільярдів гривень", "uk", 5e9),
+        ("1 трильйон гривень", "uk", 1e12),
+        ("5 Tsd. Euro", "de", 5e3),
+        ("5 Mio. Euro", "de", 5e6),
+        ("5 Mrd. Euro", "de", 5e9),
+        ("1 Million Euro", "de", 1e6),
+        ("5 Millionen Euro", "de", 5e6),
+        ("1 Milliarde Euro", "de", 1e9),
+        ("5 Milliarden Euro", "de", 5e9),
+        ("5 Billionen Euro", "de", 5e12),  # the German long scale
+        ("1 Billion Euro", "de", 1e12),
+        ("2 Billiarden Euro", "de", 2e15),
+        ("5 thousand euros", "en", 5e3),
+        ("5 million euros", "en", 5e6),
+        ("5 billion euros", "en", 5e9),  # the English short scale
+        ("5 trillion euros", "en", 5e12),
+        ("€5k", "en", 5e3),
+        ("€5m", "en", 5e6),
+        ("€5bn", "en", 5e9),
+        ("€5 mn", "en", 5e6),
+        ("€5tn", "en", 5e12),
+    ],
+    ids=repr,
+)
+def test_scale_words_in_every_form_and_language(text: str, language: str, expected: float) -> None:
+    """Amounts in news are mostly scaled; each spelling and case of each scale must multiply."""
+    amount, _ = only(text, language, default_rouble="BYN")
+    assert math.isclose(amount, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "currency"),
+    [
+        *[(f"10 {code}", "en", code) for code in ("BYN", "BYR", "RUB", "USD", "EUR", "CNY")],
+        *[(f"10 {code}", "en", code) for code in ("KZT", "UAH", "PLN", "GBP", "CHF", "JPY")],
+        ("USD 10", "en", "USD"),
+        ("$10", "en", "USD"),
+        ("10 €", "de", "EUR"),
+        ("10 ₽", "ru", "RUB"),
+        ("¥10", "en", "JPY"),
+        ("£10", "en", "GBP"),
+        ("10 ₴", "uk", "UAH"),
+        ("10 ₸", "ru", "KZT"),
+        ("10 Br", "ru", "BYN"),
+        ("US$10", "en", "USD"),
+        ("C$10", "en", "CAD"),
+        ("HK$10", "en", "HKD"),
+        ("10 долларов", "ru", "USD"),
+        ("10 доллара США", "ru", "USD"),
+        ("10 долл.", "ru", "USD"),
+        ("10 евро", "ru", "EUR"),
+        ("10 юаней", "ru", "CNY"),
+        ("1 юань", "ru", "CNY"),
+        ("10 тенге", "ru", "KZT"),
+        ("10 гривен", "ru", "UAH"),
+        ("2 гривны", "ru", "UAH"),
+        ("10 злотых", "ru", "PLN"),
+        ("10 фунтов стерлингов", "ru", "GBP"),
+        ("10 швейцарских франков", "ru", "CHF"),
+        ("10 канадских долларов", "ru", "CAD"),
+        ("10 даляраў", "be", "USD"),
+        ("10 еўра", "be", "EUR"),
+        ("10 гривень", "uk", "UAH"),
+        ("10 доларів", "uk", "USD"),
+        ("10 євро", "uk", "EUR"),
+        ("10 грн", "uk", "UAH"),
+        ("10 Euro", "de", "EUR"),
+        ("10 US-Dollar", "de", "USD"),
+        ("10 Dollar", "de", "USD"),
+        ("10 Franken", "de", "CHF"),
+        ("10 kanadische Dollar", "de", "CAD"),
+        ("10 dollars", "en", "USD"),
+        ("10 euros", "en", "EUR"),
+        ("10 pounds", "en", "GBP"),
+        ("10 yuan", "en", "CNY"),
+        ("10 Swiss francs", "en", "CHF"),
+    ],
+    ids=repr,
+)
+def test_currency_codes_symbols_and_words(text: str, language: str, currency: str) -> None:
+    """Every way a currency is written maps to its ISO 4217 code."""
+    amount, found = only(text, language)
+    assert found == currency
+    assert amount == float(re.findall(r"\d+", text)[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("10 рублей", "ru"),
+        ("10 руб.", "ru"),
+        ("10 руб", "ru"),
+        ("10 р.", "ru"),
+        ("2 рубля", "ru"),
+        ("1 рубль", "ru"),
+        ("10 рублями", "ru"),
+        ("10 рублёў", "be"),
+        ("10 рублів", "uk"),
+        ("10 Rubel", "de"),
+        ("10 roubles", "en"),
+        ("10 rubles", "en"),
+    ],
+    ids=repr,
+)
+def test_bare_rouble_is_the_callers_default(text: str, language: str) -> None:
+    """Unqualified roubles belong to the document's country, which only the caller knows."""
+    assert only(text, language)[1] == "RUB"
+    assert only(text, language, default_rouble="BYN")[1] == "BYN"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "currency"),
+    [
+        ("10 белорусских рублей", "ru", "BYN"),
+        ("10 беларускіх рублёў", "be", "BYN"),
+        ("10 білоруських рублів", "uk", "BYN"),
+        ("10 belarussische Rubel", "de", "BYN"),
+        ("10 Belarusian roubles", "en", "BYN"),
+        ("10 российских рублей", "ru", "RUB"),
+        ("10 расійскіх рублёў", "be", "RUB"),
+        ("10 російських рублів", "uk", "RUB"),
+        ("10 russische Rubel", "de", "RUB"),
+        ("10 Russian roubles", "en", "RUB"),
+        ("10 ₽", "ru", "RUB"),
+        ("Br10", "ru", "BYN"),
+    ],
+    ids=repr,
+)
+def test_qualified_rouble_ignores_the_default(text: str, language: str, currency: str) -> None:
+    """«белорусских рублей» is BYN and «₽» RUB whatever the document's country."""
+    assert only(text, language, default_rouble="BYN")[1] == currency
+    assert only(text, language, default_rouble="RUB")[1] == currency
+
+
+@pytest.mark.parametrize(
+    ("published", "currency"),
+    [
+        (date(2014, 12, 31), "BYR"),
+        (date(2016, 6, 30), "BYR"),
+        (date(2016, 7, 1), "BYN"),
+        (date(2025, 10, 11), "BYN"),
+        (None, "BYN"),
+    ],
+)
+def test_belarusian_rouble_is_byr_before_the_2016_redenomination(
+    published: date | None, currency: str
+) -> None:
+    """10 000 old roubles became one new one on 2016-07-01; mixing them is off by 10^4."""
+    for text in ("15 000 рублей", "15 000 белорусских рублей", "Br15 000"):
+        found = only(text, "ru", published=published, default_rouble="BYN")
+        assert found == (15_000, currency)
+
+
+def test_russian_rouble_is_never_byr() -> None:
+    """The redenomination was Belarusian; a Russian rouble in 2014 is still RUB."""
+    assert only("15 рублей", "ru", published=date(2014, 1, 1)) == (15, "RUB")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "low", "high", "currency"),
+    [
+        ("от 5 до 7 млн долларов", "ru", 5e6, 7e6, "USD"),
+        ("5–7 млн долларов", "ru", 5e6, 7e6, "USD"),
+        ("5-7 млн долларов", "ru", 5e6, 7e6, "USD"),
+        ("от 500 тыс. до 1 млн рублей", "ru", 5e5, 1e6, "RUB"),
+        ("ад 5 да 7 млн даляраў", "be", 5e6, 7e6, "USD"),
+        ("від 5 до 7 млн доларів", "uk", 5e6, 7e6, "USD"),
+        ("zwischen 5 und 7 Mio. Euro", "de", 5e6, 7e6, "EUR"),
+        ("between $5 and $7 million", "en", 5e6, 7e6, "USD"),
+        ("$5–7 million", "en", 5e6, 7e6, "USD"),
+    ],
+    ids=repr,
+)
+def test_range_gives_min_and_max_sharing_scale_and_currency(
+    text: str, language: str, low: float, high: float, currency: str
+) -> None:
+    """«от 5 до 7 млн долларов» is 5 to 7 million dollars, not five units of nothing."""
+    assert amounts(text, language) == [
+        (low, currency, "min", None),
+        (high, currency, "max", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rose from $5 million to $7 million",  # a change, not a range
+        "до 7 млн долларов",  # one end only
+        "на 2021 – 5 млн долларов",  # the lower end is not lower
+    ],
+)
+def test_not_a_range(text: str) -> None:
+    """Only an explicit range is one; a change or a lone bound keeps exact amounts."""
+    assert all(bound == "exact" for _, _, bound, _ in amounts(text, "en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "expected"),
+    [
+        ("4930 рублей за доллар", "ru", date(2014, 3, 1), (4930, "BYR", "exact", "USD")),
+        ("3,69 рубля за доллар", "ru", date(2025, 10, 11), (3.69, "BYN", "exact", "USD")),
+        ("3,2 рубля за 1 доллар США", "ru", None, (3.2, "BYN", "exact", "USD")),
+        ("3,6 рубля за евро", "ru", None, (3.6, "BYN", "exact", "EUR")),
+        ("81.5 roubles per dollar", "en", None, (81.5, "BYN", "exact", "USD")),
+        ("1,08 Dollar je Euro", "de", None, (1.08, "USD", "exact", "EUR")),
+    ],
+    ids=repr,
+)
+def test_rate_is_one_mention_with_the_unit_priced(
+    text: str, language: str, published: date | None, expected: tuple[float, str, str, str]
+) -> None:
+    """A rate prices one currency in another; the priced unit goes to per_currency."""
+    found = amounts(text, language, published=published, default_rouble="BYN")
+    assert len(found) == 1
+    assert found[0][1:] == expected[1:]
+    assert math.isclose(found[0][0], expected[0])
+    mention = extract_money(text, language=language, default_rouble="BYN")[0]
+    assert mention.text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Br390 млрд", "ru", (390e9, "BYN")),
+        ("$9,5 млрд", "ru", (9.5e9, "USD")),
+        ("8.600 Rubel", "de", (8600, "RUB")),
+        ("€1,2 Mrd.", "de", (1.2e9, "EUR")),
+        ("5 Mio. Euro", "de", (5e6, "EUR")),
+        ("$5 млн", "ru", (5e6, "USD")),
+        ("1,6 триллиона рублей", "ru", (1.6e12, "RUB")),
+        ("более $100 тыс.", "ru", (1e5, "USD")),
+        ("2,2 млн.руб.", "ru", (2.2e6, "RUB")),
+        ("20 т. р.", "ru", (2e4, "RUB")),
+        ("US$ 4.7 billion", "en", (4.7e9, "USD")),
+        ("£8.4bn", "en", (8.4e9, "GBP")),
+        ("75 USD million", "en", (75e6, "USD")),
+        ("124 451 рубль 50 копеек", "ru", (124_451.5, "RUB")),
+        ("20 dollars 43 cents", "en", (20.43, "USD")),
+        ("881 913 (восемьсот восемьдесят одна тысяча) руб. 98 коп.", "ru", (881_913.98, "RUB")),
+    ],
+    ids=repr,
+)
+def test_news_forms(text: str, language: str, expected: tuple[float, str]) -> None:
+    """The shapes money takes in headlines and leads: signs glued on, scales abbreviated."""
+    assert same(only(text, language), expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("два миллиарда долларов", "ru", (2e9, "USD")),
+        ("полтора миллиарда рублей", "ru", (1.5e9, "RUB")),
+        ("миллиард долларов", "ru", (1e9, "USD")),
+        ("двадцать пять тысяч рублей", "ru", (25e3, "RUB")),
+        ("ten dollars", "en", (10, "USD")),
+        ("a million dollars", "en", (1e6, "USD")),
+        ("half a million dollars", "en", (5e5, "USD")),
+        ("achtundsiebzig Millionen Dollar", "de", (78e6, "USD")),
+        ("einen Euro", "de", (1, "EUR")),
+        ("thirteen dollars and forty-five cents", "en", (13.45, "USD")),
+    ],
+    ids=repr,
+)
+def test_amounts_written_in_words(text: str, language: str, expected: tuple[float, str]) -> None:
+    """Round sums are often spelled out («миллиард долларов»)."""
+    assert same(only(text, language), expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("более 120 резидентов", "ru"),
+        ("20.000 Quadratmeter", "de"),
+        ("в 2025 году", "ru"),
+        ("в 1998-2001 годах", "ru"),
+        ("29.09.2025", "ru"),
+        ("Am 29.09.2025 um 14.30 Uhr", "de"),
+        ("в 10:30", "ru"),
+        ("рост на 5,3%", "ru"),
+        ("5,3 Prozent", "de"),
+        ("тел. +375 29 123-45-67", "ru"),
+        ("Call +1 202 555 0143", "en"),
+        ("дом № 5, кв. 12", "ru"),
+        ("1,5 млн человек", "ru"),
+        ("5 Mio. Einwohner", "de"),
+        ("в 2024 рубль подешевел", "ru"),  # a year, then the currency's name
+        ("У 2025 р. бюджет", "uk"),  # Ukrainian «р.» is a year
+        ("In 2008 dollars were scarce", "en"),
+        ("миллиарды долларов", "ru"),  # no amount
+        ("a dollar-denominated bond", "en"),
+        ("eine Dollar-Anleihe", "de"),
+        ("All 70 of us.", "en"),
+        ("ALL 5 solutions are wrong.", "en"),
+        ("He has lost his pen 7 times since Monday.", "en"),
+        ("Boeing 737 MAX and Airbus A380", "en"),
+        ("COVID-19", "en"),
+        ("16.00 ft", "en"),
+        ("Печная труба", "ru"),
+        ("", "ru"),
+    ],
+    ids=repr,
+)
+def test_numbers_that_are_not_money(text: str, language: str) -> None:
+    """A count, year, date, time, share or phone number is money only with a currency at it."""
+    assert amounts(text, language) == []
+
+
+SEED_AMOUNTS = [
+    ("1,5 миллиарда долларов", 1.5e9, "USD"),
+    ("2 миллиарда долларов", 2e9, "USD"),
+    ("120 млрд рублей", 1.2e11, "RUB"),
+    ("1,6 триллиона рублей", 1.6e12, "RUB"),
+]
+
+
+@pytest.mark.parametrize(("written", "amount", "currency"), SEED_AMOUNTS)
+def test_seed_amounts(seed_files: list[Path], written: str, amount: float, currency: str) -> None:
+    """The sample files the quick start runs on must show these four amounts."""
+    texts = [path.read_text(encoding="utf-8") for path in seed_files]
+    mentions = [mention for text in texts for mention in extract_money(text, language="ru")]
+    matching = [mention for mention in mentions if mention.text == written]
+    assert len(matching) == 1
+    assert matching[0].amount == amount
+    assert matching[0].currency == currency
+
+
+def test_offsets_point_at_the_mention_text() -> None:
+    """Highlighting and search snippets slice the document with these offsets."""
+    text = (
+        "Заголовок\n\nЭкспорт — 1,5 млрд долларов США, импорт — от 5 до 7 млн евро;\n"
+        "курс 3,2 рубля за доллар, «Br390 млрд» и $9,5 млрд."
+    )
+    mentions = extract_money(text, language="ru", default_rouble="BYN")
+    assert [m.text for m in mentions] == [
+        "1,5 млрд долларов США",
+        "5",
+        "7 млн евро",
+        "3,2 рубля за доллар",
+        "Br390 млрд",
+        "$9,5 млрд.",  # an abbreviation keeps its dot, even at the end of a sentence
+    ]
+    for mention in mentions:
+        assert text[mention.start : mention.end] == mention.text
+
+
+def test_mentions_come_in_text_order_and_never_overlap() -> None:
+    """Later stages walk mentions left to right."""
+    text = "10 $ 30 $; $ 20,000.00 $ 37,305.97; 10 rmb 20 usd; rmb 10 usd 20"
+    mentions = extract_money(text, language="en")
+    assert [(m.amount, m.currency) for m in mentions] == [
+        (10, "USD"),
+        (30, "USD"),
+        (20_000, "USD"),
+        (37_305.97, "USD"),
+        (10, "CNY"),
+        (20, "USD"),
+        (10, "CNY"),
+        (20, "USD"),
+    ]
+    for before, after in itertools.pairwise(mentions):
+        assert before.end <= after.start
+
+
+def test_mentions_are_valid_messages() -> None:
+    """They travel as JSON inside the enriched document."""
+    mention = extract_money("5 млн долларов", language="ru")[0]
+    assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
+    assert VERSION == "1"
+
+
+def test_unknown_language_still_finds_money() -> None:
+    """A document whose language is undetermined («und») still has its amounts read."""
+    assert only("$5 million", "und") == (5e6, "USD")
+
+
+def test_bad_default_rouble_is_a_caller_error() -> None:
+    """A misconfigured caller should fail loudly, not label roubles with garbage."""
+    with pytest.raises(ValueError, match="default_rouble"):
+        extract_money("5 рублей", language="ru", default_rouble="byn")
+
+
+def test_vocabulary_is_lower_case() -> None:
+    """Words are matched on the lower-cased text, so an upper-case form could never match."""
+    for words in (NOUNS, ADJECTIVES, NUMBER_WORDS, SCALES):
+        assert all(word == word.lower() for word in words)
+
+
+_FUZZ_PIECES = [
+    *"0123456789          ..,,''’-–()%$€£¥₽₴₸₹Br\u00a0\u202f\nİ",
+    "руб.",
+    "р.",
+    "млн",
+    "млрд",
+    "тыс.",
+    "долларов",
+    "евро",
+    "рублей",
+    "белорусских ",
+    "Mio.",
+    "Mrd.",
+    "Euro",
+    "USD",
+    "BYN",
+    "bn",
+    "k",
+    "за ",
+    "от ",
+    " до ",
+    "between ",
+    " and ",
+    "миллиард",
+    "два ",
+    "a ",
+    "million ",
+    "копеек",
+    "cents",
+    "US$",
+    "C $",
+    "MUSD",
+    "Rs.",
+]
+
+
+def test_no_input_makes_it_raise() -> None:
+    """Enrich must never dead-letter a document because of its text (fuzzed, fixed seed)."""
+    rng = random.Random(20251011)
+    for _ in range(3000):
+        text = "".join(rng.choice(_FUZZ_PIECES) for _ in range(rng.randint(0, 40)))
+        for language in ("ru", "be", "uk", "de", "en", "xx"):
+            published = rng.choice([None, date(2015, 1, 1), date(2020, 1, 1)])
+            for mention in extract_money(text, language=language, published=published):
+                assert text[mention.start : mention.end] == mention.text
+                assert mention.amount >= 0
+                assert math.isfinite(mention.amount)
+
+
+def test_arbitrary_unicode_does_not_raise() -> None:
+    """Garbage bytes decoded leniently reach enrich too."""
+    rng = random.Random(7)
+    for _ in range(500):
+        text = "".join(chr(rng.randint(0, 0x2FFFF)) for _ in range(rng.randint(0, 60)))
+        for mention in extract_money(text, language=rng.choice(["ru", "de", "en"])):
+            assert text[mention.start : mention.end] == mention.text

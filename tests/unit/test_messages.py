@@ -1,0 +1,114 @@
+"""Message models: every message survives a JSON round trip, and foreign shapes are refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from shared.messages import (
+    DeadLetter,
+    EnrichedDocument,
+    HeaderRate,
+    ParsedDocument,
+    RawFile,
+    Repair,
+)
+from shared.receipts import ReceiptStatus
+
+NOW = datetime(2025, 10, 11, 8, 30, tzinfo=UTC)
+
+PARSED = ParsedDocument(
+    receipt="r1",
+    source="cli",
+    filename="000.txt",
+    received_at=NOW,
+    size=120,
+    encoding="cp1251",
+    id="0123456789abcdef",
+    title="Заголовок",
+    paragraphs=["Абзац один.", "Абзац два."],
+    published=date(2025, 10, 11),
+    header_rate=HeaderRate(value=3.69, currency="BYN"),
+    header="ok",
+    warnings=["w"],
+    repairs=[Repair(kind="trailer_stripped", text="Подписаться")],
+)
+
+MESSAGES: list[BaseModel] = [
+    RawFile(
+        receipt="r1",
+        source="watch",
+        filename="a.txt",
+        size=3,
+        received_at=NOW,
+        content_b64=base64.b64encode(b"abc").decode(),
+        origin_path="/drop/a.txt",
+    ),
+    RawFile(
+        receipt="r2",
+        source="http",
+        filename="b.txt",
+        size=10**6,
+        received_at=NOW,
+        blob_key="newsflow:blob:r2",
+    ),
+    PARSED,
+    EnrichedDocument(
+        **PARSED.model_dump(),
+        language="ru",
+        language_confidence=0.97,
+        duplicate_of=None,
+        enrichers={"language": "1"},
+    ),
+    DeadLetter(
+        stage="ingest",
+        receipt="r1",
+        reason="binary",
+        error="NUL byte at offset 3",
+        failed_at=NOW,
+        task_name="ingest.receive",
+        payload={"receipt": "r1"},
+    ),
+    ReceiptStatus(
+        receipt="r1", state="dead_letter", stage="ingest", reason="binary", updated_at=NOW
+    ),
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=lambda m: type(m).__name__)
+def test_every_message_round_trips_through_json(message: BaseModel) -> None:
+    """Messages cross queues as JSON text only; nothing may be lost or changed on the way."""
+    wire = json.dumps(message.model_dump(mode="json"))
+    assert type(message).model_validate(json.loads(wire)) == message
+
+
+def test_raw_file_gives_back_its_inline_bytes() -> None:
+    """Inline bytes are base64 in JSON; the receiver must get the exact bytes back."""
+    raw = RawFile(
+        receipt="r",
+        source="cli",
+        filename="f",
+        size=4,
+        received_at=NOW,
+        content_b64=base64.b64encode(b"\x00\xff\x10a").decode(),
+    )
+    assert raw.inline_bytes() == b"\x00\xff\x10a"
+
+
+def test_unknown_fields_and_versions_are_refused() -> None:
+    """A message from an incompatible producer must be dead-lettered, not half-read."""
+    payload = PARSED.model_dump(mode="json")
+    with pytest.raises(ValidationError):
+        ParsedDocument.model_validate({**payload, "surprise": 1})
+    with pytest.raises(ValidationError):
+        ParsedDocument.model_validate({**payload, "schema_version": 2})
+
+
+def test_body_and_text_join_paragraphs_with_blank_lines() -> None:
+    """Enrichers work on title and body together; the contract's body separates paragraphs."""
+    assert PARSED.body == "Абзац один.\n\nАбзац два."
+    assert PARSED.text == "Заголовок\n\nАбзац один.\n\nАбзац два."

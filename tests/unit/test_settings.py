@@ -1,0 +1,73 @@
+"""Settings: defaults that work out of the box, and bad values that stop a process at start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import DEFAULT_LANGUAGES, Settings
+
+NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+
+
+def test_defaults_need_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick start runs with nothing set: every default must be valid."""
+    for name in ("NEWSFLOW_REDIS_URL", "NEWSFLOW_INDEX_URL", "NEWSFLOW_LANGUAGES"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.max_file_bytes == 10 * 1024 * 1024
+    assert tuple(settings.languages) == DEFAULT_LANGUAGES
+    assert settings.index_url == "./newsflow.db"
+
+
+def test_languages_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operators write NEWSFLOW_LANGUAGES=ru,de,en, not JSON."""
+    monkeypatch.setenv("NEWSFLOW_LANGUAGES", "RU, de,en")
+    assert Settings(_env_file=None).languages == ["ru", "de", "en"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSFLOW_LANGUAGES", "ru,xx"),
+        ("NEWSFLOW_LANGUAGES", "ru"),
+        ("NEWSFLOW_MAX_FILE_BYTES", "0"),
+        ("NEWSFLOW_MAX_FILE_BYTES", "ten"),
+        ("NEWSFLOW_REDIS_URL", "http://localhost:6379"),
+        ("NEWSFLOW_INDEX_URL", "mysql://db/newsflow"),
+        ("NEWSFLOW_INDEX_URL", "http://db/newsflow"),
+        ("NEWSFLOW_LOG_LEVEL", "LOUD"),
+        ("NEWSFLOW_METRICS_PORT", "70000"),
+        ("NEWSFLOW_LANGUAGE_MIN_CONFIDENCE", "1.5"),
+    ],
+)
+def test_invalid_values_are_rejected(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A bad value must fail validation, not surface later at the first message."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
+
+
+def test_a_bad_value_stops_the_command_with_a_clear_message(tmp_path: Path) -> None:
+    """The process exits 2 at start and names the variable, so operators can fix it at once."""
+    result = subprocess.run(
+        [NEWSFLOW, "run", "seeds"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "NEWSFLOW_MAX_FILE_BYTES": "-5",
+            "NEWSFLOW_INDEX_URL": str(tmp_path / "x.db"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "NEWSFLOW_MAX_FILE_BYTES" in result.stderr
+    assert "Traceback" not in result.stderr
