@@ -15,8 +15,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -786,6 +788,11 @@ def _assert_consistent(url: str, count: int) -> None:
         assert result.facets is not None
         assert [(f.value, f.count) for f in result.facets.entities["ORG"]] == [("org:tp", count)]
         assert find(backend, "Nummer 7") == ["doc-7"]
+    if url.startswith("sqlite:///"):
+        # Concurrent writers must not corrupt the file or its full-text index.
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            conn.execute("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")
 
 
 def test_threads_upserting_the_same_ids_leave_one_row_each(index_url: str) -> None:
