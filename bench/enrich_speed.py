@@ -62,7 +62,6 @@ import json
 import os
 import re
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -94,10 +93,9 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
-NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+sys.path.insert(0, str(REPO))  # for bench.pipeline when run as a script; it imports nothing
 READY_TIMEOUT_S = 60.0
 SETTLE_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 30.0
 PAGE_MB = resource.getpagesize() / 2**20
 _DIGIT = re.compile(r"\d")  # what money.extract_money tests before its digit scan
 
@@ -123,7 +121,6 @@ def parse_files(paths: Sequence[Path]) -> list[ParsedDocument]:
 
 
 def write_corpus(count: int, folder: Path, random_seed: int) -> list[Path]:
-    sys.path.insert(0, str(REPO))
     from bench.pipeline import write_documents
 
     return write_documents(count, folder, random_seed)
@@ -457,46 +454,22 @@ def bench_worker(docs: Sequence[ParsedDocument], workdir: Path, concurrency: int
 
     client = redis.Redis.from_url(REDIS_URL)
     client.flushdb()
-    log_path = workdir / "enrich-worker.log"
+    from bench.pipeline import start_workers, stop_workers, wait_ready
+
     env = dict(os.environ)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # the command makes (and wipes) its own
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                NEWSFLOW,
-                "worker",
-                "enrich",
-                "--concurrency",
-                str(concurrency),
-                "--metrics-port",
-                "0",
-            ],
-            env=env,
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so SIGTERM reaches the children
-        )
+    started = time.monotonic()
+    workers = start_workers(env, workdir, concurrency, stages=("enrich",))
+    process = workers.processes["enrich"]
     try:
-        started = time.monotonic()
-        while " ready." not in log_path.read_text(encoding="utf-8", errors="replace"):
-            if process.poll() is not None or time.monotonic() - started > READY_TIMEOUT_S:
-                tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-                raise RuntimeError(f"the enrich worker did not get ready:\n{tail}")
-            time.sleep(0.1)
+        wait_ready(workers)
         ready_s = time.monotonic() - started
         settle_s = wait_settled(process.pid, process, concurrency)
         idle = worker_memory(process.pid)
         feed_s = feed_worker(docs, process)
         warm = worker_memory(process.pid)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_workers(workers)
         client.flushdb()
     return {
         "concurrency": concurrency,

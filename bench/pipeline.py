@@ -283,9 +283,12 @@ class Workers:
         return self.logs[stage].read_text(encoding="utf-8", errors="replace")[-chars:]
 
 
-def start_workers(env: dict[str, str], workdir: Path, concurrency: int) -> Workers:
-    workers = Workers({}, {stage: workdir / f"{stage}.log" for stage in STAGES})
-    for stage in STAGES:
+def start_workers(
+    env: dict[str, str], workdir: Path, concurrency: int, stages: tuple[str, ...] = STAGES
+) -> Workers:
+    """Start one ``newsflow worker`` process per stage, each logging to ``workdir/<stage>.log``."""
+    workers = Workers({}, {stage: workdir / f"{stage}.log" for stage in stages})
+    for stage in stages:
         with workers.logs[stage].open("wb") as log:
             workers.processes[stage] = subprocess.Popen(
                 [
@@ -315,7 +318,7 @@ def wait_ready(workers: Workers) -> None:
     """
     from shared.celery_app import app
 
-    waiting = set(STAGES)
+    waiting = set(workers.processes)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while waiting:
         for stage in sorted(waiting):
