@@ -46,7 +46,7 @@ from services.enrich.entities_persons import (
 )
 from shared.messages import Entity, EntityType
 
-VERSION = "1"
+VERSION = "2"
 NER_LANGUAGES = frozenset({"ru"})
 # A city name at the very start of a sentence is often another word («Думаю, ...» is also
 # Dumai, Indonesia); there only cities of the region this news covers, or very big ones, count.

@@ -15,13 +15,15 @@ from functools import lru_cache
 
 # Russian-style romanisation, close to what English-language news uses (BGN/PCGN without
 # diacritics). Belarusian and Ukrainian letters are added; their г is closer to h, but the
-# phonetic key merges g and h anyway, so one table serves all three languages.
+# phonetic key merges g and h anyway, so one table serves all three languages. Belarusian ў is
+# "w" (BGN/PCGN), which keys as v: in names it stands where Russian writes в («Снапкоў» and
+# «Снопков»).
 _CYRILLIC_TO_LATIN = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
     "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
     "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
     "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
-    "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u", "'": "", "’": "", "ʼ": "",
+    "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "w", "'": "", "’": "", "ʼ": "",
 }  # fmt: skip
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -66,9 +68,19 @@ _GERMAN_STEPS = (
 )
 
 
+# Belarusian writes a soft д and т as дз and ц («Пуцін», «Дзяніс»), also when a soft в follows
+# («Мядзведзеў», «Дзвіна», «Цвер»), where Russian and Ukrainian keep д and т; its own ц is always
+# hard (цы, цэ). So before a softening letter they are read back as д and т, and «Пуцін» keys
+# like «Путин». The price: a name Russian itself spells with a soft дз («Дзержинский») keys
+# differently from its Belarusian form; such names are rare, д -> дз names are everywhere.
+_BELARUSIAN_SOFT = re.compile(r"(дз|ц)(?=в?[ьіяеёю])")
+
+
 def latin_form(text: str, language: str) -> str:
     """A name in English-style Latin spelling, whatever script and convention it came in."""
     if has_cyrillic(text):
+        if language == "be":
+            text = _BELARUSIAN_SOFT.sub(lambda m: "д" if m.group(1) == "дз" else "т", text.lower())
         latin = transliterate(text)
     else:
         latin = text.lower()

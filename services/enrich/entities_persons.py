@@ -14,8 +14,9 @@ persons there come from rules a reader would use:
 * a lone surname already seen in a full name of the same document.
 
 Person ids are ``per:<first>-<last>`` from phonetic keys of the nominative name, so the same
-person gets the same id in every script and transliteration; a surname-only mention takes the id
-of the full name it refers to in the same document.
+person gets the same id in every script and transliteration (Belarusian and Ukrainian first names
+that differ from the Russian by more than vowels go through ``data/first_name_variants.toml``); a
+surname-only mention takes the id of the full name it refers to in the same document.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from importlib import resources
 from services.enrich.entities_keys import fold, has_cyrillic, name_key, slug, vowel_key
 
 FIRST_NAMES_FILE = "first_names_ru.txt"
+FIRST_NAME_VARIANTS_FILE = "first_name_variants.toml"
 RULES_FILE = "person_rules.toml"
 NAME_WORD = re.compile(r"[^\W\d_]+")
 _PATRONYMIC = re.compile(
@@ -95,6 +97,8 @@ class FirstNames:
     def is_first_name(self, word: str, language: str) -> bool:
         if len(word) < 3 or fold(word) in _rules().not_names:
             return False
+        if russian_first_name(word, language) is not None:
+            return True
         if any(vowel_key(form, language) in self.vowel_keys for form in _nominatives(word)):
             return True
         skeleton = name_key(word, language)
@@ -138,6 +142,32 @@ def word_key(word: str, language: str) -> str:
                 folded = folded[: -len(ending)]
                 break
     return name_key(folded, language)
+
+
+@cache
+def _first_name_variants() -> dict[str, dict[str, str]]:
+    data = tomllib.loads(
+        resources.files("services.enrich")
+        .joinpath("data", FIRST_NAME_VARIANTS_FILE)
+        .read_text("utf-8")
+    )
+    return {
+        language: {fold(variant): fold(russian) for variant, russian in table.items()}
+        for language, table in data.items()
+    }
+
+
+def russian_first_name(word: str, language: str) -> str | None:
+    """The Russian form of a Belarusian or Ukrainian first name in any case («Надзеі» ->
+    «надежда»), or None when ``word`` is not one of ``data/first_name_variants.toml``."""
+    variants = _first_name_variants().get(language)
+    if not variants:
+        return None
+    for form in _nominatives(word):
+        russian = variants.get(fold(form))
+        if russian is not None:
+            return russian
+    return None
 
 
 @cache
@@ -265,7 +295,12 @@ def person_key(normal: str, language: str) -> tuple[str, str]:
     if not parts:
         return "", slug(normal)
     last = word_key(parts[-1], language) or slug(parts[-1])
-    first = word_key(parts[0], language) or slug(parts[0]) if len(parts) >= 2 else ""
+    if len(parts) < 2:
+        return "", last
+    # Keyed by its Russian form where Belarusian or Ukrainian spell the name differently
+    # («Уладзімір», «Микола»): the phonetic key alone cannot see that they are one name.
+    russian = russian_first_name(parts[0], language)
+    first = name_key(russian, "ru") if russian else word_key(parts[0], language) or slug(parts[0])
     return first, last
 
 

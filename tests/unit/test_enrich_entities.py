@@ -270,6 +270,54 @@ def test_belarusian_two_capitalised_words_mid_sentence_are_a_person() -> None:
     assert [(e.text, e.type) for e in found] == [("Надзея Лазарэвіч", "PER")]
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "name"),
+    [
+        ("Учора Надзея Лазарэвіч выступіла на форуме.", "be", "Надзея Лазарэвіч"),
+        ("Директорка Надія Лазаревич розповіла про парк.", "uk", "Надія Лазаревич"),
+        ("Direktorin Nadeschda Lasarewitsch sprach.", "de", "Nadeschda Lasarewitsch"),
+    ],
+)
+def test_lazarevich_has_one_id_in_four_languages(text: str, language: str, name: str) -> None:
+    """Надзея (be) and Надія (uk) are Надежда: the variant list maps them to the Russian name."""
+    ru = ids_of("Генеральный директор Надежда Лазаревич рассказала о парке.", "ru")
+    assert ids_of(text, language)[name] == ru["Надежда Лазаревич"] == "per:ndsd-lsrvc"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "russian_text", "russian_name"),
+    [
+        (  # a first name from the variant list, in the instrumental; ц for a soft т
+            "Прэзідэнт сустрэўся з Уладзімірам Пуціным у Мінску.",
+            "Уладзімірам Пуціным",
+            "Президент встретился с Владимиром Путиным в Минске.",
+            "Владимиром Путиным",
+        ),
+        (  # ў where Russian writes в
+            "Учора міністр Мікалай Снапкоў выступіў на форуме.",
+            "Мікалай Снапкоў",
+            "Вчера министр Николай Снопков выступил на форуме.",
+            "Николай Снопков",
+        ),
+        (  # дз for a soft д, and Дзмітрый from the variant list
+            "Учора Дзмітрый Мядзведзеў выступіў на форуме.",
+            "Дзмітрый Мядзведзеў",
+            "Вчера Дмитрий Медведев выступил на форуме.",
+            "Дмитрий Медведев",
+        ),
+    ],
+)
+def test_belarusian_spellings_key_like_the_russian_name(
+    text: str, name: str, russian_text: str, russian_name: str
+) -> None:
+    assert ids_of(text, "be")[name] == ids_of(russian_text, "ru")[russian_name]
+
+
+def test_belarusian_hard_ts_stays_ts() -> None:
+    """Belarusian ц before a hard vowel is a real ц («Цыганкоў» is no «Тыганков»)."""
+    assert name_key("Цыганкоў", "be") == name_key("Цыганков", "ru") != name_key("Тыганков", "ru")
+
+
 def test_german_capitalised_nouns_are_not_persons() -> None:
     """German capitalises every noun; only first names, titles or surname endings make a person."""
     text = "Die Internationale Industriemesse zeigt innovative Produkte der Russischen Föderation."
@@ -373,7 +421,7 @@ def test_batch_needs_one_language_per_text() -> None:
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()
-    assert entities.VERSION == "1"
+    assert entities.VERSION == "2"
 
 
 @pytest.mark.parametrize(
