@@ -4,7 +4,8 @@ The letter is taken out before its message is queued (a fast worker may dead-let
 retry under the same receipt, and that new letter must survive) and put back if queueing
 fails, so a failed replay loses nothing. An ingest letter whose bytes were never sent
 (``too_large``) or whose claim-checked blob has expired is re-read from the path it was
-submitted from, when that file still exists.
+submitted from, when that file still exists, or, for a file that came through a drop folder,
+from its copy in that folder's failed/.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import redis
 
 from services.ingest.intake import submit_path
+from services.ingest.watch import DropFolder, failed_copy_of, pipeline_submit
 from shared.blobs import get_blob
 from shared.celery_app import send_to_stage
 from shared.deadletters import DeadLetterStore
@@ -33,6 +35,30 @@ def _needs_reread(raw: RawFile, client: redis.Redis) -> bool:
     return raw.blob_key is None or get_blob(client, raw.blob_key) is None
 
 
+def _reread(raw: RawFile, receipt: str, client: redis.Redis, settings: Settings) -> None:
+    """Submit the file again from where it is now: the path it was sent from, or, for a file
+    that came through a drop folder, its copy in that folder's failed/ (which the watcher then
+    tends like a new claim, so it ends in done/ or failed/ again)."""
+    gone = NotReplayable("its bytes were never stored and the original file is gone")
+    if not raw.origin_path:
+        raise gone
+    origin = Path(raw.origin_path)
+    if origin.is_file():
+        submit_path(client, settings, origin, source="replay", receipt=receipt)
+        return
+    failed_copy = failed_copy_of(origin, receipt)
+    if failed_copy is not None:
+        folder = DropFolder(
+            origin.parent.parent,
+            client,
+            pipeline_submit(client, settings, source="replay"),
+            settings.max_file_bytes,
+        )
+        if folder.reclaim(failed_copy, receipt, settings.receipt_ttl_seconds):
+            return
+    raise gone
+
+
 def replay(letter: DeadLetter, client: redis.Redis, settings: Settings) -> None:
     store = DeadLetterStore(client)
     store.remove(letter)
@@ -49,11 +75,7 @@ def _requeue(letter: DeadLetter, client: redis.Redis, settings: Settings) -> Non
     if letter.stage == "ingest" and letter.reason != "invalid_message":
         raw = RawFile.model_validate(letter.payload)
         if _needs_reread(raw, client):
-            if not raw.origin_path or not Path(raw.origin_path).is_file():
-                raise NotReplayable("its bytes were never stored and the original file is gone")
-            submit_path(
-                client, settings, Path(raw.origin_path), source="replay", receipt=letter.receipt
-            )
+            _reread(raw, letter.receipt, client, settings)
             return
     record_status(
         client,

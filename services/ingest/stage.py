@@ -19,8 +19,14 @@ def check_size(size: int, settings: Settings) -> None:
 def ingest_raw(raw: RawFile, data: bytes | None, settings: Settings) -> ParsedDocument:
     """Parse ``data`` (the bytes ``raw`` describes); ``None`` means the bytes were not sent."""
     check_size(raw.size, settings)
+    if data is None and raw.blob_key is None:
+        # Submitters leave the bytes out only of a file over their own size limit, which may
+        # be lower than this worker's (a watcher or API with a stricter NEWSFLOW_MAX_FILE_BYTES).
+        raise PermanentError(
+            "too_large", f"{raw.size} bytes was over the submitter's limit; its bytes were not sent"
+        )
     if data is None:
-        raise PermanentError("missing_payload", "the message carries no bytes and no live blob")
+        raise PermanentError("missing_payload", "the claim-checked blob has expired or is gone")
     check_size(len(data), settings)
     return parse_raw(
         data,

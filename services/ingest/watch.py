@@ -48,7 +48,7 @@ import redis
 import structlog
 
 from services.ingest.intake import IN_PROGRESS_SUFFIXES, new_receipt, submit_bytes
-from shared.receipts import read_status
+from shared.receipts import read_status, record_status
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -255,6 +255,26 @@ def _open_locked(path: Path) -> int | None:
     return None
 
 
+def failed_copy_of(claimed_path: Path, receipt: str) -> Path | None:
+    """Where a watcher put the file it had claimed as ``claimed_path`` (the ``origin_path`` its
+    ingest message carries) after ``receipt`` failed: the ``DIR/failed/`` entry whose
+    ``.reason`` note names the receipt. None when ``claimed_path`` is no drop-folder claim or
+    the copy is gone."""
+    claim = parse_claim(claimed_path.name)
+    if claimed_path.parent.name != PROCESSING or claim is None or claim.receipt != receipt:
+        return None
+    failed = claimed_path.parent.parent / "failed"
+    # finish() took the first candidate that was free or carried this receipt's note, so the
+    # search may stop at the first candidate that has neither a file nor a note.
+    for candidate in candidates(claim.name):
+        target, note = failed / candidate, failed / (candidate + REASON_SUFFIX)
+        if not os.path.lexists(target) and not os.path.lexists(note):
+            return None
+        if _note_names(note, receipt):
+            return target if target.is_file() and not target.is_symlink() else None
+    raise AssertionError("candidates() never ends")  # pragma: no cover
+
+
 def _note_names(note: Path, receipt: str) -> bool:
     """Whether the file at ``note`` is a ``.reason`` note written for ``receipt``."""
     try:
@@ -426,6 +446,38 @@ class DropFolder:
             log.warning("watch.refused", file=name, reason=why, error=detail)
         return moved
 
+    def reclaim(self, failed_copy: Path, receipt: str, receipt_ttl_seconds: int) -> bool:
+        """Put a file from failed/ back through the pipeline under its old receipt (``dlq
+        replay`` of a watched file): it becomes a claim in ``.processing/`` again, is submitted
+        and, like any claim, ends in done/ or failed/ once. False if another replay took it.
+
+        The same protocol as a first claim: the file is locked before it moves into
+        ``.processing/`` and until its submission is recorded, so a replay killed half way
+        leaves an orphaned claim that a watcher resubmits. Its receipt still holds the old
+        final state, which to a watcher would prove the send, so it is set back to ``queued``
+        right after the move (a replay killed between the two leaves the file to go back to
+        failed/, where it can be replayed again).
+        """
+        fd = _open_locked(failed_copy)
+        if fd is None:
+            return False
+        try:
+            claim = Claim(receipt, "claimed", failed_copy.name)
+            claimed = self.processing / claim_name(receipt, "claimed", failed_copy.name)
+            with self._finish_lock():
+                try:
+                    os.rename(failed_copy, claimed)
+                except FileNotFoundError:
+                    return False
+                with suppress(FileNotFoundError):
+                    os.unlink(failed_copy.with_name(failed_copy.name + REASON_SUFFIX))
+            record_status(self.client, receipt_ttl_seconds, receipt, "queued", filename=claim.name)
+            log.info("watch.reclaimed", file=claim.name, receipt=receipt)
+            self._submit(fd, claimed, claim, resubmit=False)
+            return True
+        finally:
+            os.close(fd)
+
     # -- outcomes --
 
     def _tend(self, report: ScanReport) -> None:
@@ -560,7 +612,9 @@ class DropFolder:
 # ---- the loop -------------------------------------------------------------------------------
 
 
-def pipeline_submit(client: redis.Redis, settings: Settings) -> Submit:
+def pipeline_submit(
+    client: redis.Redis, settings: Settings, source: Literal["watch", "replay"] = "watch"
+) -> Submit:
     """The real submission: put the file on the ingest queue under the watcher's receipt."""
 
     def submit(
@@ -574,7 +628,7 @@ def pipeline_submit(client: redis.Redis, settings: Settings) -> Submit:
             data,
             size,
             filename=filename,
-            source="watch",
+            source=source,
             origin_path=origin_path,
             receipt=receipt,
         )

@@ -175,3 +175,35 @@ def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
     assert _files(drop / "failed") == ["bad.bin", "bad.bin.reason"]
     assert _files(drop / ".processing") == []
     assert "watch.resubmitted" in result.stderr
+
+
+def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """`dlq replay` of a watched file whose bytes were never sent: it is re-read from its copy
+    in failed/ (once the operator has fixed it) and, like any claim, ends in done/."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    limit = {"NEWSFLOW_MAX_FILE_BYTES": "4096"}
+    (drop / "report.txt").write_text("Report\n\n" + "A line of the report. " * 400)
+
+    first = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", env=limit)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert _files(drop / "failed") == ["report.txt", "report.txt.reason"]
+    note = (drop / "failed" / "report.txt.reason").read_text()
+    assert "reason: too_large\n" in note
+    [receipt] = [line.split(": ", 1)[1] for line in note.splitlines() if line.startswith("receipt")]
+
+    (drop / "failed" / "report.txt").write_text("Report\n\n" + FRESH.split("\n\n", 1)[1])
+    replayed = pipeline.newsflow("dlq", "replay", receipt, env=limit)
+    assert replayed.returncode == 0, replayed.stderr[-3000:]
+    assert _files(drop / "failed") == []
+    assert receipt not in pipeline.newsflow("dlq", "list", "--json").stdout
+
+    second = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", env=limit)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert _files(drop / "done") == ["report.txt"]
+    assert _files(drop / "failed") == []
+    assert _files(drop / ".processing") == []
+    status = json.loads(pipeline.newsflow("status", receipt).stdout)
+    assert status["state"] == "indexed", status

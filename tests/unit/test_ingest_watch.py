@@ -29,6 +29,7 @@ from services.ingest.watch import (
     candidates,
     claim_name,
     destination,
+    failed_copy_of,
     judge,
     parse_claim,
     refusal_receipt,
@@ -316,6 +317,104 @@ def test_a_note_of_another_file_is_never_overwritten(
     _watcher(drop, client, pipeline).scan(now=time.time() + LATER)
     assert (drop / "failed" / "x.bin.reason").read_text() == "someone else's data"
     assert _names(drop / "failed") == ["x-1.bin", "x-1.bin.reason", "x.bin.reason"]
+
+
+# ---- replaying a failed file --------------------------------------------------------------
+
+
+def _fail_once(drop: Path, client: fakeredis.FakeRedis, name: str, data: bytes) -> str:
+    """Drop ``name``, let it fail (binary), and return its receipt."""
+    pipeline = FakePipeline(client)
+    (drop / name).write_bytes(data)
+    _watcher(drop, client, pipeline).scan(now=time.time() + LATER)
+    [(_, receipt, _)] = [call for call in pipeline.calls if call[0] == name]
+    return receipt
+
+
+def test_the_failed_copy_of_a_claim_is_found_by_its_receipt(
+    drop: Path, client: fakeredis.FakeRedis
+) -> None:
+    """Two failures of one name: each receipt finds its own copy (a.bin and a-1.bin)."""
+    first = _fail_once(drop, client, "a.bin", b"\0one")
+    second = _fail_once(drop, client, "a.bin", b"\0two")
+    assert _names(drop / "failed") == ["a-1.bin", "a-1.bin.reason", "a.bin", "a.bin.reason"]
+    claimed = drop / ".processing"
+    assert failed_copy_of(claimed / claim_name(first, "claimed", "a.bin"), first) == (
+        drop / "failed" / "a.bin"
+    )
+    assert failed_copy_of(claimed / claim_name(second, "claimed", "a.bin"), second) == (
+        drop / "failed" / "a-1.bin"
+    )
+
+
+def test_no_failed_copy_for_strangers(drop: Path, client: fakeredis.FakeRedis) -> None:
+    receipt = _fail_once(drop, client, "a.bin", b"\0")
+    processing = drop / ".processing"
+    # submitted by path, not through a drop folder
+    assert failed_copy_of(drop / "elsewhere" / "a.bin", receipt) is None
+    # a claim of another receipt than the letter's
+    assert failed_copy_of(processing / claim_name(RECEIPT, "claimed", "a.bin"), receipt) is None
+    # the letter's receipt, but nothing of that name failed
+    assert failed_copy_of(processing / claim_name(receipt, "claimed", "b.bin"), receipt) is None
+    # the copy was taken away (deleted by an operator)
+    (drop / "failed" / "a.bin").unlink()
+    assert failed_copy_of(processing / claim_name(receipt, "claimed", "a.bin"), receipt) is None
+
+
+def test_a_reclaimed_file_is_submitted_again_and_ends_in_done(
+    drop: Path, client: fakeredis.FakeRedis
+) -> None:
+    """`dlq replay` of a watched file: back into .processing/ under its receipt, its old note
+    gone, submitted, and then finished like any claim."""
+    receipt = _fail_once(drop, client, "a.bin", b"\0broken")
+    (drop / "failed" / "a.bin").write_bytes(b"fixed text")  # the operator repairs it
+    replayer = FakePipeline(client)
+    watcher = _watcher(drop, client, replayer)
+    assert watcher.reclaim(drop / "failed" / "a.bin", receipt, TTL) is True
+    assert replayer.calls == [("a.bin", receipt, b"fixed text")]
+    assert _names(drop / "failed") == []
+    assert _names(drop / ".processing") == [claim_name(receipt, "queued", "a.bin")]
+    assert watcher.scan().done == 1
+    assert _names(drop / "done") == ["a.bin"]
+    assert read_status(client, receipt).state == "indexed"  # type: ignore[union-attr]
+
+
+def test_a_reclaimed_file_that_fails_again_gets_a_fresh_note(
+    drop: Path, client: fakeredis.FakeRedis
+) -> None:
+    receipt = _fail_once(drop, client, "a.bin", b"\0broken")
+    watcher = _watcher(drop, client, FakePipeline(client))
+    assert watcher.reclaim(drop / "failed" / "a.bin", receipt, TTL) is True
+    assert watcher.scan().failed == 1
+    assert _names(drop / "failed") == ["a.bin", "a.bin.reason"]
+    assert f"receipt: {receipt}\n" in (drop / "failed" / "a.bin.reason").read_text()
+
+
+def test_a_file_is_reclaimed_once(drop: Path, client: fakeredis.FakeRedis) -> None:
+    """Two replays of one letter at once: the second finds the file gone or locked."""
+    receipt = _fail_once(drop, client, "a.bin", b"\0")
+    pipeline = FakePipeline(client, finish=False)
+    watcher = _watcher(drop, client, pipeline)
+    assert watcher.reclaim(drop / "failed" / "a.bin", receipt, TTL) is True
+    assert watcher.reclaim(drop / "failed" / "a.bin", receipt, TTL) is False
+    assert len(pipeline.calls) == 1
+
+
+def test_a_reclaim_killed_before_its_submit_is_finished_by_a_watcher(
+    drop: Path, client: fakeredis.FakeRedis
+) -> None:
+    """The replayer dies after moving the file: an orphaned claim, resubmitted by the watcher."""
+    receipt = _fail_once(drop, client, "a.bin", b"\0broken")
+    (drop / "failed" / "a.bin").write_bytes(b"fixed text")
+    broken = FakePipeline(client, fail_next=1)
+    with pytest.raises(ConnectionError):
+        _watcher(drop, client, broken).reclaim(drop / "failed" / "a.bin", receipt, TTL)
+    assert _names(drop / ".processing") == [claim_name(receipt, "claimed", "a.bin")]
+    watcher = _watcher(drop, client, pipeline := FakePipeline(client))
+    watcher.scan()
+    assert pipeline.calls == [("a.bin", receipt, b"fixed text")]
+    assert watcher.scan().done == 1
+    assert _names(drop / "done") == ["a.bin"]
 
 
 def test_two_finishers_move_a_file_once(drop: Path, client: fakeredis.FakeRedis) -> None:
