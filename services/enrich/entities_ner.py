@@ -36,8 +36,9 @@ from natasha.morph.vocab import MorphForm  # type: ignore[import-untyped]  # shi
 from natasha.norm import inflect_word  # type: ignore[import-untyped]  # ships no type hints
 from natasha.shape import recover_shape  # type: ignore[import-untyped]  # ships no type hints
 from pymorphy2.analyzer import MorphAnalyzer  # type: ignore[import-untyped]  # ships no type hints
-from razdel import tokenize as razdel_tokenize  # type: ignore[import-untyped]  # ships no type hints
 from slovnet.shape import word_shape  # type: ignore[import-untyped]  # ships no type hints
+
+from services.enrich.tokens import WordToken, word_tokens
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -48,11 +49,8 @@ NER_BATCH = 8
 CONTEXT_TOKENS = 2
 
 
-@dataclass(frozen=True)
-class Token:
-    start: int
-    end: int
-    text: str
+# A token as razdel makes it: (start, end, text).
+Token = WordToken
 
 
 @dataclass(frozen=True)
@@ -198,7 +196,7 @@ class CnnTagger:
 
 def tokenize(text: str) -> list[Token]:
     """razdel's tokens: the tokenisation the taggers were trained on."""
-    return [Token(int(t.start), int(t.stop), str(t.text)) for t in razdel_tokenize(text)]
+    return word_tokens(text)
 
 
 def bio_spans(tokens: Sequence[Token], tags: Sequence[str]) -> list[NerSpan]:
