@@ -61,8 +61,18 @@ def detect_language(
 ) -> LanguageGuess:
     """The most likely language of ``text`` as ISO 639-1, or ``und`` with the best confidence."""
     sample = text[:MAX_CHARS]
-    if sum(char.isalpha() for char in sample) < min_letters:
+    if _letters(sample) < min_letters:
         return LanguageGuess(UNDETERMINED, 0.0)
+    return _judged(sample, languages, min_confidence)
+
+
+def _letters(text: str) -> int:
+    # map() over the str method, not a generator: this runs on every paragraph.
+    return sum(map(str.isalpha, text))
+
+
+def _judged(sample: str, languages: tuple[str, ...], min_confidence: float) -> LanguageGuess:
+    """lingua's best guess for a sample with enough letters; ``und`` below ``min_confidence``."""
     guess = _best(sample, languages)
     if guess.confidence < min_confidence:
         return LanguageGuess(UNDETERMINED, guess.confidence)
@@ -95,11 +105,9 @@ def language_profile(
     confidence: dict[str, float] = defaultdict(float)
     for paragraph in paragraphs:
         sample = paragraph[:MAX_PARAGRAPH_CHARS]
-        if sum(char.isalpha() for char in sample) < min_letters:
+        if _letters(sample) < min_letters:
             continue
-        guess = detect_language(
-            sample, languages, min_confidence=min_confidence, min_letters=min_letters
-        )
+        guess = _judged(sample, languages, min_confidence)
         sizes[guess.language] += len(paragraph)
         confidence[guess.language] += guess.confidence * len(paragraph)
     total = sum(sizes.values())
