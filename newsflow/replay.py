@@ -15,7 +15,7 @@ from pathlib import Path
 import redis
 
 from services.ingest.intake import submit_path
-from services.ingest.watch import DropFolder, failed_copy_of, pipeline_submit
+from services.ingest.watch import reclaim_failed_copy
 from shared.blobs import get_blob
 from shared.celery_app import send_to_stage
 from shared.deadletters import DeadLetterStore
@@ -46,17 +46,8 @@ def _reread(raw: RawFile, receipt: str, client: redis.Redis, settings: Settings)
     if origin.is_file():
         submit_path(client, settings, origin, source="replay", receipt=receipt)
         return
-    failed_copy = failed_copy_of(origin, receipt)
-    if failed_copy is not None:
-        folder = DropFolder(
-            origin.parent.parent,
-            client,
-            pipeline_submit(client, settings, source="replay"),
-            settings.max_file_bytes,
-        )
-        if folder.reclaim(failed_copy, receipt, settings.receipt_ttl_seconds):
-            return
-    raise gone
+    if not reclaim_failed_copy(origin, receipt, client, settings):
+        raise gone
 
 
 def replay(letter: DeadLetter, client: redis.Redis, settings: Settings) -> None:

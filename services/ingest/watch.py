@@ -446,10 +446,14 @@ class DropFolder:
             log.warning("watch.refused", file=name, reason=why, error=detail)
         return moved
 
-    def reclaim(self, failed_copy: Path, receipt: str, receipt_ttl_seconds: int) -> bool:
+    def reclaim(
+        self, failed_copy: Path, receipt: str, receipt_ttl_seconds: int, name: str | None = None
+    ) -> bool:
         """Put a file from failed/ back through the pipeline under its old receipt (``dlq
         replay`` of a watched file): it becomes a claim in ``.processing/`` again, is submitted
         and, like any claim, ends in done/ or failed/ once. False if another replay took it.
+        ``name`` is the name the scraper gave it, when failed/ had to store it as another
+        («a-1.txt»); the document and its next place in done/ or failed/ keep that name.
 
         The same protocol as a first claim: the file is locked before it moves into
         ``.processing/`` and until its submission is recorded, so a replay killed half way
@@ -462,8 +466,8 @@ class DropFolder:
         if fd is None:
             return False
         try:
-            claim = Claim(receipt, "claimed", failed_copy.name)
-            claimed = self.processing / claim_name(receipt, "claimed", failed_copy.name)
+            claim = Claim(receipt, "claimed", name or failed_copy.name)
+            claimed = self.processing / claim_name(receipt, "claimed", claim.name)
             with self._finish_lock():
                 try:
                     os.rename(failed_copy, claimed)
@@ -607,6 +611,26 @@ class DropFolder:
         temporary = self.processing / f".{receipt}{REASON_SUFFIX}"  # matches _DRAFT
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, note)
+
+
+def reclaim_failed_copy(
+    claimed_path: Path, receipt: str, client: redis.Redis, settings: Settings
+) -> bool:
+    """``dlq replay`` of a file that came through a drop folder and whose bytes were never sent:
+    its copy in that folder's failed/ goes through the pipeline again (see ``reclaim``).
+    ``claimed_path`` is the ``origin_path`` of its ingest message. False when there is no such
+    copy, or another replay took it first."""
+    failed_copy = failed_copy_of(claimed_path, receipt)
+    claim = parse_claim(claimed_path.name)
+    if failed_copy is None or claim is None:
+        return False
+    folder = DropFolder(
+        claimed_path.parent.parent,
+        client,
+        pipeline_submit(client, settings, source="replay"),
+        settings.max_file_bytes,
+    )
+    return folder.reclaim(failed_copy, receipt, settings.receipt_ttl_seconds, name=claim.name)
 
 
 # ---- the loop -------------------------------------------------------------------------------

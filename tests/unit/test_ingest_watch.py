@@ -390,6 +390,22 @@ def test_a_reclaimed_file_that_fails_again_gets_a_fresh_note(
     assert f"receipt: {receipt}\n" in (drop / "failed" / "a.bin.reason").read_text()
 
 
+def test_a_copy_stored_under_another_name_is_reclaimed_under_the_scrapers_name(
+    drop: Path, client: fakeredis.FakeRedis
+) -> None:
+    """failed/a-1.bin is the second a.bin: replayed, it is a.bin again, in done/ too."""
+    _fail_once(drop, client, "a.bin", b"\0first")
+    receipt = _fail_once(drop, client, "a.bin", b"\0second")
+    (drop / "failed" / "a-1.bin").write_bytes(b"fixed text")
+    pipeline = FakePipeline(client)
+    watcher = _watcher(drop, client, pipeline)
+    assert watcher.reclaim(drop / "failed" / "a-1.bin", receipt, TTL, name="a.bin") is True
+    assert pipeline.calls == [("a.bin", receipt, b"fixed text")]
+    assert _names(drop / "failed") == ["a.bin", "a.bin.reason"]
+    assert watcher.scan().done == 1
+    assert _names(drop / "done") == ["a.bin"]
+
+
 def test_a_file_is_reclaimed_once(drop: Path, client: fakeredis.FakeRedis) -> None:
     """Two replays of one letter at once: the second finds the file gone or locked."""
     receipt = _fail_once(drop, client, "a.bin", b"\0")
