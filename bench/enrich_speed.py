@@ -51,8 +51,8 @@ Run ``python bench/enrich_speed.py --help`` for the options.
 """
 
 # Nothing from newsflow, numpy or Natasha may be imported before the environment below is set
-# (BLAS reads its thread count once, when it loads; shared.celery_app reads the broker URL when
-# imported), so those imports live inside the functions.
+# (BLAS reads its thread count once, when it loads; load_settings() reads the environment once),
+# so those imports live inside the functions.
 # ruff: noqa: PLC0415
 
 from __future__ import annotations
@@ -429,14 +429,17 @@ def wait_settled(pid: int, process: subprocess.Popen[bytes], concurrency: int) -
 
 def feed_worker(docs: Sequence[ParsedDocument], process: subprocess.Popen[bytes]) -> float:
     """Send ``docs`` to the enrich queue and wait for each receipt to say they are enriched."""
-    from shared.celery_app import send_to_stage
+    from shared.celery_app import Publisher, make_celery
     from shared.receipts import read_status
     from shared.redis_client import redis_client
+    from shared.settings import load_settings
 
-    client = redis_client()
+    settings = load_settings()
+    client = redis_client(settings.redis_url)
+    publisher = Publisher(make_celery(settings))
     started = time.monotonic()
     for doc in docs:
-        send_to_stage("enrich", doc.model_dump(mode="json"))
+        publisher.send("enrich", doc.model_dump(mode="json"))
     pending = [doc.receipt for doc in docs]
     while pending:
         if process.poll() is not None:

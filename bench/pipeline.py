@@ -29,8 +29,8 @@ How to read the figures:
 Run ``python bench/pipeline.py --help`` for the options; ``make bench`` runs the default.
 """
 
-# Newsflow modules are imported inside functions on purpose: shared.celery_app reads
-# NEWSFLOW_REDIS_URL when imported, and main() must set it from --redis-url first.
+# Newsflow modules are imported inside functions on purpose: main() sets NEWSFLOW_REDIS_URL from
+# --redis-url first, and load_settings() reads (and caches) the environment once.
 # ruff: noqa: PLC0415
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from redis import Redis
 
+    from services.ingest.intake import Intake
     from shared.receipts import ReceiptStatus
-    from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -316,7 +316,10 @@ def wait_ready(workers: Workers) -> None:
     would add a log line per document per stage to the figures), so the ping is what usually
     answers; it is handled by the same consumer that takes tasks, after the task queue is bound.
     """
-    from shared.celery_app import app
+    from shared.celery_app import make_celery
+    from shared.settings import load_settings
+
+    app = make_celery(load_settings())
 
     waiting = set(workers.processes)
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -344,7 +347,7 @@ def stop_workers(workers: Workers) -> None:
             process.wait()
 
 
-def warm_up(client: Redis, settings: Settings) -> list[float]:
+def warm_up(intake: Intake) -> list[float]:
     """Each seed alone, awaited: loads the models in the worker children; the later seeds
     (models loaded) give the latency of one document through an idle pipeline, in ms."""
     from services.ingest.intake import submit_path
@@ -353,13 +356,13 @@ def warm_up(client: Redis, settings: Settings) -> list[float]:
     latencies = []
     for seed in sorted(SEEDS.glob("*.txt")):
         started = time.time()
-        receipt = submit_path(client, settings, seed).receipt
+        receipt = submit_path(intake, seed).receipt
         status = None
         while status is None or not status.final:
             if time.time() - started > READY_TIMEOUT_S:
                 raise RuntimeError(f"warm-up document {seed.name} not done in time")
             time.sleep(0.005)
-            status = read_status(client, receipt)
+            status = read_status(intake.client, receipt)
         latencies.append(1000 * (status.updated_at.timestamp() - started))
     return latencies
 
@@ -392,23 +395,22 @@ def bench_redis(
     paths: list[Path], workdir: Path, concurrency: int, timeout: float
 ) -> dict[str, Any]:
     from services.index.sqlite import SqliteIndex
-    from services.ingest.intake import submit_path
-    from shared.redis_client import redis_client
+    from services.ingest.intake import Intake, submit_path
     from shared.settings import load_settings
 
-    settings = load_settings()
-    client = redis_client()
+    intake = Intake.connect(load_settings())
+    client = intake.client
     client.flushdb()
     env = {**os.environ, "NEWSFLOW_INDEX_URL": str(workdir / "redis-index.db")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     workers = start_workers(env, workdir, concurrency)
     try:
         wait_ready(workers)
-        idle_ms = warm_up(client, settings)
+        idle_ms = warm_up(intake)
         submitted: list[tuple[str, float]] = []
         start = time.time()
         for path in paths:
-            submitted.append((submit_path(client, settings, path).receipt, time.time()))
+            submitted.append((submit_path(intake, path).receipt, time.time()))
         submit_seconds = time.time() - start
         final, pending = wait_final(client, [r for r, _ in submitted], workers, timeout)
     finally:
@@ -531,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         if pool.connection_kwargs.get("db", 0) == 0:
             parser.error("refusing to flush database 0; give a dedicated database such as /11")
 
-    # Before any newsflow import: shared.celery_app reads the broker URL when it is imported.
+    # Before any newsflow import: load_settings() reads the environment once and caches it.
     os.environ.update(
         {
             "NEWSFLOW_REDIS_URL": args.redis_url,

@@ -27,8 +27,11 @@ from shared.settings import Settings, load_settings
 from shared.stages import STAGES
 
 if TYPE_CHECKING:
+    from redis import Redis
+
     from newsflow.local import FileResult
     from services.index.backend import Facets
+    from services.ingest.intake import Intake
     from shared.messages import DeadLetter, ParsedDocument
     from shared.receipts import ReceiptStatus
 
@@ -175,8 +178,9 @@ def worker(
 ) -> None:
     """Start one Celery worker consuming the STAGE queue.
 
-    Same as ``celery -A services.STAGE.tasks worker -Q STAGE``, with the metrics directory for
-    prefork set (and wiped) before Celery starts, as multiprocess mode requires.
+    Runs ``python -m newsflow.worker STAGE`` (Celery's worker over the app built from these
+    settings) with the metrics directory for prefork set (and wiped) before Python starts, as
+    multiprocess mode requires.
     """
     if stage not in STAGES:
         err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
@@ -192,16 +196,12 @@ def worker(
     # products) would only fight the other children for the same cores.
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.setdefault("OMP_NUM_THREADS", "1")
-    port = settings.metrics_port if metrics_port is None else metrics_port
-    env["NEWSFLOW_WORKER_METRICS_PORT"] = str(port)
+    if metrics_port is not None:
+        env["NEWSFLOW_METRICS_PORT"] = str(metrics_port)
     argv = [
         sys.executable,
         "-m",
-        "celery",
-        "-A",
-        f"services.{stage}.tasks",
-        "worker",
-        "-Q",
+        "newsflow.worker",
         stage,
         "-n",
         f"{stage}@%h",
@@ -231,45 +231,44 @@ def submit(
     if source_name is not None and not 0 < len(source_name) <= 64:
         err_console.print("[red]--source-name takes 1 to 64 characters")
         raise typer.Exit(2)
-    from services.ingest.intake import submit_path
-    from shared.redis_client import redis_client
+    from services.ingest.intake import Intake, submit_path
 
-    client = redis_client()
-    receipts = {}
+    intake = Intake.connect(settings)
+    receipts: dict[str, Path] = {}
     for path in _existing(paths):
-        raw = submit_path(client, settings, path, source="cli", source_name=source_name)
-        receipts[raw.receipt] = str(path)
+        raw = submit_path(intake, path, source="cli", source_name=source_name)
+        receipts[raw.receipt] = path
         if not wait:
             if as_json:
                 sys.stdout.write(json.dumps({"file": str(path), "receipt": raw.receipt}) + "\n")
             else:
                 console.print(f"{raw.receipt}  {path}")
     if wait:
-        raise typer.Exit(_wait_for(receipts, timeout, as_json))
+        raise typer.Exit(_wait_for(intake, receipts, timeout, as_json, source_name))
 
 
-def _wait_for(receipts: dict[str, str], timeout: float, as_json: bool) -> int:
-    from shared.receipts import read_status
-    from shared.redis_client import redis_client
+def _wait_for(
+    intake: Intake,
+    receipts: dict[str, Path],
+    timeout: float,
+    as_json: bool,
+    source_name: str | None,
+) -> int:
+    from newsflow.waiting import wait_for_receipts
 
-    client = redis_client()
-    deadline = time.monotonic() + timeout
-    final: dict[str, ReceiptStatus] = {}
-    while len(final) < len(receipts) and time.monotonic() < deadline:
-        for receipt in receipts.keys() - final.keys():
-            status = read_status(client, receipt)
-            if status is not None and status.final:
-                final[receipt] = status
-        time.sleep(0.1)
+    final = wait_for_receipts(
+        intake, receipts, timeout, source_name=source_name, warn=err_console.print
+    )
+    names = {receipt: str(path) for receipt, path in receipts.items()}
     if as_json:
-        for receipt, name in receipts.items():
+        for receipt, name in names.items():
             status = final.get(receipt)
             record = {"file": name, "receipt": receipt, "state": "timed_out"}
             if status is not None:
                 record.update(status.model_dump(mode="json", exclude={"receipt", "filename"}))
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        _print_outcomes(receipts, final)
+        _print_outcomes(names, final)
     if len(final) < len(receipts):
         return 2
     return 1 if any(status.state == "dead_letter" for status in final.values()) else 0
@@ -308,14 +307,14 @@ def watch(
     2 if some file still has no outcome when the wait ends.
     """
     settings = _settings()
+    from services.ingest.intake import Intake
     from services.ingest.watch import watch_folder
-    from shared.redis_client import redis_client
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
         raise typer.Exit(2)
     summary = watch_folder(
-        directory, redis_client(), settings, interval=interval, once=once, settle_seconds=settle
+        directory, Intake.connect(settings), interval=interval, once=once, settle_seconds=settle
     )
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
@@ -327,11 +326,11 @@ def status(
     receipts: Annotated[list[str], typer.Argument(help="Receipts printed by submit.")],
 ) -> None:
     """Print where each submitted file is now, as JSON lines (unknown receipts: state null)."""
-    _settings()
+    settings = _settings()
     from shared.receipts import read_status
     from shared.redis_client import redis_client
 
-    client = redis_client()
+    client = redis_client(settings.redis_url)
     for receipt in receipts:
         found = read_status(client, receipt)
         record = found.model_dump(mode="json") if found else {"receipt": receipt, "state": None}
@@ -495,28 +494,24 @@ def reindex(
     from newsflow.reindex import reindex as reindex_documents
     from services.enrich.stage import ENRICHER_VERSIONS
     from services.index.backend import open_backend
-    from shared.celery_app import send_to_stage
+    from services.ingest.intake import Intake
     from shared.keys import document_claim_key
-    from shared.receipts import record_status
-    from shared.redis_client import redis_client
 
-    client = redis_client()
+    intake = Intake.connect(settings)
+    client = intake.client
 
     def claim_owner(doc_id: str) -> str | None:
         owner = client.get(document_claim_key(doc_id))
         return owner.decode() if isinstance(owner, bytes) else None
 
     def send(doc: ParsedDocument) -> None:
-        # Status first: the workers may finish before send_to_stage returns.
-        record_status(
-            client,
-            settings.receipt_ttl_seconds,
-            doc.receipt,
-            "queued",
-            filename=doc.filename,
-            doc_id=doc.id,
+        # The receipt is reopened (an indexed receipt goes back to queued) with this document
+        # as what drives it again, then the document goes to enrich under that receipt.
+        payload = doc.model_dump(mode="json")
+        intake.ledger.open(
+            doc.receipt, stage="enrich", payload=payload, filename=doc.filename, doc_id=doc.id
         )
-        send_to_stage("enrich", doc.model_dump(mode="json"))
+        intake.publisher.send("enrich", payload)
 
     with open_backend(settings.index_url) as backend:
         total = backend.count()
@@ -526,7 +521,7 @@ def reindex(
     record: dict[str, object] = {"documents": total, **report.as_dict()}
     code = 0
     if wait:
-        outcomes = _wait_outcomes(report.receipts, timeout)
+        outcomes = _wait_outcomes(client, report.receipts, timeout)
         record["outcomes"] = outcomes
         if outcomes.get("timed_out"):
             code = 2
@@ -545,14 +540,12 @@ def reindex(
     raise typer.Exit(code)
 
 
-def _wait_outcomes(receipts: list[str], timeout: float) -> dict[str, int]:
+def _wait_outcomes(client: Redis, receipts: list[str], timeout: float) -> dict[str, int]:
     """Wait for each receipt's final state; count them (``timed_out`` for those still going)."""
     from collections import Counter
 
     from shared.receipts import read_status
-    from shared.redis_client import redis_client
 
-    client = redis_client()
     pending = set(receipts)
     outcomes: Counter[str] = Counter()
     deadline = time.monotonic() + timeout
@@ -569,17 +562,73 @@ def _wait_outcomes(receipts: list[str], timeout: float) -> dict[str, int]:
     return dict(outcomes)
 
 
+@app.command()
+def reconcile(
+    every: Annotated[
+        float | None,
+        typer.Option(min=1.0, help="Run a pass every this many seconds, until stopped."),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve /metrics here while running with --every.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Each pass's counts as JSON.")] = False,
+) -> None:
+    """Drive again every receipt that stopped moving (a message the broker lost).
+
+    A receipt is due when it has not changed for NEWSFLOW_RECONCILE_AFTER_SECONDS and its
+    stage's queue holds nothing older; after NEWSFLOW_RECONCILE_MAX_ATTEMPTS re-drives it is
+    dead-lettered as `stalled`. Without --every, one pass.
+    """
+    settings = _settings()
+    import threading
+
+    from newsflow.reconcile import reconcile_once
+    from services.ingest.intake import Intake
+    from services.ingest.watch import stop_on_signals
+    from shared.metrics import LedgerCollector, serve_metrics
+    from shared.tasks import TRANSIENT_ERRORS
+
+    intake = Intake.connect(settings)
+    if every is None:
+        report = reconcile_once(intake)
+        _print_reconcile(report.as_dict(), as_json)
+        return
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    serve_metrics(port, LedgerCollector(lambda: intake.ledger.counts(time.time())))
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        while not stop.is_set():
+            try:
+                report = reconcile_once(intake)
+            except TRANSIENT_ERRORS as error:
+                err_console.print(f"[yellow]reconcile: Redis or the broker unreachable: {error}")
+            else:
+                if report.due:
+                    _print_reconcile(report.as_dict(), as_json)
+            stop.wait(every)
+
+
+def _print_reconcile(counts: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(counts) + "\n")
+    else:
+        console.print(
+            f"due {counts['due']}: driven again {counts['redriven']}, "
+            f"stalled {counts['stalled']}, still queued {counts['waiting']}"
+        )
+
+
 @dlq_app.command("list")
 def dlq_list(
     stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List dead letters, oldest first."""
-    _settings()
+    settings = _settings()
     from shared.deadletters import DeadLetterStore
     from shared.redis_client import redis_client
 
-    letters = DeadLetterStore(redis_client()).list(stage)
+    letters = DeadLetterStore(redis_client(settings.redis_url)).list(stage)
     if as_json:
         for letter in letters:
             sys.stdout.write(letter.model_dump_json(exclude={"payload"}) + "\n")
@@ -599,11 +648,11 @@ def dlq_list(
     console.print(table)
 
 
-def _find_letter(letter_id: str) -> DeadLetter:
+def _find_letter(settings: Settings, letter_id: str) -> DeadLetter:
     from shared.deadletters import DeadLetterStore
     from shared.redis_client import redis_client
 
-    letter = DeadLetterStore(redis_client()).find(letter_id)
+    letter = DeadLetterStore(redis_client(settings.redis_url)).find(letter_id)
     if letter is None:
         err_console.print(f"[red]no dead letter {letter_id!r}")
         raise typer.Exit(1)
@@ -615,8 +664,8 @@ def dlq_show(
     letter_id: Annotated[str, typer.Argument(help="Receipt (or a unique prefix).")],
 ) -> None:
     """Print one dead letter in full, payload included, as JSON."""
-    _settings()
-    sys.stdout.write(_find_letter(letter_id).model_dump_json(indent=2) + "\n")
+    settings = _settings()
+    sys.stdout.write(_find_letter(settings, letter_id).model_dump_json(indent=2) + "\n")
 
 
 @dlq_app.command("replay")
@@ -627,18 +676,22 @@ def dlq_replay(
     """Send dead letters back to their stage's queue (after the cause is fixed)."""
     settings = _settings()
     from newsflow.replay import NotReplayable, replay
+    from services.ingest.intake import Intake
     from shared.deadletters import DeadLetterStore
-    from shared.redis_client import redis_client
 
-    client = redis_client()
     if replay_all == (letter_id is not None):
         err_console.print("[red]give a dead-letter id or --all (not both)")
         raise typer.Exit(2)
-    letters = DeadLetterStore(client).list() if replay_all else [_find_letter(str(letter_id))]
+    intake = Intake.connect(settings)
+    letters = (
+        DeadLetterStore(intake.client).list()
+        if replay_all
+        else [_find_letter(settings, str(letter_id))]
+    )
     failed = 0
     for letter in letters:
         try:
-            replay(letter, client, settings)
+            replay(letter, intake)
             console.print(f"replayed {letter.receipt} ({letter.stage}, was {letter.reason})")
         except NotReplayable as why:
             failed += 1

@@ -14,15 +14,12 @@ from pathlib import Path
 
 import redis
 
-from services.ingest.intake import submit_path
+from services.ingest.intake import Intake, submit_path
 from services.ingest.watch import reclaim_failed_copy
 from shared.blobs import get_blob
-from shared.celery_app import send_to_stage
 from shared.deadletters import DeadLetterStore
 from shared.messages import DeadLetter, RawFile
-from shared.receipts import record_status
-from shared.settings import Settings
-from shared.stages import TASK_NAMES
+from shared.stages import TASK_NAMES, Stage
 
 
 class NotReplayable(Exception):
@@ -35,7 +32,7 @@ def _needs_reread(raw: RawFile, client: redis.Redis) -> bool:
     return raw.blob_key is None or get_blob(client, raw.blob_key) is None
 
 
-def _reread(raw: RawFile, receipt: str, client: redis.Redis, settings: Settings) -> None:
+def _reread(raw: RawFile, receipt: str, intake: Intake) -> None:
     """Submit the file again from where it is now: the path it was sent from, or, for a file
     that came through a drop folder, its copy in that folder's failed/ (which the watcher then
     tends like a new claim, so it ends in done/ or failed/ again)."""
@@ -44,35 +41,40 @@ def _reread(raw: RawFile, receipt: str, client: redis.Redis, settings: Settings)
         raise gone
     origin = Path(raw.origin_path)
     if origin.is_file():
-        submit_path(client, settings, origin, source="replay", receipt=receipt)
+        submit_path(intake, origin, source="replay", receipt=receipt)
         return
-    if not reclaim_failed_copy(origin, receipt, client, settings):
+    if not reclaim_failed_copy(origin, receipt, intake):
         raise gone
 
 
-def replay(letter: DeadLetter, client: redis.Redis, settings: Settings) -> None:
-    store = DeadLetterStore(client)
+def replay(letter: DeadLetter, intake: Intake) -> None:
+    store = DeadLetterStore(intake.client)
     store.remove(letter)
     try:
-        _requeue(letter, client, settings)
+        _requeue(letter, intake)
     except BaseException:
         store.add(letter)
         raise
 
 
-def _requeue(letter: DeadLetter, client: redis.Redis, settings: Settings) -> None:
-    if letter.task_name != TASK_NAMES.get(letter.stage):  # type: ignore[call-overload]  # any str
-        raise NotReplayable(f"not a task message ({letter.reason}); inspect it with dlq show")
+def _requeue(letter: DeadLetter, intake: Intake) -> None:
+    stage = _stage_of(letter)
     if letter.stage == "ingest" and letter.reason != "invalid_message":
         raw = RawFile.model_validate(letter.payload)
-        if _needs_reread(raw, client):
-            _reread(raw, letter.receipt, client, settings)
+        if _needs_reread(raw, intake.client):
+            _reread(raw, letter.receipt, intake)
             return
-    record_status(
-        client,
-        settings.receipt_ttl_seconds,
+    intake.ledger.open(
         letter.receipt,
-        "queued",
+        stage=stage,
+        payload=letter.payload,
         filename=str(letter.payload.get("filename", "")) or None,
     )
-    send_to_stage(letter.stage, letter.payload)
+    intake.publisher.send(stage, letter.payload)
+
+
+def _stage_of(letter: DeadLetter) -> Stage:
+    for stage, name in TASK_NAMES.items():
+        if letter.stage == stage and letter.task_name == name:
+            return stage
+    raise NotReplayable(f"not a task message ({letter.reason}); inspect it with dlq show")

@@ -1,83 +1,162 @@
-"""The Celery application every worker and producer shares.
+"""The Celery application, built by a factory: importing this module connects to nothing.
+
+``make_celery(settings)`` builds the app that a worker, the API, the watcher and the command
+line each make for themselves from their own settings; whoever sends messages gets a
+``Publisher`` over it. Tests and the API can therefore point at another broker by passing other
+settings, with no environment tricks and no app built at import.
 
 JSON is the only accepted content type, so a pickle message is refused (and dead-lettered by
 ``shared.consumer``) instead of being executed. Each stage has its own queue and dotted task
-name; tasks acknowledge late and are re-queued if their worker dies mid-task, so nothing is lost
-on a crash (every write downstream is idempotent, so running twice is harmless).
+name. Tasks acknowledge late and are re-queued if their worker dies mid-task; every write
+downstream is idempotent, so running twice is harmless, and the receipt ledger
+(``shared.receipts``) drives again whatever a broker loses at its edges.
 """
 
 from __future__ import annotations
 
-import os
+import time
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery
 from kombu.entity import Queue
+from kombu.exceptions import ChannelError
 
-from shared.logging import configure_logging
-from shared.metrics import QueueDepthCollector, mark_process_dead, serve_metrics
-from shared.redis_client import redis_client
-from shared.settings import load_settings
-from shared.stages import STAGES, TASK_NAMES
+from shared.settings import Settings
+from shared.stages import STAGES, TASK_NAMES, Stage
 
-settings = load_settings()
-
-app = Celery("newsflow", broker=settings.redis_url)
-app.conf.update(
-    task_serializer="json",
-    accept_content=["json"],
-    result_serializer="json",
-    task_ignore_result=True,  # outcomes are recorded per receipt; no result backend needed
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,  # with late acks, don't hoard messages a crash would delay
-    broker_transport_options={"visibility_timeout": settings.visibility_timeout},
-    broker_connection_retry_on_startup=True,
-    task_queues=[Queue(stage, routing_key=stage) for stage in STAGES],
-    task_default_queue="ingest",
-    task_routes={
-        name: {"queue": stage, "routing_key": stage} for stage, name in TASK_NAMES.items()
-    },
-    worker_hijack_root_logger=False,
-    worker_consumer="shared.consumer:DeadLetteringConsumer",
-    worker_send_task_events=False,
-    enable_utc=True,
-)
+# Publishing retries for about half a minute (0.5 s steps up to 2 s): a broker restart takes
+# seconds, and a producer that gives up sooner turns a blip into an error for its caller.
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 20,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 2,
+}
+# The header every newsflow message carries with the time it was published; the reconciler
+# compares it with a receipt's last change to tell a message still waiting in its queue from
+# one the broker lost.
+SENT_AT_HEADER = "newsflow_sent_at"
 
 
-@signals.setup_logging.connect
-def _use_our_logging(**_: Any) -> None:
-    """Connecting this signal stops Celery from installing its own log handlers."""
-    configure_logging(settings.log_level, settings.log_format)
+def is_amqp(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://"))
 
 
-@signals.worker_init.connect
-def _start_metrics(**_: Any) -> None:
-    """Serve /metrics from the parent process; children write to the multiprocess directory."""
-    port = int(os.environ.get("NEWSFLOW_WORKER_METRICS_PORT", settings.metrics_port))
-    depth = QueueDepthCollector(STAGES, lambda queue: int(redis_client().llen(queue)))
-    serve_metrics(port, depth)
+def stage_queues(settings: Settings) -> list[Queue]:
+    """One durable queue per stage. On RabbitMQ they are quorum queues: replicated across the
+    cluster's nodes by Raft, so a node lost does not lose a message; quorum queues need no
+    global QoS and Celery detects them (``worker_detect_quorum_queues``)."""
+    arguments = {"x-queue-type": "quorum"} if is_amqp(settings.broker) else None
+    return [
+        Queue(stage, routing_key=stage, durable=True, queue_arguments=arguments) for stage in STAGES
+    ]
 
 
-@signals.worker_process_shutdown.connect
-def _mark_child_dead(pid: int | None = None, **_: Any) -> None:
-    mark_process_dead(pid or os.getpid())
+def transport_options(settings: Settings) -> dict[str, Any]:
+    if is_amqp(settings.broker):
+        # Publisher confirms: send_task returns only once RabbitMQ has the message (for a
+        # quorum queue: once a majority of its replicas have it).
+        return {"confirm_publish": True}
+    return {
+        "visibility_timeout": settings.effective_visibility_timeout,
+        # Look for messages abandoned by a dead worker every 10 s, not every 100 s (kombu's
+        # default sweep is its interval times its throttle); the sweep is one ZRANGEBYSCORE.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        # A broker that vanishes without closing the socket must not hang a publish forever.
+        "socket_timeout": 15,
+        "socket_connect_timeout": 5,
+        "health_check_interval": 10,
+    }
 
 
-def send_to_stage(stage: str, payload: dict[str, Any]) -> None:
-    """Publish a message to a stage's queue by task name (no import of the stage's code).
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """The app's configuration: pure, so a unit test can read what a worker runs with."""
+    return {
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_serializer": "json",
+        "task_ignore_result": True,  # outcomes are recorded per receipt; no result backend
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        # A task that fails or times out was dead-lettered by the base task first, so the
+        # message is done with; acknowledging it is what stops a redelivery loop.
+        "task_acks_on_failure_or_timeout": True,
+        # With late acks each child holds at most one message it has not started: a killed
+        # worker strands at most `concurrency` messages besides the ones running.
+        "worker_prefetch_multiplier": 1,
+        "broker_transport_options": transport_options(settings),
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,  # a worker waits out a broker restart
+        "task_publish_retry": True,
+        "task_publish_retry_policy": PUBLISH_RETRY_POLICY,
+        "task_queues": stage_queues(settings),
+        "task_default_queue": "ingest",
+        "task_routes": {
+            name: {"queue": stage, "routing_key": stage} for stage, name in TASK_NAMES.items()
+        },
+        "task_create_missing_queues": False,
+        "worker_hijack_root_logger": False,
+        "worker_consumer": "shared.consumer:DeadLetteringConsumer",
+        "worker_send_task_events": False,
+        # Children inherit the models their parent loaded before the fork; starting one costs
+        # milliseconds, but keep a margin for a loaded machine.
+        "worker_proc_alive_timeout": 30.0,
+        "enable_utc": True,
+    }
 
-    ``argsrepr`` replaces the payload in Celery's own log lines: a whole document (or a file's
-    base64 bytes) per log line would swamp the logs and copy article text into them.
-    """
-    summary = " ".join(
-        f"{key}={payload[key]}" for key in ("receipt", "id", "filename") if payload.get(key)
-    )
-    app.send_task(
-        TASK_NAMES[stage],  # type: ignore[index]  # stage names are checked by the callers' types
-        args=[payload],
-        queue=stage,
-        routing_key=stage,
-        argsrepr=summary,
-        kwargsrepr="{}",
-    )
+
+class NewsflowCelery(Celery):  # type: ignore[misc]  # Celery's classes are untyped
+    """A Celery app that carries the settings it was built from, for its tasks to read."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__("newsflow", broker=settings.broker, set_as_current=False)
+        self.settings = settings
+        self.conf.update(celery_config(settings))
+
+
+def make_celery(settings: Settings) -> NewsflowCelery:
+    return NewsflowCelery(settings)
+
+
+class Publisher:
+    """Sends a message to a stage's queue by task name: no import of the stage's code."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def send(
+        self, stage: Stage, payload: dict[str, Any], *, countdown: float | None = None
+    ) -> None:
+        """Publish ``payload`` (a message model dumped as JSON) to ``stage``.
+
+        ``argsrepr`` replaces the payload in Celery's own log lines: a whole document (or a
+        file's base64 bytes) per log line would swamp the logs and copy article text into them.
+        """
+        summary = " ".join(
+            f"{key}={payload[key]}" for key in ("receipt", "id", "filename") if payload.get(key)
+        )
+        self.app.send_task(
+            TASK_NAMES[stage],
+            args=[payload],
+            queue=stage,
+            routing_key=stage,
+            argsrepr=summary,
+            kwargsrepr="{}",
+            countdown=countdown,
+            headers={SENT_AT_HEADER: time.time()},
+        )
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def queue_depth(app: Celery, queue: str) -> int:
+    """Messages waiting in a stage's queue, on any broker (a passive declare reports the
+    count on RabbitMQ and, summed over its priority lists, on Redis)."""
+    with app.connection_for_read() as connection:
+        try:
+            declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+        except ChannelError:
+            return 0  # on Redis an empty queue's list does not exist
+        return int(declared.message_count)

@@ -1,14 +1,26 @@
-"""A Celery consumer that dead-letters messages it cannot even turn into a task.
+"""A Celery consumer that dead-letters every message it cannot turn into one of our tasks.
 
-Celery's default consumer acknowledges an undecodable message (e.g. pickle, which we refuse) and
-rejects one for an unknown task: both vanish. Our standard is that bad input never vanishes, so
-these hooks store the raw message as a dead letter with the reason before letting it go.
+Celery's own consumer trusts a message's envelope: a body of ``null``, ``{}`` or ``[[x]]`` makes
+``Request.__init__`` raise inside the consumer, the worker logs "Unrecoverable error", the
+message goes back to the queue and every restart dies on it again; other malformed envelopes
+vanish, and a task called with the wrong arguments is acknowledged silently as a failure. Our
+standard is that bad input never stops a worker and never vanishes.
+
+So every message is screened here, before Celery builds its ``Request``: the envelope (headers
+and content type of task protocol 2), the task name (one this worker runs), the size, the JSON
+body and its nesting, and the call shape (exactly one positional argument, a JSON object, as
+every stage task takes). A message that fails is stored as a dead letter ``invalid_message``
+with its raw bytes and acknowledged; anything Celery's own handling still raises is caught the
+same way. If the dead letter cannot be stored (Redis is down) the message is left
+unacknowledged, to come back when Redis does.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,42 +31,179 @@ from shared.deadletters import DeadLetterStore
 from shared.messages import DeadLetter
 from shared.metrics import DEAD_LETTERS
 from shared.redis_client import redis_client
+from shared.stages import STAGES, TASK_NAMES
 
 log = structlog.get_logger("newsflow.consumer")
 
+# Our messages nest a few levels (call -> document -> entities -> fields); anything much deeper
+# is not ours, and a structure thousands deep costs recursion in every later step.
+MAX_NESTING = 32
+JSON_TYPES = ("application/json",)
+# Serialisers that run code when they decode: named in the dead letter so an operator sees why.
+UNSAFE_TYPES = {"application/x-python-serialize": "pickle", "application/x-yaml": "YAML"}
 
-def _store_raw(message: Any, reason: str, error: str) -> None:
-    delivery = getattr(message, "delivery_info", {}) or {}
-    stage = str(delivery.get("routing_key") or "ingest")
-    headers = getattr(message, "headers", {}) or {}
+
+class Refused(Exception):
+    """Why a message is not a task this worker can run."""
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1`` at most (an
+    iterative walk, so a hostile structure cannot exhaust the stack)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def max_message_bytes(max_file_bytes: int) -> int:
+    """The largest message a stage may be sent: a parsed or enriched document carries its whole
+    text (up to the file size, doubled by JSON escaping of non-ASCII) plus its entities."""
+    return 4 * max_file_bytes + 1024 * 1024
+
+
+def screen(
+    headers: Any, content_type: Any, body: Any, known_tasks: frozenset[str], max_bytes: int
+) -> dict[str, Any]:
+    """The task's single argument if the message is a well-formed call of a known task, else
+    raise ``Refused`` saying what is wrong. Pure, so every kind of bad message is unit-tested."""
+    _screen_envelope(headers, content_type, known_tasks)
+    return _screen_call(_decode(body, max_bytes))
+
+
+def _screen_envelope(headers: Any, content_type: Any, known_tasks: frozenset[str]) -> None:
+    if not isinstance(headers, dict):
+        raise Refused("no task headers (not a task protocol 2 message)")
+    task = headers.get("task")
+    if not isinstance(task, str) or not task:
+        raise Refused("no task name in the headers")
+    if task not in known_tasks:
+        raise Refused(f"unknown task {task[:100]!r} for this worker ({', '.join(known_tasks)})")
+    task_id = headers.get("id")
+    if not isinstance(task_id, str) or not task_id:
+        raise Refused("no task id in the headers")
+    if content_type not in JSON_TYPES:
+        kind = UNSAFE_TYPES.get(str(content_type))
+        named = f" ({kind}, never decoded)" if kind else ""
+        raise Refused(f"content type {str(content_type)[:100]!r}{named} refused: JSON only")
+
+
+def _decode(body: Any, max_bytes: int) -> Any:
+    raw = body if isinstance(body, bytes) else str(body).encode("utf-8", "replace")
+    if len(raw) > max_bytes:
+        raise Refused(f"message of {len(raw)} bytes is over the limit of {max_bytes}")
+    try:
+        decoded = json.loads(raw)
+    except RecursionError:
+        raise Refused(f"body nests deeper than {MAX_NESTING} levels") from None
+    except ValueError as error:
+        raise Refused(f"body is not JSON: {error}") from None
+    if nesting_depth(decoded, MAX_NESTING) > MAX_NESTING:
+        raise Refused(f"body nests deeper than {MAX_NESTING} levels")
+    return decoded
+
+
+def _screen_call(decoded: Any) -> dict[str, Any]:
+    if not isinstance(decoded, list) or len(decoded) != 3:
+        raise Refused("body is not a task call [args, kwargs, embed]")
+    args, kwargs, embed = decoded
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise Refused("task arguments are not [list, object]")
+    if len(args) != 1 or kwargs:
+        raise Refused(
+            f"wrong arguments: {len(args)} positional and {len(kwargs)} keyword; "
+            "a stage task takes exactly one message"
+        )
+    if not isinstance(args[0], dict):
+        raise Refused(f"the message is a JSON {type(args[0]).__name__}, not an object")
+    if embed is not None and not isinstance(embed, dict):
+        raise Refused("task options (embed) are not an object")
+    return args[0]
+
+
+def store_refused(
+    message: Any, reason_text: str, stage: str, redis_url: str, payload: dict[str, Any] | None
+) -> None:
+    """Keep a refused message as a dead letter with its raw bytes (and its decoded argument,
+    when it had one, so that a replay after a fix can send it again)."""
+    delivery = getattr(message, "delivery_info", None) or {}
+    routed = str(delivery.get("routing_key") or "")
+    stage = routed if routed in STAGES else stage
+    headers = getattr(message, "headers", None)
+    headers = headers if isinstance(headers, dict) else {}
     body = getattr(message, "body", b"")
-    raw = body if isinstance(body, bytes) else str(body).encode()
+    raw = body if isinstance(body, bytes) else str(body).encode("utf-8", "replace")
+    receipt = payload.get("receipt") if payload else None
     letter = DeadLetter(
         stage=stage,
-        receipt=str(headers.get("id") or uuid.uuid4()),
-        reason=reason,
-        error=error[:2000],
+        receipt=str(receipt or headers.get("id") or uuid.uuid4().hex)[:256],
+        reason="invalid_message",
+        error=reason_text[:2000],
         failed_at=datetime.now(UTC),
-        task_name=str(headers.get("task") or ""),
+        task_name=str(headers.get("task") or "")[:200],
         payload={
-            "content_type": getattr(message, "content_type", None),
+            "content_type": str(getattr(message, "content_type", None)),
+            "headers": {str(key)[:100]: repr(value)[:200] for key, value in headers.items()},
             "body_b64": base64.b64encode(raw).decode(),
         },
     )
-    DeadLetterStore(redis_client()).add(letter)
-    DEAD_LETTERS.labels(stage=stage, reason=reason).inc()
-    log.error("message dead-lettered by consumer", stage=stage, reason=reason, error=error[:500])
+    DeadLetterStore(redis_client(redis_url)).add(letter)
+    DEAD_LETTERS.labels(stage=stage, reason="invalid_message").inc()
+    log.error(
+        "message dead-lettered by consumer",
+        stage=stage,
+        reason="invalid_message",
+        error=reason_text[:500],
+        receipt=letter.receipt,
+    )
 
 
 class DeadLetteringConsumer(Consumer):  # type: ignore[misc]  # Celery's classes are untyped
-    def on_decode_error(self, message: Any, exc: Exception) -> None:
-        _store_raw(message, "invalid_message", f"cannot decode message: {exc}")
+    """Celery's consumer with every message screened before it becomes a ``Request``."""
+
+    def refuse(self, message: Any, why: str, payload: dict[str, Any] | None = None) -> None:
+        """Dead-letter and acknowledge a message; if Redis is down, leave it unacknowledged."""
+        known = self._known_tasks()
+        stage = next((s for s, name in TASK_NAMES.items() if name in known), "ingest")
+        try:
+            store_refused(message, why, stage, self.app.settings.redis_url, payload)
+        except Exception as error:  # noqa: BLE001  # Redis down: keep the message
+            log.error("cannot store refused message; leaving it unacknowledged", error=repr(error))
+            return
         message.ack()
 
-    def on_unknown_task(self, body: Any, message: Any, exc: Exception) -> None:
-        _store_raw(message, "invalid_message", f"unknown task: {exc}")
-        super().on_unknown_task(body, message, exc)
+    def _known_tasks(self) -> frozenset[str]:
+        return frozenset(name for name in self.app.tasks if name in TASK_NAMES.values())
 
-    def on_invalid_task(self, body: Any, message: Any, exc: Exception) -> None:
-        _store_raw(message, "invalid_message", f"invalid task message: {exc}")
-        super().on_invalid_task(body, message, exc)
+    def create_task_handler(self, *args: Any, **kwargs: Any) -> Callable[[Any], None]:
+        handle = super().create_task_handler(*args, **kwargs)
+        known = self._known_tasks()
+        limit = max_message_bytes(self.app.settings.max_file_bytes)
+
+        def on_task_received(message: Any) -> None:
+            try:
+                payload = screen(message.headers, message.content_type, message.body, known, limit)
+            except Refused as why:
+                self.refuse(message, str(why))
+                return
+            except Exception as error:  # noqa: BLE001  # a message must never stop the worker
+                self.refuse(message, f"cannot read message: {error!r}")
+                return
+            try:
+                handle(message)
+            except Exception as error:  # Celery refused what we let through
+                log.exception("consumer could not start the task")
+                self.refuse(message, f"cannot start task: {error!r}", payload)
+
+        return on_task_received
+
+    def on_decode_error(self, message: Any, exc: Exception) -> None:
+        self.refuse(message, f"cannot decode message: {exc}")

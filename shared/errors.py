@@ -18,6 +18,9 @@ DeadLetterReason = Literal[
     "invalid_message",
     "missing_payload",
     "retries_exhausted",
+    "timeout",
+    "worker_lost",
+    "stalled",
     "internal_error",
 ]
 

@@ -61,6 +61,11 @@ DOCUMENTS_BY_LANGUAGE = Counter(
     "newsflow_documents_by_language_total", "Enriched documents by detected language.", ["language"]
 )
 DUPLICATES = Counter("newsflow_duplicates_total", "Duplicates found, by kind.", ["kind"])
+REDRIVES = Counter(
+    "newsflow_redrives_total",
+    "Receipts the reconciler drove again after they stopped moving, by the stage re-sent to.",
+    ["stage"],
+)
 HEADER_PARSE = Counter("newsflow_header_parse_total", "Header lines by parse result.", ["result"])
 REPAIRS = Counter("newsflow_repairs_total", "Repairs made to raw text, by kind.", ["kind"])
 MONEY_MENTIONS = Counter(
@@ -122,6 +127,33 @@ class QueueDepthCollector(Collector):
             log.warning("queue depth unavailable", error=repr(error))
             return
         yield family
+
+
+class LedgerCollector(Collector):
+    """``newsflow_receipts_pending`` and ``newsflow_receipts_overdue``: receipts not yet
+    terminal, and those past their deadline (what the reconciler is about to drive again),
+    read from the ledger at scrape time. Overdue receipts that stay overdue mean a stage is
+    stuck, not just slow."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            pending, overdue = self._counts()
+        except Exception as error:  # noqa: BLE001  # a scrape must not fail because Redis did
+            log.warning("ledger counts unavailable", error=repr(error))
+            return
+        yield GaugeMetricFamily(
+            "newsflow_receipts_pending",
+            "Accepted files not yet indexed, duplicate or dead.",
+            value=float(pending),
+        )
+        yield GaugeMetricFamily(
+            "newsflow_receipts_overdue",
+            "Receipts past their deadline in the ledger.",
+            value=float(overdue),
+        )
 
 
 def metrics_registry() -> CollectorRegistry | None:

@@ -1,7 +1,7 @@
 """The process's Redis client for app state (dead letters, receipts, dedupe claims, blobs).
 
-redis-py's connection pool notices a fork and reconnects in the child, so one client per process
-is safe under Celery's prefork pool.
+One client per process and URL: redis-py's connection pool notices a fork and reconnects in the
+child, so a client made in a prefork parent is safe in its children.
 """
 
 from __future__ import annotations
@@ -10,11 +10,15 @@ from functools import lru_cache
 
 import redis
 
-from shared.settings import load_settings
-
 
 @lru_cache(maxsize=4)
-def redis_client(url: str | None = None) -> redis.Redis:
+def redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
-        url or load_settings().redis_url, socket_timeout=10, socket_connect_timeout=5
+        url,
+        socket_timeout=10,
+        socket_connect_timeout=5,
+        health_check_interval=10,
+        # A command that meets a dropped connection (a Redis restart) is tried again on a fresh
+        # one before the error reaches the caller.
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )

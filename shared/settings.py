@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from lingua import IsoCode639_1
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 MIB = 1024 * 1024
 DEFAULT_LANGUAGES = ("ru", "be", "uk", "de", "en", "pl", "kk")
+BROKER_SCHEMES = ("redis://", "rediss://", "sentinel://", "amqp://", "amqps://")
 
 
 class Settings(BaseSettings):
@@ -57,13 +58,47 @@ class Settings(BaseSettings):
         default="auto", description="auto: console renderer on a terminal, JSON otherwise."
     )
     metrics_port: int = Field(default=0, ge=0, le=65535, description="0 disables /metrics.")
+    broker_url: str | None = Field(
+        default=None,
+        description="The message broker between the stages; unset: the Redis of redis_url. "
+        "amqp:// selects RabbitMQ (quorum queues, publisher confirms).",
+    )
+    # Per-stage time limits. At the soft limit the task is interrupted and its document
+    # dead-lettered as `timeout`; the hard limit kills the child process for work that cannot
+    # be interrupted (a C extension that never returns to Python). A news file takes
+    # milliseconds to a second in every stage, so these only ever catch pathological input.
+    ingest_soft_time_limit: float = Field(default=30.0, gt=0)
+    ingest_time_limit: float = Field(default=45.0, gt=0)
+    enrich_soft_time_limit: float = Field(default=60.0, gt=0)
+    enrich_time_limit: float = Field(default=90.0, gt=0)
+    index_soft_time_limit: float = Field(default=30.0, gt=0)
+    index_time_limit: float = Field(default=45.0, gt=0)
     # Redis redelivers a message that was taken but not acknowledged after this many seconds
-    # (tasks ack late, after their work is done). It must exceed the longest task run plus the
-    # longest retry countdown, or a slow task runs twice (harmless, since writes are idempotent,
-    # but wasteful). An hour is far above both for news-sized files.
-    visibility_timeout: int = Field(default=3600, ge=60)
-    task_max_retries: int = Field(default=5, ge=0)
-    retry_backoff_max: int = Field(default=60, ge=1, description="Cap of the retry countdown, s.")
+    # (tasks ack late, after their work is done). Unset, it is derived from the time limits
+    # (see ``min_visibility_timeout``): long enough that a message a worker holds is never
+    # handed out twice while it is alive, short enough that a killed worker's messages come
+    # back within minutes. A value below that minimum is refused.
+    visibility_timeout: int | None = Field(default=None, ge=60)
+    # Transient errors (Redis or the index unreachable) are retried with capped exponential
+    # backoff for up to retry_for_seconds after the first failure, then dead-lettered. A small
+    # cap means a stage resumes within seconds of its database coming back; the window (not a
+    # count) says how long an outage may last before documents go to the dead letters.
+    task_max_retries: int = Field(
+        default=1000, ge=0, description="Retries per message, on top of the time window."
+    )
+    retry_backoff_max: int = Field(default=8, ge=1, description="Cap of the retry countdown, s.")
+    retry_for_seconds: int = Field(
+        default=1800, ge=0, description="How long transient errors are retried, s."
+    )
+    # A message whose task started this often without finishing (its process was killed each
+    # time: out of memory, a hard time limit, a crash in C code) is dead-lettered as
+    # `worker_lost` instead of killing worker after worker.
+    max_deliveries: int = Field(default=5, ge=1)
+    # The reconciler (`newsflow reconcile`) drives again any receipt that has not moved for this
+    # long and whose stage queue holds nothing older than it; after reconcile_max_attempts such
+    # re-drives it is dead-lettered as `stalled`.
+    reconcile_after_seconds: int = Field(default=300, ge=1)
+    reconcile_max_attempts: int = Field(default=5, ge=1)
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token the /v1 API requires; unset: no token needed."
     )
@@ -107,6 +142,57 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(BROKER_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(BROKER_SCHEMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _limits_are_consistent(self) -> Settings:
+        for stage in ("ingest", "enrich", "index"):
+            soft = getattr(self, f"{stage}_soft_time_limit")
+            hard = getattr(self, f"{stage}_time_limit")
+            if soft >= hard:
+                raise ValueError(
+                    f"NEWSFLOW_{stage.upper()}_SOFT_TIME_LIMIT ({soft}) must be below "
+                    f"NEWSFLOW_{stage.upper()}_TIME_LIMIT ({hard})"
+                )
+        if self.visibility_timeout is not None and (
+            self.visibility_timeout < self.min_visibility_timeout
+        ):
+            raise ValueError(
+                f"NEWSFLOW_VISIBILITY_TIMEOUT ({self.visibility_timeout}) must be at least "
+                f"{self.min_visibility_timeout} s with these time limits and retry cap"
+            )
+        return self
+
+    @property
+    def broker(self) -> str:
+        """The broker URL the stages talk over: the Redis of ``redis_url`` unless set apart."""
+        return self.broker_url or self.redis_url
+
+    def time_limits(self, stage: str) -> tuple[float, float]:
+        """(soft, hard) time limit of a stage's task, in seconds."""
+        return getattr(self, f"{stage}_soft_time_limit"), getattr(self, f"{stage}_time_limit")
+
+    @property
+    def min_visibility_timeout(self) -> int:
+        """The shortest safe visibility timeout. A worker holds a message unacknowledged while
+        it waits for a free child (at most one task run, since each child prefetches one), while
+        the task runs (at most the hard limit) and while a retry waits for its countdown (at most
+        the backoff cap); twice the longest hard limit plus the cap and a minute of slack
+        covers all three, so a live worker's message is never handed to a second one."""
+        longest = max(self.time_limits(stage)[1] for stage in ("ingest", "enrich", "index"))
+        return int(2 * longest + self.retry_backoff_max + 60)
+
+    @property
+    def effective_visibility_timeout(self) -> int:
+        return self.visibility_timeout or self.min_visibility_timeout
 
     @field_validator("index_url")
     @classmethod

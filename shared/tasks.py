@@ -7,7 +7,13 @@ word. Everything that must be true of every stage lives here, once:
   end, and one canonical log line per message;
 * ``newsflow_stage_duration_seconds`` and ``newsflow_documents_processed_total``;
 * transient errors (Redis or the index unreachable) retried with capped exponential backoff and
-  jitter; retries exhausted -> dead letter ``retries_exhausted``;
+  jitter for ``retry_for_seconds``, then dead-lettered as ``retries_exhausted``; a retry that
+  cannot be published (the broker itself is down) leaves the message unacknowledged, never
+  drops it;
+* the soft time limit dead-letters the document as ``timeout``; the hard limit (a child killed
+  in uninterruptible work) does too, from the worker's main process (``on_failure``);
+* a message whose task keeps killing its process is dead-lettered as ``worker_lost`` after
+  ``max_deliveries`` starts instead of taking down worker after worker;
 * permanent errors dead-lettered at once with their reason; an unexpected exception is a bug, and
   is dead-lettered as ``internal_error`` with its traceback rather than lost.
 """
@@ -18,24 +24,29 @@ import random
 import sqlite3
 import time
 import traceback
+from contextlib import suppress
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
 import redis
 import structlog
 from celery import Task
-from celery.exceptions import Reject, Retry
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded, TimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerError
 from pydantic import BaseModel, ValidationError
 
 from shared.blobs import keep_blob
+from shared.celery_app import SENT_AT_HEADER, NewsflowCelery, Publisher
 from shared.deadletters import DeadLetterStore
 from shared.errors import DeadLetterReason, PermanentError, TransientError
-from shared.messages import DeadLetter
+from shared.keys import deliveries_key
+from shared.messages import DeadLetter, ParsedDocument
 from shared.metrics import DEAD_LETTERS, DOCUMENTS_PROCESSED, STAGE_DURATION, TASK_RETRIES
-from shared.receipts import record_status
+from shared.receipts import Ledger, Redrive, State
 from shared.redis_client import redis_client
-from shared.settings import load_settings
+from shared.settings import Settings
+from shared.stages import Stage
 
 log = structlog.get_logger("newsflow.task")
 
@@ -44,9 +55,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
     redis.ConnectionError,
     redis.TimeoutError,
+    redis.exceptions.BusyLoadingError,  # a restarted Redis still loading its AOF
     BrokerError,
     sqlite3.OperationalError,  # "database is locked" while another writer holds it
 )
+# When a message first met a transient error: carried from retry to retry so the retry window
+# is measured from the first failure, not from each attempt.
+FIRST_FAILURE_HEADER = "newsflow_first_failure"
 
 
 def retry_countdown(retries: int, cap: int) -> float:
@@ -54,19 +69,66 @@ def retry_countdown(retries: int, cap: int) -> float:
     return random.uniform(0, min(cap, 2 ** (retries + 1)))  # noqa: S311  # jitter, not crypto
 
 
+def receipt_of(payload: Any, fallback: str) -> str:
+    receipt = payload.get("receipt") if isinstance(payload, dict) else None
+    return receipt if isinstance(receipt, str) and receipt else fallback
+
+
 class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
     """Base class of every stage task; see the module docstring for what it owns."""
 
     abstract = True
-    stage: ClassVar[str]
+    stage: ClassVar[Stage]
     payload_model: ClassVar[type[BaseModel]]
     acks_late = True
     reject_on_worker_lost = True
 
+    # What the stage functions need from the worker, built once per process from the app.
+
+    @property
+    def settings(self) -> Settings:
+        app: NewsflowCelery = self.app
+        return app.settings
+
+    @property
+    def redis(self) -> redis.Redis:
+        return redis_client(self.settings.redis_url)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.redis, self.settings)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return Publisher(self.app)
+
+    def forward(self, stage: Stage, message: BaseModel) -> None:
+        """Hand the result to the next stage."""
+        self.publisher.send(stage, message.model_dump(mode="json"))
+
+    def report(
+        self,
+        doc: ParsedDocument,
+        state: State,
+        duplicate_of: str | None = None,
+        adopt: Redrive | None = None,
+    ) -> None:
+        """Record in the ledger how far a document got (never backwards)."""
+        self.ledger.advance(
+            doc.receipt,
+            state,
+            adopt=adopt,
+            filename=doc.filename,
+            doc_id=doc.id,
+            stage=self.stage,
+            duplicate_of=duplicate_of,
+        )
+
+    # The task.
+
     def __call__(self, payload: Any) -> str:
         """Validate, run, classify: the task body only ever sees a valid message model."""
-        settings = load_settings()
-        receipt = str(payload.get("receipt")) if isinstance(payload, dict) else self.request.id
+        receipt = receipt_of(payload, self.request.id)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             task_id=self.request.id,
@@ -77,24 +139,13 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         started = time.perf_counter()
         outcome = "dead_letter"
         try:
-            message = self.payload_model.model_validate(payload)
-            outcome = str(self.run(message))
-        except Retry:
-            raise
-        except ValidationError as error:
-            self._dead_letter(payload, receipt, "invalid_message", str(error))
-        except PermanentError as error:
-            self._dead_letter(payload, receipt, error.reason, error.detail)
-        except TRANSIENT_ERRORS as error:
-            if self.request.retries >= settings.task_max_retries:
-                self._dead_letter(payload, receipt, "retries_exhausted", repr(error))
-            else:
-                TASK_RETRIES.labels(stage=self.stage).inc()
-                countdown = retry_countdown(self.request.retries, settings.retry_backoff_max)
-                log.warning("transient error, retrying", error=repr(error), countdown=countdown)
-                raise self.retry(exc=error, countdown=countdown, max_retries=None) from error
-        except Exception:  # noqa: BLE001  # a bug must not lose the message: dead-letter it
-            self._dead_letter(payload, receipt, "internal_error", traceback.format_exc())
+            try:
+                outcome = self._run_classified(payload, receipt, started)
+            except SoftTimeLimitExceeded as late:
+                # The soft limit struck while a failure was being handled (a dead letter or a
+                # retry waiting on a broker that is down): keep the message for redelivery.
+                log.error("time limit while handling a failure; message kept")
+                raise Reject(late, requeue=True) from late
         finally:
             duration = time.perf_counter() - started
             STAGE_DURATION.labels(stage=self.stage).observe(duration)
@@ -103,11 +154,120 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         structlog.contextvars.clear_contextvars()
         return outcome
 
+    def _run_classified(self, payload: Any, receipt: str, started: float) -> str:
+        try:
+            deliveries = self._count_delivery()
+            message = self.payload_model.model_validate(payload)
+            outcome = str(self.run(message))
+        except (Retry, Reject):
+            raise
+        except ValidationError as error:
+            self._dead_letter(payload, receipt, "invalid_message", str(error))
+        except SoftTimeLimitExceeded:
+            soft, _ = self.settings.time_limits(self.stage)
+            elapsed = time.perf_counter() - started
+            self._dead_letter(
+                payload,
+                receipt,
+                "timeout",
+                f"{self.stage} stopped at its soft time limit of {soft:g} s "
+                f"(after {elapsed:.1f} s)",
+            )
+        except PermanentError as error:
+            self._dead_letter(payload, receipt, error.reason, error.detail)
+        except TRANSIENT_ERRORS as error:
+            self._retry_or_give_up(payload, receipt, error)
+        except Exception:  # noqa: BLE001  # a bug must not lose the message: dead-letter it
+            self._dead_letter(payload, receipt, "internal_error", traceback.format_exc())
+        else:
+            self._forget_delivery(deliveries)
+            return outcome
+        return "dead_letter"
+
+    def _count_delivery(self) -> str:
+        """Count this start of this delivery; refuse one that has already killed its process
+        ``max_deliveries`` times (each kill redelivers it, and it would kill the next one)."""
+        key = deliveries_key(self.request.id, int(self.request.retries or 0))
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 24 * 3600)
+        starts = int(pipe.execute()[0])
+        if starts > self.settings.max_deliveries:
+            raise PermanentError(
+                "worker_lost",
+                f"started {starts - 1} times without finishing: the process running it died "
+                "each time (out of memory, killed, or a crash in native code)",
+            )
+        return key
+
+    def _forget_delivery(self, key: str) -> None:
+        with suppress(*TRANSIENT_ERRORS):  # it expires on its own; the document is done
+            self.redis.delete(key)
+
+    def _retry_or_give_up(self, payload: Any, receipt: str, error: BaseException) -> None:
+        settings = self.settings
+        now = time.time()
+        first = float(getattr(self.request, FIRST_FAILURE_HEADER, None) or now)
+        retries = int(self.request.retries or 0)
+        if retries >= settings.task_max_retries or now - first >= settings.retry_for_seconds:
+            self._dead_letter(
+                payload,
+                receipt,
+                "retries_exhausted",
+                f"{retries} retries over {now - first:.0f} s; last error: {error!r}",
+            )
+            return
+        TASK_RETRIES.labels(stage=self.stage).inc()
+        countdown = retry_countdown(retries, settings.retry_backoff_max)
+        log.warning("transient error, retrying", error=repr(error), countdown=round(countdown, 2))
+        try:
+            raise self.retry(
+                exc=error,
+                countdown=countdown,
+                max_retries=None,
+                headers={FIRST_FAILURE_HEADER: first, SENT_AT_HEADER: now},
+            ) from error
+        except Reject as unpublished:
+            # Celery drops the message (requeue=False) when it cannot publish the retry, i.e.
+            # exactly when the broker is down. Keep it instead: unacknowledged, it comes back.
+            log.error("cannot publish the retry; message kept", error=repr(unpublished.reason))
+            raise Reject(unpublished.reason, requeue=True) from error
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: Any,
+    ) -> None:
+        """Called in the worker's main process when the hard time limit killed the child (and
+        for failures ``__call__`` let through): dead-letter the message before Celery
+        acknowledges it, so a document that hangs a process is not silently dropped."""
+        if not isinstance(exc, TimeLimitExceeded):
+            return
+        payload = args[0] if args else None
+        _, hard = self.settings.time_limits(self.stage)
+        structlog.contextvars.bind_contextvars(task_id=task_id, stage=self.stage)
+        try:
+            self._dead_letter(
+                payload,
+                receipt_of(payload, task_id),
+                "timeout",
+                f"{self.stage} killed at its hard time limit of {hard:g} s",
+            )
+        except Reject:
+            # Redis is down: Celery acknowledges the message regardless, but the receipt is
+            # still pending in the ledger, so the reconciler drives it again later.
+            return
+        finally:
+            structlog.contextvars.clear_contextvars()
+        DOCUMENTS_PROCESSED.labels(stage=self.stage, outcome="dead_letter").inc()
+
     def _dead_letter(
         self, payload: Any, receipt: str, reason: DeadLetterReason, error: str
     ) -> None:
         """Store the original payload with the reason; if even that fails, requeue the message."""
-        settings = load_settings()
         letter = DeadLetter(
             stage=self.stage,
             receipt=receipt,
@@ -115,18 +275,16 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             error=error[-4000:],
             failed_at=datetime.now(UTC),
             task_name=self.name,
-            payload=payload if isinstance(payload, dict) else {"value": repr(payload)},
+            payload=payload if isinstance(payload, dict) else {"value": repr(payload)[:4000]},
             doc_id=structlog.contextvars.get_contextvars().get("doc_id"),
         )
         try:
-            client = redis_client()
+            client = self.redis
             DeadLetterStore(client).add(letter)
             blob = letter.payload.get("blob_key")
             if isinstance(blob, str):
                 keep_blob(client, blob)
-            record_status(
-                client,
-                settings.receipt_ttl_seconds,
+            self.ledger.advance(
                 receipt,
                 "dead_letter",
                 stage=self.stage,

@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Protocol, TypeVar
 
 import redis
@@ -38,7 +39,8 @@ from services.api.uploads import (
     safe_filename,
 )
 from services.index.backend import IndexBackend, SearchQuery, SearchResult, open_backend
-from services.ingest.intake import submit_bytes
+from services.ingest.intake import Intake, submit_bytes
+from shared.celery_app import Publisher, make_celery
 from shared.messages import EnrichedDocument, RawFile, Source
 from shared.receipts import ReceiptStatus, read_status
 from shared.settings import Settings
@@ -60,12 +62,10 @@ T = TypeVar("T")
 
 
 class Submit(Protocol):
-    """The shape of ``services.ingest.intake.submit_bytes``; tests pass a stand-in."""
+    """``services.ingest.intake.submit_bytes`` bound to an intake; tests pass a stand-in."""
 
     def __call__(
         self,
-        client: redis.Redis,
-        settings: Settings,
         data: bytes | None,
         size: int,
         *,
@@ -278,8 +278,6 @@ async def submit_files(
 def _accept(state: ApiState, data: bytes, filename: str, source: str | None) -> Accepted:
     """Queue one file (blocking: Redis and the broker); run in the thread pool."""
     raw = state.submit(
-        state.redis,
-        state.settings,
         data,
         len(data),
         filename=filename,
@@ -426,13 +424,16 @@ def create_app(
     *,
     redis_client: redis.Redis | None = None,
     open_index: Callable[[], IndexBackend] | None = None,
-    submit: Submit = submit_bytes,
+    submit: Submit | None = None,
 ) -> FastAPI:
     """The API over these settings; tests may pass their own Redis, index and submitter."""
     client = redis_client or redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5
     )
     backends = BackendPool(open_index or (lambda: open_backend(settings.index_url)))
+    if submit is None:
+        intake = Intake(client, settings, Publisher(make_celery(settings)))
+        submit = partial(submit_bytes, intake)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

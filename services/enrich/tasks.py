@@ -1,20 +1,22 @@
 """The enrich worker's task: language, duplicates, money and entities, then on to index.
 
-Start it with ``newsflow worker enrich`` (or ``celery -A services.enrich.tasks worker -Q enrich``).
+``register(app)`` adds it to an app built by ``shared.celery_app.make_celery``; start the worker
+with ``newsflow worker enrich``.
 """
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import structlog
 from celery import signals
 
-from services.enrich import entities
+from services.enrich import entities, language
 from services.enrich.dedupe import RedisClaims
 from services.enrich.neardup import RedisNearDuplicates
 from services.enrich.stage import EnrichStores, enrich_document
-from shared.celery_app import app, send_to_stage
+from shared.celery_app import NewsflowCelery
 from shared.messages import ParsedDocument
 from shared.metrics import (
     DOCUMENTS_BY_LANGUAGE,
@@ -23,30 +25,14 @@ from shared.metrics import (
     MONEY_MENTIONS,
     initialise_stage_series,
 )
-from shared.receipts import report_document
-from shared.redis_client import redis_client
-from shared.settings import load_settings
 from shared.stages import TASK_NAMES
 from shared.tasks import StageTask
 
 
-@signals.worker_process_init.connect
-def _load_models(**_: Any) -> None:
-    """Load the NER models in each prefork child at start, not inside its first task, so no
-    document pays the two-second load and no task nears its time limits because of it."""
-    entities.load_models()
-
-
-initialise_stage_series("enrich", ("enriched", "duplicate", "dead_letter"))
-
-__all__ = ["app", "document"]
-
-
-@app.task(base=StageTask, name=TASK_NAMES["enrich"], stage="enrich", payload_model=ParsedDocument)
-def document(doc: ParsedDocument) -> str:
-    client = redis_client()
+def document(task: StageTask, doc: ParsedDocument) -> str:
+    client = task.redis
     stores = EnrichStores(claims=RedisClaims(client), near_duplicates=RedisNearDuplicates(client))
-    enriched = enrich_document(doc, stores, load_settings())
+    enriched = enrich_document(doc, stores, task.settings)
     structlog.contextvars.bind_contextvars(
         language=enriched.language,
         language_confidence=enriched.language_confidence,
@@ -56,7 +42,7 @@ def document(doc: ParsedDocument) -> str:
     )
     if enriched.duplicate_of:
         DUPLICATES.labels(kind="exact").inc()
-        report_document(doc, "duplicate", "enrich", duplicate_of=enriched.duplicate_of)
+        task.report(doc, "duplicate", duplicate_of=enriched.duplicate_of)
         return "duplicate"
     # Data-quality counts describe what gets indexed, so an exact copy is not counted twice.
     DOCUMENTS_BY_LANGUAGE.labels(language=enriched.language).inc()
@@ -66,6 +52,41 @@ def document(doc: ParsedDocument) -> str:
         MONEY_MENTIONS.labels(currency=mention.currency).inc()
     for entity in enriched.entities:
         ENTITIES.labels(type=entity.type).inc()
-    report_document(doc, "enriched", "enrich")
-    send_to_stage("index", enriched.model_dump(mode="json"))
+    task.report(doc, "enriched")
+    task.forward("index", enriched)
     return "enriched"
+
+
+def load_models_before_fork(languages: tuple[str, ...]) -> None:
+    """Load the NER models and the language models once, in the worker's main process, before
+    the pool forks.
+
+    Every child then starts with them already in memory (a replacement child is ready in
+    milliseconds, far inside Celery's start-up limit, instead of loading for seconds), and
+    ``gc.freeze()`` moves them out of the collector's sight so that collections in the children
+    do not touch, and so copy, the pages they share with the parent.
+    """
+    entities.load_models()
+    # lingua loads a language's models the first time a text is scored against it; scoring one
+    # sentence scores it against every configured language.
+    language.detector_for(languages).compute_language_confidence_values("newsflow warms up")
+    gc.freeze()
+
+
+def register(app: NewsflowCelery) -> None:
+    soft, hard = app.settings.time_limits("enrich")
+    app.task(
+        base=StageTask,
+        bind=True,
+        name=TASK_NAMES["enrich"],
+        stage="enrich",
+        payload_model=ParsedDocument,
+        soft_time_limit=soft,
+        time_limit=hard,
+    )(document)
+
+    @signals.worker_init.connect(weak=False)
+    def _load_models(**_: Any) -> None:
+        load_models_before_fork(tuple(app.settings.languages))
+
+    initialise_stage_series("enrich", ("enriched", "duplicate", "dead_letter"))

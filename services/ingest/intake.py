@@ -9,19 +9,40 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
 
 from shared.blobs import put_blob
-from shared.celery_app import send_to_stage
+from shared.celery_app import Publisher, make_celery
 from shared.messages import RawFile, Source
-from shared.receipts import record_status
+from shared.receipts import Ledger
+from shared.redis_client import redis_client
 from shared.settings import Settings
 
 # Names scrapers use while a file is still being written; never take those.
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a submitter needs: the state Redis (receipts, blobs), the settings and a publisher
+    to the ingest queue. Built once per process by whoever submits (the command, the watcher,
+    the API) from its own settings."""
+
+    client: redis.Redis
+    settings: Settings
+    publisher: Publisher
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Intake:
+        return cls(redis_client(settings.redis_url), settings, Publisher(make_celery(settings)))
+
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self.client, self.settings)
 
 
 def read_limited(path: Path, limit: int) -> tuple[bytes | None, int]:
@@ -67,8 +88,7 @@ def raw_file_message(
 
 
 def submit_bytes(
-    client: redis.Redis,
-    settings: Settings,
+    intake: Intake,
     data: bytes | None,
     size: int,
     *,
@@ -78,11 +98,16 @@ def submit_bytes(
     receipt: str | None = None,
     source_name: str | None = None,
 ) -> RawFile:
-    """Queue one raw file for ingest; bytes over ``inline_max_bytes`` go by claim-check."""
+    """Queue one raw file for ingest; bytes over ``inline_max_bytes`` go by claim-check.
+
+    The receipt is opened in the ledger, with this message as what drives it again, before the
+    message is published: from then on the file cannot be lost, only late.
+    """
+    settings = intake.settings
     receipt = receipt or new_receipt()
     blob_key = None
     if data is not None and len(data) > settings.inline_max_bytes:
-        blob_key = put_blob(client, receipt, data, settings.blob_ttl_seconds)
+        blob_key = put_blob(intake.client, receipt, data, settings.blob_ttl_seconds)
     raw = raw_file_message(
         data,
         size,
@@ -93,24 +118,23 @@ def submit_bytes(
         blob_key=blob_key,
         source_name=source_name,
     )
-    record_status(client, settings.receipt_ttl_seconds, receipt, "queued", filename=filename)
-    send_to_stage("ingest", raw.model_dump(mode="json"))
+    payload = raw.model_dump(mode="json")
+    intake.ledger.open(receipt, stage="ingest", payload=payload, filename=filename)
+    intake.publisher.send("ingest", payload)
     return raw
 
 
 def submit_path(
-    client: redis.Redis,
-    settings: Settings,
+    intake: Intake,
     path: Path,
     *,
     source: Source = "cli",
     receipt: str | None = None,
     source_name: str | None = None,
 ) -> RawFile:
-    data, size = read_limited(path, settings.max_file_bytes)
+    data, size = read_limited(path, intake.settings.max_file_bytes)
     return submit_bytes(
-        client,
-        settings,
+        intake,
         data,
         size,
         filename=path.name,

@@ -1,6 +1,7 @@
 """The ingest worker's task: decode and clean a raw file, then hand the document to enrich.
 
-Start it with ``newsflow worker ingest`` (or ``celery -A services.ingest.tasks worker -Q ingest``).
+``register(app)`` adds it to an app built by ``shared.celery_app.make_celery``; start the worker
+with ``newsflow worker ingest``.
 """
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 import structlog
 
 from services.ingest.stage import ingest_raw
-from shared.blobs import drop_blob, get_blob
-from shared.celery_app import app, send_to_stage
+from shared.blobs import get_blob
+from shared.celery_app import NewsflowCelery
 from shared.messages import RawFile
 from shared.metrics import (
     FILES_RECEIVED,
@@ -18,27 +19,18 @@ from shared.metrics import (
     REPAIRS,
     initialise_stage_series,
 )
-from shared.receipts import report_document
-from shared.redis_client import redis_client
-from shared.settings import load_settings
+from shared.receipts import Redrive
 from shared.stages import TASK_NAMES
 from shared.tasks import StageTask
 
-initialise_stage_series("ingest", ("parsed", "dead_letter"))
 
-__all__ = ["app", "receive"]
-
-
-@app.task(base=StageTask, name=TASK_NAMES["ingest"], stage="ingest", payload_model=RawFile)
-def receive(raw: RawFile) -> str:
-    settings = load_settings()
-    client = redis_client()
+def receive(task: StageTask, raw: RawFile) -> str:
     FILES_RECEIVED.labels(source=raw.source).inc()
     RECEIVED_BYTES.inc(raw.size)
     data = raw.inline_bytes()
     if data is None and raw.blob_key:
-        data = get_blob(client, raw.blob_key)
-    doc = ingest_raw(raw, data, settings)
+        data = get_blob(task.redis, raw.blob_key)
+    doc = ingest_raw(raw, data, task.settings)
     structlog.contextvars.bind_contextvars(
         doc_id=doc.id,
         size=raw.size,
@@ -50,9 +42,23 @@ def receive(raw: RawFile) -> str:
     HEADER_PARSE.labels(result=doc.header).inc()
     for repair in doc.repairs:
         REPAIRS.labels(kind=repair.kind).inc()
-    # Status first: enrich may finish before this task returns, and must not be overwritten.
-    report_document(doc, "parsed", "ingest")
-    send_to_stage("enrich", doc.model_dump(mode="json"))
-    if raw.blob_key:
-        drop_blob(client, raw.blob_key)
+    # Ledger first: enrich may finish before this task returns, and the ledger never moves a
+    # receipt backwards, so the order only matters for what a reader sees in between. The
+    # claim-checked bytes stay until the receipt is terminal: they are what a re-drive reads.
+    task.report(doc, "parsed", adopt=Redrive(stage="ingest", payload=raw.model_dump(mode="json")))
+    task.forward("enrich", doc)
     return "parsed"
+
+
+def register(app: NewsflowCelery) -> None:
+    soft, hard = app.settings.time_limits("ingest")
+    app.task(
+        base=StageTask,
+        bind=True,
+        name=TASK_NAMES["ingest"],
+        stage="ingest",
+        payload_model=RawFile,
+        soft_time_limit=soft,
+        time_limit=hard,
+    )(receive)
+    initialise_stage_series("ingest", ("parsed", "dead_letter"))

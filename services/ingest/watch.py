@@ -47,9 +47,8 @@ from typing import Literal, NamedTuple, Protocol
 import redis
 import structlog
 
-from services.ingest.intake import IN_PROGRESS_SUFFIXES, new_receipt, submit_bytes
+from services.ingest.intake import IN_PROGRESS_SUFFIXES, Intake, new_receipt, submit_bytes
 from shared.receipts import read_status, record_status
-from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -613,9 +612,7 @@ class DropFolder:
         os.replace(temporary, note)
 
 
-def reclaim_failed_copy(
-    claimed_path: Path, receipt: str, client: redis.Redis, settings: Settings
-) -> bool:
+def reclaim_failed_copy(claimed_path: Path, receipt: str, intake: Intake) -> bool:
     """``dlq replay`` of a file that came through a drop folder and whose bytes were never sent:
     its copy in that folder's failed/ goes through the pipeline again (see ``reclaim``).
     ``claimed_path`` is the ``origin_path`` of its ingest message. False when there is no such
@@ -626,19 +623,19 @@ def reclaim_failed_copy(
         return False
     folder = DropFolder(
         claimed_path.parent.parent,
-        client,
-        pipeline_submit(client, settings, source="replay"),
-        settings.max_file_bytes,
+        intake.client,
+        pipeline_submit(intake, source="replay"),
+        intake.settings.max_file_bytes,
     )
-    return folder.reclaim(failed_copy, receipt, settings.receipt_ttl_seconds, name=claim.name)
+    return folder.reclaim(
+        failed_copy, receipt, intake.settings.receipt_ttl_seconds, name=claim.name
+    )
 
 
 # ---- the loop -------------------------------------------------------------------------------
 
 
-def pipeline_submit(
-    client: redis.Redis, settings: Settings, source: Literal["watch", "replay"] = "watch"
-) -> Submit:
+def pipeline_submit(intake: Intake, source: Literal["watch", "replay"] = "watch") -> Submit:
     """The real submission: put the file on the ingest queue under the watcher's receipt."""
 
     def submit(
@@ -647,8 +644,7 @@ def pipeline_submit(
         # submit_bytes, not submit_path: the claimed file's name carries the receipt prefix,
         # and the document must keep the name the scraper gave it.
         submit_bytes(
-            client,
-            settings,
+            intake,
             data,
             size,
             filename=filename,
@@ -692,8 +688,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
 
 def watch_folder(
     directory: Path,
-    client: redis.Redis,
-    settings: Settings,
+    intake: Intake,
     *,
     interval: float = 1.0,
     once: bool = False,
@@ -710,9 +705,9 @@ def watch_folder(
     """
     folder = DropFolder(
         directory,
-        client,
-        submit or pipeline_submit(client, settings),
-        max_file_bytes=settings.max_file_bytes,
+        intake.client,
+        submit or pipeline_submit(intake),
+        max_file_bytes=intake.settings.max_file_bytes,
         settle_seconds=settle_seconds,
     )
     folder.prepare()

@@ -110,13 +110,12 @@ class FakeIndex:
 class FakeSubmit:
     """Stands in for ``submit_bytes``: records what would have been queued."""
 
-    def __init__(self) -> None:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
         self.calls: list[tuple[bytes | None, str, str]] = []
 
     def __call__(
         self,
-        client: redis.Redis,
-        settings: Settings,
         data: bytes | None,
         size: int,
         *,
@@ -124,7 +123,7 @@ class FakeSubmit:
         source: Source,
         source_name: str | None = None,
     ) -> RawFile:
-        client.ping()  # like the real one, it needs Redis
+        self.client.ping()  # like the real one, it needs Redis
         self.calls.append((data, filename, source))
         return raw_file_message(
             data, size, filename=filename, source=source, origin_path=None, source_name=source_name
@@ -136,7 +135,7 @@ class Api:
         self.server = fakeredis.FakeServer()
         self.redis = fakeredis.FakeRedis(server=self.server)
         self.index = index
-        self.submit = FakeSubmit()
+        self.submit = FakeSubmit(self.redis)
         values = {"max_file_bytes": LIMIT, "max_queue_depth": 5, **settings}
         app = create_app(
             Settings(_env_file=None, **values),

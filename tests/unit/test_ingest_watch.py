@@ -19,6 +19,7 @@ from pathlib import Path
 import fakeredis
 import pytest
 
+from services.ingest.intake import Intake
 from services.ingest.watch import (
     MAX_NAME_BYTES,
     Decision,
@@ -37,6 +38,7 @@ from services.ingest.watch import (
     stop_on_signals,
     watch_folder,
 )
+from shared.celery_app import Publisher, make_celery
 from shared.receipts import read_status, record_status
 from shared.settings import Settings
 
@@ -598,6 +600,11 @@ def settings() -> Settings:
     return Settings(_env_file=None, max_file_bytes=1024)
 
 
+def _intake(client: fakeredis.FakeRedis, settings: Settings) -> Intake:
+    """The watcher's intake; its publisher is never used, since the tests pass ``submit``."""
+    return Intake(client, settings, Publisher(make_celery(settings)))
+
+
 def test_once_takes_what_is_there_and_returns_when_all_are_finished(
     drop: Path, client: fakeredis.FakeRedis, settings: Settings
 ) -> None:
@@ -607,7 +614,12 @@ def test_once_takes_what_is_there_and_returns_when_all_are_finished(
     (drop / "b.bin").write_bytes(b"\0")
     (drop / "c.txt.part").write_text("not yet")
     summary = watch_folder(
-        drop, client, settings, interval=0.05, once=True, settle_seconds=0.1, submit=pipeline
+        drop,
+        _intake(client, settings),
+        interval=0.05,
+        once=True,
+        settle_seconds=0.1,
+        submit=pipeline,
     )
     assert (summary.claimed, summary.done, summary.failed, summary.pending) == (2, 1, 1, 0)
     assert _names(drop) == [".processing", "c.txt.part", "done", "failed"]
@@ -620,8 +632,7 @@ def test_once_gives_up_after_its_timeout(
     (drop / "a.txt").write_text("a")
     summary = watch_folder(
         drop,
-        client,
-        settings,
+        _intake(client, settings),
         interval=0.05,
         once=True,
         settle_seconds=0.0,
@@ -639,7 +650,7 @@ def test_the_loop_stops_when_asked_and_picks_up_new_files(
     pipeline = FakePipeline(client)
     thread = threading.Thread(
         target=watch_folder,
-        args=(drop, client, settings),
+        args=(drop, _intake(client, settings)),
         kwargs={"interval": 0.05, "stop": stop, "settle_seconds": 0.1, "submit": pipeline},
     )
     thread.start()

@@ -1,0 +1,62 @@
+"""One stage's Celery worker process: settings -> app -> the stage's task -> Celery's worker.
+
+``newsflow worker STAGE`` runs ``python -m newsflow.worker STAGE [celery options]`` with the
+prometheus multiprocess directory set (it must be set before Python starts), so this module is
+the composition root of a worker: the only place that builds its app and wires its signals.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from celery import signals
+
+from shared.celery_app import NewsflowCelery, make_celery, queue_depth
+from shared.logging import configure_logging
+from shared.metrics import QueueDepthCollector, mark_process_dead, serve_metrics
+from shared.settings import Settings, load_settings
+from shared.stages import STAGES, Stage
+
+STAGE_TASKS: dict[Stage, str] = {stage: f"services.{stage}.tasks" for stage in STAGES}
+
+
+def build_worker_app(stage: Stage, settings: Settings) -> NewsflowCelery:
+    """The app of a worker for ``stage``: its one task registered, its signals connected."""
+    app = make_celery(settings)
+    importlib.import_module(STAGE_TASKS[stage]).register(app)
+
+    @signals.setup_logging.connect(weak=False)
+    def _use_our_logging(**_: Any) -> None:
+        """Connecting this signal stops Celery from installing its own log handlers."""
+        configure_logging(settings.log_level, settings.log_format)
+
+    @signals.worker_init.connect(weak=False)
+    def _start_metrics(**_: Any) -> None:
+        """Serve /metrics from the parent process; children write to the multiprocess dir."""
+        depth = QueueDepthCollector(STAGES, lambda queue: queue_depth(app, queue))
+        serve_metrics(settings.metrics_port, depth)
+
+    @signals.worker_process_shutdown.connect(weak=False)
+    def _mark_child_dead(pid: int | None = None, **_: Any) -> None:
+        mark_process_dead(pid or os.getpid())
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in STAGES:
+        sys.stderr.write(
+            f"usage: python -m newsflow.worker {{{','.join(STAGES)}}} [celery options]\n"
+        )
+        raise SystemExit(2)
+    stage: Stage = args[0]
+    app = build_worker_app(stage, load_settings())
+    app.worker_main(["worker", "-Q", stage, *args[1:]])
+
+
+if __name__ == "__main__":
+    main()
