@@ -17,11 +17,15 @@ import redis
 from psycopg import sql
 
 from services.index.postgres import parse_index_url
+from tests.support import DatabaseClaim
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-# A database number of its own, so tests never touch a developer's real newsflow data in db 0.
-TEST_REDIS_URL = os.environ.get("NEWSFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+# The Redis server the tests use; each run claims a database of its own on it (tests.support),
+# so two runs can share the machine and none touches a developer's newsflow data in db 0.
+# NEWSFLOW_TEST_REDIS_URL names a database to use as it is, with no claim.
+TEST_REDIS_SERVER = os.environ.get("NEWSFLOW_TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
+TEST_REDIS_URL = os.environ.get("NEWSFLOW_TEST_REDIS_URL")
 TEST_POSTGRES_URL = os.environ.get(
     "NEWSFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -35,17 +39,32 @@ def seed_files() -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+def redis_url() -> Iterator[str]:
+    """This run's own Redis database, emptied at start and at the end; skip (fail in CI)
+    without a Redis server."""
+    server = TEST_REDIS_URL or TEST_REDIS_SERVER
+    client = redis.Redis.from_url(server, socket_connect_timeout=2)
     try:
         client.ping()
     except redis.ConnectionError as error:
         if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"Redis is required in CI and is not answering at {TEST_REDIS_URL}: {error}"
-            )
-        pytest.skip(f"no Redis at {TEST_REDIS_URL} ({error}); start redis-server to run these")
-    return TEST_REDIS_URL
+            pytest.fail(f"Redis is required in CI and is not answering at {server}: {error}")
+        pytest.skip(f"no Redis at {server} ({error}); start redis-server to run these")
+    finally:
+        client.close()
+    if TEST_REDIS_URL:
+        yield TEST_REDIS_URL
+        return
+    claim = DatabaseClaim(TEST_REDIS_SERVER)
+    claim.start_heartbeat()
+    database = redis.Redis.from_url(claim.url)
+    database.flushdb()
+    try:
+        yield claim.url
+    finally:
+        database.flushdb()
+        database.close()
+        claim.release()
 
 
 @pytest.fixture

@@ -12,20 +12,19 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx2 as httpx
 import pytest
 import redis
 
 from tests.integration.conftest import NEWSFLOW, Pipeline, start_pipeline, stop_pipeline
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -36,18 +35,6 @@ MAX_QUEUE_DEPTH = 20
 START_TIMEOUT = 30.0
 
 T = TypeVar("T")
-
-
-def db6(url: str) -> str:
-    """The same Redis server, database 6 (this suite's own)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/6"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(produce: Callable[[], T | None], timeout: float, what: str) -> T:
@@ -131,7 +118,7 @@ def api_env(redis_url: str, index_path: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def api_redis_url(redis_url: str) -> str:
-    return db6(redis_url)
+    return redis_url
 
 
 @pytest.fixture(scope="module")
@@ -306,7 +293,7 @@ def test_readyz_is_503_naming_what_failed(broken: str, api_redis_url: str, tmp_p
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("a file, so no index can be created under it")
     env = api_env(
-        f"redis://127.0.0.1:{closed}/6" if broken == "redis" else api_redis_url,
+        f"redis://127.0.0.1:{closed}/0" if broken == "redis" else api_redis_url,
         not_a_folder / "index.db" if broken == "index" else tmp_path / "index.db",
     )
     server = start_server(env, tmp_path, f"serve-{broken}")

@@ -3,6 +3,7 @@ commands run as local processes (no Docker engine runs here) with compose's envi
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import yaml
 
 from tests.conftest import ROOT
 from tests.integration.conftest import NEWSFLOW, Pipeline, stop_pipeline
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -127,10 +129,20 @@ def _local_env(
     return env
 
 
-def _local_command(service: dict[str, Any], drop: Path) -> list[str]:
+def _local_command(service: dict[str, Any], drop: Path, ports: dict[int, int]) -> list[str]:
+    """The service's exact command, with the /drop volume at ``drop`` and each port it listens
+    on mapped to a free one on this machine (as Docker maps a container's ports), recorded in
+    ``ports``, so that two test runs never contend for 8000 or 9101."""
     command = [str(part) for part in service["command"]]
     assert command[0] == "newsflow"
-    return [NEWSFLOW, *(str(drop) if part == "/drop" else part for part in command[1:])]
+    local = [NEWSFLOW]
+    for previous, part in itertools.pairwise(command):
+        if previous in ("--port", "--metrics-port"):
+            ports.setdefault(int(part), free_port())
+            local.append(str(ports[int(part)]))
+        else:
+            local.append(str(drop) if part == "/drop" else part)
+    return local
 
 
 def _get(url: str) -> Any:
@@ -150,11 +162,12 @@ def test_compose_commands_run_the_whole_system(
     dropped into the watched folder come out indexed in PostgreSQL and searchable over HTTP."""
     import redis as redis_lib
 
-    local_redis = redis_url.rsplit("/", 1)[0] + "/9"
+    local_redis = redis_url
     redis_lib.Redis.from_url(local_redis).flushdb()
     drop = tmp_path / "drop"
     drop.mkdir()
     services = compose_config["services"]
+    ports: dict[int, int] = {}
     pipeline = Pipeline(
         env={},
         index_path=tmp_path / "unused.db",
@@ -165,10 +178,10 @@ def test_compose_commands_run_the_whole_system(
         for name in NEWSFLOW_SERVICES:
             env = _local_env(services[name], local_redis, fresh_postgres_url, drop)
             pipeline.env = env
-            pipeline.launch(name, _local_command(services[name], drop), env)
+            pipeline.launch(name, _local_command(services[name], drop, ports), env)
         for stage in ("ingest", "enrich", "index"):
             _wait_ready_stage(pipeline, stage)
-        api = "http://127.0.0.1:" + str(services["api"]["ports"][0]["published"])
+        api = f"http://127.0.0.1:{ports[int(services['api']['ports'][0]['target'])]}"
         _wait_for(lambda: _get(api + "/readyz")["ready"] is True, "the API to be ready")
 
         for seed in seed_files:
@@ -183,7 +196,7 @@ def test_compose_commands_run_the_whole_system(
         belarus = _get(api + "/v1/search?entity=BY&limit=10")
         assert belarus["total"] == 5
         for port in (9101, 9102, 9103):
-            metrics = _get(f"http://127.0.0.1:{port}/metrics")
+            metrics = _get(f"http://127.0.0.1:{ports[port]}/metrics")
             assert b"newsflow_documents_processed_total" in metrics
         assert b"newsflow_http_requests_total" in _get(api + "/metrics")
         assert pipeline.all_alive()

@@ -19,10 +19,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import Pipeline, start_pipeline, stop_pipeline
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
-PORTS = {"ingest": 19101, "enrich": 19102, "index": 19103}
+PORTS = {stage: free_port() for stage in ("ingest", "enrich", "index")}
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -47,7 +48,7 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 @pytest.fixture(scope="module")
 def metered(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     running = start_pipeline(
-        redis_url.rsplit("/", 1)[0] + "/7",
+        redis_url,
         tmp_path_factory.mktemp("metrics"),
         metrics_ports=PORTS,
     )

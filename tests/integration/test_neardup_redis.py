@@ -10,7 +10,6 @@ import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -47,8 +46,7 @@ def seed_body(prefix: str) -> str:
 
 @pytest.fixture
 def db8_url(redis_url: str) -> Iterator[str]:
-    parts = urlsplit(redis_url)
-    url = urlunsplit(parts._replace(path="/8"))
+    url = redis_url
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url

@@ -19,9 +19,7 @@ pytestmark = pytest.mark.integration
 def postgres_pipeline(
     redis_url: str, fresh_postgres_url: str, tmp_path: Path
 ) -> Iterator[Pipeline]:
-    running = start_pipeline(
-        redis_url.rsplit("/", 1)[0] + "/3", tmp_path, {"NEWSFLOW_INDEX_URL": fresh_postgres_url}
-    )
+    running = start_pipeline(redis_url, tmp_path, {"NEWSFLOW_INDEX_URL": fresh_postgres_url})
     yield running
     stop_pipeline(running)
 

@@ -20,7 +20,6 @@ from services.enrich.stage import ENRICHER_VERSIONS
 from services.index.backend import open_backend
 from shared.messages import EnrichedDocument
 from tests.integration.conftest import Pipeline, start_pipeline, stop_pipeline
-from tests.integration.test_api import db6
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +29,7 @@ def indexed(
     redis_url: str, tmp_path_factory: pytest.TempPathFactory, seed_files: list[Path]
 ) -> Iterator[tuple[Pipeline, dict[str, str]]]:
     """The workers, and the seeds indexed through them: doc id -> the receipt that owns it."""
-    url = db6(redis_url)
+    url = redis_url
     pipeline = start_pipeline(url, tmp_path_factory.mktemp("reindex"))
     try:
         outcomes = pipeline.submit_and_wait(*seed_files)

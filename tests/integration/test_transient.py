@@ -21,7 +21,7 @@ def broken_index_pipeline(redis_url: str, tmp_path: Path) -> Iterator[Pipeline]:
     index_dir = tmp_path / "index-is-a-folder"
     index_dir.mkdir()
     running = start_pipeline(
-        redis_url.rsplit("/", 1)[0] + "/14",
+        redis_url,
         tmp_path / "work",
         {
             "NEWSFLOW_INDEX_URL": str(index_dir),

@@ -35,7 +35,7 @@ WAIT_SECONDS = 40.0
 
 @pytest.fixture(scope="module")
 def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    running = start_pipeline(redis_url.rsplit("/", 1)[0] + "/12", tmp_path_factory.mktemp("watch"))
+    running = start_pipeline(redis_url, tmp_path_factory.mktemp("watch"))
     yield running
     stop_pipeline(running)
 
