@@ -131,7 +131,7 @@ class QueueDepthCollector(Collector):
 
 class LedgerCollector(Collector):
     """``newsflow_receipts_pending`` and ``newsflow_receipts_overdue``: receipts not yet
-    terminal, and those past their deadline (what the reconciler is about to drive again),
+    terminal, and those that have not moved for the deadline (what the reconciler drives again),
     read from the ledger at scrape time. Overdue receipts that stay overdue mean a stage is
     stuck, not just slow."""
 
@@ -151,7 +151,7 @@ class LedgerCollector(Collector):
         )
         yield GaugeMetricFamily(
             "newsflow_receipts_overdue",
-            "Receipts past their deadline in the ledger.",
+            "Receipts that have not moved for the reconcile deadline.",
             value=float(overdue),
         )
 

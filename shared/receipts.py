@@ -6,12 +6,13 @@ terminal the ledger also keeps
 
 * the message that starts it again (``newsflow:redrive:<r>``: the stage and the original
   payload, e.g. the ``RawFile`` with its inline bytes or claim-check key), and
-* a deadline in ``newsflow:pending`` (a sorted set scored by time).
+* its time of last change in ``newsflow:pending`` (a sorted set scored by that time).
 
 Brokers lose messages at their edges (a consumer killed between popping a message and recording
 it, a Redis restart that drops the last second). ``newsflow reconcile`` (``newsflow.reconcile``)
-finds receipts past their deadline and sends their payload again; every write downstream is
-idempotent, so a second delivery is harmless. The ledger decides, not the broker.
+finds receipts that have not moved for ``reconcile_after_seconds`` and sends their payload
+again; every write downstream is idempotent, so a second delivery is harmless. The ledger
+decides, not the broker.
 
 Transitions are one Lua script, so concurrent workers and redeliveries cannot move a receipt
 backwards: a state is only ever replaced by a later one, and a terminal state only by an
@@ -76,7 +77,7 @@ class Redrive(BaseModel):
 
 
 # KEYS: receipt record, pending set, redrive payload, claim-checked blob.
-# ARGV: record JSON, its rank, TTL, deadline score, terminal?, force?, receipt, keep blob?,
+# ARGV: record JSON, its rank, TTL, time of this change, terminal?, force?, receipt, keep blob?,
 #       redrive JSON ('' = keep the current one), 'nx' to write it only where there is none.
 _TRANSITION = """
 local current = redis.call('GET', KEYS[1])
@@ -111,7 +112,7 @@ return 1
 """
 
 # Claim one due receipt for a re-drive. KEYS: pending set, redrive payload, receipt record.
-# ARGV: receipt, now, next deadline, maximum attempts.
+# ARGV: receipt, the latest change that is due (now - reconcile_after), now, maximum attempts.
 # Returns nil (not due, or nothing to do: the entry is dropped), or {verdict, redrive JSON}.
 _CLAIM_REDRIVE = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -151,7 +152,8 @@ return {'redrive', updated}
 
 
 class Ledger:
-    """The receipt ledger over one Redis client, with the deadlines of these settings."""
+    """The receipt ledger over one Redis client, with the TTL and deadline of these settings
+    (the deadline is applied by whoever reads, so a reconciler's own setting decides)."""
 
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self._redis = client
@@ -206,7 +208,7 @@ class Ledger:
                 status.model_dump_json(),
                 RANK[state],
                 self._ttl,
-                time.time() + self._after,
+                time.time(),
                 "1" if terminal else "0",
                 "1" if force else "0",
                 receipt,
@@ -218,27 +220,29 @@ class Ledger:
         return bool(written)
 
     def due(self, now: float, limit: int = 1000) -> list[str]:
-        """Receipts whose deadline has passed, oldest deadline first."""
-        members = self._redis.zrangebyscore(pending_key(), "-inf", now, start=0, num=limit)
+        """Receipts that have not moved for ``reconcile_after_seconds``, longest still first."""
+        members = self._redis.zrangebyscore(
+            pending_key(), "-inf", now - self._after, start=0, num=limit
+        )
         return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
 
     def counts(self, now: float) -> tuple[int, int]:
-        """(receipts not yet terminal, those of them past their deadline)."""
+        """(receipts not yet terminal, those of them due a re-drive)."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.zcard(pending_key())
-        pipe.zcount(pending_key(), "-inf", now)
+        pipe.zcount(pending_key(), "-inf", now - self._after)
         pending, overdue = pipe.execute()
         return int(pending), int(overdue)
 
     def claim_redrive(
         self, receipt: str, now: float, max_attempts: int
     ) -> tuple[Literal["redrive", "stalled", "corrupt"], Redrive | str] | None:
-        """Take a due receipt for a re-drive: its payload with the attempt counted and a new
-        deadline set, ``stalled`` once it has been driven ``max_attempts`` times, or None when
+        """Take a due receipt for a re-drive: its payload with the attempt counted and its
+        clock restarted, ``stalled`` once it has been driven ``max_attempts`` times, or None when
         there is nothing to do (no longer due, terminal, or its payload expired)."""
         found = self._claim(
             keys=[pending_key(), redrive_key(receipt), receipt_key(receipt)],
-            args=[receipt, now, now + self._after, max_attempts],
+            args=[receipt, now - self._after, now, max_attempts],
         )
         if found is None:
             return None

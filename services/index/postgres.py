@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from pydantic import TypeAdapter
 
 from services.index import fields
@@ -178,6 +178,15 @@ _ENTITIES = TypeAdapter(list[Entity])
 _MONEY = TypeAdapter(list[MoneyMention])
 
 
+def _server_gone(error: psycopg.OperationalError) -> bool:
+    """The server is unreachable (or the pool could not get a connection to it), as opposed to
+    a deadlock or serialization failure on a healthy connection, which a retry alone heals."""
+    if isinstance(error, PoolTimeout):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith(("08", "57P"))
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -316,11 +325,26 @@ class PostgresIndex(ClosingOnExit):
                     timeout=self._timeout,
                     open=False,
                     check=ConnectionPool.check_connection,
+                    kwargs={"connect_timeout": 5},
                     name=f"newsflow-index-{pid}",
                 )
-                pool.open(wait=True, timeout=self._timeout)
+                try:
+                    pool.open(wait=True, timeout=min(self._timeout, 5.0))
+                except BaseException:
+                    pool.close()  # its reconnect threads would otherwise live on
+                    raise
                 self._pool, self._pool_pid = pool, pid
             return self._pool
+
+    def _reset_pool(self) -> None:
+        """Drop this process's pool after the server failed us, so the next use connects anew
+        at once. A pool left alone keeps reconnecting on its own exponential backoff, which
+        after an outage of minutes can keep the stage waiting a minute or more after the
+        server is back."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None and self._pool_pid == os.getpid():
+            pool.close(timeout=1.0)
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
@@ -330,6 +354,8 @@ class PostgresIndex(ClosingOnExit):
                 yield conn
         except psycopg.OperationalError as error:
             # Unreachable server, pool timeout, deadlock or serialization failure: all may heal.
+            if _server_gone(error):
+                self._reset_pool()
             msg = f"PostgreSQL index unavailable: {error}"
             raise TransientError(msg) from error
 

@@ -6,6 +6,7 @@ way an operator starts them, talking to the Redis server on this machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +34,7 @@ class Pipeline:
     workdir: Path
     logs: dict[str, Path]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
 
     def newsflow(
         self, *args: str, timeout: float = 180.0, env: dict[str, str] | None = None
@@ -63,7 +65,8 @@ class Pipeline:
 
     def launch(self, stage: str, command: list[str], env: dict[str, str]) -> None:
         """Start one worker process, its output in the stage's log file."""
-        with self.logs[stage].open("wb") as log:
+        self.commands[stage] = (command, env)
+        with self.logs[stage].open("ab") as log:
             self.processes[stage] = subprocess.Popen(
                 command,
                 env=env,
@@ -72,6 +75,34 @@ class Pipeline:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def restart(self, stage: str) -> None:
+        """Start a stage again with the command it was first started with (after a kill), once
+        every process of its old group is gone."""
+        old = self.processes[stage]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(old.pid, signal.SIGKILL)
+        old.wait()
+        command, env = self.commands[stage]
+        ready_lines = self.log_text(stage).count(" ready.")
+        self.launch(stage, command, env)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while self.log_text(stage).count(" ready.") <= ready_lines:
+            if time.monotonic() > deadline or self.processes[stage].poll() is not None:
+                pytest.fail(f"{stage} did not restart:\n{self.log_text(stage)[-3000:]}")
+            time.sleep(0.2)
+
+    def children(self, stage: str) -> list[int]:
+        """The prefork children of a stage's worker (the main process's child processes)."""
+        main = self.processes[stage].pid
+        found: list[int] = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # pid (comm) state ppid ...: comm may hold spaces, so split after its ")".
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == main:
+                    found.append(int(stat.parent.name))
+        return sorted(found)
 
     def wait_ready(self) -> None:
         for stage in self.processes:
