@@ -169,6 +169,17 @@ def store_refused(
 class DeadLetteringConsumer(Consumer):  # type: ignore[misc]  # Celery's classes are untyped
     """Celery's consumer with every message screened before it becomes a ``Request``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # After a Redis restart, kombu's Redis channel of the lost connection raises
+        # AttributeError ('NoneType' object has no attribute 'hostname') from anything that
+        # still touches it (an ack of a task that finished across the reconnect, the restore
+        # of its unacknowledged messages), because the connection it would rebuild a client
+        # from is already released. Celery treats that as unrecoverable and the worker stops
+        # consuming for good. It is a lost connection in disguise: counted as one, Celery logs
+        # it, reconnects, and the message stays in Redis's unacked set and in the ledger.
+        self.connection_errors = (*self.connection_errors, AttributeError)
+
     def refuse(self, message: Any, why: str, payload: dict[str, Any] | None = None) -> None:
         """Dead-letter and acknowledge a message; if Redis is down, leave it unacknowledged."""
         known = self._known_tasks()
@@ -204,6 +215,21 @@ class DeadLetteringConsumer(Consumer):  # type: ignore[misc]  # Celery's classes
                 self.refuse(message, f"cannot start task: {error!r}", payload)
 
         return on_task_received
+
+    def on_connection_error_after_connected(self, exc: Exception) -> None:
+        """Celery closes the broken connection before it reconnects. On Redis, kombu's channel
+        may then try to restore its unacknowledged messages through a client built from a
+        connection it has already released, and raises ``AttributeError`` ('NoneType' object
+        has no attribute 'hostname'), which Celery treats as unrecoverable: the worker stopped
+        consuming for good after a Redis restart. Those messages stay in Redis's unacked set
+        (restored after the visibility timeout) and in the ledger, so carrying on to the
+        reconnect loses nothing."""
+        try:
+            super().on_connection_error_after_connected(exc)
+        except AttributeError as error:
+            log.warning(
+                "closing the lost broker connection failed; reconnecting anyway", error=repr(error)
+            )
 
     def on_decode_error(self, message: Any, exc: Exception) -> None:
         self.refuse(message, f"cannot decode message: {exc}")
