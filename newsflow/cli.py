@@ -90,7 +90,9 @@ def run(paths: PathsArg = None) -> None:
             progress.advance(task)
         total = index.count()
 
-    table = Table(title=f"newsflow run -> {settings.index_url}")
+    from shared.redact import redact_url
+
+    table = Table(title=f"newsflow run -> {redact_url(settings.index_url)}")
     for column in ("file", "language", "title", "outcome"):
         table.add_column(column, overflow="fold")
     for result in results:

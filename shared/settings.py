@@ -16,6 +16,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from shared.redact import redact_text, redact_url
+
 MIB = 1024 * 1024
 DEFAULT_LANGUAGES = ("ru", "be", "uk", "de", "en", "pl", "kk")
 
@@ -120,11 +122,28 @@ class SettingsError(SystemExit):
     """Raised (as a process exit) when the environment holds an invalid setting."""
 
 
+# Settings whose value is itself a secret: an error names them but never echoes the value.
+SECRET_SETTINGS = frozenset({"api_token"})
+# Settings holding a connection URL, which may carry a password even when it is malformed.
+URL_SETTINGS = frozenset({"redis_url", "index_url"})
+
+
+def _shown(field: str, value: object) -> str:
+    if field in SECRET_SETTINGS:
+        return "<hidden>"
+    if field in URL_SETTINGS and isinstance(value, str):
+        return repr(redact_url(value))
+    return redact_text(repr(value))
+
+
 def format_settings_error(error: ValidationError) -> str:
+    """One line per bad variable, naming it and what was given, with passwords masked: the
+    message goes to a terminal or a log, and a Redis or PostgreSQL URL may carry one."""
     lines = ["newsflow: invalid settings:"]
     for item in error.errors():
-        name = "NEWSFLOW_" + "_".join(str(part) for part in item["loc"][:1]).upper()
-        lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
+        field = "_".join(str(part) for part in item["loc"][:1])
+        shown = _shown(field, item.get("input"))
+        lines.append(f"  NEWSFLOW_{field.upper()}: {redact_text(item['msg'])} (got {shown})")
     return "\n".join(lines)
 
 
@@ -137,5 +156,5 @@ def load_settings() -> Settings:
         print(format_settings_error(error), file=sys.stderr)
         raise SettingsError(2) from None
     except SourceError as error:  # a value that is not even parseable (e.g. bad JSON list)
-        print(f"newsflow: invalid settings: {error}", file=sys.stderr)
+        print(f"newsflow: invalid settings: {redact_text(str(error))}", file=sys.stderr)
         raise SettingsError(2) from None
