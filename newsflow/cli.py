@@ -307,18 +307,24 @@ def watch(
 
     Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
     one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
-    2 if some file still has no outcome when the wait ends.
+    2 if some file still has no outcome when the wait ends. DIR must be inside
+    NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
+    from services.ingest.confine import RefusedPath
     from services.ingest.watch import watch_folder
     from shared.redis_client import redis_client
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
         raise typer.Exit(2)
-    summary = watch_folder(
-        directory, redis_client(), settings, interval=interval, once=once, settle_seconds=settle
-    )
+    try:
+        summary = watch_folder(
+            directory, redis_client(), settings, interval=interval, once=once, settle_seconds=settle
+        )
+    except RefusedPath as error:
+        err_console.print(f"[red]newsflow watch: {error}")
+        raise typer.Exit(2) from None
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(2)

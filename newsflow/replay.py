@@ -6,16 +6,24 @@ fails, so a failed replay loses nothing. An ingest letter whose bytes were never
 (``too_large``) or whose claim-checked blob has expired is re-read from the path it was
 submitted from, when that file still exists, or, for a file that came through a drop folder,
 from its copy in that folder's failed/.
+
+A letter's ``origin_path`` is whatever its message said, so a file is re-read only inside the
+folders listed in ``NEWSFLOW_DROP_DIRS`` (see ``services.ingest.confine``). A file sent with
+``newsflow submit`` from elsewhere is not re-read: the operator submits it again, or lists its
+folder in ``NEWSFLOW_DROP_DIRS`` to allow replays from there.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import redis
+from pydantic import ValidationError
 
-from services.ingest.intake import submit_path
-from services.ingest.watch import reclaim_failed_copy
+from services.ingest.confine import RefusedPath, drop_roots, open_confined
+from services.ingest.intake import submit_bytes
+from services.ingest.watch import read_fd, reclaim_failed_copy
 from shared.blobs import get_blob
 from shared.celery_app import send_to_stage
 from shared.deadletters import DeadLetterStore
@@ -23,6 +31,11 @@ from shared.messages import DeadLetter, RawFile
 from shared.receipts import record_status
 from shared.settings import Settings
 from shared.stages import TASK_NAMES
+
+_RESUBMIT = (
+    "submit the file again with `newsflow submit`, or add its folder to NEWSFLOW_DROP_DIRS "
+    "to allow replays from there"
+)
 
 
 class NotReplayable(Exception):
@@ -43,10 +56,34 @@ def _reread(raw: RawFile, receipt: str, client: redis.Redis, settings: Settings)
     if not raw.origin_path:
         raise gone
     origin = Path(raw.origin_path)
-    if origin.is_file():
-        submit_path(client, settings, origin, source="replay", receipt=receipt)
+    roots = drop_roots(settings)
+    try:
+        fd = open_confined(origin, roots)
+    except FileNotFoundError:
+        fd = None
+    except (RefusedPath, OSError) as error:
+        raise NotReplayable(f"{error}; {_RESUBMIT}") from None
+    if fd is not None:
+        try:
+            data, size = read_fd(fd, settings.max_file_bytes)
+        finally:
+            os.close(fd)
+        submit_bytes(
+            client,
+            settings,
+            data,
+            size,
+            filename=origin.name,
+            source="replay",
+            origin_path=str(origin),
+            receipt=receipt,
+        )
         return
-    if not reclaim_failed_copy(origin, receipt, client, settings):
+    try:
+        reclaimed = reclaim_failed_copy(origin, receipt, client, settings)
+    except RefusedPath as error:
+        raise NotReplayable(f"{error}; {_RESUBMIT}") from None
+    if not reclaimed:
         raise gone
 
 
@@ -64,7 +101,10 @@ def _requeue(letter: DeadLetter, client: redis.Redis, settings: Settings) -> Non
     if letter.task_name != TASK_NAMES.get(letter.stage):  # type: ignore[call-overload]  # any str
         raise NotReplayable(f"not a task message ({letter.reason}); inspect it with dlq show")
     if letter.stage == "ingest" and letter.reason != "invalid_message":
-        raw = RawFile.model_validate(letter.payload)
+        try:
+            raw = RawFile.model_validate(letter.payload)
+        except ValidationError as error:
+            raise NotReplayable(f"its payload is not a valid RawFile: {error}") from None
         if _needs_reread(raw, client):
             _reread(raw, letter.receipt, client, settings)
             return

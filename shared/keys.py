@@ -9,8 +9,11 @@ def receipt_key(receipt: str) -> str:
     return f"{PREFIX}:receipt:{receipt}"
 
 
+BLOB_PREFIX = f"{PREFIX}:blob:"
+
+
 def blob_key(receipt: str) -> str:
-    return f"{PREFIX}:blob:{receipt}"
+    return f"{BLOB_PREFIX}{receipt}"
 
 
 def dead_letter_key(stage: str) -> str:

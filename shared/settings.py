@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     receipt_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="How long a submission's status can be asked for."
     )
+    dead_letter_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        gt=0,
+        description="How long a dead letter (and its claim-checked blob) is kept for replay.",
+    )
+    # Comma-separated absolute paths in the environment (NEWSFLOW_DROP_DIRS=/srv/drop,/srv/in).
+    drop_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="The only folders whose files dlq replay re-reads for a message (and in "
+        "which newsflow watch may run); empty: replay re-reads no file.",
+    )
     # Comma-separated in the environment (NEWSFLOW_LANGUAGES=ru,be,de), not JSON.
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_LANGUAGES)
@@ -96,6 +107,25 @@ class Settings(BaseSettings):
         if len(value) < 2:
             raise ValueError("give at least two languages to choose between")
         return [code.lower() for code in value]
+
+    @field_validator("drop_dirs", mode="before")
+    @classmethod
+    def _split_drop_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("drop_dirs")
+    @classmethod
+    def _absolute_drop_dirs(cls, value: list[Path]) -> list[Path]:
+        # Relative paths would mean a different folder for every working directory, and "/"
+        # would let a message name any file on the machine.
+        for folder in value:
+            if not folder.is_absolute():
+                raise ValueError(f"{str(folder)!r} is not an absolute path")
+            if folder == Path(folder.anchor):
+                raise ValueError("the root folder would allow every file; name the drop folders")
+        return value
 
     @field_validator("api_token")
     @classmethod
