@@ -465,16 +465,24 @@ def serve(
     ),
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the HTTP API (submit, status, search, documents; /docs, /metrics, /readyz)."""
+    """Serve the HTTP API (submit, status, search, documents; /docs, /metrics, /readyz).
+
+    Needs NEWSFLOW_API_TOKEN (or NEWSFLOW_API_ALLOW_ANONYMOUS=true); exits 2 without either.
+    """
     settings = _settings()
     import uvicorn
 
-    from services.api.app import create_app
+    from services.api.app import AnonymousApiRefused, create_app
 
+    try:
+        api = create_app(settings)
+    except AnonymousApiRefused as refused:
+        sys.stderr.write(f"{refused}\n")  # one line, not wrapped by rich
+        raise typer.Exit(2) from None
     # log_config=None: uvicorn's own lines go through our JSON logging; access_log=False: the
     # API writes its own richer line per request.
     uvicorn.run(
-        create_app(settings),
+        api,
         host=host,
         port=port,
         log_config=None,

@@ -78,7 +78,14 @@ class Settings(BaseSettings):
     task_max_retries: int = Field(default=5, ge=0)
     retry_backoff_max: int = Field(default=60, ge=1, description="Cap of the retry countdown, s.")
     api_token: SecretStr | None = Field(
-        default=None, description="Bearer token the /v1 API requires; unset: no token needed."
+        default=None,
+        description="Bearer token the /v1 API requires; the API will not start "
+        "without one unless api_allow_anonymous is set.",
+    )
+    api_allow_anonymous: bool = Field(
+        default=False,
+        description="Serve the API without a token (only when NEWSFLOW_API_TOKEN is unset): "
+        "an explicit choice, never the default.",
     )
     max_queue_depth: int = Field(
         default=10_000,

@@ -2,8 +2,11 @@
 
 ``create_app(settings)`` builds it; ``newsflow serve`` runs it with uvicorn. Blocking work (Redis,
 the index, queueing) runs in the thread pool, never on the event loop. Routes under ``/v1`` need
-the bearer token when ``NEWSFLOW_API_TOKEN`` is set; the probes and ``/metrics`` never do, so
-orchestrators and Prometheus need no secret.
+the bearer token ``NEWSFLOW_API_TOKEN``; without one the API refuses to start unless
+``NEWSFLOW_API_ALLOW_ANONYMOUS=true`` says that anonymous access is intended. The probes and
+``/metrics`` never need it, so orchestrators and Prometheus need no secret, and so they say
+nothing an anonymous caller should not learn: ``/readyz`` names what failed (and how, which
+names internal hosts) only to a caller with the token.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from services.index.backend import IndexBackend, SearchQuery, SearchResult, open
 from services.ingest.intake import submit_bytes
 from shared.messages import EnrichedDocument, RawFile, Source
 from shared.receipts import ReceiptStatus, read_status
+from shared.redact import redact_text
 from shared.settings import Settings
 from shared.stages import Stage
 from shared.tasks import TRANSIENT_ERRORS
@@ -109,7 +113,19 @@ class Readiness(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     ready: bool
-    checks: dict[str, Check]
+    checks: dict[str, Check] | None = Field(
+        default=None, description="Each dependency's check: only for a caller with the token."
+    )
+
+
+class AnonymousApiRefused(RuntimeError):
+    """The API was asked to start with no token and no explicit consent to anonymous access."""
+
+
+ANONYMOUS_REFUSED = (
+    "newsflow serve: NEWSFLOW_API_TOKEN is not set; set it, or set "
+    "NEWSFLOW_API_ALLOW_ANONYMOUS=true to serve the API without authentication"
+)
 
 
 @dataclass
@@ -126,19 +142,23 @@ def _state(request: Request) -> ApiState:
 
 
 StateDep = Annotated[ApiState, Depends(_state)]
-_bearer = HTTPBearer(auto_error=False, description="NEWSFLOW_API_TOKEN, when it is set.")
+_bearer = HTTPBearer(auto_error=False, description="NEWSFLOW_API_TOKEN.")
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def require_token(
-    state: StateDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+def _has_valid_token(state: ApiState, credentials: HTTPAuthorizationCredentials | None) -> bool:
     expected = state.settings.api_token
     if expected is None:
-        return
+        return False
     given = credentials.credentials if credentials is not None else ""
     # compare_digest takes as long whatever the first wrong byte: no timing oracle on the token.
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+
+def require_token(state: StateDep, credentials: CredentialsDep) -> None:
+    if state.settings.api_token is None:
+        return  # anonymous access, chosen explicitly (create_app refuses it otherwise)
+    if not _has_valid_token(state, credentials):
         raise HTTPException(
             status_code=401,
             detail="a valid bearer token is required",
@@ -392,8 +412,13 @@ async def healthz() -> dict[str, str]:
 
 
 @probes.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(state: StateDep) -> JSONResponse:
-    """Ready when Redis answers a PING and the index answers a lookup; 503 names what failed."""
+async def readyz(state: StateDep, credentials: CredentialsDep) -> JSONResponse:
+    """Ready when Redis answers a PING and the index answers a lookup; 503 otherwise.
+
+    Only a caller with the bearer token learns which check failed and how (the errors name
+    internal hosts); everyone else, load balancers included, gets ready or not. Failures are
+    logged, so an operator of an anonymous API still sees them.
+    """
 
     def probe_redis() -> None:
         state.redis.ping()
@@ -409,11 +434,15 @@ async def readyz(state: StateDep) -> JSONResponse:
             await run_in_threadpool(probe)
             checks[name] = Check(ok=True)
         except Exception as error:  # noqa: BLE001  # readiness reports any failure, never raises
-            checks[name] = Check(ok=False, error=f"{type(error).__name__}: {error}"[:300])
-    readiness = Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
-    return JSONResponse(
-        readiness.model_dump(mode="json"), status_code=200 if readiness.ready else 503
+            text = redact_text(f"{type(error).__name__}: {error}")[:300]
+            checks[name] = Check(ok=False, error=text)
+            log.warning("not ready", dependency=name, error=text)
+    ready = all(check.ok for check in checks.values())
+    readiness = Readiness(
+        ready=ready, checks=checks if _has_valid_token(state, credentials) else None
     )
+    body = readiness.model_dump(mode="json", exclude=None if readiness.checks else {"checks"})
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @probes.get("/metrics", include_in_schema=False)
@@ -428,7 +457,12 @@ def create_app(
     open_index: Callable[[], IndexBackend] | None = None,
     submit: Submit = submit_bytes,
 ) -> FastAPI:
-    """The API over these settings; tests may pass their own Redis, index and submitter."""
+    """The API over these settings; tests may pass their own Redis, index and submitter.
+
+    Raises ``AnonymousApiRefused`` when no token is set and anonymous access was not chosen.
+    """
+    if settings.api_token is None and not settings.api_allow_anonymous:
+        raise AnonymousApiRefused(ANONYMOUS_REFUSED)
     client = redis_client or redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5
     )

@@ -311,6 +311,10 @@ def test_readyz_is_503_naming_what_failed(broken: str, api_redis_url: str, tmp_p
     )
     server = start_server(env, tmp_path, f"serve-{broken}")
     try:
+        with server.client(token=False) as anonymous:
+            # No token, no details: the errors would name internal hosts and ports.
+            hidden = anonymous.get("/readyz")
+            assert (hidden.status_code, hidden.json()) == (503, {"ready": False})
         with server.client() as client:
             answer = client.get("/readyz")
             assert client.get("/healthz").status_code == 200

@@ -7,8 +7,11 @@ the same against a real ``newsflow serve`` process, real Redis and real workers.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Self
 
 import fakeredis
@@ -17,7 +20,7 @@ import redis
 import structlog
 from fastapi.testclient import TestClient
 
-from services.api.app import create_app
+from services.api.app import AnonymousApiRefused, create_app
 from services.api.metrics import HTTP_REQUESTS, REGISTRY
 from services.index.backend import SearchHit, SearchQuery, SearchResult
 from services.ingest.intake import raw_file_message
@@ -27,6 +30,8 @@ from shared.settings import Settings
 
 LIMIT = 1000
 TOKEN = "s3cret"  # noqa: S105  # a test token, not a credential
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
 
 
 def make_doc(doc_id: str = "doc-1", title: str = "Технопарк открыт") -> EnrichedDocument:
@@ -137,7 +142,13 @@ class Api:
         self.redis = fakeredis.FakeRedis(server=self.server)
         self.index = index
         self.submit = FakeSubmit()
-        values = {"max_file_bytes": LIMIT, "max_queue_depth": 5, **settings}
+        # Anonymous unless a test sets a token: the API refuses to start with neither.
+        values = {
+            "max_file_bytes": LIMIT,
+            "max_queue_depth": 5,
+            "api_allow_anonymous": "api_token" not in settings,
+            **settings,
+        }
         app = create_app(
             Settings(_env_file=None, **values),
             redis_client=self.redis,
@@ -167,8 +178,8 @@ def test_healthz_answers_without_dependencies() -> None:
     assert made.client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_readyz_is_ready_when_redis_and_index_answer(api: Api) -> None:
-    answer = api.client.get("/readyz")
+def test_readyz_is_ready_when_redis_and_index_answer(secured: Api) -> None:
+    answer = secured.client.get("/readyz", headers=AUTH)
     assert answer.status_code == 200
     assert answer.json()["checks"] == {
         "redis": {"ok": True, "error": None},
@@ -176,14 +187,63 @@ def test_readyz_is_ready_when_redis_and_index_answer(api: Api) -> None:
     }
 
 
-def test_readyz_names_the_index_when_it_fails() -> None:
-    made = Api(FakeIndex(broken=True))
-    answer = made.client.get("/readyz")
+def test_readyz_names_the_index_when_it_fails_to_a_caller_with_the_token() -> None:
+    made = Api(FakeIndex(broken=True), api_token=TOKEN)
+    answer = made.client.get("/readyz", headers=AUTH)
     assert answer.status_code == 503
     checks = answer.json()["checks"]
     assert checks["redis"]["ok"] is True
     assert checks["index"]["ok"] is False
     assert "OperationalError" in checks["index"]["error"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
+def test_readyz_tells_anonymous_callers_only_ready_or_not(headers: dict[str, str]) -> None:
+    """The errors name internal hosts and libraries: none of that for a caller without the
+    token (a load balancer needs only the status)."""
+    made = Api(FakeIndex(broken=True), api_token=TOKEN)
+    answer = made.client.get("/readyz", headers=headers)
+    assert (answer.status_code, answer.json()) == (503, {"ready": False})
+    made.index.broken = False
+    answer = made.client.get("/readyz", headers=headers)
+    assert (answer.status_code, answer.json()) == (200, {"ready": True})
+
+
+def test_readyz_of_an_anonymous_api_gives_no_details() -> None:
+    """With no token configured nobody holds one, so nobody gets the details (they are logged)."""
+    made = Api(FakeIndex(broken=True))
+    with structlog.testing.capture_logs() as logs:
+        answer = made.client.get("/readyz")
+    assert (answer.status_code, answer.json()) == (503, {"ready": False})
+    assert any(line["event"] == "not ready" and line["dependency"] == "index" for line in logs)
+
+
+def test_the_api_refuses_to_start_without_a_token_unless_anonymous_is_chosen() -> None:
+    """An API on 0.0.0.0 with no token is open to anyone: that must be a decision, not a
+    default (the compose file used to do it by accident)."""
+    with pytest.raises(AnonymousApiRefused) as refused:
+        create_app(Settings(_env_file=None))
+    assert "NEWSFLOW_API_TOKEN" in str(refused.value)
+    assert "NEWSFLOW_API_ALLOW_ANONYMOUS=true" in str(refused.value)
+    create_app(Settings(_env_file=None, api_allow_anonymous=True))
+    create_app(Settings(_env_file=None, api_token=TOKEN))
+
+
+def test_newsflow_serve_without_a_token_exits_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [NEWSFLOW, "serve", "--port", "1"],  # never bound: it stops before
+        env={"PATH": "/usr/bin:/bin", "NEWSFLOW_INDEX_URL": str(tmp_path / "i.db")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "NEWSFLOW_API_TOKEN" in lines[0]
+    assert "NEWSFLOW_API_ALLOW_ANONYMOUS" in lines[0]
 
 
 def test_raw_body_is_queued_with_its_name(api: Api) -> None:
@@ -283,7 +343,7 @@ def test_unreachable_redis_answers_503_on_upload(api: Api) -> None:
     answer = api.client.post("/v1/files", content=b"x")
     assert answer.status_code == 503
     assert "retry-after" in answer.headers
-    assert api.client.get("/readyz").json()["checks"]["redis"]["ok"] is False
+    assert api.client.get("/readyz").status_code == 503
 
 
 def test_token_is_required_on_v1_when_set(secured: Api) -> None:
