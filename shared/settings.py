@@ -87,6 +87,14 @@ class Settings(BaseSettings):
         description="Serve the API without a token (only when NEWSFLOW_API_TOKEN is unset): "
         "an explicit choice, never the default.",
     )
+    max_request_bytes: int = Field(
+        default=32 * MIB,
+        gt=0,
+        description="The largest HTTP request body the API reads, all files together (413).",
+    )
+    max_files_per_request: int = Field(
+        default=100, ge=1, description="The most files one multipart request may carry (422)."
+    )
     max_queue_depth: int = Field(
         default=10_000,
         ge=0,

@@ -35,7 +35,6 @@ from services.api.uploads import (
     UploadTooLarge,
     filename_from_disposition,
     filename_from_header,
-    multipart_body_limit,
     read_body,
     read_multipart,
     safe_filename,
@@ -241,8 +240,14 @@ _UPLOAD_BODY: dict[str, Any] = {
     openapi_extra=_UPLOAD_BODY,
     responses={
         401: {"description": "The bearer token is missing or wrong."},
-        413: {"description": "A file is larger than NEWSFLOW_MAX_FILE_BYTES."},
-        422: {"description": "A bad parameter or an unusable multipart body."},
+        413: {
+            "description": "A file is larger than NEWSFLOW_MAX_FILE_BYTES, or the request than "
+            "NEWSFLOW_MAX_REQUEST_BYTES."
+        },
+        422: {
+            "description": "A bad parameter, an unusable multipart body, or more files than "
+            "NEWSFLOW_MAX_FILES_PER_REQUEST."
+        },
         429: {"description": "The ingest queue is too deep; retry after Retry-After seconds."},
         503: {"description": "Redis is unreachable."},
     },
@@ -264,13 +269,18 @@ async def submit_files(
     ] = None,
 ) -> Response:
     """Queue raw files for ingest; answers 202 with a receipt per file to follow it by."""
-    limit = state.settings.max_file_bytes
+    settings = state.settings
     content_type = request.headers.get("content-type", "")
     multipart = content_type.lower().startswith("multipart/form-data")
     declared = request.headers.get("content-length", "")
-    # Refuse a body declared too large before reading a byte of it.
-    if declared.isdigit() and int(declared) > (multipart_body_limit(limit) if multipart else limit):
-        raise _too_large(UploadTooLarge(limit))
+    # Refuse a body declared too large before reading a byte of it: the whole request is
+    # capped (a multipart body of many files under the per-file limit can still be huge), and
+    # a raw body, one file, by the smaller of the two limits.
+    if declared.isdigit():
+        if int(declared) > settings.max_request_bytes:
+            raise _too_large(UploadTooLarge(settings.max_request_bytes, request=True))
+        if not multipart and int(declared) > settings.max_file_bytes:
+            raise _too_large(UploadTooLarge(settings.max_file_bytes))
     await _check_back_pressure(state)
     if multipart:
         batch = await _submit_multipart(request, state, content_type, source)
@@ -318,8 +328,9 @@ def _accept(state: ApiState, data: bytes, filename: str, source: str | None) -> 
 async def _submit_raw(
     request: Request, state: ApiState, filename: str, source: str | None
 ) -> Accepted:
+    limit = min(state.settings.max_file_bytes, state.settings.max_request_bytes)
     try:
-        data = await read_body(request.stream(), state.settings.max_file_bytes)
+        data = await read_body(request.stream(), limit)
     except UploadTooLarge as error:
         raise _too_large(error) from error
     return await _redis_call(lambda: _accept(state, data, filename, source))
@@ -330,7 +341,13 @@ async def _submit_multipart(
 ) -> AcceptedBatch:
     """Every file is read and checked before any is queued: a 413 or 422 queues nothing."""
     try:
-        form = await read_multipart(request.stream(), content_type, state.settings.max_file_bytes)
+        form = await read_multipart(
+            request.stream(),
+            content_type,
+            file_limit=state.settings.max_file_bytes,
+            body_limit=state.settings.max_request_bytes,
+            max_files=state.settings.max_files_per_request,
+        )
     except UploadTooLarge as error:
         raise _too_large(error) from error
     except BadUpload as error:

@@ -32,6 +32,8 @@ pytestmark = pytest.mark.integration
 TOKEN = "integration-token"  # noqa: S105  # a test token, not a credential
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LIMIT = 64 * 1024
+REQUEST_LIMIT = 4 * LIMIT
+MAX_FILES = 10
 MAX_QUEUE_DEPTH = 20
 START_TIMEOUT = 30.0
 
@@ -120,6 +122,8 @@ def api_env(redis_url: str, index_path: Path, **extra: str) -> dict[str, str]:
         "NEWSFLOW_REDIS_URL": redis_url,
         "NEWSFLOW_INDEX_URL": str(index_path),
         "NEWSFLOW_MAX_FILE_BYTES": str(LIMIT),
+        "NEWSFLOW_MAX_REQUEST_BYTES": str(REQUEST_LIMIT),
+        "NEWSFLOW_MAX_FILES_PER_REQUEST": str(MAX_FILES),
         "NEWSFLOW_API_TOKEN": TOKEN,
         "NEWSFLOW_MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
         "NEWSFLOW_LOG_FORMAT": "json",
@@ -218,6 +222,46 @@ def test_file_over_the_limit_is_413_and_not_queued(idle_api: Server, queue: redi
         inside = client.post("/v1/files", files=[("files", ("big.txt", b"x" * (LIMIT + 1)))])
         assert inside.status_code == 413, inside.text
         assert client.get("/healthz").status_code == 200  # the server is fine afterwards
+    assert queue.llen("ingest") == 0
+
+
+def test_a_request_over_the_whole_request_limit_is_413_and_not_queued(
+    idle_api: Server, queue: redis.Redis
+) -> None:
+    """The audit's request: many files, each under the file limit, together far over any sane
+    request. Refused whether its length is declared or streamed, and nothing is queued."""
+    files = [("files", (f"{n}.txt", b"x" * (LIMIT - 1024))) for n in range(MAX_FILES)]
+    boundary = "integration-boundary"
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"'
+            "\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+            for _, (name, data) in files
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+
+    def chunked() -> Iterator[bytes]:
+        for start in range(0, len(body), 16 * 1024):
+            yield body[start : start + 16 * 1024]
+
+    with idle_api.client() as client:
+        declared = client.post("/v1/files", files=files)
+        assert declared.status_code == 413, declared.text
+        assert "request body" in declared.json()["detail"]
+        streamed = client.post(
+            "/v1/files",
+            content=chunked(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert streamed.status_code == 413, streamed.text
+        too_many = client.post(
+            "/v1/files", files=[("files", (f"{n}.txt", b"x")) for n in range(MAX_FILES + 1)]
+        )
+        assert too_many.status_code == 422, too_many.text
+        assert client.get("/healthz").status_code == 200
     assert queue.llen("ingest") == 0
 
 

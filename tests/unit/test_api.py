@@ -314,6 +314,29 @@ def test_multipart_file_over_the_limit_is_refused_and_nothing_queued(api: Api) -
     assert api.submit.calls == []
 
 
+def test_a_request_over_the_whole_request_limit_is_413_though_each_file_fits() -> None:
+    """Many files under the per-file limit still make one bounded request, not a gigabyte."""
+    made = Api(FakeIndex(), max_request_bytes=2500)
+    files = [("files", (f"{n}.txt", b"x" * (LIMIT - 10))) for n in range(3)]
+    answer = made.client.post("/v1/files", files=files)
+    assert answer.status_code == 413
+    assert "request body" in answer.json()["detail"]
+    assert made.submit.calls == []
+    # A raw body is one file: the smaller of the two limits applies.
+    small = Api(FakeIndex(), max_request_bytes=100)
+    assert small.client.post("/v1/files", content=b"x" * 101).status_code == 413
+    assert small.submit.calls == []
+
+
+def test_more_files_than_allowed_in_one_request_are_refused() -> None:
+    made = Api(FakeIndex(), max_files_per_request=2)
+    files = [("files", (f"{n}.txt", b"x")) for n in range(3)]
+    answer = made.client.post("/v1/files", files=files)
+    assert answer.status_code == 422
+    assert "NEWSFLOW_MAX_FILES_PER_REQUEST" in answer.json()["detail"]
+    assert made.submit.calls == []
+
+
 @pytest.mark.parametrize(
     ("request_kwargs"),
     [
