@@ -22,3 +22,8 @@ def dead_letter_key(stage: str) -> str:
 
 def document_claim_key(doc_id: str) -> str:
     return f"{PREFIX}:doc:{doc_id}"
+
+
+def admission_key(queue: str) -> str:
+    """Room reserved in a queue by API requests that are publishing (see services/api)."""
+    return f"{PREFIX}:admission:{queue}"

@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     )
     max_queue_depth: int = Field(
         default=10_000,
-        ge=0,
-        description="POST /v1/files answers 429 while the ingest queue is deeper than this.",
+        ge=1,
+        description="POST /v1/files answers 429 unless the ingest queue, with the request's "
+        "files, holds at most this many.",
     )
     trailers_file: Path | None = Field(
         default=None, description="Replaces the bundled list of subscribe trailers to strip."

@@ -16,6 +16,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Protocol, TypeVar
 
 import redis
@@ -28,6 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import metrics
+from services.api.admission import Admission, AdmissionControl
 from services.api.middleware import RequestObserver
 from services.api.pool import INDEX_UNAVAILABLE, BackendPool
 from services.api.uploads import (
@@ -133,6 +135,7 @@ class ApiState:
     redis: redis.Redis
     backends: BackendPool
     submit: Submit
+    admission: AdmissionControl
 
 
 def _state(request: Request) -> ApiState:
@@ -305,8 +308,13 @@ async def submit_files(
     )
 
 
-def _accept(state: ApiState, data: bytes, filename: str, source: str | None) -> Accepted:
-    """Queue one file (blocking: Redis and the broker); run in the thread pool."""
+def _accept(
+    state: ApiState, data: bytes | Callable[[], bytes], filename: str, source: str | None
+) -> Accepted:
+    """Queue one file (blocking: Redis and the broker); run in the thread pool. ``data`` may
+    be a reader, so that a batch holds one file's bytes in memory at a time."""
+    if callable(data):
+        data = data()
     raw = state.submit(
         state.redis,
         state.settings,
@@ -333,13 +341,14 @@ async def _submit_raw(
         data = await read_body(request.stream(), limit)
     except UploadTooLarge as error:
         raise _too_large(error) from error
-    return await _redis_call(lambda: _accept(state, data, filename, source))
+    [accepted] = await _admitted(state, [lambda: _accept(state, data, filename, source)])
+    return accepted
 
 
 async def _submit_multipart(
     request: Request, state: ApiState, content_type: str, source: str | None
 ) -> AcceptedBatch:
-    """Every file is read and checked before any is queued: a 413 or 422 queues nothing."""
+    """Every file is read and checked before any is queued: a 413, 422 or 429 queues nothing."""
     try:
         form = await read_multipart(
             request.stream(),
@@ -355,27 +364,56 @@ async def _submit_multipart(
     try:
         source = _check_source(source or form.fields.get("source"))
         # One file's bytes in memory at a time; the others wait in their spools.
-        accepted = await _redis_call(
-            lambda: [
-                _accept(state, upload.read_bytes(), upload.filename, source)
+        accepted = await _admitted(
+            state,
+            [
+                partial(_accept, state, upload.read_bytes, upload.filename, source)
                 for upload in form.files
-            ]
+            ],
         )
     finally:
         form.close()
     return AcceptedBatch(receipts=accepted, source=source)
 
 
+def _queue_full(state: ApiState, admission: Admission) -> HTTPException:
+    structlog.contextvars.bind_contextvars(
+        queue_depth=admission.depth, queue_reserved=admission.reserved
+    )
+    return HTTPException(
+        status_code=429,
+        detail=f"the ingest queue holds {admission.depth} files and {admission.reserved} more "
+        f"are being queued (limit {state.admission.limit}); retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _check_back_pressure(state: ApiState) -> None:
-    depth = await _redis_call(lambda: int(state.redis.llen(INGEST_QUEUE)))
-    limit = state.settings.max_queue_depth
-    if depth > limit:
-        structlog.contextvars.bind_contextvars(queue_depth=depth)
+    """Refuse early, before a body is read, when not even one more file would fit. Only a
+    hint: ``_admitted`` decides, atomically, once the files are read."""
+    admission = await _redis_call(state.admission.peek)
+    if not admission.admitted:
+        raise _queue_full(state, admission)
+
+
+async def _admitted(state: ApiState, sends: list[Callable[[], Accepted]]) -> list[Accepted]:
+    """Run ``sends`` (each queues one file) if the ingest queue has room for all of them,
+    reserved in one atomic step (see ``services.api.admission``); else 429 and none is sent."""
+    if len(sends) > state.admission.limit:
         raise HTTPException(
-            status_code=429,
-            detail=f"the ingest queue holds {depth} files (limit {limit}); retry later",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            status_code=422,
+            detail=f"{len(sends)} files in one request is more than the ingest queue may ever "
+            f"hold (NEWSFLOW_MAX_QUEUE_DEPTH {state.admission.limit}); send fewer at a time",
         )
+
+    def send_all() -> tuple[Admission, list[Accepted]]:
+        with state.admission.admit(len(sends)) as admission:
+            return admission, [send() for send in sends] if admission.admitted else []
+
+    admission, accepted = await _redis_call(send_all)
+    if not admission.admitted:
+        raise _queue_full(state, admission)
+    return accepted
 
 
 @v1.get(
@@ -497,7 +535,13 @@ def create_app(
         version="1",
         lifespan=lifespan,
     )
-    app.state.api = ApiState(settings=settings, redis=client, backends=backends, submit=submit)
+    app.state.api = ApiState(
+        settings=settings,
+        redis=client,
+        backends=backends,
+        submit=submit,
+        admission=AdmissionControl(client, INGEST_QUEUE, settings.max_queue_depth),
+    )
     app.include_router(v1)
     app.include_router(probes)
     app.add_middleware(RequestObserver)

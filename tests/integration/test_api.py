@@ -14,8 +14,10 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -277,6 +279,34 @@ def test_deep_ingest_queue_answers_429_with_retry_after(
         assert queue.llen("ingest") == MAX_QUEUE_DEPTH + 1
         queue.delete("ingest")
         assert client.post("/v1/files", content=b"text").status_code == 202
+
+
+def test_thirty_concurrent_uploads_against_a_limit_of_five_admit_five(
+    api_redis_url: str, queue: redis.Redis, tmp_path: Path
+) -> None:
+    """Back pressure is one atomic step in Redis: with check-then-act, thirty uploads at once
+    all saw a short queue and all got 202 (the audit). Now at most the limit are queued, and
+    every other upload is told to retry later."""
+    limit = 5
+    env = api_env(api_redis_url, tmp_path / "index.db", NEWSFLOW_MAX_QUEUE_DEPTH=str(limit))
+    server = start_server(env, tmp_path, "serve-admission")
+    start = threading.Barrier(30)
+
+    def upload(number: int) -> int:
+        with server.client() as client:
+            start.wait()
+            answer = client.post("/v1/files", content=b"text", params={"name": f"{number}.txt"})
+            return answer.status_code
+
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(upload, range(30)))
+    finally:
+        stop_server(server)
+    assert set(statuses) <= {202, 429}, statuses
+    assert statuses.count(202) == limit, statuses
+    assert queue.llen("ingest") == limit
+    assert queue.zcard("newsflow:admission:ingest") == 0
 
 
 def test_unknown_receipt_and_document_are_404(idle_api: Server) -> None:

@@ -352,13 +352,33 @@ def test_bad_upload_parameters_are_422(api: Api, request_kwargs: dict[str, Any])
 
 def test_deep_ingest_queue_answers_429_with_retry_after(api: Api) -> None:
     """Back pressure: scrapers are told to wait instead of piling files onto a backlog."""
-    api.redis.rpush("ingest", *[b"message"] * 5)
-    assert api.client.post("/v1/files", content=b"x").status_code == 202  # at the limit: fine
-    api.redis.rpush("ingest", b"one more")
+    api.redis.rpush("ingest", *[b"message"] * 4)
+    assert api.client.post("/v1/files", content=b"x").status_code == 202  # it makes 5: fine
+    api.redis.rpush("ingest", b"the fifth")
     answer = api.client.post("/v1/files", content=b"x")
     assert answer.status_code == 429
     assert int(answer.headers["retry-after"]) > 0
+    assert "holds 5 files" in answer.json()["detail"]
     assert len(api.submit.calls) == 1
+
+
+def test_a_batch_is_admitted_whole_or_not_at_all(api: Api) -> None:
+    """Three files do not fit where two do: none of them is queued, not the first two."""
+    api.redis.rpush("ingest", *[b"message"] * 3)
+    three = [("files", (f"{n}.txt", b"x")) for n in range(3)]
+    assert api.client.post("/v1/files", files=three).status_code == 429
+    assert api.submit.calls == []
+    assert api.client.post("/v1/files", files=three[:2]).status_code == 202
+    assert len(api.submit.calls) == 2
+
+
+def test_a_batch_larger_than_the_queue_limit_is_422_not_429(api: Api) -> None:
+    """Retrying could never help it, so the client is not told to retry."""
+    six = [("files", (f"{n}.txt", b"x")) for n in range(6)]
+    answer = api.client.post("/v1/files", files=six)
+    assert answer.status_code == 422
+    assert "NEWSFLOW_MAX_QUEUE_DEPTH" in answer.json()["detail"]
+    assert api.submit.calls == []
 
 
 def test_unreachable_redis_answers_503_on_upload(api: Api) -> None:
