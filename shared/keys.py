@@ -20,6 +20,20 @@ def dead_letter_key(stage: str) -> str:
     return f"{PREFIX}:dlq:{stage}"
 
 
+# The dead-letter store's bookkeeping; not under "dlq:", where a stage's name (e.g. "index")
+# would collide with it.
+def dead_letter_order_key() -> str:
+    return f"{PREFIX}:dlq-meta:order"
+
+
+def dead_letter_sizes_key() -> str:
+    return f"{PREFIX}:dlq-meta:sizes"
+
+
+def dead_letter_bytes_key() -> str:
+    return f"{PREFIX}:dlq-meta:bytes"
+
+
 def document_claim_key(doc_id: str) -> str:
     return f"{PREFIX}:doc:{doc_id}"
 

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a dead letter (and its claim-checked blob) is kept for replay.",
     )
+    dead_letter_max_bytes: int = Field(
+        default=128 * MIB,
+        gt=0,
+        description="The most the dead letters (with their blobs) may take in Redis; beyond, "
+        "the oldest are evicted.",
+    )
     # Comma-separated absolute paths in the environment (NEWSFLOW_DROP_DIRS=/srv/drop,/srv/in).
     drop_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
