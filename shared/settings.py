@@ -10,6 +10,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from lingua import IsoCode639_1
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -19,6 +20,7 @@ from pydantic_settings import SettingsError as SourceError
 from shared.redact import redact_text, redact_url
 
 MIB = 1024 * 1024
+SSL_CERT_REQS = ("required", "optional", "none")
 DEFAULT_LANGUAGES = ("ru", "be", "uk", "de", "en", "pl", "kk")
 
 
@@ -160,6 +162,15 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        if value.startswith("rediss://"):
+            # Without it, Celery's Redis transport does not verify the server's certificate
+            # (redis-py does): one URL, two security levels. So the operator says which.
+            given = parse_qs(urlsplit(value).query).get("ssl_cert_reqs", [])
+            if not given or given[-1] not in SSL_CERT_REQS:
+                raise ValueError(
+                    "a rediss:// URL needs ?ssl_cert_reqs=required (or optional, none), and "
+                    "&ssl_ca_certs=/path/ca.pem for a private CA"
+                )
         return value
 
     @field_validator("index_url")
