@@ -66,10 +66,20 @@ def _mask_pair(match: re.Match[str]) -> str:
     return f"{match['key']}{MASK}"
 
 
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_value(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _redact_value(item) for key, item in value.items()}
+    return value
+
+
 def redact_event(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """structlog processor: mask secrets in every string value of a log line (the message, the
-    ``error=`` fields, a formatted traceback). Must run after ``format_exc_info``."""
+    """structlog processor: mask secrets in every string of a log line (the message, the
+    ``error=`` fields, a formatted traceback, strings inside lists and dicts). Must run after
+    ``format_exc_info``."""
     for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = redact_text(value)
+        event_dict[key] = _redact_value(value)
     return event_dict

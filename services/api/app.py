@@ -249,9 +249,12 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
         422: {
             "description": "A bad parameter, an unusable multipart body, or more files than "
-            "NEWSFLOW_MAX_FILES_PER_REQUEST."
+            "NEWSFLOW_MAX_FILES_PER_REQUEST (or than NEWSFLOW_MAX_QUEUE_DEPTH)."
         },
-        429: {"description": "The ingest queue is too deep; retry after Retry-After seconds."},
+        429: {
+            "description": "The ingest queue has no room for the request's files (at most "
+            "NEWSFLOW_MAX_QUEUE_DEPTH waiting); retry after Retry-After seconds."
+        },
         503: {"description": "Redis is unreachable."},
     },
 )

@@ -101,7 +101,11 @@ from shared.logging import configure_logging
 
 configure_logging("INFO", "json")
 log = structlog.get_logger("test")
-log.warning("cannot connect", url="redis://:{PASSWORD}@cache:6379/0")
+log.warning(
+    "cannot connect",
+    url="redis://:{PASSWORD}@cache:6379/0",
+    tried=["amqp://guest:{PASSWORD}@rabbit//"],
+)
 logging.getLogger("celery").error("Cannot connect to %s", "amqp://guest:{PASSWORD}@rabbit//")
 try:
     raise ConnectionError("postgresql://newsflow:{PASSWORD}@db/newsflow is down")
@@ -123,5 +127,6 @@ def test_log_lines_never_carry_a_url_password() -> None:
     assert len(lines) == 3, result.stderr
     assert PASSWORD not in result.stderr
     assert lines[0]["url"] == "redis://:***@cache:6379/0"
+    assert lines[0]["tried"] == ["amqp://guest:***@rabbit//"]
     assert lines[1]["event"] == "Cannot connect to amqp://guest:***@rabbit//"
     assert "postgresql://newsflow:***@db/newsflow is down" in lines[2]["exception"]
