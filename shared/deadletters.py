@@ -190,10 +190,10 @@ class DeadLetterStore:
         """Evict what is over the TTL or the size cap now (adding does this too)."""
         self._report(self._sweep(keys=self._meta, args=self._args))
 
-    def _report(self, evicted: list[bytes]) -> None:
+    def _report(self, evicted: list[bytes | str]) -> None:
         for member, why in zip(evicted[::2], evicted[1::2], strict=True):
             stage, receipt = json.loads(member)
-            reason = why.decode()
+            reason = why if isinstance(why, str) else why.decode()
             DEAD_LETTERS_EVICTED.labels(reason=reason).inc()
             log.warning(
                 "dead letter evicted",
