@@ -543,12 +543,14 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
 
+    from shared.redact import redact_url  # reads nothing: safe before the environment is set
+
     figures: dict[str, Any] = {
         "docs": args.docs,
         "concurrency": args.concurrency,
         "cpus": os.cpu_count(),
         "commit": git_commit(),
-        "redis_url": None if args.skip_redis else args.redis_url,
+        "redis_url": None if args.skip_redis else redact_url(args.redis_url),
     }
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp:
         workdir = Path(tmp)
@@ -557,7 +559,8 @@ def main(argv: list[str] | None = None) -> int:
         figures["in_process"] = bench_in_process(paths, workdir)
         if not args.skip_redis:
             print(
-                f"redis run ({args.redis_url}, 3 workers x {args.concurrency})...", file=sys.stderr
+                f"redis run ({figures['redis_url']}, 3 workers x {args.concurrency})...",
+                file=sys.stderr,
             )
             figures["redis"] = bench_redis(paths, workdir, args.concurrency, args.timeout)
             redis_rate = figures["redis"]["docs_per_s"]

@@ -93,7 +93,9 @@ def run(paths: PathsArg = None) -> None:
             progress.advance(task)
         total = index.count()
 
-    table = Table(title=f"newsflow run -> {settings.index_url}")
+    from shared.redact import redact_url
+
+    table = Table(title=f"newsflow run -> {redact_url(settings.index_url)}")
     for column in ("file", "language", "title", "outcome"):
         table.add_column(column, overflow="fold")
     for result in results:
@@ -304,18 +306,28 @@ def watch(
 
     Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
     one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
-    2 if some file still has no outcome when the wait ends.
+    2 if some file still has no outcome when the wait ends. DIR must be inside
+    NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
+    from services.ingest.confine import RefusedPath
     from services.ingest.intake import Intake
     from services.ingest.watch import watch_folder
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
         raise typer.Exit(2)
-    summary = watch_folder(
-        directory, Intake.connect(settings), interval=interval, once=once, settle_seconds=settle
-    )
+    try:
+        summary = watch_folder(
+            directory,
+            Intake.connect(settings),
+            interval=interval,
+            once=once,
+            settle_seconds=settle,
+        )
+    except RefusedPath as error:
+        err_console.print(f"[red]newsflow watch: {error}")
+        raise typer.Exit(2) from None
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(2)
@@ -456,16 +468,24 @@ def serve(
     ),
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the HTTP API (submit, status, search, documents; /docs, /metrics, /readyz)."""
+    """Serve the HTTP API (submit, status, search, documents; /docs, /metrics, /readyz).
+
+    Needs NEWSFLOW_API_TOKEN (or NEWSFLOW_API_ALLOW_ANONYMOUS=true); exits 2 without either.
+    """
     settings = _settings()
     import uvicorn
 
-    from services.api.app import create_app
+    from services.api.app import AnonymousApiRefused, create_app
 
+    try:
+        api = create_app(settings)
+    except AnonymousApiRefused as refused:
+        sys.stderr.write(f"{refused}\n")  # one line, not wrapped by rich
+        raise typer.Exit(2) from None
     # log_config=None: uvicorn's own lines go through our JSON logging; access_log=False: the
     # API writes its own richer line per request.
     uvicorn.run(
-        create_app(settings),
+        api,
         host=host,
         port=port,
         log_config=None,
@@ -628,7 +648,7 @@ def dlq_list(
     from shared.deadletters import DeadLetterStore
     from shared.redis_client import redis_client
 
-    letters = DeadLetterStore(redis_client(settings.redis_url)).list(stage)
+    letters = DeadLetterStore.for_settings(redis_client(settings.redis_url), settings).list(stage)
     if as_json:
         for letter in letters:
             sys.stdout.write(letter.model_dump_json(exclude={"payload"}) + "\n")
@@ -652,7 +672,8 @@ def _find_letter(settings: Settings, letter_id: str) -> DeadLetter:
     from shared.deadletters import DeadLetterStore
     from shared.redis_client import redis_client
 
-    letter = DeadLetterStore(redis_client(settings.redis_url)).find(letter_id)
+    store = DeadLetterStore.for_settings(redis_client(settings.redis_url), settings)
+    letter = store.find(letter_id)
     if letter is None:
         err_console.print(f"[red]no dead letter {letter_id!r}")
         raise typer.Exit(1)
@@ -684,7 +705,7 @@ def dlq_replay(
         raise typer.Exit(2)
     intake = Intake.connect(settings)
     letters = (
-        DeadLetterStore(intake.client).list()
+        DeadLetterStore.for_settings(intake.client, intake.settings).list()
         if replay_all
         else [_find_letter(settings, str(letter_id))]
     )

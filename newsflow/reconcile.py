@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 import structlog
 from celery import Celery
 
@@ -29,7 +28,7 @@ from shared.celery_app import SENT_AT_HEADER, is_amqp, queue_depth
 from shared.deadletters import DeadLetterStore
 from shared.messages import DeadLetter
 from shared.metrics import DEAD_LETTERS, REDRIVES
-from shared.receipts import WAITING_IN, Ledger, ReceiptStatus, Redrive, read_status
+from shared.receipts import WAITING_IN, ReceiptStatus, Redrive, read_status
 from shared.redis_client import redis_client
 from shared.stages import TASK_NAMES, Stage
 
@@ -116,7 +115,7 @@ def reconcile_once(intake: Intake, now: float | None = None, limit: int = 1000) 
             log.error("redrive payload unreadable; dropped from the ledger", receipt=receipt)
             continue
         if verdict == "stalled":
-            _dead_letter_stalled(intake.client, ledger, receipt, found, status)
+            _dead_letter_stalled(intake, receipt, found, status)
             report.stalled += 1
             continue
         intake.publisher.send(found.stage, found.payload)
@@ -134,8 +133,7 @@ def reconcile_once(intake: Intake, now: float | None = None, limit: int = 1000) 
 
 
 def _dead_letter_stalled(
-    client: redis.Redis,
-    ledger: Ledger,
+    intake: Intake,
     receipt: str,
     redrive: Redrive,
     status: ReceiptStatus | None,
@@ -155,8 +153,8 @@ def _dead_letter_stalled(
         payload=redrive.payload,
         doc_id=status.doc_id if status else None,
     )
-    DeadLetterStore(client).add(letter)
-    ledger.advance(
+    DeadLetterStore.for_settings(intake.client, intake.settings).add(letter)
+    intake.ledger.advance(
         receipt,
         "dead_letter",
         stage=redrive.stage,

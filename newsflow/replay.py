@@ -6,20 +6,33 @@ fails, so a failed replay loses nothing. An ingest letter whose bytes were never
 (``too_large``) or whose claim-checked blob has expired is re-read from the path it was
 submitted from, when that file still exists, or, for a file that came through a drop folder,
 from its copy in that folder's failed/.
+
+A letter's ``origin_path`` is whatever its message said, so a file is re-read only inside the
+folders listed in ``NEWSFLOW_DROP_DIRS`` (see ``services.ingest.confine``). A file sent with
+``newsflow submit`` from elsewhere is not re-read: the operator submits it again, or lists its
+folder in ``NEWSFLOW_DROP_DIRS`` to allow replays from there.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import redis
+from pydantic import ValidationError
 
-from services.ingest.intake import Intake, submit_path
-from services.ingest.watch import reclaim_failed_copy
+from services.ingest.confine import RefusedPath, drop_roots, open_confined
+from services.ingest.intake import Intake, submit_bytes
+from services.ingest.watch import read_fd, reclaim_failed_copy
 from shared.blobs import get_blob
 from shared.deadletters import DeadLetterStore
 from shared.messages import DeadLetter, RawFile
 from shared.stages import TASK_NAMES, Stage
+
+_RESUBMIT = (
+    "submit the file again with `newsflow submit`, or add its folder to NEWSFLOW_DROP_DIRS "
+    "to allow replays from there"
+)
 
 
 class NotReplayable(Exception):
@@ -40,15 +53,39 @@ def _reread(raw: RawFile, receipt: str, intake: Intake) -> None:
     if not raw.origin_path:
         raise gone
     origin = Path(raw.origin_path)
-    if origin.is_file():
-        submit_path(intake, origin, source="replay", receipt=receipt)
+    settings = intake.settings
+    roots = drop_roots(settings)
+    try:
+        fd = open_confined(origin, roots)
+    except FileNotFoundError:
+        fd = None
+    except (RefusedPath, OSError) as error:
+        raise NotReplayable(f"{error}; {_RESUBMIT}") from None
+    if fd is not None:
+        try:
+            data, size = read_fd(fd, settings.max_file_bytes)
+        finally:
+            os.close(fd)
+        submit_bytes(
+            intake,
+            data,
+            size,
+            filename=origin.name,
+            source="replay",
+            origin_path=str(origin),
+            receipt=receipt,
+        )
         return
-    if not reclaim_failed_copy(origin, receipt, intake):
+    try:
+        reclaimed = reclaim_failed_copy(origin, receipt, intake)
+    except RefusedPath as error:
+        raise NotReplayable(f"{error}; {_RESUBMIT}") from None
+    if not reclaimed:
         raise gone
 
 
 def replay(letter: DeadLetter, intake: Intake) -> None:
-    store = DeadLetterStore(intake.client)
+    store = DeadLetterStore.for_settings(intake.client, intake.settings)
     store.remove(letter)
     try:
         _requeue(letter, intake)
@@ -60,7 +97,10 @@ def replay(letter: DeadLetter, intake: Intake) -> None:
 def _requeue(letter: DeadLetter, intake: Intake) -> None:
     stage = _stage_of(letter)
     if letter.stage == "ingest" and letter.reason != "invalid_message":
-        raw = RawFile.model_validate(letter.payload)
+        try:
+            raw = RawFile.model_validate(letter.payload)
+        except ValidationError as error:
+            raise NotReplayable(f"its payload is not a valid RawFile: {error}") from None
         if _needs_reread(raw, intake.client):
             _reread(raw, letter.receipt, intake)
             return

@@ -31,6 +31,7 @@ from shared.deadletters import DeadLetterStore
 from shared.messages import DeadLetter
 from shared.metrics import DEAD_LETTERS
 from shared.redis_client import redis_client
+from shared.settings import Settings
 from shared.stages import STAGES, TASK_NAMES
 
 log = structlog.get_logger("newsflow.consumer")
@@ -130,7 +131,7 @@ def _screen_call(decoded: Any) -> dict[str, Any]:
 
 
 def store_refused(
-    message: Any, reason_text: str, stage: str, redis_url: str, payload: dict[str, Any] | None
+    message: Any, reason_text: str, stage: str, settings: Settings, payload: dict[str, Any] | None
 ) -> None:
     """Keep a refused message as a dead letter with its raw bytes (and its decoded argument,
     when it had one, so that a replay after a fix can send it again)."""
@@ -155,7 +156,7 @@ def store_refused(
             "body_b64": base64.b64encode(raw).decode(),
         },
     )
-    DeadLetterStore(redis_client(redis_url)).add(letter)
+    DeadLetterStore.for_settings(redis_client(settings.redis_url), settings).add(letter)
     DEAD_LETTERS.labels(stage=stage, reason="invalid_message").inc()
     log.error(
         "message dead-lettered by consumer",
@@ -178,14 +179,15 @@ class DeadLetteringConsumer(Consumer):  # type: ignore[misc]  # Celery's classes
         # from is already released. Celery treats that as unrecoverable and the worker stops
         # consuming for good. It is a lost connection in disguise: counted as one, Celery logs
         # it, reconnects, and the message stays in Redis's unacked set and in the ledger.
-        self.connection_errors = (*self.connection_errors, AttributeError)
+        errors: tuple[type[BaseException], ...] = getattr(self, "connection_errors", ())
+        self.connection_errors = (*errors, AttributeError)
 
     def refuse(self, message: Any, why: str, payload: dict[str, Any] | None = None) -> None:
         """Dead-letter and acknowledge a message; if Redis is down, leave it unacknowledged."""
         known = self._known_tasks()
         stage = next((s for s, name in TASK_NAMES.items() if name in known), "ingest")
         try:
-            store_refused(message, why, stage, self.app.settings.redis_url, payload)
+            store_refused(message, why, stage, self.app.settings, payload)
         except Exception as error:  # noqa: BLE001  # Redis down: keep the message
             log.error("cannot store refused message; leaving it unacknowledged", error=repr(error))
             return

@@ -13,6 +13,8 @@ from typing import Literal
 
 import structlog
 
+from shared.redact import redact_event
+
 _SHARED_PROCESSORS: list[structlog.types.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
@@ -34,6 +36,9 @@ def configure_logging(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            # Last, so it also sees Celery's lines and formatted tracebacks: no password of a
+            # Redis, PostgreSQL or AMQP URL reaches a log line.
+            redact_event,
             renderer,
         ],
     )

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared import keys
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -41,7 +43,10 @@ class RawFile(_Message):
     size: int = Field(ge=0, description="Size in bytes of the original file.")
     received_at: datetime
     content_b64: str | None = Field(default=None, description="The bytes, inline, base64.")
-    blob_key: str | None = Field(default=None, description="Claim-check: Redis key of the bytes.")
+    blob_key: str | None = Field(
+        default=None,
+        description="Claim-check: Redis key of the bytes, always newsflow:blob:<receipt>.",
+    )
     origin_path: str | None = Field(
         default=None, description="Where the submitter read the file; lets a replay re-read it."
     )
@@ -50,6 +55,16 @@ class RawFile(_Message):
         max_length=64,
         description="The submitter's own name for where the file came from (e.g. a scraper).",
     )
+
+    @model_validator(mode="after")
+    def _blob_key_is_its_own(self) -> Self:
+        """A message names only its own claim-checked blob. Ingest reads and then deletes the
+        key a message gives, so any other key would let a producer read (into a document) and
+        delete whatever Redis holds. Checked here, every consumer of the model is covered."""
+        if self.blob_key is not None and self.blob_key != keys.blob_key(self.receipt):
+            msg = f"blob_key must be {keys.blob_key(self.receipt)!r}, the receipt's own blob"
+            raise ValueError(msg)
+        return self
 
     def inline_bytes(self) -> bytes | None:
         return None if self.content_b64 is None else base64.b64decode(self.content_b64)

@@ -57,6 +57,14 @@ DEAD_LETTERS = Counter(
     "Messages dead-lettered, by stage and reason.",
     ["stage", "reason"],
 )
+# Why a dead letter left the store before anyone replayed it: older than the TTL, or pushed
+# out (oldest first) when the store passed its size cap.
+EVICTION_REASONS = ("expired", "size_cap")
+DEAD_LETTERS_EVICTED = Counter(
+    "newsflow_dead_letters_evicted_total",
+    "Dead letters evicted before being replayed, by reason (expired, size_cap).",
+    ["reason"],
+)
 DOCUMENTS_BY_LANGUAGE = Counter(
     "newsflow_documents_by_language_total", "Enriched documents by detected language.", ["language"]
 )
@@ -93,6 +101,8 @@ def initialise_stage_series(stage: str, outcomes: Sequence[str]) -> None:
         DOCUMENTS_PROCESSED.labels(stage=stage, outcome=outcome)
     for reason in get_args(DeadLetterReason):
         DEAD_LETTERS.labels(stage=stage, reason=reason)
+    for reason in EVICTION_REASONS:
+        DEAD_LETTERS_EVICTED.labels(reason=reason)
     STAGE_DURATION.labels(stage=stage)
     TASK_RETRIES.labels(stage=stage)
     if stage == "ingest":

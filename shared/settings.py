@@ -10,13 +10,17 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from lingua import IsoCode639_1
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from shared.redact import redact_text, redact_url
+
 MIB = 1024 * 1024
+SSL_CERT_REQS = ("required", "optional", "none")
 DEFAULT_LANGUAGES = ("ru", "be", "uk", "de", "en", "pl", "kk")
 BROKER_SCHEMES = ("redis://", "rediss://", "sentinel://", "amqp://", "amqps://")
 
@@ -44,6 +48,23 @@ class Settings(BaseSettings):
     )
     receipt_ttl_seconds: int = Field(
         default=7 * 24 * 3600, gt=0, description="How long a submission's status can be asked for."
+    )
+    dead_letter_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        gt=0,
+        description="How long a dead letter (and its claim-checked blob) is kept for replay.",
+    )
+    dead_letter_max_bytes: int = Field(
+        default=128 * MIB,
+        gt=0,
+        description="The most the dead letters (with their blobs) may take in Redis; beyond, "
+        "the oldest are evicted.",
+    )
+    # Comma-separated absolute paths in the environment (NEWSFLOW_DROP_DIRS=/srv/drop,/srv/in).
+    drop_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="The only folders whose files dlq replay re-reads for a message (and in "
+        "which newsflow watch may run); empty: replay re-reads no file.",
     )
     # Comma-separated in the environment (NEWSFLOW_LANGUAGES=ru,be,de), not JSON.
     languages: Annotated[list[str], NoDecode] = Field(
@@ -100,12 +121,28 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = Field(default=300, ge=1)
     reconcile_max_attempts: int = Field(default=5, ge=1)
     api_token: SecretStr | None = Field(
-        default=None, description="Bearer token the /v1 API requires; unset: no token needed."
+        default=None,
+        description="Bearer token the /v1 API requires; the API will not start "
+        "without one unless api_allow_anonymous is set.",
+    )
+    api_allow_anonymous: bool = Field(
+        default=False,
+        description="Serve the API without a token (only when NEWSFLOW_API_TOKEN is unset): "
+        "an explicit choice, never the default.",
+    )
+    max_request_bytes: int = Field(
+        default=32 * MIB,
+        gt=0,
+        description="The largest HTTP request body the API reads, all files together (413).",
+    )
+    max_files_per_request: int = Field(
+        default=100, ge=1, description="The most files one multipart request may carry (422)."
     )
     max_queue_depth: int = Field(
         default=10_000,
-        ge=0,
-        description="POST /v1/files answers 429 while the ingest queue is deeper than this.",
+        ge=1,
+        description="POST /v1/files answers 429 unless the ingest queue, with the request's "
+        "files, holds at most this many.",
     )
     trailers_file: Path | None = Field(
         default=None, description="Replaces the bundled list of subscribe trailers to strip."
@@ -130,6 +167,25 @@ class Settings(BaseSettings):
             raise ValueError("give at least two languages to choose between")
         return [code.lower() for code in value]
 
+    @field_validator("drop_dirs", mode="before")
+    @classmethod
+    def _split_drop_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("drop_dirs")
+    @classmethod
+    def _absolute_drop_dirs(cls, value: list[Path]) -> list[Path]:
+        # Relative paths would mean a different folder for every working directory, and "/"
+        # would let a message name any file on the machine.
+        for folder in value:
+            if not folder.is_absolute():
+                raise ValueError(f"{str(folder)!r} is not an absolute path")
+            if folder == Path(folder.anchor):
+                raise ValueError("the root folder would allow every file; name the drop folders")
+        return value
+
     @field_validator("api_token")
     @classmethod
     def _empty_token_is_none(cls, value: SecretStr | None) -> SecretStr | None:
@@ -141,6 +197,15 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        if value.startswith("rediss://"):
+            # Without it, Celery's Redis transport does not verify the server's certificate
+            # (redis-py does): one URL, two security levels. So the operator says which.
+            given = parse_qs(urlsplit(value).query).get("ssl_cert_reqs", [])
+            if not given or given[-1] not in SSL_CERT_REQS:
+                raise ValueError(
+                    "a rediss:// URL needs ?ssl_cert_reqs=required (or optional, none), and "
+                    "&ssl_ca_certs=/path/ca.pem for a private CA"
+                )
         return value
 
     @field_validator("broker_url")
@@ -206,11 +271,28 @@ class SettingsError(SystemExit):
     """Raised (as a process exit) when the environment holds an invalid setting."""
 
 
+# Settings whose value is itself a secret: an error names them but never echoes the value.
+SECRET_SETTINGS = frozenset({"api_token"})
+# Settings holding a connection URL, which may carry a password even when it is malformed.
+URL_SETTINGS = frozenset({"redis_url", "index_url"})
+
+
+def _shown(field: str, value: object) -> str:
+    if field in SECRET_SETTINGS:
+        return "<hidden>"
+    if field in URL_SETTINGS and isinstance(value, str):
+        return repr(redact_url(value))
+    return redact_text(repr(value))
+
+
 def format_settings_error(error: ValidationError) -> str:
+    """One line per bad variable, naming it and what was given, with passwords masked: the
+    message goes to a terminal or a log, and a Redis or PostgreSQL URL may carry one."""
     lines = ["newsflow: invalid settings:"]
     for item in error.errors():
-        name = "NEWSFLOW_" + "_".join(str(part) for part in item["loc"][:1]).upper()
-        lines.append(f"  {name}: {item['msg']} (got {item.get('input')!r})")
+        field = "_".join(str(part) for part in item["loc"][:1])
+        shown = _shown(field, item.get("input"))
+        lines.append(f"  NEWSFLOW_{field.upper()}: {redact_text(item['msg'])} (got {shown})")
     return "\n".join(lines)
 
 
@@ -223,5 +305,5 @@ def load_settings() -> Settings:
         print(format_settings_error(error), file=sys.stderr)
         raise SettingsError(2) from None
     except SourceError as error:  # a value that is not even parseable (e.g. bad JSON list)
-        print(f"newsflow: invalid settings: {error}", file=sys.stderr)
+        print(f"newsflow: invalid settings: {redact_text(str(error))}", file=sys.stderr)
         raise SettingsError(2) from None

@@ -36,7 +36,6 @@ from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded, TimeLimitExc
 from kombu.exceptions import OperationalError as BrokerError
 from pydantic import BaseModel, ValidationError
 
-from shared.blobs import keep_blob
 from shared.celery_app import SENT_AT_HEADER, NewsflowCelery, Publisher
 from shared.deadletters import DeadLetterStore
 from shared.errors import DeadLetterReason, PermanentError, TransientError
@@ -279,11 +278,8 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             doc_id=structlog.contextvars.get_contextvars().get("doc_id"),
         )
         try:
-            client = self.redis
-            DeadLetterStore(client).add(letter)
-            blob = letter.payload.get("blob_key")
-            if isinstance(blob, str):
-                keep_blob(client, blob)
+            # The store gives the receipt's claim-checked bytes the dead letters' TTL.
+            DeadLetterStore.for_settings(self.redis, self.settings).add(letter)
             self.ledger.advance(
                 receipt,
                 "dead_letter",

@@ -2,8 +2,11 @@
 
 ``create_app(settings)`` builds it; ``newsflow serve`` runs it with uvicorn. Blocking work (Redis,
 the index, queueing) runs in the thread pool, never on the event loop. Routes under ``/v1`` need
-the bearer token when ``NEWSFLOW_API_TOKEN`` is set; the probes and ``/metrics`` never do, so
-orchestrators and Prometheus need no secret.
+the bearer token ``NEWSFLOW_API_TOKEN``; without one the API refuses to start unless
+``NEWSFLOW_API_ALLOW_ANONYMOUS=true`` says that anonymous access is intended. The probes and
+``/metrics`` never need it, so orchestrators and Prometheus need no secret, and so they say
+nothing an anonymous caller should not learn: ``/readyz`` names what failed (and how, which
+names internal hosts) only to a caller with the token.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import metrics
+from services.api.admission import Admission, AdmissionControl
 from services.api.middleware import RequestObserver
 from services.api.pool import INDEX_UNAVAILABLE, BackendPool
 from services.api.uploads import (
@@ -33,7 +37,6 @@ from services.api.uploads import (
     UploadTooLarge,
     filename_from_disposition,
     filename_from_header,
-    multipart_body_limit,
     read_body,
     read_multipart,
     safe_filename,
@@ -43,6 +46,7 @@ from services.ingest.intake import Intake, submit_bytes
 from shared.celery_app import Publisher, make_celery
 from shared.messages import EnrichedDocument, RawFile, Source
 from shared.receipts import ReceiptStatus, read_status
+from shared.redact import redact_text
 from shared.settings import Settings
 from shared.stages import Stage
 from shared.tasks import TRANSIENT_ERRORS
@@ -109,7 +113,19 @@ class Readiness(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     ready: bool
-    checks: dict[str, Check]
+    checks: dict[str, Check] | None = Field(
+        default=None, description="Each dependency's check: only for a caller with the token."
+    )
+
+
+class AnonymousApiRefused(RuntimeError):
+    """The API was asked to start with no token and no explicit consent to anonymous access."""
+
+
+ANONYMOUS_REFUSED = (
+    "newsflow serve: NEWSFLOW_API_TOKEN is not set; set it, or set "
+    "NEWSFLOW_API_ALLOW_ANONYMOUS=true to serve the API without authentication"
+)
 
 
 @dataclass
@@ -118,6 +134,7 @@ class ApiState:
     redis: redis.Redis
     backends: BackendPool
     submit: Submit
+    admission: AdmissionControl
 
 
 def _state(request: Request) -> ApiState:
@@ -126,19 +143,23 @@ def _state(request: Request) -> ApiState:
 
 
 StateDep = Annotated[ApiState, Depends(_state)]
-_bearer = HTTPBearer(auto_error=False, description="NEWSFLOW_API_TOKEN, when it is set.")
+_bearer = HTTPBearer(auto_error=False, description="NEWSFLOW_API_TOKEN.")
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def require_token(
-    state: StateDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+def _has_valid_token(state: ApiState, credentials: HTTPAuthorizationCredentials | None) -> bool:
     expected = state.settings.api_token
     if expected is None:
-        return
+        return False
     given = credentials.credentials if credentials is not None else ""
     # compare_digest takes as long whatever the first wrong byte: no timing oracle on the token.
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+
+def require_token(state: StateDep, credentials: CredentialsDep) -> None:
+    if state.settings.api_token is None:
+        return  # anonymous access, chosen explicitly (create_app refuses it otherwise)
+    if not _has_valid_token(state, credentials):
         raise HTTPException(
             status_code=401,
             detail="a valid bearer token is required",
@@ -221,9 +242,18 @@ _UPLOAD_BODY: dict[str, Any] = {
     openapi_extra=_UPLOAD_BODY,
     responses={
         401: {"description": "The bearer token is missing or wrong."},
-        413: {"description": "A file is larger than NEWSFLOW_MAX_FILE_BYTES."},
-        422: {"description": "A bad parameter or an unusable multipart body."},
-        429: {"description": "The ingest queue is too deep; retry after Retry-After seconds."},
+        413: {
+            "description": "A file is larger than NEWSFLOW_MAX_FILE_BYTES, or the request than "
+            "NEWSFLOW_MAX_REQUEST_BYTES."
+        },
+        422: {
+            "description": "A bad parameter, an unusable multipart body, or more files than "
+            "NEWSFLOW_MAX_FILES_PER_REQUEST (or than NEWSFLOW_MAX_QUEUE_DEPTH)."
+        },
+        429: {
+            "description": "The ingest queue has no room for the request's files (at most "
+            "NEWSFLOW_MAX_QUEUE_DEPTH waiting); retry after Retry-After seconds."
+        },
         503: {"description": "Redis is unreachable."},
     },
 )
@@ -244,13 +274,18 @@ async def submit_files(
     ] = None,
 ) -> Response:
     """Queue raw files for ingest; answers 202 with a receipt per file to follow it by."""
-    limit = state.settings.max_file_bytes
+    settings = state.settings
     content_type = request.headers.get("content-type", "")
     multipart = content_type.lower().startswith("multipart/form-data")
     declared = request.headers.get("content-length", "")
-    # Refuse a body declared too large before reading a byte of it.
-    if declared.isdigit() and int(declared) > (multipart_body_limit(limit) if multipart else limit):
-        raise _too_large(UploadTooLarge(limit))
+    # Refuse a body declared too large before reading a byte of it: the whole request is
+    # capped (a multipart body of many files under the per-file limit can still be huge), and
+    # a raw body, one file, by the smaller of the two limits.
+    if declared.isdigit():
+        if int(declared) > settings.max_request_bytes:
+            raise _too_large(UploadTooLarge(settings.max_request_bytes, request=True))
+        if not multipart and int(declared) > settings.max_file_bytes:
+            raise _too_large(UploadTooLarge(settings.max_file_bytes))
     await _check_back_pressure(state)
     if multipart:
         batch = await _submit_multipart(request, state, content_type, source)
@@ -275,8 +310,13 @@ async def submit_files(
     )
 
 
-def _accept(state: ApiState, data: bytes, filename: str, source: str | None) -> Accepted:
-    """Queue one file (blocking: Redis and the broker); run in the thread pool."""
+def _accept(
+    state: ApiState, data: bytes | Callable[[], bytes], filename: str, source: str | None
+) -> Accepted:
+    """Queue one file (blocking: Redis and the broker); run in the thread pool. ``data`` may
+    be a reader, so that a batch holds one file's bytes in memory at a time."""
+    if callable(data):
+        data = data()
     raw = state.submit(
         data,
         len(data),
@@ -296,19 +336,27 @@ def _accept(state: ApiState, data: bytes, filename: str, source: str | None) -> 
 async def _submit_raw(
     request: Request, state: ApiState, filename: str, source: str | None
 ) -> Accepted:
+    limit = min(state.settings.max_file_bytes, state.settings.max_request_bytes)
     try:
-        data = await read_body(request.stream(), state.settings.max_file_bytes)
+        data = await read_body(request.stream(), limit)
     except UploadTooLarge as error:
         raise _too_large(error) from error
-    return await _redis_call(lambda: _accept(state, data, filename, source))
+    [accepted] = await _admitted(state, [lambda: _accept(state, data, filename, source)])
+    return accepted
 
 
 async def _submit_multipart(
     request: Request, state: ApiState, content_type: str, source: str | None
 ) -> AcceptedBatch:
-    """Every file is read and checked before any is queued: a 413 or 422 queues nothing."""
+    """Every file is read and checked before any is queued: a 413, 422 or 429 queues nothing."""
     try:
-        form = await read_multipart(request.stream(), content_type, state.settings.max_file_bytes)
+        form = await read_multipart(
+            request.stream(),
+            content_type,
+            file_limit=state.settings.max_file_bytes,
+            body_limit=state.settings.max_request_bytes,
+            max_files=state.settings.max_files_per_request,
+        )
     except UploadTooLarge as error:
         raise _too_large(error) from error
     except BadUpload as error:
@@ -316,27 +364,56 @@ async def _submit_multipart(
     try:
         source = _check_source(source or form.fields.get("source"))
         # One file's bytes in memory at a time; the others wait in their spools.
-        accepted = await _redis_call(
-            lambda: [
-                _accept(state, upload.read_bytes(), upload.filename, source)
+        accepted = await _admitted(
+            state,
+            [
+                partial(_accept, state, upload.read_bytes, upload.filename, source)
                 for upload in form.files
-            ]
+            ],
         )
     finally:
         form.close()
     return AcceptedBatch(receipts=accepted, source=source)
 
 
+def _queue_full(state: ApiState, admission: Admission) -> HTTPException:
+    structlog.contextvars.bind_contextvars(
+        queue_depth=admission.depth, queue_reserved=admission.reserved
+    )
+    return HTTPException(
+        status_code=429,
+        detail=f"the ingest queue holds {admission.depth} files and {admission.reserved} more "
+        f"are being queued (limit {state.admission.limit}); retry later",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _check_back_pressure(state: ApiState) -> None:
-    depth = await _redis_call(lambda: int(state.redis.llen(INGEST_QUEUE)))
-    limit = state.settings.max_queue_depth
-    if depth > limit:
-        structlog.contextvars.bind_contextvars(queue_depth=depth)
+    """Refuse early, before a body is read, when not even one more file would fit. Only a
+    hint: ``_admitted`` decides, atomically, once the files are read."""
+    admission = await _redis_call(state.admission.peek)
+    if not admission.admitted:
+        raise _queue_full(state, admission)
+
+
+async def _admitted(state: ApiState, sends: list[Callable[[], Accepted]]) -> list[Accepted]:
+    """Run ``sends`` (each queues one file) if the ingest queue has room for all of them,
+    reserved in one atomic step (see ``services.api.admission``); else 429 and none is sent."""
+    if len(sends) > state.admission.limit:
         raise HTTPException(
-            status_code=429,
-            detail=f"the ingest queue holds {depth} files (limit {limit}); retry later",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            status_code=422,
+            detail=f"{len(sends)} files in one request is more than the ingest queue may ever "
+            f"hold (NEWSFLOW_MAX_QUEUE_DEPTH {state.admission.limit}); send fewer at a time",
         )
+
+    def send_all() -> tuple[Admission, list[Accepted]]:
+        with state.admission.admit(len(sends)) as admission:
+            return admission, [send() for send in sends] if admission.admitted else []
+
+    admission, accepted = await _redis_call(send_all)
+    if not admission.admitted:
+        raise _queue_full(state, admission)
+    return accepted
 
 
 @v1.get(
@@ -390,8 +467,13 @@ async def healthz() -> dict[str, str]:
 
 
 @probes.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-async def readyz(state: StateDep) -> JSONResponse:
-    """Ready when Redis answers a PING and the index answers a lookup; 503 names what failed."""
+async def readyz(state: StateDep, credentials: CredentialsDep) -> JSONResponse:
+    """Ready when Redis answers a PING and the index answers a lookup; 503 otherwise.
+
+    Only a caller with the bearer token learns which check failed and how (the errors name
+    internal hosts); everyone else, load balancers included, gets ready or not. Failures are
+    logged, so an operator of an anonymous API still sees them.
+    """
 
     def probe_redis() -> None:
         state.redis.ping()
@@ -407,11 +489,15 @@ async def readyz(state: StateDep) -> JSONResponse:
             await run_in_threadpool(probe)
             checks[name] = Check(ok=True)
         except Exception as error:  # noqa: BLE001  # readiness reports any failure, never raises
-            checks[name] = Check(ok=False, error=f"{type(error).__name__}: {error}"[:300])
-    readiness = Readiness(ready=all(check.ok for check in checks.values()), checks=checks)
-    return JSONResponse(
-        readiness.model_dump(mode="json"), status_code=200 if readiness.ready else 503
+            text = redact_text(f"{type(error).__name__}: {error}")[:300]
+            checks[name] = Check(ok=False, error=text)
+            log.warning("not ready", dependency=name, error=text)
+    ready = all(check.ok for check in checks.values())
+    readiness = Readiness(
+        ready=ready, checks=checks if _has_valid_token(state, credentials) else None
     )
+    body = readiness.model_dump(mode="json", exclude=None if readiness.checks else {"checks"})
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @probes.get("/metrics", include_in_schema=False)
@@ -426,7 +512,12 @@ def create_app(
     open_index: Callable[[], IndexBackend] | None = None,
     submit: Submit | None = None,
 ) -> FastAPI:
-    """The API over these settings; tests may pass their own Redis, index and submitter."""
+    """The API over these settings; tests may pass their own Redis, index and submitter.
+
+    Raises ``AnonymousApiRefused`` when no token is set and anonymous access was not chosen.
+    """
+    if settings.api_token is None and not settings.api_allow_anonymous:
+        raise AnonymousApiRefused(ANONYMOUS_REFUSED)
     client = redis_client or redis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5
     )
@@ -447,7 +538,13 @@ def create_app(
         version="1",
         lifespan=lifespan,
     )
-    app.state.api = ApiState(settings=settings, redis=client, backends=backends, submit=submit)
+    app.state.api = ApiState(
+        settings=settings,
+        redis=client,
+        backends=backends,
+        submit=submit,
+        admission=AdmissionControl(client, INGEST_QUEUE, settings.max_queue_depth),
+    )
     app.include_router(v1)
     app.include_router(probes)
     app.add_middleware(RequestObserver)

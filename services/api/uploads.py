@@ -4,7 +4,10 @@ A raw body is collected only up to ``limit`` bytes: the chunk that takes it over
 the read (so at most one chunk, a few KiB, past the limit is ever held), and the rest is never
 read by us (the server discards it). A multipart body is parsed as it arrives; each file part is
 spooled (in memory up to ``SPOOL_MEMORY_BYTES``, then a temporary file) and refused the moment it
-passes the limit. Nothing here queues anything or touches Redis.
+passes the per-file limit, the whole body the moment it passes the per-request limit, and the
+part that would be one file too many as soon as its headers arrive. So one request costs at
+most the request limit in spool space, however many files it carries. Nothing here queues
+anything or touches Redis.
 """
 
 from __future__ import annotations
@@ -26,11 +29,8 @@ if TYPE_CHECKING:
 
 DEFAULT_FILENAME = "upload"
 MAX_FILENAME_CHARS = 255
-MAX_FILES_PER_REQUEST = 100
 # Form fields (``source``) are names, not documents.
 MAX_FIELD_BYTES = 1024
-# Allowance per part for its boundary line and headers when bounding a whole multipart body.
-PART_OVERHEAD_BYTES = 16 * 1024
 SPOOL_MEMORY_BYTES = 1024 * 1024
 FORM_FIELDS = frozenset({"source"})
 
@@ -40,8 +40,10 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 class UploadTooLarge(Exception):
     """A file (or the whole body) is over the limit: answered with 413."""
 
-    def __init__(self, limit: int, filename: str | None = None) -> None:
+    def __init__(self, limit: int, filename: str | None = None, *, request: bool = False) -> None:
         what = f"file {filename!r}" if filename else "file"
+        if request:
+            what = "the request body"
         super().__init__(f"{what} is larger than the limit of {limit} bytes")
         self.limit = limit
         self.filename = filename
@@ -173,7 +175,9 @@ class _MultipartCollector:
         self.part.name = options[b"name"].decode("utf-8", errors="replace")
         if b"filename" in options:
             if len(self.form.files) >= self.max_files:
-                raise BadUpload(f"at most {self.max_files} files per request")
+                raise BadUpload(
+                    f"at most {self.max_files} files per request (NEWSFLOW_MAX_FILES_PER_REQUEST)"
+                )
             filename = options[b"filename"].decode("utf-8", errors="replace")
             self.part.upload = SpooledUpload(safe_filename(filename))
             self.form.files.append(self.part.upload)
@@ -200,18 +204,17 @@ class _MultipartCollector:
             self.form.fields[self.part.name] = self.part.data.decode("utf-8", errors="replace")
 
 
-def multipart_body_limit(file_limit: int, max_files: int = MAX_FILES_PER_REQUEST) -> int:
-    """The largest multipart body worth reading: every file at the limit, plus part headers."""
-    return max_files * (file_limit + PART_OVERHEAD_BYTES)
-
-
 async def read_multipart(
     chunks: AsyncGenerator[bytes, None],
     content_type: str,
+    *,
     file_limit: int,
-    max_files: int = MAX_FILES_PER_REQUEST,
+    body_limit: int,
+    max_files: int,
 ) -> MultipartForm:
-    """Parse a ``multipart/form-data`` body into its files and fields, enforcing the limits.
+    """Parse a ``multipart/form-data`` body into its files and fields, enforcing the limits:
+    ``file_limit`` bytes per file, ``body_limit`` bytes for the whole body (part headers
+    included), ``max_files`` files.
 
     The caller owns the returned form and must ``close()`` it.
     """
@@ -221,7 +224,6 @@ async def read_multipart(
         raise BadUpload("multipart/form-data without a boundary")
     form = MultipartForm()
     collector = _MultipartCollector(form, file_limit, max_files)
-    body_limit = multipart_body_limit(file_limit, max_files)
     received = 0
     try:
         parser = MultipartParser(boundary, collector.callbacks())
@@ -229,7 +231,7 @@ async def read_multipart(
             async for chunk in stream:
                 received += len(chunk)
                 if received > body_limit:
-                    raise UploadTooLarge(file_limit)
+                    raise UploadTooLarge(body_limit, request=True)
                 parser.write(chunk)
         parser.finalize()
         if parser.state != MultipartState.END:

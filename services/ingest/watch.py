@@ -47,8 +47,10 @@ from typing import Literal, NamedTuple, Protocol
 import redis
 import structlog
 
+from services.ingest.confine import RefusedPath, confined, drop_roots, is_inside, opened_path
 from services.ingest.intake import IN_PROGRESS_SUFFIXES, Intake, new_receipt, submit_bytes
 from shared.receipts import read_status, record_status
+from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -465,6 +467,10 @@ class DropFolder:
         if fd is None:
             return False
         try:
+            where = opened_path(fd)
+            if where is not None and not is_inside(where, [self.outcome_dir("failed").resolve()]):
+                msg = f"{failed_copy} is not in {self.outcome_dir('failed')}"
+                raise RefusedPath(msg)
             claim = Claim(receipt, "claimed", name or failed_copy.name)
             claimed = self.processing / claim_name(receipt, "claimed", claim.name)
             with self._finish_lock():
@@ -616,20 +622,25 @@ def reclaim_failed_copy(claimed_path: Path, receipt: str, intake: Intake) -> boo
     """``dlq replay`` of a file that came through a drop folder and whose bytes were never sent:
     its copy in that folder's failed/ goes through the pipeline again (see ``reclaim``).
     ``claimed_path`` is the ``origin_path`` of its ingest message. False when there is no such
-    copy, or another replay took it first."""
-    failed_copy = failed_copy_of(claimed_path, receipt)
+    copy, or another replay took it first; ``RefusedPath`` when the folder it names is not
+    inside ``NEWSFLOW_DROP_DIRS`` (a message says where, so a message may not choose)."""
     claim = parse_claim(claimed_path.name)
-    if failed_copy is None or claim is None:
+    if claimed_path.parent.name != PROCESSING or claim is None:
+        return False
+    settings = intake.settings
+    roots = drop_roots(settings)
+    try:
+        root = confined(claimed_path.parent.parent, roots)
+    except FileNotFoundError:
+        return False
+    failed_copy = failed_copy_of(root / PROCESSING / claimed_path.name, receipt)
+    if failed_copy is None:
         return False
     folder = DropFolder(
-        claimed_path.parent.parent,
-        intake.client,
-        pipeline_submit(intake, source="replay"),
-        intake.settings.max_file_bytes,
+        root, intake.client, pipeline_submit(intake, source="replay"), settings.max_file_bytes
     )
-    return folder.reclaim(
-        failed_copy, receipt, intake.settings.receipt_ttl_seconds, name=claim.name
-    )
+    folder.prepare()  # refuses a failed/ or .processing/ that is a symlink out of the folder
+    return folder.reclaim(failed_copy, receipt, settings.receipt_ttl_seconds, name=claim.name)
 
 
 # ---- the loop -------------------------------------------------------------------------------
@@ -686,6 +697,25 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
         restore()
 
 
+def check_watched_folder(directory: Path, settings: Settings) -> None:
+    """A watcher runs only in a configured drop folder, when any is configured: its failed
+    files must be ones ``dlq replay`` may re-read. With none configured it runs where told, and
+    says that replays of its too-large files will be refused."""
+    roots = drop_roots(settings)
+    if not roots:
+        log.warning(
+            "watch.folder_not_configured",
+            directory=str(directory),
+            detail="NEWSFLOW_DROP_DIRS is empty: dlq replay will not re-read this folder's files",
+        )
+    elif not is_inside(directory.resolve(), roots):
+        msg = (
+            f"{directory} is not inside NEWSFLOW_DROP_DIRS ({', '.join(map(str, roots))}); "
+            "add it there, or watch a folder that is"
+        )
+        raise RefusedPath(msg)
+
+
 def watch_folder(
     directory: Path,
     intake: Intake,
@@ -703,6 +733,7 @@ def watch_folder(
     claim in ``.processing/`` has an outcome, or after ``once_timeout`` seconds; the summary's
     ``pending`` says how many were still without one.
     """
+    check_watched_folder(directory, intake.settings)
     folder = DropFolder(
         directory,
         intake.client,

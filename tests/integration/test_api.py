@@ -13,8 +13,10 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +33,8 @@ pytestmark = pytest.mark.integration
 TOKEN = "integration-token"  # noqa: S105  # a test token, not a credential
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LIMIT = 64 * 1024
+REQUEST_LIMIT = 4 * LIMIT
+MAX_FILES = 10
 MAX_QUEUE_DEPTH = 20
 START_TIMEOUT = 30.0
 
@@ -107,6 +111,8 @@ def api_env(redis_url: str, index_path: Path, **extra: str) -> dict[str, str]:
         "NEWSFLOW_REDIS_URL": redis_url,
         "NEWSFLOW_INDEX_URL": str(index_path),
         "NEWSFLOW_MAX_FILE_BYTES": str(LIMIT),
+        "NEWSFLOW_MAX_REQUEST_BYTES": str(REQUEST_LIMIT),
+        "NEWSFLOW_MAX_FILES_PER_REQUEST": str(MAX_FILES),
         "NEWSFLOW_API_TOKEN": TOKEN,
         "NEWSFLOW_MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
         "NEWSFLOW_LOG_FORMAT": "json",
@@ -208,6 +214,46 @@ def test_file_over_the_limit_is_413_and_not_queued(idle_api: Server, queue: redi
     assert queue.llen("ingest") == 0
 
 
+def test_a_request_over_the_whole_request_limit_is_413_and_not_queued(
+    idle_api: Server, queue: redis.Redis
+) -> None:
+    """The audit's request: many files, each under the file limit, together far over any sane
+    request. Refused whether its length is declared or streamed, and nothing is queued."""
+    files = [("files", (f"{n}.txt", b"x" * (LIMIT - 1024))) for n in range(MAX_FILES)]
+    boundary = "integration-boundary"
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"'
+            "\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+            for _, (name, data) in files
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+
+    def chunked() -> Iterator[bytes]:
+        for start in range(0, len(body), 16 * 1024):
+            yield body[start : start + 16 * 1024]
+
+    with idle_api.client() as client:
+        declared = client.post("/v1/files", files=files)
+        assert declared.status_code == 413, declared.text
+        assert "request body" in declared.json()["detail"]
+        streamed = client.post(
+            "/v1/files",
+            content=chunked(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert streamed.status_code == 413, streamed.text
+        too_many = client.post(
+            "/v1/files", files=[("files", (f"{n}.txt", b"x")) for n in range(MAX_FILES + 1)]
+        )
+        assert too_many.status_code == 422, too_many.text
+        assert client.get("/healthz").status_code == 200
+    assert queue.llen("ingest") == 0
+
+
 def test_deep_ingest_queue_answers_429_with_retry_after(
     idle_api: Server, queue: redis.Redis
 ) -> None:
@@ -220,6 +266,34 @@ def test_deep_ingest_queue_answers_429_with_retry_after(
         assert queue.llen("ingest") == MAX_QUEUE_DEPTH + 1
         queue.delete("ingest")
         assert client.post("/v1/files", content=b"text").status_code == 202
+
+
+def test_thirty_concurrent_uploads_against_a_limit_of_five_admit_five(
+    api_redis_url: str, queue: redis.Redis, tmp_path: Path
+) -> None:
+    """Back pressure is one atomic step in Redis: with check-then-act, thirty uploads at once
+    all saw a short queue and all got 202 (the audit). Now at most the limit are queued, and
+    every other upload is told to retry later."""
+    limit = 5
+    env = api_env(api_redis_url, tmp_path / "index.db", NEWSFLOW_MAX_QUEUE_DEPTH=str(limit))
+    server = start_server(env, tmp_path, "serve-admission")
+    start = threading.Barrier(30)
+
+    def upload(number: int) -> int:
+        with server.client() as client:
+            start.wait()
+            answer = client.post("/v1/files", content=b"text", params={"name": f"{number}.txt"})
+            return answer.status_code
+
+    try:
+        with ThreadPoolExecutor(30) as pool:
+            statuses = list(pool.map(upload, range(30)))
+    finally:
+        stop_server(server)
+    assert set(statuses) <= {202, 429}, statuses
+    assert statuses.count(202) == limit, statuses
+    assert queue.llen("ingest") == limit
+    assert queue.zcard("newsflow:admission:ingest") == 0
 
 
 def test_unknown_receipt_and_document_are_404(idle_api: Server) -> None:
@@ -298,6 +372,10 @@ def test_readyz_is_503_naming_what_failed(broken: str, api_redis_url: str, tmp_p
     )
     server = start_server(env, tmp_path, f"serve-{broken}")
     try:
+        with server.client(token=False) as anonymous:
+            # No token, no details: the errors would name internal hosts and ports.
+            hidden = anonymous.get("/readyz")
+            assert (hidden.status_code, hidden.json()) == (503, {"ready": False})
         with server.client() as client:
             answer = client.get("/readyz")
             assert client.get("/healthz").status_code == 200

@@ -82,7 +82,12 @@ def test_too_large_file_is_replayed_after_it_is_fixed(pipeline: Pipeline, tmp_pa
     big.write_text(
         "Отчёт о доходах технопарка\n\nКраткая версия отчёта о доходах.\n", encoding="utf-8"
     )
-    replayed = pipeline.newsflow("dlq", "replay", outcome["receipt"])
+    # Replay re-reads a file only inside the folders the operator allows (NEWSFLOW_DROP_DIRS).
+    refused = pipeline.newsflow("dlq", "replay", outcome["receipt"])
+    assert refused.returncode == 1
+    assert "NEWSFLOW_DROP_DIRS" in refused.stderr
+    allowed = {"NEWSFLOW_DROP_DIRS": str(tmp_path)}
+    replayed = pipeline.newsflow("dlq", "replay", outcome["receipt"], env=allowed)
     assert replayed.returncode == 0, replayed.stderr
     final = _wait_state(pipeline, outcome["receipt"])
     assert final["state"] == "indexed", final

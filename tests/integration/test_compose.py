@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -24,6 +25,8 @@ from tests.support import free_port
 pytestmark = pytest.mark.integration
 
 NEWSFLOW_SERVICES = ("ingest", "enrich", "index", "watch", "api")
+# Variables without a safe default, which compose must refuse to start without.
+REQUIRED = {"GRAFANA_ADMIN_PASSWORD": "x", "POSTGRES_PASSWORD": "y", "NEWSFLOW_API_TOKEN": "z"}
 
 
 def _compose_command() -> list[str]:
@@ -58,7 +61,7 @@ def compose_config() -> dict[str, Any]:
         text=True,
         cwd=ROOT,
         check=False,
-        env=_compose_env(GRAFANA_ADMIN_PASSWORD="x", POSTGRES_PASSWORD="y"),  # noqa: S106
+        env=_compose_env(**REQUIRED),
     )
     assert result.returncode == 0, result.stderr
     config: dict[str, Any] = yaml.safe_load(result.stdout)
@@ -77,6 +80,9 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
         assert "replicas" in services[stage]["deploy"]
     assert services["watch"]["command"][:2] == ["newsflow", "watch"]
     assert services["api"]["command"][:2] == ["newsflow", "serve"]
+    assert services["api"]["environment"]["NEWSFLOW_API_TOKEN"] == REQUIRED["NEWSFLOW_API_TOKEN"]
+    assert "NEWSFLOW_API_ALLOW_ANONYMOUS" not in services["api"]["environment"]
+    assert services["watch"]["environment"]["NEWSFLOW_DROP_DIRS"] == "/drop"
     for name in NEWSFLOW_SERVICES:
         service = services[name]
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -85,10 +91,11 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
         assert service["environment"]["NEWSFLOW_INDEX_URL"].startswith("postgresql://")
 
 
-@pytest.mark.parametrize("missing", ["GRAFANA_ADMIN_PASSWORD", "POSTGRES_PASSWORD"])
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
 def test_compose_refuses_to_start_without_a_password(missing: str) -> None:
-    """A secret with no safe default must be set by the operator, not defaulted silently."""
-    given = {"GRAFANA_ADMIN_PASSWORD": "x", "POSTGRES_PASSWORD": "y"}
+    """A secret with no safe default must be set by the operator, not defaulted silently: the
+    API token included, since the API is published on every interface."""
+    given = dict(REQUIRED)
     del given[missing]
     result = subprocess.run(
         [*_compose_command(), "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
@@ -126,6 +133,8 @@ def _local_env(
     env["NEWSFLOW_REDIS_URL"] = redis_url
     env["NEWSFLOW_INDEX_URL"] = postgres_url
     env["NEWSFLOW_DROP_DIR"] = str(drop)
+    if env.get("NEWSFLOW_DROP_DIRS") == "/drop":
+        env["NEWSFLOW_DROP_DIRS"] = str(drop)  # the volume's folder, as in the command
     return env
 
 
@@ -145,8 +154,10 @@ def _local_command(service: dict[str, Any], drop: Path, ports: dict[int, int]) -
     return local
 
 
-def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310  # our own localhost
+def _get(url: str, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310  # our own localhost
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310  # our own localhost
         body = reply.read()
     return json.loads(body) if body.startswith((b"{", b"[")) else body
 
@@ -191,9 +202,13 @@ def test_compose_commands_run_the_whole_system(
         failed = drop / "failed"
         assert not failed.exists() or not list(failed.iterdir())
 
-        found = _get(api + "/v1/search?q=" + urllib.parse.quote("технопарков"))
+        token = services["api"]["environment"]["NEWSFLOW_API_TOKEN"]
+        with pytest.raises(urllib.error.HTTPError) as anonymous:
+            _get(api + "/v1/search?q=x")
+        assert anonymous.value.code == 401
+        found = _get(api + "/v1/search?q=" + urllib.parse.quote("технопарков"), token)
         assert found["total"] >= 2
-        belarus = _get(api + "/v1/search?entity=BY&limit=10")
+        belarus = _get(api + "/v1/search?entity=BY&limit=10", token)
         assert belarus["total"] == 5
         for port in (9101, 9102, 9103):
             metrics = _get(f"http://127.0.0.1:{ports[port]}/metrics")

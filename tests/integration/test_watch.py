@@ -184,7 +184,7 @@ def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
     in failed/ (once the operator has fixed it) and, like any claim, ends in done/."""
     drop = tmp_path / "drop"
     drop.mkdir()
-    limit = {"NEWSFLOW_MAX_FILE_BYTES": "4096"}
+    limit = {"NEWSFLOW_MAX_FILE_BYTES": "4096", "NEWSFLOW_DROP_DIRS": str(drop)}
     (drop / "report.txt").write_text("Report\n\n" + "A line of the report. " * 400)
 
     first = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", env=limit)

@@ -7,8 +7,11 @@ the same against a real ``newsflow serve`` process, real Redis and real workers.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Self
 
 import fakeredis
@@ -17,7 +20,7 @@ import redis
 import structlog
 from fastapi.testclient import TestClient
 
-from services.api.app import create_app
+from services.api.app import AnonymousApiRefused, create_app
 from services.api.metrics import HTTP_REQUESTS, REGISTRY
 from services.index.backend import SearchHit, SearchQuery, SearchResult
 from services.ingest.intake import raw_file_message
@@ -27,6 +30,8 @@ from shared.settings import Settings
 
 LIMIT = 1000
 TOKEN = "s3cret"  # noqa: S105  # a test token, not a credential
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
 
 
 def make_doc(doc_id: str = "doc-1", title: str = "Технопарк открыт") -> EnrichedDocument:
@@ -136,7 +141,13 @@ class Api:
         self.redis = fakeredis.FakeRedis(server=self.server)
         self.index = index
         self.submit = FakeSubmit(self.redis)
-        values = {"max_file_bytes": LIMIT, "max_queue_depth": 5, **settings}
+        # Anonymous unless a test sets a token: the API refuses to start with neither.
+        values = {
+            "max_file_bytes": LIMIT,
+            "max_queue_depth": 5,
+            "api_allow_anonymous": "api_token" not in settings,
+            **settings,
+        }
         app = create_app(
             Settings(_env_file=None, **values),
             redis_client=self.redis,
@@ -166,8 +177,8 @@ def test_healthz_answers_without_dependencies() -> None:
     assert made.client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_readyz_is_ready_when_redis_and_index_answer(api: Api) -> None:
-    answer = api.client.get("/readyz")
+def test_readyz_is_ready_when_redis_and_index_answer(secured: Api) -> None:
+    answer = secured.client.get("/readyz", headers=AUTH)
     assert answer.status_code == 200
     assert answer.json()["checks"] == {
         "redis": {"ok": True, "error": None},
@@ -175,14 +186,63 @@ def test_readyz_is_ready_when_redis_and_index_answer(api: Api) -> None:
     }
 
 
-def test_readyz_names_the_index_when_it_fails() -> None:
-    made = Api(FakeIndex(broken=True))
-    answer = made.client.get("/readyz")
+def test_readyz_names_the_index_when_it_fails_to_a_caller_with_the_token() -> None:
+    made = Api(FakeIndex(broken=True), api_token=TOKEN)
+    answer = made.client.get("/readyz", headers=AUTH)
     assert answer.status_code == 503
     checks = answer.json()["checks"]
     assert checks["redis"]["ok"] is True
     assert checks["index"]["ok"] is False
     assert "OperationalError" in checks["index"]["error"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
+def test_readyz_tells_anonymous_callers_only_ready_or_not(headers: dict[str, str]) -> None:
+    """The errors name internal hosts and libraries: none of that for a caller without the
+    token (a load balancer needs only the status)."""
+    made = Api(FakeIndex(broken=True), api_token=TOKEN)
+    answer = made.client.get("/readyz", headers=headers)
+    assert (answer.status_code, answer.json()) == (503, {"ready": False})
+    made.index.broken = False
+    answer = made.client.get("/readyz", headers=headers)
+    assert (answer.status_code, answer.json()) == (200, {"ready": True})
+
+
+def test_readyz_of_an_anonymous_api_gives_no_details() -> None:
+    """With no token configured nobody holds one, so nobody gets the details (they are logged)."""
+    made = Api(FakeIndex(broken=True))
+    with structlog.testing.capture_logs() as logs:
+        answer = made.client.get("/readyz")
+    assert (answer.status_code, answer.json()) == (503, {"ready": False})
+    assert any(line["event"] == "not ready" and line["dependency"] == "index" for line in logs)
+
+
+def test_the_api_refuses_to_start_without_a_token_unless_anonymous_is_chosen() -> None:
+    """An API on 0.0.0.0 with no token is open to anyone: that must be a decision, not a
+    default (the compose file used to do it by accident)."""
+    with pytest.raises(AnonymousApiRefused) as refused:
+        create_app(Settings(_env_file=None))
+    assert "NEWSFLOW_API_TOKEN" in str(refused.value)
+    assert "NEWSFLOW_API_ALLOW_ANONYMOUS=true" in str(refused.value)
+    create_app(Settings(_env_file=None, api_allow_anonymous=True))
+    create_app(Settings(_env_file=None, api_token=TOKEN))
+
+
+def test_newsflow_serve_without_a_token_exits_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [NEWSFLOW, "serve", "--port", "1"],  # never bound: it stops before
+        env={"PATH": "/usr/bin:/bin", "NEWSFLOW_INDEX_URL": str(tmp_path / "i.db")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "NEWSFLOW_API_TOKEN" in lines[0]
+    assert "NEWSFLOW_API_ALLOW_ANONYMOUS" in lines[0]
 
 
 def test_raw_body_is_queued_with_its_name(api: Api) -> None:
@@ -253,6 +313,29 @@ def test_multipart_file_over_the_limit_is_refused_and_nothing_queued(api: Api) -
     assert api.submit.calls == []
 
 
+def test_a_request_over_the_whole_request_limit_is_413_though_each_file_fits() -> None:
+    """Many files under the per-file limit still make one bounded request, not a gigabyte."""
+    made = Api(FakeIndex(), max_request_bytes=2500)
+    files = [("files", (f"{n}.txt", b"x" * (LIMIT - 10))) for n in range(3)]
+    answer = made.client.post("/v1/files", files=files)
+    assert answer.status_code == 413
+    assert "request body" in answer.json()["detail"]
+    assert made.submit.calls == []
+    # A raw body is one file: the smaller of the two limits applies.
+    small = Api(FakeIndex(), max_request_bytes=100)
+    assert small.client.post("/v1/files", content=b"x" * 101).status_code == 413
+    assert small.submit.calls == []
+
+
+def test_more_files_than_allowed_in_one_request_are_refused() -> None:
+    made = Api(FakeIndex(), max_files_per_request=2)
+    files = [("files", (f"{n}.txt", b"x")) for n in range(3)]
+    answer = made.client.post("/v1/files", files=files)
+    assert answer.status_code == 422
+    assert "NEWSFLOW_MAX_FILES_PER_REQUEST" in answer.json()["detail"]
+    assert made.submit.calls == []
+
+
 @pytest.mark.parametrize(
     ("request_kwargs"),
     [
@@ -268,13 +351,33 @@ def test_bad_upload_parameters_are_422(api: Api, request_kwargs: dict[str, Any])
 
 def test_deep_ingest_queue_answers_429_with_retry_after(api: Api) -> None:
     """Back pressure: scrapers are told to wait instead of piling files onto a backlog."""
-    api.redis.rpush("ingest", *[b"message"] * 5)
-    assert api.client.post("/v1/files", content=b"x").status_code == 202  # at the limit: fine
-    api.redis.rpush("ingest", b"one more")
+    api.redis.rpush("ingest", *[b"message"] * 4)
+    assert api.client.post("/v1/files", content=b"x").status_code == 202  # it makes 5: fine
+    api.redis.rpush("ingest", b"the fifth")
     answer = api.client.post("/v1/files", content=b"x")
     assert answer.status_code == 429
     assert int(answer.headers["retry-after"]) > 0
+    assert "holds 5 files" in answer.json()["detail"]
     assert len(api.submit.calls) == 1
+
+
+def test_a_batch_is_admitted_whole_or_not_at_all(api: Api) -> None:
+    """Three files do not fit where two do: none of them is queued, not the first two."""
+    api.redis.rpush("ingest", *[b"message"] * 3)
+    three = [("files", (f"{n}.txt", b"x")) for n in range(3)]
+    assert api.client.post("/v1/files", files=three).status_code == 429
+    assert api.submit.calls == []
+    assert api.client.post("/v1/files", files=three[:2]).status_code == 202
+    assert len(api.submit.calls) == 2
+
+
+def test_a_batch_larger_than_the_queue_limit_is_422_not_429(api: Api) -> None:
+    """Retrying could never help it, so the client is not told to retry."""
+    six = [("files", (f"{n}.txt", b"x")) for n in range(6)]
+    answer = api.client.post("/v1/files", files=six)
+    assert answer.status_code == 422
+    assert "NEWSFLOW_MAX_QUEUE_DEPTH" in answer.json()["detail"]
+    assert api.submit.calls == []
 
 
 def test_unreachable_redis_answers_503_on_upload(api: Api) -> None:
@@ -282,7 +385,7 @@ def test_unreachable_redis_answers_503_on_upload(api: Api) -> None:
     answer = api.client.post("/v1/files", content=b"x")
     assert answer.status_code == 503
     assert "retry-after" in answer.headers
-    assert api.client.get("/readyz").json()["checks"]["redis"]["ok"] is False
+    assert api.client.get("/readyz").status_code == 503
 
 
 def test_token_is_required_on_v1_when_set(secured: Api) -> None:

@@ -19,6 +19,7 @@ from services.api.uploads import (
 )
 
 BOUNDARY = "xYzBoundary"
+LIMITS = {"file_limit": 100_000, "body_limit": 1_000_000, "max_files": 100}
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
@@ -64,7 +65,7 @@ def test_multipart_collects_files_and_the_source_field() -> None:
     body = multipart(
         ("files", "a.txt", b"first"), ("files", "b.txt", b"second"), ("source", None, b"belta")
     )
-    form = asyncio.run(read_multipart(Chunks(body[:7], body[7:]).stream(), CONTENT_TYPE, 100))
+    form = asyncio.run(read_multipart(Chunks(body[:7], body[7:]).stream(), CONTENT_TYPE, **LIMITS))
     try:
         assert [(f.filename, f.size, f.read_bytes()) for f in form.files] == [
             ("a.txt", 5, b"first"),
@@ -79,7 +80,7 @@ def test_multipart_file_over_the_limit_stops_the_read() -> None:
     body = multipart(("files", "big.txt", b"x" * 5000), ("files", "small.txt", b"ok"))
     chunks = Chunks(*[body[i : i + 100] for i in range(0, len(body), 100)])
     with pytest.raises(UploadTooLarge, match=r"big\.txt"):
-        asyncio.run(read_multipart(chunks.stream(), CONTENT_TYPE, 1000))
+        asyncio.run(read_multipart(chunks.stream(), CONTENT_TYPE, **{**LIMITS, "file_limit": 1000}))
     assert chunks.taken < len(chunks.chunks) // 2
 
 
@@ -97,13 +98,28 @@ def test_unusable_multipart_bodies_are_refused(
     body: bytes, content_type: str, message: str
 ) -> None:
     with pytest.raises(BadUpload, match=message):
-        asyncio.run(read_multipart(Chunks(body).stream(), content_type, 100_000))
+        asyncio.run(read_multipart(Chunks(body).stream(), content_type, **LIMITS))
+
+
+def test_a_body_over_the_request_limit_stops_the_read_though_every_file_is_small() -> None:
+    """The audit sent 100 files of 10 MiB in one request: each under the file limit, together
+    a gigabyte. The whole body has its own limit, and reading stops at the chunk that passes
+    it."""
+    files = [("files", f"{n}.txt", b"x" * 900) for n in range(20)]
+    body = multipart(*files)
+    chunks = Chunks(*[body[i : i + 500] for i in range(0, len(body), 500)])
+    limits = {"file_limit": 1000, "body_limit": 5000, "max_files": 100}
+    with pytest.raises(UploadTooLarge, match="request body is larger than the limit of 5000"):
+        asyncio.run(read_multipart(chunks.stream(), CONTENT_TYPE, **limits))
+    assert chunks.taken <= 5000 // 500 + 1
 
 
 def test_too_many_files_are_refused() -> None:
     body = multipart(*[("f", f"{n}.txt", b"x") for n in range(4)])
     with pytest.raises(BadUpload, match="at most 3 files"):
-        asyncio.run(read_multipart(Chunks(body).stream(), CONTENT_TYPE, 100, max_files=3))
+        asyncio.run(
+            read_multipart(Chunks(body).stream(), CONTENT_TYPE, **{**LIMITS, "max_files": 3})
+        )
 
 
 @pytest.mark.parametrize(

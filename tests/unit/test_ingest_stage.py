@@ -41,7 +41,13 @@ def test_bytes_left_out_by_a_stricter_submitter_are_too_large_not_missing() -> N
 
 def test_an_expired_blob_is_a_missing_payload() -> None:
     raw = raw_file_message(
-        None, 500, filename="a.txt", source="cli", origin_path=None, blob_key="blob:gone"
+        None,
+        500,
+        filename="a.txt",
+        source="cli",
+        origin_path=None,
+        receipt="r1",
+        blob_key="newsflow:blob:r1",
     )
     with pytest.raises(PermanentError) as refused:
         ingest_raw(raw, None, _settings())
