@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from celery import Celery
-from kombu.entity import Queue
+from kombu.entity import Exchange, Queue
 from kombu.exceptions import ChannelError
 
 from shared.settings import Settings
@@ -43,13 +43,28 @@ def is_amqp(url: str) -> bool:
 
 
 def stage_queues(settings: Settings) -> list[Queue]:
-    """One durable queue per stage. On RabbitMQ they are quorum queues: replicated across the
-    cluster's nodes by Raft, so a node lost does not lose a message; quorum queues need no
-    global QoS and Celery detects them (``worker_detect_quorum_queues``)."""
-    arguments = {"x-queue-type": "quorum"} if is_amqp(settings.broker) else None
-    return [
-        Queue(stage, routing_key=stage, durable=True, queue_arguments=arguments) for stage in STAGES
-    ]
+    """One durable queue per stage.
+
+    On RabbitMQ they are quorum queues: replicated across the cluster's nodes by Raft, so a
+    node lost does not lose a message. Quorum queues have no global QoS (Celery detects them
+    and uses per-consumer QoS) and no per-message TTL, so Celery sends a retry's countdown
+    through RabbitMQ's native delayed delivery (the ``celery_delayed_*`` exchanges), which
+    routes only to queues bound to a topic exchange: the stages share one, ``newsflow``, with
+    the stage as routing key.
+    """
+    if is_amqp(settings.broker):
+        exchange = Exchange("newsflow", type="topic", durable=True)
+        return [
+            Queue(
+                stage,
+                exchange,
+                routing_key=stage,
+                durable=True,
+                queue_arguments={"x-queue-type": "quorum"},
+            )
+            for stage in STAGES
+        ]
+    return [Queue(stage, routing_key=stage, durable=True) for stage in STAGES]
 
 
 def transport_options(settings: Settings) -> dict[str, Any]:

@@ -64,8 +64,10 @@ FIRST_FAILURE_HEADER = "newsflow_first_failure"
 
 
 def retry_countdown(retries: int, cap: int) -> float:
-    """Exponential backoff with full jitter, so retrying workers do not stampede together."""
-    return random.uniform(0, min(cap, 2 ** (retries + 1)))  # noqa: S311  # jitter, not crypto
+    """Exponential backoff with full jitter, so retrying workers do not stampede together; at
+    least a second, the shortest delay RabbitMQ's native delayed delivery can express (kombu
+    refuses a countdown that rounds down to zero)."""
+    return max(1.0, random.uniform(0, min(cap, 2 ** (retries + 1))))  # noqa: S311  # jitter
 
 
 def receipt_of(payload: Any, fallback: str) -> str:
@@ -81,6 +83,10 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
     payload_model: ClassVar[type[BaseModel]]
     acks_late = True
     reject_on_worker_lost = True
+    # Celery's own retry limit (3 by default) would raise the original error out of
+    # ``self.retry`` on the fourth retry, and the failed task's message would be acknowledged:
+    # lost. The window and count of retries are ours (``_retry_or_give_up``), so Celery's is off.
+    max_retries = None
 
     # What the stage functions need from the worker, built once per process from the app.
 
@@ -226,11 +232,16 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
                 max_retries=None,
                 headers={FIRST_FAILURE_HEADER: first, SENT_AT_HEADER: now},
             ) from error
+        except Retry:
+            raise
         except Reject as unpublished:
             # Celery drops the message (requeue=False) when it cannot publish the retry, i.e.
             # exactly when the broker is down. Keep it instead: unacknowledged, it comes back.
             log.error("cannot publish the retry; message kept", error=repr(unpublished.reason))
             raise Reject(unpublished.reason, requeue=True) from error
+        except Exception as unexpected:  # noqa: BLE001  # escaping would ack (lose) the message
+            log.error("cannot retry; message kept", error=repr(unexpected))
+            raise Reject(unexpected, requeue=True) from error
 
     def on_failure(
         self,

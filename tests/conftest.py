@@ -14,10 +14,11 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from kombu import Connection
 from psycopg import sql
 
 from services.index.postgres import parse_index_url
-from tests.support import DatabaseClaim
+from tests.support import DatabaseClaim, VirtualHost
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -26,6 +27,10 @@ SEEDS = ROOT / "seeds"
 # NEWSFLOW_TEST_REDIS_URL names a database to use as it is, with no claim.
 TEST_REDIS_SERVER = os.environ.get("NEWSFLOW_TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
 TEST_REDIS_URL = os.environ.get("NEWSFLOW_TEST_REDIS_URL")
+# RabbitMQ for the tests that run on both brokers: the server, on which each run makes a virtual
+# host of its own, or NEWSFLOW_TEST_AMQP_URL naming a virtual host to use as it is.
+TEST_AMQP_SERVER = os.environ.get("NEWSFLOW_TEST_AMQP_SERVER", "amqp://guest:guest@127.0.0.1:5672")
+TEST_AMQP_URL = os.environ.get("NEWSFLOW_TEST_AMQP_URL")
 TEST_POSTGRES_URL = os.environ.get(
     "NEWSFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -74,6 +79,28 @@ def redis_db(redis_url: str) -> Iterator[redis.Redis]:
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ virtual host of this run's own, deleted at the end; skip (fail in CI)
+    without a RabbitMQ server."""
+    server = TEST_AMQP_URL or TEST_AMQP_SERVER
+    try:
+        with Connection(server, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as error:  # noqa: BLE001  # any failure to reach it means "no RabbitMQ"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"RabbitMQ is required in CI and is not answering at {server}: {error}")
+        pytest.skip(f"no RabbitMQ at {server} ({error})")
+    if TEST_AMQP_URL:
+        yield TEST_AMQP_URL
+        return
+    vhost = VirtualHost(TEST_AMQP_SERVER)
+    try:
+        yield vhost.url
+    finally:
+        vhost.delete()
 
 
 def with_schema(url: str, schema: str) -> str:

@@ -1,4 +1,5 @@
-"""What lets two test runs share one machine: free ports, and a Redis database of the run's own.
+"""What lets two test runs share one machine: free ports, a Redis database and a RabbitMQ virtual
+host of the run's own.
 
 A run claims one database number on the shared Redis by ``SET NX`` on a lock key in database 0
 (with a TTL a heartbeat keeps fresh), uses only that database, and frees it at the end. A run
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,3 +71,25 @@ class DatabaseClaim:
         if self._locks.get(key) == self._token.encode():
             self._locks.delete(key)
         self._locks.close()
+
+
+class VirtualHost:
+    """A RabbitMQ virtual host of this run's own (its queues cannot meet another run's), made
+    and deleted with ``rabbitmqctl`` on this machine."""
+
+    def __init__(self, server_url: str) -> None:
+        self.name = f"newsflow-test-{os.getpid()}-{secrets.token_hex(4)}"
+        self._ctl("add_vhost", self.name)
+        self._ctl("set_permissions", "-p", self.name, _user(server_url), ".*", ".*", ".*")
+        self.url = urlunsplit(urlsplit(server_url)._replace(path=f"/{self.name}"))
+
+    @staticmethod
+    def _ctl(*args: str) -> None:
+        subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+    def delete(self) -> None:
+        self._ctl("delete_vhost", self.name)
+
+
+def _user(url: str) -> str:
+    return urlsplit(url).username or "guest"

@@ -29,7 +29,7 @@ on the side of refusing, never of admitting past the limit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -42,12 +42,13 @@ RESERVATION_TTL_MS = 30_000
 
 # KEYS[1] the queue (a list), KEYS[2] its reservations (a sorted set: member -> expiry, ms).
 # ARGV[1] limit, ARGV[2] files wanted, ARGV[3] reservation TTL in ms, ARGV[4] a unique id,
-# ARGV[5] "1" to reserve, "0" only to ask. Returns {admitted (0/1), depth, reserved}.
+# ARGV[5] "1" to reserve, "0" only to ask, ARGV[6] the queue's depth as read from a broker other
+# than this Redis ('' = the list KEYS[1] here). Returns {admitted (0/1), depth, reserved}.
 _ADMIT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local depth = redis.call('LLEN', KEYS[1])
+local depth = ARGV[6] ~= '' and tonumber(ARGV[6]) or redis.call('LLEN', KEYS[1])
 local reserved = redis.call('ZCARD', KEYS[2])
 local wanted = tonumber(ARGV[2])
 if depth + reserved + wanted > tonumber(ARGV[1]) then
@@ -74,7 +75,13 @@ class Admission:
 
 
 class AdmissionControl:
-    """Admits files to one queue up to ``limit`` waiting (queued plus reserved)."""
+    """Admits files to one queue up to ``limit`` waiting (queued plus reserved).
+
+    ``broker_depth`` reads the queue's depth when the queue is not a list in this Redis (on
+    RabbitMQ, or a broker Redis of its own); the reservations that make concurrent requests
+    add up stay in this Redis and are still checked and taken in one step, so requests racing
+    each other cannot all be admitted on the same reading.
+    """
 
     def __init__(
         self,
@@ -82,8 +89,10 @@ class AdmissionControl:
         queue: str,
         limit: int,
         reservation_ttl_ms: int = RESERVATION_TTL_MS,
+        broker_depth: Callable[[], int] | None = None,
     ) -> None:
         self._client = client
+        self._broker_depth = broker_depth
         self._queue = queue
         self._reservations = admission_key(queue)
         self.limit = limit
@@ -93,7 +102,14 @@ class AdmissionControl:
     def _run(self, files: int, token: str, *, reserve: bool) -> Admission:
         admitted, depth, reserved = self._script(
             keys=[self._queue, self._reservations],
-            args=[self.limit, files, self._ttl_ms, token, "1" if reserve else "0"],
+            args=[
+                self.limit,
+                files,
+                self._ttl_ms,
+                token,
+                "1" if reserve else "0",
+                "" if self._broker_depth is None else self._broker_depth(),
+            ],
         )
         return Admission(bool(admitted), int(depth), int(reserved))
 

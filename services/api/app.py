@@ -43,7 +43,7 @@ from services.api.uploads import (
 )
 from services.index.backend import IndexBackend, SearchQuery, SearchResult, open_backend
 from services.ingest.intake import Intake, submit_bytes
-from shared.celery_app import Publisher, make_celery
+from shared.celery_app import Publisher, make_celery, queue_depth
 from shared.messages import EnrichedDocument, RawFile, Source
 from shared.receipts import ReceiptStatus, read_status
 from shared.redact import redact_text
@@ -522,9 +522,15 @@ def create_app(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5
     )
     backends = BackendPool(open_index or (lambda: open_backend(settings.index_url)))
+    celery = make_celery(settings)
     if submit is None:
-        intake = Intake(client, settings, Publisher(make_celery(settings)))
-        submit = partial(submit_bytes, intake)
+        submit = partial(submit_bytes, Intake(client, settings, Publisher(celery)))
+    # The ingest queue is a list in the state Redis only when that Redis is the broker.
+    broker_depth = (
+        None
+        if settings.broker == settings.redis_url
+        else partial(queue_depth, celery, INGEST_QUEUE)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -543,7 +549,9 @@ def create_app(
         redis=client,
         backends=backends,
         submit=submit,
-        admission=AdmissionControl(client, INGEST_QUEUE, settings.max_queue_depth),
+        admission=AdmissionControl(
+            client, INGEST_QUEUE, settings.max_queue_depth, broker_depth=broker_depth
+        ),
     )
     app.include_router(v1)
     app.include_router(probes)

@@ -21,9 +21,13 @@ from typing import Any
 import pytest
 import redis
 
+from shared.celery_app import make_celery, stage_queues
+from shared.settings import Settings
 from shared.stages import STAGES
 
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+# The brokers the pipeline tests run on: Redis (the default) and RabbitMQ with quorum queues.
+BROKERS = ("redis", "rabbitmq")
 READY_TIMEOUT = 60.0
 
 
@@ -133,8 +137,14 @@ def start_pipeline(
     workdir: Path,
     extra_env: dict[str, str] | None = None,
     metrics_ports: dict[str, int] | None = None,
+    broker_url: str | None = None,
 ) -> Pipeline:
+    """Three workers on a fresh Redis database (the broker too, unless ``broker_url`` names
+    another: RabbitMQ, whose stage queues are emptied first)."""
     redis.Redis.from_url(redis_url).flushdb()
+    if broker_url:
+        empty_queues(broker_url)
+        extra_env = {**(extra_env or {}), "NEWSFLOW_BROKER_URL": broker_url}
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -160,6 +170,16 @@ def start_pipeline(
     return pipeline
 
 
+def empty_queues(broker_url: str) -> None:
+    """Declare the stage queues as the workers do, and purge what an earlier suite left."""
+    settings = Settings(_env_file=None, broker_url=broker_url)
+    with make_celery(settings).connection_for_write() as connection:
+        for queue in stage_queues(settings):
+            bound = queue(connection.default_channel)
+            bound.declare()
+            bound.purge()
+
+
 def stop_pipeline(pipeline: Pipeline) -> None:
     for process in pipeline.processes.values():
         if process.poll() is None:
@@ -172,9 +192,12 @@ def stop_pipeline(pipeline: Pipeline) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    """Three worker processes (concurrency 2 each) on a fresh Redis database and index.
+@pytest.fixture(scope="module", params=BROKERS)
+def pipeline(
+    request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pipeline]:
+    """Three worker processes (concurrency 2 each) on a fresh Redis database and index, with
+    Redis as the broker and again with RabbitMQ (quorum queues) as the broker.
 
     Small limits make the bad-input cases cheap: files over 64 KiB are too large, and files over
     4 KiB travel by claim-check, so the seeds exercise both ways raw bytes travel.
@@ -183,6 +206,13 @@ def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         redis_url,
         tmp_path_factory.mktemp("pipeline"),
         {"NEWSFLOW_MAX_FILE_BYTES": "65536", "NEWSFLOW_INLINE_MAX_BYTES": "4096"},
+        broker_url=broker_for(request),
     )
     yield running
     stop_pipeline(running)
+
+
+def broker_for(request: pytest.FixtureRequest) -> str | None:
+    """The broker a test parametrized over ``BROKERS`` runs on: None for the Redis of the test
+    database, or this run's RabbitMQ virtual host."""
+    return request.getfixturevalue("amqp_url") if request.param == "rabbitmq" else None

@@ -33,7 +33,13 @@ from tests.integration.chaos import (
     wait_terminal,
     wait_until,
 )
-from tests.integration.conftest import Pipeline, start_pipeline, stop_pipeline
+from tests.integration.conftest import (
+    BROKERS,
+    Pipeline,
+    broker_for,
+    start_pipeline,
+    stop_pipeline,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
@@ -42,9 +48,11 @@ DONE_BY = {"ingest": "parsed", "enrich": "enriched", "index": "indexed"}
 RANK = {"queued": 0, "parsed": 1, "enriched": 2, "indexed": 3}
 
 
-@pytest.fixture
-def chaos_pipeline(redis_url: str, tmp_path: Path) -> Iterator[Pipeline]:
-    running = start_pipeline(redis_url, tmp_path / "run", CHAOS_ENV)
+@pytest.fixture(params=BROKERS)
+def chaos_pipeline(
+    request: pytest.FixtureRequest, redis_url: str, tmp_path: Path
+) -> Iterator[Pipeline]:
+    running = start_pipeline(redis_url, tmp_path / "run", CHAOS_ENV, broker_url=broker_for(request))
     reconciler = start_reconciler(running)
     yield running
     stop(reconciler)
@@ -85,6 +93,10 @@ def test_kill_9_of_child_and_main_process_loses_nothing(
     statuses = wait_terminal(intake_for(chaos_pipeline).client, receipts, timeout=180)
     result = verdict(statuses, sqlite_ids(chaos_pipeline.index_path))
     # The figures for the closing note (pytest -s shows them).
-    print(f"kill -9 {stage}: {result}, re-driven by the reconciler: {redriven(chaos_pipeline)}")
+    broker = "rabbitmq" if "NEWSFLOW_BROKER_URL" in chaos_pipeline.env else "redis"
+    print(
+        f"kill -9 {stage} on {broker}: {result}, "
+        f"re-driven by the reconciler: {redriven(chaos_pipeline)}"
+    )
     assert_nothing_lost(result)
     assert chaos_pipeline.all_alive()
