@@ -290,6 +290,10 @@ def format_settings_error(error: ValidationError) -> str:
     message goes to a terminal or a log, and a Redis or PostgreSQL URL may carry one."""
     lines = ["newsflow: invalid settings:"]
     for item in error.errors():
+        if not item["loc"]:  # a rule across settings: its message names the variables
+            message = item["msg"].removeprefix("Value error, ")
+            lines.append(f"  {redact_text(message)}")
+            continue
         field = "_".join(str(part) for part in item["loc"][:1])
         shown = _shown(field, item.get("input"))
         lines.append(f"  NEWSFLOW_{field.upper()}: {redact_text(item['msg'])} (got {shown})")

@@ -24,7 +24,7 @@ from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
-NEWSFLOW_SERVICES = ("ingest", "enrich", "index", "watch", "api")
+NEWSFLOW_SERVICES = ("ingest", "enrich", "index", "watch", "api", "reconcile")
 # Variables without a safe default, which compose must refuse to start without.
 REQUIRED = {"GRAFANA_ADMIN_PASSWORD": "x", "POSTGRES_PASSWORD": "y", "NEWSFLOW_API_TOKEN": "z"}
 

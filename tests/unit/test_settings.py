@@ -71,3 +71,32 @@ def test_a_bad_value_stops_the_command_with_a_clear_message(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "NEWSFLOW_MAX_FILE_BYTES" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_setting_is_documented_in_the_env_example() -> None:
+    """.env.example is where operators learn the settings: none may be missing from it."""
+    documented = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    missing = [
+        name for name in Settings.model_fields if f"NEWSFLOW_{name.upper()}" not in documented
+    ]
+    assert missing == []
+
+
+def test_soft_time_limits_must_be_below_the_hard_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSFLOW_ENRICH_SOFT_TIME_LIMIT", "90")
+    monkeypatch.setenv("NEWSFLOW_ENRICH_TIME_LIMIT", "60")
+    with pytest.raises(ValidationError, match="NEWSFLOW_ENRICH_SOFT_TIME_LIMIT"):
+        Settings(_env_file=None)
+
+
+def test_the_visibility_timeout_is_derived_from_the_limits_and_a_smaller_one_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A message a live worker holds (waiting for a child, running, waiting for its retry)
+    must never be handed to a second worker; a killed worker's must come back in minutes."""
+    settings = Settings(_env_file=None)
+    assert settings.visibility_timeout is None
+    assert settings.effective_visibility_timeout == 2 * 90 + 8 + 60
+    monkeypatch.setenv("NEWSFLOW_VISIBILITY_TIMEOUT", "100")
+    with pytest.raises(ValidationError, match="NEWSFLOW_VISIBILITY_TIMEOUT"):
+        Settings(_env_file=None)
