@@ -398,9 +398,12 @@ def bench_redis(
     from services.ingest.intake import Intake, submit_path
     from shared.settings import load_settings
 
-    intake = Intake.connect(load_settings())
+    settings = load_settings()
+    intake = Intake.connect(settings)
     client = intake.client
     client.flushdb()
+    if settings.broker_url:
+        purge_queues(intake)
     env = {**os.environ, "NEWSFLOW_INDEX_URL": str(workdir / "redis-index.db")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     workers = start_workers(env, workdir, concurrency)
@@ -469,13 +472,25 @@ def git_commit() -> str | None:
     return f"{head}+dirty" if dirty else head
 
 
+def purge_queues(intake: Intake) -> None:
+    """Empty the stage queues of a broker other than the flushed Redis (declared as the workers
+    declare them), so an earlier run's leftovers do not count."""
+    from shared.celery_app import stage_queues
+
+    with intake.publisher.app.connection_for_write() as connection:
+        for queue in stage_queues(intake.settings):
+            bound = queue(connection.default_channel)
+            bound.declare()
+            bound.purge()
+
+
 def print_report(figures: dict[str, Any]) -> None:
     local, remote = figures["in_process"], figures.get("redis")
     print(
         f"newsflow pipeline bench  commit {figures['commit'] or 'unknown'}  "
         f"{figures['cpus']} CPUs  worker concurrency {figures['concurrency']} per stage"
     )
-    print(f"documents                {figures['docs']}")
+    print(f"documents                {figures['docs']}  broker {figures['broker']}")
     print(
         f"in-process               {local['docs_per_s']:8.1f} docs/s  "
         f"{local['ms_per_doc']:7.2f} ms/doc  ({local['seconds']:.1f} s)  {local['outcomes']}"
@@ -514,6 +529,12 @@ def main(argv: list[str] | None = None) -> int:
         default="redis://127.0.0.1:6379/11",
         help="Redis for the workers; its database is FLUSHED first, so give a dedicated one",
     )
+    parser.add_argument(
+        "--broker-url",
+        default=None,
+        help="the broker between the stages, if not the Redis above (e.g. amqp://.../vhost; "
+        "its stage queues are purged first)",
+    )
     parser.add_argument("--skip-redis", action="store_true", help="only the in-process figure")
     parser.add_argument(
         "--timeout",
@@ -542,6 +563,8 @@ def main(argv: list[str] | None = None) -> int:
             "NEWSFLOW_METRICS_PORT": "0",
         }
     )
+    if args.broker_url:
+        os.environ["NEWSFLOW_BROKER_URL"] = args.broker_url
 
     from shared.redact import redact_url  # reads nothing: safe before the environment is set
 
@@ -551,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "commit": git_commit(),
         "redis_url": None if args.skip_redis else redact_url(args.redis_url),
+        "broker": redact_url(args.broker_url or args.redis_url),
     }
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp:
         workdir = Path(tmp)
