@@ -233,12 +233,13 @@ def submit(
     if source_name is not None and not 0 < len(source_name) <= 64:
         err_console.print("[red]--source-name takes 1 to 64 characters")
         raise typer.Exit(2)
-    from services.ingest.intake import Intake, submit_path
+    from newsflow.waiting import submit_patiently
+    from services.ingest.intake import Intake
 
     intake = Intake.connect(settings)
     receipts: dict[str, Path] = {}
     for path in _existing(paths):
-        raw = submit_path(intake, path, source="cli", source_name=source_name)
+        raw = submit_patiently(intake, path, source_name=source_name, warn=err_console.print)
         receipts[raw.receipt] = path
         if not wait:
             if as_json:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import redis
 
-from services.ingest.intake import Intake, submit_path
+from services.ingest.intake import Intake, new_receipt, submit_path
 from shared.keys import receipt_key
+from shared.messages import RawFile
 from shared.receipts import ReceiptStatus, read_status
 from shared.tasks import TRANSIENT_ERRORS
 
@@ -23,6 +24,36 @@ POLL_SECONDS = 0.2
 # A receipt is written before its message is published, so one that is missing for this long
 # after the wait began (or after Redis came back) was lost with Redis's last writes.
 LOST_AFTER_SECONDS = 10.0
+
+
+# How long a submitter waits for Redis or the broker to come back before giving up on a file.
+SUBMIT_PATIENCE_SECONDS = 60.0
+
+
+def submit_patiently(
+    intake: Intake,
+    path: Path,
+    *,
+    source_name: str | None = None,
+    warn: Callable[[str], None] = print,
+    patience: float = SUBMIT_PATIENCE_SECONDS,
+) -> RawFile:
+    """``submit_path``, waiting out a Redis or broker restart (up to ``patience`` seconds)
+    instead of failing the whole batch on the blip. The receipt is chosen once, so a file
+    whose first attempt got half way (its receipt opened, its message not sent) is sent again
+    under the same receipt, never twice under two."""
+    receipt = new_receipt()
+    deadline = time.monotonic() + patience
+    delay = 0.5
+    while True:
+        try:
+            return submit_path(intake, path, source="cli", receipt=receipt, source_name=source_name)
+        except TRANSIENT_ERRORS as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            warn(f"cannot queue {path.name} yet ({type(error).__name__}); retrying")
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def wait_for_receipts(
