@@ -45,7 +45,7 @@ from shared.metrics import DEAD_LETTERS, DOCUMENTS_PROCESSED, STAGE_DURATION, TA
 from shared.receipts import Ledger, Redrive, State
 from shared.redis_client import redis_client
 from shared.settings import Settings
-from shared.stages import Stage
+from shared.stages import TASK_NAMES, Stage
 
 log = structlog.get_logger("newsflow.task")
 
@@ -306,3 +306,20 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             raise Reject(store_error, requeue=True) from store_error
         DEAD_LETTERS.labels(stage=self.stage, reason=reason).inc()
         log.error("message dead-lettered", reason=reason, error=error[:500])
+
+
+def register_stage_task(
+    app: NewsflowCelery, stage: Stage, run: Any, payload_model: type[BaseModel]
+) -> Any:
+    """Add a stage's task to ``app``: bound (``run(task, message)``), named and routed by
+    stage, with the stage's time limits from the app's settings."""
+    soft, hard = app.settings.time_limits(stage)
+    return app.task(
+        base=StageTask,
+        bind=True,
+        name=TASK_NAMES[stage],
+        stage=stage,
+        payload_model=payload_model,
+        soft_time_limit=soft,
+        time_limit=hard,
+    )(run)

@@ -25,8 +25,7 @@ from shared.metrics import (
     MONEY_MENTIONS,
     initialise_stage_series,
 )
-from shared.stages import TASK_NAMES
-from shared.tasks import StageTask
+from shared.tasks import StageTask, register_stage_task
 
 
 def document(task: StageTask, doc: ParsedDocument) -> str:
@@ -74,16 +73,7 @@ def load_models_before_fork(languages: tuple[str, ...]) -> None:
 
 
 def register(app: NewsflowCelery) -> None:
-    soft, hard = app.settings.time_limits("enrich")
-    app.task(
-        base=StageTask,
-        bind=True,
-        name=TASK_NAMES["enrich"],
-        stage="enrich",
-        payload_model=ParsedDocument,
-        soft_time_limit=soft,
-        time_limit=hard,
-    )(document)
+    register_stage_task(app, "enrich", document, ParsedDocument)
 
     @signals.worker_init.connect(weak=False)
     def _load_models(**_: Any) -> None:

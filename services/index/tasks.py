@@ -17,8 +17,7 @@ from shared.celery_app import NewsflowCelery
 from shared.messages import EnrichedDocument
 from shared.metrics import END_TO_END_LATENCY, initialise_stage_series
 from shared.settings import Settings
-from shared.stages import TASK_NAMES
-from shared.tasks import StageTask
+from shared.tasks import StageTask, register_stage_task
 
 
 def document(task: StageTask, doc: EnrichedDocument) -> str:
@@ -45,16 +44,7 @@ def open_index_at_start(settings: Settings) -> None:
 
 
 def register(app: NewsflowCelery) -> None:
-    soft, hard = app.settings.time_limits("index")
-    app.task(
-        base=StageTask,
-        bind=True,
-        name=TASK_NAMES["index"],
-        stage="index",
-        payload_model=EnrichedDocument,
-        soft_time_limit=soft,
-        time_limit=hard,
-    )(document)
+    register_stage_task(app, "index", document, EnrichedDocument)
 
     # Per child, after the fork: neither a SQLite connection nor a PostgreSQL pool may cross it.
     @signals.worker_process_init.connect(weak=False)

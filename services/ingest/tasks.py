@@ -20,8 +20,7 @@ from shared.metrics import (
     initialise_stage_series,
 )
 from shared.receipts import Redrive
-from shared.stages import TASK_NAMES
-from shared.tasks import StageTask
+from shared.tasks import StageTask, register_stage_task
 
 
 def receive(task: StageTask, raw: RawFile) -> str:
@@ -51,14 +50,5 @@ def receive(task: StageTask, raw: RawFile) -> str:
 
 
 def register(app: NewsflowCelery) -> None:
-    soft, hard = app.settings.time_limits("ingest")
-    app.task(
-        base=StageTask,
-        bind=True,
-        name=TASK_NAMES["ingest"],
-        stage="ingest",
-        payload_model=RawFile,
-        soft_time_limit=soft,
-        time_limit=hard,
-    )(receive)
+    register_stage_task(app, "ingest", receive, RawFile)
     initialise_stage_series("ingest", ("parsed", "dead_letter"))
