@@ -192,21 +192,32 @@ def stop_pipeline(pipeline: Pipeline) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module", params=BROKERS)
-def pipeline(
-    request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Pipeline]:
-    """Three worker processes (concurrency 2 each) on a fresh Redis database and index, with
-    Redis as the broker and again with RabbitMQ (quorum queues) as the broker.
+@pytest.fixture(scope="module")
+def pipeline(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """Three worker processes (concurrency 2 each) on a fresh Redis database and index.
 
     Small limits make the bad-input cases cheap: files over 64 KiB are too large, and files over
     4 KiB travel by claim-check, so the seeds exercise both ways raw bytes travel.
     """
+    yield from _small_limits_pipeline(redis_url, tmp_path_factory, broker_url=None)
+
+
+@pytest.fixture(scope="module", params=BROKERS)
+def pipeline_on_each_broker(
+    request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pipeline]:
+    """The same, with Redis as the broker and again with RabbitMQ (quorum queues)."""
+    yield from _small_limits_pipeline(redis_url, tmp_path_factory, broker_for(request))
+
+
+def _small_limits_pipeline(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory, broker_url: str | None
+) -> Iterator[Pipeline]:
     running = start_pipeline(
         redis_url,
         tmp_path_factory.mktemp("pipeline"),
         {"NEWSFLOW_MAX_FILE_BYTES": "65536", "NEWSFLOW_INLINE_MAX_BYTES": "4096"},
-        broker_url=broker_for(request),
+        broker_url=broker_url,
     )
     yield running
     stop_pipeline(running)

@@ -1,4 +1,5 @@
-"""The backbone end to end: seeds through three real worker processes over real Redis."""
+"""The backbone end to end: seeds through three real worker processes over real Redis, with
+Redis and then RabbitMQ (quorum queues) as the broker between the stages."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ import pytest
 from tests.integration.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def pipeline(pipeline_on_each_broker: Pipeline) -> Pipeline:
+    """Every test of this module runs on each broker."""
+    return pipeline_on_each_broker
+
 
 EXPECTED_LANGUAGES = {"000": "ru", "001": "de", "002": "ru", "003": "ru", "004": "ru"}
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-import shared.metrics  # noqa: F401  # registers every newsflow metric
+from shared.metrics import LedgerCollector, QueueDepthCollector  # registers every metric too
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -32,7 +32,12 @@ def _promtool() -> str:
 
 def _exported_names() -> set[str]:
     """Every sample name newsflow can expose, as PromQL sees them."""
-    names = {"newsflow_queue_depth"}  # read from Redis at scrape time by a custom collector
+    # Gauges read at scrape time by custom collectors (queue depth, the receipt ledger).
+    scraped = [
+        *QueueDepthCollector(["ingest"], lambda _: 0).collect(),
+        *LedgerCollector(lambda: (0, 0)).collect(),
+    ]
+    names = {family.name for family in scraped}
     for family in REGISTRY.collect():
         if not family.name.startswith("newsflow_"):
             continue
