@@ -6,7 +6,9 @@ published. The receipt ledger (``shared.receipts``) still knows each such file a
 message that starts it. A receipt is due when it has not moved for ``reconcile_after_seconds``;
 it is driven again only once its stage's queue holds nothing older than its last change (a
 message still waiting behind a backlog is late, not lost, and sending it twice would double
-the backlog). After ``reconcile_max_attempts`` re-drives it is dead-lettered as ``stalled``.
+the backlog). A retry counts as a change: the stage restarts the receipt's clock after queueing
+the retry, so a document waiting out a database outage is left to its retries. After
+``reconcile_max_attempts`` re-drives it is dead-lettered as ``stalled``.
 
 Idempotent stages make a re-drive harmless even when the original message was only slow; the
 re-drive claim is one Lua script, so several reconcilers may run at once.
@@ -99,12 +101,12 @@ def reconcile_once(intake: Intake, now: float | None = None, limit: int = 1000) 
     now = time.time() if now is None else now
     horizon = QueueHorizon(intake.publisher.app, settings.broker)
     report = ReconcileReport()
-    for receipt in ledger.due(now, limit):
+    for receipt, last_moved in ledger.due(now, limit):
         report.due += 1
         status = read_status(intake.client, receipt)
         if status is not None and not status.final:
             stage = WAITING_IN[status.state]
-            if not horizon.passed(stage, status.updated_at.timestamp()):
+            if not horizon.passed(stage, last_moved):
                 report.waiting += 1
                 continue
         claimed = ledger.claim_redrive(receipt, now, settings.reconcile_max_attempts)

@@ -220,17 +220,25 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         countdown = retry_countdown(retries, settings.retry_backoff_max)
         log.warning("transient error, retrying", error=repr(error), countdown=round(countdown, 2))
         try:
-            raise self.retry(
+            retry = self.retry(
                 exc=error,
                 countdown=countdown,
                 max_retries=None,
                 headers={FIRST_FAILURE_HEADER: first, SENT_AT_HEADER: now},
-            ) from error
+                throw=False,
+            )
         except Reject as unpublished:
             # Celery drops the message (requeue=False) when it cannot publish the retry, i.e.
             # exactly when the broker is down. Keep it instead: unacknowledged, it comes back.
             log.error("cannot publish the retry; message kept", error=repr(unpublished.reason))
             raise Reject(unpublished.reason, requeue=True) from error
+        # The receipt has not moved, but it is not lost: restart its clock in the ledger, after
+        # the retry is queued (the reconciler compares the clock with its queue's oldest
+        # message), so the reconciler leaves it to the retries. Best effort: if Redis is down
+        # too, the reconciler at worst sends it once more, which changes nothing.
+        with suppress(*TRANSIENT_ERRORS):
+            self.ledger.touch(receipt)
+        raise retry from error
 
     def on_failure(
         self,
