@@ -68,9 +68,17 @@ def oldest_sent_at(raw: bytes | str | None) -> float | None:
         return None
 
 
+# A stage records a receipt's progress in the ledger just before it publishes the receipt's next
+# message, so that message is published a moment after the receipt's last change: a queue whose
+# oldest message is that one has not moved past the receipt. A message published within this
+# many seconds of a receipt's last change may be its own.
+OWN_MESSAGE_SECONDS = 5.0
+
+
 class QueueHorizon:
     """Tells whether a stage's queue has moved past a moment: it is empty, or the oldest
-    message in it was published after that moment. One look per stage and pass."""
+    message in it was published after that moment (by more than ``OWN_MESSAGE_SECONDS``).
+    One look per stage and pass."""
 
     def __init__(self, app: Celery, broker_url: str) -> None:
         self._app = app
@@ -81,7 +89,7 @@ class QueueHorizon:
         if stage not in self._oldest:
             self._oldest[stage] = self._look(stage)
         oldest = self._oldest[stage]
-        return oldest is None or oldest > moment
+        return oldest is None or oldest > moment + OWN_MESSAGE_SECONDS
 
     def _look(self, stage: Stage) -> float | None:
         """None when the queue is empty; else the oldest message's publish time (0 when it

@@ -7,8 +7,9 @@ terminal the ledger also keeps
 * the message that starts it again (``newsflow:redrive:<r>``: the stage and the original
   payload, e.g. the ``RawFile`` with its inline bytes or claim-check key), and
 * its time of last change in ``newsflow:pending`` (a sorted set scored by that time), which a
-  stage also moves on when it is still working on the receipt without changing its state (a
-  retry waiting out a database outage), so that a receipt in retries is not taken for lost.
+  stage also moves on when it works on the receipt without changing its state (each start of a
+  task, each retry queued), so that a document in a slow attempt or waiting out a database
+  outage in retries is not taken for lost.
 
 Brokers lose messages at their edges (a consumer killed between popping a message and recording
 it, a Redis restart that drops the last second). ``newsflow reconcile`` (``newsflow.reconcile``)
@@ -221,10 +222,11 @@ class Ledger:
         )
         return bool(written)
 
-    def touch(self, receipt: str) -> None:
-        """Restart a pending receipt's clock without changing its state: its stage is still on
-        it (a retry is queued). A receipt no longer pending (terminal) stays out of the set."""
-        self._redis.zadd(pending_key(), {receipt: time.time()}, xx=True)
+    def touch(self, receipt: str, pipe: redis.client.Pipeline | None = None) -> None:
+        """Restart a pending receipt's clock without changing its state: a stage is still on it
+        (a task has started on it, or queued its retry). A receipt no longer pending (terminal)
+        stays out of the set. With ``pipe``, the command joins that pipeline."""
+        (pipe or self._redis).zadd(pending_key(), {receipt: time.time()}, xx=True)
 
     def due(self, now: float, limit: int = 1000) -> list[tuple[str, float]]:
         """Receipts that have not moved for ``reconcile_after_seconds``, longest still first,

@@ -155,7 +155,7 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
 
     def _run_classified(self, payload: Any, receipt: str, started: float) -> str:
         try:
-            deliveries = self._count_delivery()
+            deliveries = self._count_delivery(receipt)
             message = self.payload_model.model_validate(payload)
             outcome = str(self.run(message))
         except (Retry, Reject):
@@ -183,13 +183,18 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             return outcome
         return "dead_letter"
 
-    def _count_delivery(self) -> str:
+    def _count_delivery(self, receipt: str) -> str:
         """Count this start of this delivery; refuse one that has already killed its process
-        ``max_deliveries`` times (each kill redelivers it, and it would kill the next one)."""
+        ``max_deliveries`` times (each kill redelivers it, and it would kill the next one).
+
+        The start also restarts the receipt's clock in the ledger: a message that waited in a
+        backlog longer than the reconciler's deadline is being worked on now, not lost (in a
+        database outage each attempt holds it for seconds, out of the queue)."""
         key = deliveries_key(self.request.id, int(self.request.retries or 0))
         pipe = self.redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, 24 * 3600)
+        self.ledger.touch(receipt, pipe)
         starts = int(pipe.execute()[0])
         if starts > self.settings.max_deliveries:
             raise PermanentError(

@@ -12,13 +12,16 @@ import pytest
 import redis
 
 from newsflow import reconcile
-from newsflow.reconcile import reconcile_once
+from newsflow.reconcile import OWN_MESSAGE_SECONDS, reconcile_once
 from services.ingest.intake import Intake
-from shared.celery_app import SENT_AT_HEADER
+from shared import tasks
+from shared.celery_app import SENT_AT_HEADER, make_celery
 from shared.keys import pending_key
+from shared.messages import ParsedDocument
 from shared.receipts import Ledger
 from shared.settings import Settings
 from shared.stages import Stage
+from shared.tasks import StageTask
 
 AFTER = 60
 
@@ -97,7 +100,7 @@ def test_a_receipt_whose_message_was_lost_is_driven_again(
     """Its queue has moved past it (only a later message waits there): the broker lost it."""
     intake, publisher = intake_over(client, settings)
     enriched_receipt(intake.ledger, "lost")
-    queue_message(client, "index", time.time() + 1)
+    queue_message(client, "index", time.time() + OWN_MESSAGE_SECONDS + 1)
     report = reconcile_once(intake, now=time.time() + AFTER + 1)
     assert (report.redriven, report.waiting) == (1, 0)
     assert publisher.sent == [("ingest", {"receipt": "lost"})]
@@ -117,3 +120,43 @@ def test_a_receipt_in_retries_is_left_to_them(client: redis.Redis, settings: Set
     report = reconcile_once(intake, now=time.time() + AFTER + 1)
     assert (report.due, report.redriven, report.waiting) == (1, 0, 1)
     assert publisher.sent == []
+
+
+def test_a_receipt_whose_own_message_is_next_in_its_queue_is_not_driven_again(
+    client: redis.Redis, settings: Settings
+) -> None:
+    """A backlog older than the deadline: the receipt's own message, published just after its
+    last change, is the oldest in the queue. The queue has not moved past it (before, the
+    receipt at the head of each backlogged queue was driven again at every pass)."""
+    intake, publisher = intake_over(client, settings)
+    enriched_receipt(intake.ledger, "next-in-line")
+    queue_message(client, "index", time.time() + 0.01)  # forwarded right after the report
+    report = reconcile_once(intake, now=time.time() + AFTER + 1)
+    assert (report.due, report.redriven, report.waiting) == (1, 0, 1)
+    assert publisher.sent == []
+
+
+def test_a_task_start_restarts_its_receipts_clock(
+    client: redis.Redis, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message that waited in a backlog past the deadline is being worked on once a task
+    starts on it (in a database outage an attempt holds it, out of the queue, for seconds)."""
+    monkeypatch.setattr(tasks, "redis_client", lambda _url: client)
+    app = make_celery(settings)
+
+    def work(task: StageTask, doc: ParsedDocument) -> str:
+        return "parsed"
+
+    task = app.task(
+        base=StageTask, bind=True, name="test.stage", stage="enrich", payload_model=ParsedDocument
+    )(work)
+    ledger = Ledger(client, settings)
+    enriched_receipt(ledger, "r1")
+    before = client.zscore(pending_key(), "r1")
+    time.sleep(0.01)
+    task.push_request(id="task-1", retries=0)
+    try:
+        task._count_delivery("r1")
+    finally:
+        task.pop_request()
+    assert client.zscore(pending_key(), "r1") > before  # type: ignore[operator]
