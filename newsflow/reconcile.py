@@ -6,7 +6,9 @@ published. The receipt ledger (``shared.receipts``) still knows each such file a
 message that starts it. A receipt is due when it has not moved for ``reconcile_after_seconds``;
 it is driven again only once its stage's queue holds nothing older than its last change (a
 message still waiting behind a backlog is late, not lost, and sending it twice would double
-the backlog). After ``reconcile_max_attempts`` re-drives it is dead-lettered as ``stalled``.
+the backlog). A retry counts as a change: the stage restarts the receipt's clock after queueing
+the retry, so a document waiting out a database outage is left to its retries. After
+``reconcile_max_attempts`` re-drives it is dead-lettered as ``stalled``.
 
 Idempotent stages make a re-drive harmless even when the original message was only slow; the
 re-drive claim is one Lua script, so several reconcilers may run at once.
@@ -66,9 +68,17 @@ def oldest_sent_at(raw: bytes | str | None) -> float | None:
         return None
 
 
+# A stage records a receipt's progress in the ledger just before it publishes the receipt's next
+# message, so that message is published a moment after the receipt's last change: a queue whose
+# oldest message is that one has not moved past the receipt. A message published within this
+# many seconds of a receipt's last change may be its own.
+OWN_MESSAGE_SECONDS = 5.0
+
+
 class QueueHorizon:
     """Tells whether a stage's queue has moved past a moment: it is empty, or the oldest
-    message in it was published after that moment. One look per stage and pass."""
+    message in it was published after that moment (by more than ``OWN_MESSAGE_SECONDS``).
+    One look per stage and pass."""
 
     def __init__(self, app: Celery, broker_url: str) -> None:
         self._app = app
@@ -79,7 +89,7 @@ class QueueHorizon:
         if stage not in self._oldest:
             self._oldest[stage] = self._look(stage)
         oldest = self._oldest[stage]
-        return oldest is None or oldest > moment
+        return oldest is None or oldest > moment + OWN_MESSAGE_SECONDS
 
     def _look(self, stage: Stage) -> float | None:
         """None when the queue is empty; else the oldest message's publish time (0 when it
@@ -99,12 +109,12 @@ def reconcile_once(intake: Intake, now: float | None = None, limit: int = 1000) 
     now = time.time() if now is None else now
     horizon = QueueHorizon(intake.publisher.app, settings.broker)
     report = ReconcileReport()
-    for receipt in ledger.due(now, limit):
+    for receipt, last_moved in ledger.due(now, limit):
         report.due += 1
         status = read_status(intake.client, receipt)
         if status is not None and not status.final:
             stage = WAITING_IN[status.state]
-            if not horizon.passed(stage, status.updated_at.timestamp()):
+            if not horizon.passed(stage, last_moved):
                 report.waiting += 1
                 continue
         claimed = ledger.claim_redrive(receipt, now, settings.reconcile_max_attempts)

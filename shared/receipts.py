@@ -6,7 +6,10 @@ terminal the ledger also keeps
 
 * the message that starts it again (``newsflow:redrive:<r>``: the stage and the original
   payload, e.g. the ``RawFile`` with its inline bytes or claim-check key), and
-* its time of last change in ``newsflow:pending`` (a sorted set scored by that time).
+* its time of last change in ``newsflow:pending`` (a sorted set scored by that time), which a
+  stage also moves on when it works on the receipt without changing its state (each start of a
+  task, each retry queued), so that a document in a slow attempt or waiting out a database
+  outage in retries is not taken for lost.
 
 Brokers lose messages at their edges (a consumer killed between popping a message and recording
 it, a Redis restart that drops the last second). ``newsflow reconcile`` (``newsflow.reconcile``)
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import redis
 from pydantic import BaseModel, ConfigDict
@@ -219,12 +222,23 @@ class Ledger:
         )
         return bool(written)
 
-    def due(self, now: float, limit: int = 1000) -> list[str]:
-        """Receipts that have not moved for ``reconcile_after_seconds``, longest still first."""
-        members = self._redis.zrangebyscore(
-            pending_key(), "-inf", now - self._after, start=0, num=limit
+    def touch(self, receipt: str, pipe: redis.client.Pipeline | None = None) -> None:
+        """Restart a pending receipt's clock without changing its state: a stage is still on it
+        (a task has started on it, or queued its retry). A receipt no longer pending (terminal)
+        stays out of the set. With ``pipe``, the command joins that pipeline."""
+        (pipe or self._redis).zadd(pending_key(), {receipt: time.time()}, xx=True)
+
+    def due(self, now: float, limit: int = 1000) -> list[tuple[str, float]]:
+        """Receipts that have not moved for ``reconcile_after_seconds``, longest still first,
+        each with the time it last moved (or was touched)."""
+        # redis-py's stubs do not say that withscores gives (member, score) pairs.
+        members = cast(
+            "list[tuple[bytes | str, float]]",
+            self._redis.zrangebyscore(
+                pending_key(), "-inf", now - self._after, start=0, num=limit, withscores=True
+            ),
         )
-        return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+        return [(m.decode() if isinstance(m, bytes) else m, float(score)) for m, score in members]
 
     def counts(self, now: float) -> tuple[int, int]:
         """(receipts not yet terminal, those of them due a re-drive)."""

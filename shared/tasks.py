@@ -161,7 +161,7 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
 
     def _run_classified(self, payload: Any, receipt: str, started: float) -> str:
         try:
-            deliveries = self._count_delivery()
+            deliveries = self._count_delivery(receipt)
             message = self.payload_model.model_validate(payload)
             outcome = str(self.run(message))
         except (Retry, Reject):
@@ -189,13 +189,18 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             return outcome
         return "dead_letter"
 
-    def _count_delivery(self) -> str:
+    def _count_delivery(self, receipt: str) -> str:
         """Count this start of this delivery; refuse one that has already killed its process
-        ``max_deliveries`` times (each kill redelivers it, and it would kill the next one)."""
+        ``max_deliveries`` times (each kill redelivers it, and it would kill the next one).
+
+        The start also restarts the receipt's clock in the ledger: a message that waited in a
+        backlog longer than the reconciler's deadline is being worked on now, not lost (in a
+        database outage each attempt holds it for seconds, out of the queue)."""
         key = deliveries_key(self.request.id, int(self.request.retries or 0))
         pipe = self.redis.pipeline()
         pipe.incr(key)
         pipe.expire(key, 24 * 3600)
+        self.ledger.touch(receipt, pipe)
         starts = int(pipe.execute()[0])
         if starts > self.settings.max_deliveries:
             raise PermanentError(
@@ -226,14 +231,13 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         countdown = retry_countdown(retries, settings.retry_backoff_max)
         log.warning("transient error, retrying", error=repr(error), countdown=round(countdown, 2))
         try:
-            raise self.retry(
+            retry = self.retry(
                 exc=error,
                 countdown=countdown,
                 max_retries=None,
                 headers={FIRST_FAILURE_HEADER: first, SENT_AT_HEADER: now},
-            ) from error
-        except Retry:
-            raise
+                throw=False,
+            )
         except Reject as unpublished:
             # Celery drops the message (requeue=False) when it cannot publish the retry, i.e.
             # exactly when the broker is down. Keep it instead: unacknowledged, it comes back.
@@ -242,6 +246,13 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         except Exception as unexpected:  # noqa: BLE001  # escaping would ack (lose) the message
             log.error("cannot retry; message kept", error=repr(unexpected))
             raise Reject(unexpected, requeue=True) from error
+        # The receipt has not moved, but it is not lost: restart its clock in the ledger, after
+        # the retry is queued (the reconciler compares the clock with its queue's oldest
+        # message), so the reconciler leaves it to the retries. Best effort: if Redis is down
+        # too, the reconciler at worst sends it once more, which changes nothing.
+        with suppress(*TRANSIENT_ERRORS):
+            self.ledger.touch(receipt)
+        raise retry from error
 
     def on_failure(
         self,

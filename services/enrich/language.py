@@ -41,8 +41,26 @@ class LanguageGuess:
 @lru_cache(maxsize=8)
 def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
     """One detector per process and language set (its models load lazily and are shared)."""
-    codes = [getattr(IsoCode639_1, code.upper()) for code in languages]
-    return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*_codes(languages)).build()
+
+
+def preload_models(languages: tuple[str, ...]) -> None:
+    """Load every model of ``languages`` now, for a worker to do once before it forks.
+
+    lingua loads a model the first time a text needs it: a text's script and length decide
+    which (one Latin warm-up sentence left every Cyrillic model to each prefork child, which
+    then spent 1-2 s on its first Russian document, inside the stage's time limit, and held
+    its own copy). Loaded models live in one store that every detector of the process shares
+    (lingua's documented behaviour), so the detector built here only fills that store and is
+    dropped; ``detector_for``'s detector finds the models there.
+    """
+    LanguageDetectorBuilder.from_iso_codes_639_1(
+        *_codes(languages)
+    ).with_preloaded_language_models().build()
+
+
+def _codes(languages: tuple[str, ...]) -> list[IsoCode639_1]:
+    return [getattr(IsoCode639_1, code.upper()) for code in languages]
 
 
 def _best(sample: str, languages: tuple[str, ...]) -> LanguageGuess:

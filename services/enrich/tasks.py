@@ -66,9 +66,7 @@ def load_models_before_fork(languages: tuple[str, ...]) -> None:
     do not touch, and so copy, the pages they share with the parent.
     """
     entities.load_models()
-    # lingua loads a language's models the first time a text is scored against it; scoring one
-    # sentence scores it against every configured language.
-    language.detector_for(languages).compute_language_confidence_values("newsflow warms up")
+    language.preload_models(languages)
     gc.freeze()
 
 

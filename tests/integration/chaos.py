@@ -52,6 +52,23 @@ def unique_documents(folder: Path, count: int = DOCUMENTS, seed: int = 8) -> lis
     return files
 
 
+def large_document(folder: Path, size: int = 2 * 1024 * 1024) -> Path:
+    """One news-like file of about ``size`` bytes: unique paragraphs of the seeds' sentences,
+    a minute's work for enrich at 2 MB (real work, for the time-limit tests)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(time.time_ns())
+    sentences = _sentences()
+    paragraphs = [f"Большой выпуск {rng.randrange(10**9)}"]
+    written = 0
+    while written < size:
+        paragraph = " ".join(rng.sample(sentences, 3))
+        paragraphs.append(paragraph)
+        written += len(paragraph.encode())
+    path = folder / "large.txt"
+    path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
 def submit_all(intake: Intake, files: list[Path]) -> list[str]:
     return [submit_path(intake, path, source="cli").receipt for path in files]
 
