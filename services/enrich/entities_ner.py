@@ -273,8 +273,13 @@ class RussianModels:
         """The nominative form of each span, from tags of the span and a little context."""
         windows: list[list[Token]] = []
         inside: list[tuple[int, int]] = []
+        # One list of token starts per document, not per span: the spans of one document share
+        # its token list, and rebuilding it for each span was quadratic in the text's length.
+        starts_by_tokens: dict[int, list[int]] = {}
         for tokens, span in items:
-            starts = [t.start for t in tokens]
+            starts = starts_by_tokens.get(id(tokens))
+            if starts is None:
+                starts = starts_by_tokens[id(tokens)] = [t.start for t in tokens]
             first = bisect.bisect_left(starts, span.start)
             last = bisect.bisect_left(starts, span.end)
             lo, hi = max(0, first - CONTEXT_TOKENS), min(len(tokens), last + CONTEXT_TOKENS)
