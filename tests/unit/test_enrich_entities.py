@@ -8,10 +8,11 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pycountry
 import pytest
 
-from services.enrich import entities
+from services.enrich import entities, entities_ner
 from services.enrich.entities import extract_entities, extract_entities_batch, load_models
 from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
 from services.enrich.entities_keys import name_key
@@ -504,3 +505,19 @@ def test_a_long_text_dense_with_names_and_places_is_read_in_linear_time(language
     found = extract_entities("\n".join([paragraph] * copies), language=language)
     assert len(found) == 6 * copies
     assert sorted({entity.id for entity in found}) == sorted({entity.id for entity in one})
+
+
+def test_taggers_over_windows_of_rows_give_the_scores_of_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long texts are tagged in windows of rows, to bound memory (100 000 one-character tokens
+    took 800 MB in one pass); each window carries as many neighbours as there are layers, so the
+    scores, and so the spans, are those of one pass."""
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt")))
+    russian = load_models().russian
+    tokens = [[token.text for token in entities_ner.tokenize(text)]]
+    one_pass = russian.ner.emissions(tokens)[0]
+    spans = russian.spans([text])
+    monkeypatch.setattr(entities_ner, "_WINDOW_ROWS", 7)
+    assert np.allclose(russian.ner.emissions(tokens)[0], one_pass, atol=1e-4)
+    assert russian.spans([text]) == spans
