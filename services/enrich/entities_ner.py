@@ -118,7 +118,8 @@ class CnnTagger:
         found = self._shape_cache.get(word)
         if found is None:
             found = self._shapes.get(str(word_shape(word)), self._shape_unk)
-            if len(self._shape_cache) < 200_000:
+            # Word-sized keys only: the cache lives as long as the worker (see the gazetteer's).
+            if len(self._shape_cache) < 200_000 and len(word) <= 64:
                 self._shape_cache[word] = found
         return found
 

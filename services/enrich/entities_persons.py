@@ -48,6 +48,7 @@ _SURNAME_ENDING = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"[.!?…:]|\n")
+MAX_NAME_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -194,8 +195,10 @@ def _words(text: str) -> list[_Word]:
 
 
 def _name_shaped(word: str) -> bool:
+    # No name word is 40 letters long; longer ones would only fill the name-key caches, which
+    # live as long as the worker.
     return (
-        len(word) >= 2
+        2 <= len(word) <= MAX_NAME_CHARS
         and word[0].isupper()
         and word[1:].islower()
         and fold(word) not in _rules().not_names
