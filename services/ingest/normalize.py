@@ -53,9 +53,6 @@ _HORIZONTAL_SPACE: Final = re.compile(r"[^\S\n]+")
 # invisible, and the standard's own remedy, so the text still reads and compares the same.
 MAX_NON_STARTERS: Final = 30
 _CGJ: Final = "\u034f"
-# A character contributes at most 2 leading non-starters (Unicode 14-15), and the one before a
-# run at most 3 trailing ones: a run shorter than this can never pass the limit.
-_SHORTEST_RISKY_RUN: Final = 10
 
 
 @functools.cache
@@ -67,14 +64,20 @@ def _non_starters() -> tuple[dict[str, int], re.Pattern[str]]:
     not at import: it reads every code point (~0.1 s once per process).
     """
     lead: dict[str, int] = {}
+    most_trailing = 0
     combining, decomposition = unicodedata.combining, unicodedata.decomposition
     every = map(chr, range(sys.maxunicode + 1))
     for char in [c for c in every if combining(c) or decomposition(c)]:
         parts = unicodedata.normalize("NFKD", char)
         # Only characters made of non-starters alone continue a run (Unicode has none that
         # start with a mark and go on with a letter); anything else starts a new one.
-        if all(map(unicodedata.combining, parts)):
+        if all(map(combining, parts)):
             lead[char] = len(parts)
+        else:
+            most_trailing = max(most_trailing, _trailing_non_starters(char))
+    # A run shorter than this cannot pass the limit, whatever comes before it (Unicode 14: each
+    # character of a run brings at most 2 non-starters, the one before it at most 3; 14).
+    shortest = (MAX_NON_STARTERS - most_trailing) // max(lead.values()) + 1
     # The class as ranges (917 characters are 187 ranges). No lookbehind to anchor a match at
     # the start of a run: scanning left to right, a match always starts where a run does and
     # takes all of it, and a lookbehind made the scan of ordinary text six times slower.
@@ -88,7 +91,7 @@ def _non_starters() -> tuple[dict[str, int], re.Pattern[str]]:
         re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last)))
         for first, last in ranges
     )
-    return lead, re.compile(f"[{members}]{{{_SHORTEST_RISKY_RUN},}}")
+    return lead, re.compile(f"[{members}]{{{shortest},}}")
 
 
 def _trailing_non_starters(char: str) -> int:
