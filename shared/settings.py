@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     language_min_letters: int = Field(
         default=12, ge=1, description="Texts with fewer letters than this are 'und'."
     )
+    # NER and money cost far more per character than the rest of enrich, and NER's memory grows
+    # with the text: they read a document's first 100 000 characters (news runs to ~10 000).
+    enrich_max_chars: int = Field(
+        default=100_000, gt=0, description="Entities and money read at most this many characters."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console renderer on a terminal, JSON otherwise."

@@ -14,6 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from kombu import Connection
 from psycopg import sql
 
@@ -34,6 +36,21 @@ TEST_AMQP_URL = os.environ.get("NEWSFLOW_TEST_AMQP_URL")
 TEST_POSTGRES_URL = os.environ.get(
     "NEWSFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+# Hypothesis: "ci" (the default) runs a bounded number of examples, derandomised so that every
+# run tries the same ones and a failure reproduces; "explore" draws new ones each run
+# (NEWSFLOW_HYPOTHESIS_PROFILE=explore). No example database: nothing is written into the tree.
+# No deadline: an example's time depends on the machine; the pytest timeout bounds a test.
+_HYPOTHESIS_COMMON = {
+    "deadline": None,
+    "database": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+hypothesis_settings.register_profile(
+    "ci", max_examples=200, derandomize=True, **_HYPOTHESIS_COMMON
+)
+hypothesis_settings.register_profile("explore", max_examples=2000, **_HYPOTHESIS_COMMON)
+hypothesis_settings.load_profile(os.environ.get("NEWSFLOW_HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

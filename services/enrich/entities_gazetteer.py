@@ -53,6 +53,7 @@ _LATIN_NAME = re.compile(r"[A-Za-zÀ-ɏ' .\-]+")
 _CYRILLIC_NAME = re.compile(r"[\u0400-\u04ff' .\-]+")
 
 _RANK = {"org": 0, "country": 1, "region": 2, "city": 3}
+MAX_CACHED_TOKEN = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,9 @@ class Gazetteer:
                 if ending_allowed(declension, ending):
                     keys.add(key)
         result = tuple(sorted(keys))
-        if len(self._token_cache) < 100_000:
+        # Only word-sized tokens are remembered: the cache lives as long as the worker, and a
+        # stream of documents with huge unique tokens would otherwise fill it with megabytes.
+        if len(self._token_cache) < 100_000 and len(token) <= MAX_CACHED_TOKEN:
             self._token_cache[token] = result
         return result
 

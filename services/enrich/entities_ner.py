@@ -42,11 +42,14 @@ from services.enrich.tokens import WordToken, word_tokens
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 # Natasha's slovnet taggers decode a whole document in one sequence; 8 documents a batch was the
 # fastest on ~4 KB news here (bench/entities_speed.py measures it).
 NER_BATCH = 8
 CONTEXT_TOKENS = 2
+# Rows (tokens) per forward pass of a tagger: a 4 KB article is ~700.
+_WINDOW_ROWS = 8192
 
 
 # A token as razdel makes it: (start, end, text).
@@ -115,7 +118,8 @@ class CnnTagger:
         found = self._shape_cache.get(word)
         if found is None:
             found = self._shapes.get(str(word_shape(word)), self._shape_unk)
-            if len(self._shape_cache) < 200_000:
+            # Word-sized keys only: the cache lives as long as the worker (see the gazetteer's).
+            if len(self._shape_cache) < 200_000 and len(word) <= 64:
                 self._shape_cache[word] = found
         return found
 
@@ -136,6 +140,24 @@ class CnnTagger:
             shape_ids[position:end] = [self._shape_id(w) for w in seq]
             separator[position:end] = False
             position = end + 1
+        # Computed over windows of rows, not all at once: the layers hold several floats per
+        # row and filter (~8 KB a token), so a text of 100 000 one-character tokens took 800 MB
+        # and 7 s in one pass (far from the CPU caches). Each window is computed with as many
+        # extra rows on each side as there are layers (each layer sees one neighbour each
+        # side), so its own rows come out as in one pass. A news article fits one window.
+        scores: FloatArray = np.empty((rows, self._proj_w.shape[1]), dtype=np.float32)
+        halo = len(self._layers)
+        for first in range(0, rows, _WINDOW_ROWS):
+            last = min(rows, first + _WINDOW_ROWS)
+            lo, hi = max(0, first - halo), min(rows, last + halo)
+            window = self._forward(word_ids[lo:hi], shape_ids[lo:hi], separator[lo:hi])
+            scores[first:last] = window[first - lo : last - lo]
+        return [scores[o : o + len(seq)] for o, seq in zip(offsets, sequences, strict=True)]
+
+    def _forward(self, word_ids: IntArray, shape_ids: IntArray, separator: BoolArray) -> FloatArray:
+        """Tag scores of consecutive rows; the first and last come out right only where they
+        are the sequence's own ends (separators), the rest as far in as there are layers."""
+        rows = len(word_ids)
         words = self._codes[self._qdims, self._indexes[word_ids]].reshape(rows, -1)
         x = np.concatenate([words, self._shape_emb[shape_ids]], axis=1)
         x[separator] = 0.0
@@ -152,7 +174,7 @@ class CnnTagger:
             y[separator] = 0.0
             x = y
         scores: FloatArray = x @ self._proj_w + self._proj_b
-        return [scores[o : o + len(seq)] for o, seq in zip(offsets, sequences, strict=True)]
+        return scores
 
     def decode_crf(self, emissions: Sequence[FloatArray]) -> list[list[int]]:
         """Viterbi paths, all sequences decoded together (same maths as slovnet's CRF.decode)."""
@@ -273,8 +295,13 @@ class RussianModels:
         """The nominative form of each span, from tags of the span and a little context."""
         windows: list[list[Token]] = []
         inside: list[tuple[int, int]] = []
+        # One list of token starts per document, not per span: the spans of one document share
+        # its token list, and rebuilding it for each span was quadratic in the text's length.
+        starts_by_tokens: dict[int, list[int]] = {}
         for tokens, span in items:
-            starts = [t.start for t in tokens]
+            starts = starts_by_tokens.get(id(tokens))
+            if starts is None:
+                starts = starts_by_tokens[id(tokens)] = [t.start for t in tokens]
             first = bisect.bisect_left(starts, span.start)
             last = bisect.bisect_left(starts, span.end)
             lo, hi = max(0, first - CONTEXT_TOKENS), min(len(tokens), last + CONTEXT_TOKENS)

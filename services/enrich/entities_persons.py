@@ -21,6 +21,8 @@ surname-only mention takes the id of the full name it refers to in the same docu
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -46,6 +48,7 @@ _SURNAME_ENDING = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"[.!?…:]|\n")
+MAX_NAME_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -192,8 +195,10 @@ def _words(text: str) -> list[_Word]:
 
 
 def _name_shaped(word: str) -> bool:
+    # No name word is 40 letters long; longer ones would only fill the name-key caches, which
+    # live as long as the worker.
     return (
-        len(word) >= 2
+        2 <= len(word) <= MAX_NAME_CHARS
         and word[0].isupper()
         and word[1:].islower()
         and fold(word) not in _rules().not_names
@@ -270,13 +275,20 @@ def find_surname_mentions(
     keys = set(surname_keys)
     if not keys:
         return []
+    # ``taken`` sorted by start with the furthest end reached so far: a word overlaps a taken
+    # span exactly when, among the spans starting before the word ends, one reaches past its
+    # start. Scanning all of ``taken`` for every word was quadratic on long texts.
+    ordered = sorted(taken)
+    starts = [a for a, _ in ordered]
+    reach = list(itertools.accumulate((b for _, b in ordered), max))
     out = []
     for match in NAME_WORD.finditer(text):
         word = match.group()
         if not word[0].isupper() or not _name_shaped(word):
             continue
         start, end = match.span()
-        if word_key(word, language) in keys and not any(a < end and start < b for a, b in taken):
+        before = bisect.bisect_left(starts, end)
+        if word_key(word, language) in keys and not (before and reach[before - 1] > start):
             out.append(PersonMatch(start, end, True))
     return out
 

@@ -7,16 +7,22 @@ phone numbers never are. Pure functions over the text: no I/O, no state, and no 
 
 Speed matters (thousands of documents a second): every regex is compiled once, none uses
 ``re.IGNORECASE`` (word patterns run on a lower-cased copy of the text instead, which is several
-times faster), and the number words are one trie-shaped pattern.
+times faster), and the number words are one trie-shaped pattern. Time must stay linear in the
+text whatever it holds: every run of spaces is taken possessively (``*+``, ``++``; what follows
+a run is never a space, so nothing is lost), since two runs that could share the same spaces,
+as in ``{_SP}*(?:,|и)?{_SP}*``, backtrack quadratically (100 000 spaces after «рублей» took
+397 s), and no step looks at every earlier mention for each new one.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import accumulate
 from typing import Literal
 
 from services.enrich.currencies import (
@@ -48,12 +54,18 @@ from services.enrich.currencies import (
 )
 from shared.messages import MoneyMention
 
-VERSION = "1"
+VERSION = "2"
 
 # The National Bank of Belarus struck four zeros off the rouble on this day: BYR before, BYN after.
 REDENOMINATION = date(2016, 7, 1)
 
 Bound = Literal["exact", "min", "max"]
+
+# No amount in the news has more digits than this (the largest in the shared cases has 13). A
+# longer digit run is not read: Decimal arithmetic on a megabyte of digits overflows the decimal
+# context (an exception) or gives an amount that is infinite as a float (invalid JSON).
+MAX_DIGITS = 24
+MAX_WORDS_VALUE = Decimal(10) ** MAX_DIGITS
 
 _SP = r"[ \t\u00a0\u202f\u2009]"
 _SPACES = frozenset(" \t\u00a0\u202f\u2009")
@@ -77,7 +89,7 @@ def _trie(words: Iterable[str]) -> str:
     def emit(node: _TrieNode) -> str:
         # A space in a listed form («доллар сша») stands for any run of whitespace.
         branches = [
-            (r"\s+" if char == " " else re.escape(char)) + emit(child)
+            (r"\s++" if char == " " else re.escape(char)) + emit(child)
             for char, child in sorted(node.items())
             if char
         ]
@@ -109,7 +121,7 @@ _NUMBER_RE = re.compile(
 )
 # A currency right after a number: words on the lower-cased text, signs and codes on the text.
 _WORDS_AFTER_RE = re.compile(
-    rf"{_SP}{{0,2}}+(?:(?P<adj>{_trie(ADJECTIVES)})(?:\s+|-))?(?P<noun>{_trie(NOUNS)})"
+    rf"{_SP}{{0,2}}+(?:(?P<adj>{_trie(ADJECTIVES)})(?:\s++|-))?(?P<noun>{_trie(NOUNS)})"
     rf"(?:(?<=\.)|{_END})"
 )
 _SIGNS_AFTER_RE = re.compile(
@@ -122,7 +134,7 @@ _SCALE_WORDS = _trie({*SCALES, *GERMAN_SCALES})
 _WORD_SCALE_RE = re.compile(rf"{_SP}{{0,2}}+({_SCALE_WORDS})(?:(\.)|{_END})")
 _ATTACHED_SCALE_RE = re.compile(rf"(bn|mn|tn|[kKкКmMbBT]){_END}")
 _RATE_RE = re.compile(
-    rf"{_SP}+(?:за|per|pro|je|a){_SP}+(?:(?:1|один|одну|адзін|one|einen?){_SP}+)?"
+    rf"{_SP}++(?:за|per|pro|je|a){_SP}++(?:(?:1|один|одну|адзін|one|einen?){_SP}++)?"
 )
 _SUBUNIT_WORDS = (
     r"(?:коп(?:еек|ейки|ейка|ейку|\.)?|к\.|ц(?:ент(?:ов|а|ы|ами)?)?\.?|cents?|c|pence|p|"
@@ -130,29 +142,29 @@ _SUBUNIT_WORDS = (
     r"kopiykas?|kopeks?|kopecks?)"
 )
 _SUBUNIT_RE = re.compile(
-    rf"{_SP}*(?:,|и|and|und|і|i)?{_SP}*(\d{{1,2}}){_SP}?{_SUBUNIT_WORDS}{_END}"
+    rf"{_SP}*+(?:,|и|and|und|і|i)?{_SP}*+(\d{{1,2}}){_SP}?{_SUBUNIT_WORDS}{_END}"
 )
 _SPELLED_OUT_RE = re.compile(rf"{_SP}?\([^()\d]{{3,160}}\)")
 _SPACED_DECIMAL_RE = re.compile(r"[.,] (\d{2})(?!\d)")
 _DASH_CENTS_RE = re.compile(r"[.,][-–]")
 _NUMBER_AFTER_RE = re.compile(rf"{_SP}?\d")
-_RANGE_DASH_RE = re.compile(rf"{_SP}*[-–—‒]{_SP}*")
-_RANGE_WORD_RE = re.compile(rf"{_SP}+(?:до|да|и|і|and|und|bis(?:{_SP}+zu)?){_SP}+")
+_RANGE_DASH_RE = re.compile(rf"{_SP}*+[-–—‒]{_SP}*+")
+_RANGE_WORD_RE = re.compile(rf"{_SP}++(?:до|да|и|і|and|und|bis(?:{_SP}++zu)?){_SP}++")
 _RANGE_FROM_RE = re.compile(rf"{_START}(?:от|ад|від|между|між|паміж|between|zwischen|von){_SP}+\Z")
 # «a» and «an» are left out of the scan (English has one every few words); a scale word looks
 # back for them instead («a million dollars»).
 _NUMBER_WORD = _trie({*NUMBER_WORDS, *SCALES, *GERMAN_SCALES} - {"a", "an"})
 _ARTICLE_BEFORE_RE = re.compile(rf"(?:{_START}half{_SP}+)?{_START}an?{_SP}+\Z")
 _WORD_AMOUNT_RE = re.compile(
-    rf"{_START}(?:{_NUMBER_WORD})(?:(?:{_SP}+(?:и|and|und|і){_SP}+|{_SP}+|-)(?:{_NUMBER_WORD}))*"
+    rf"{_START}(?:{_NUMBER_WORD})(?:(?:{_SP}++(?:и|and|und|і){_SP}++|{_SP}++|-)(?:{_NUMBER_WORD}))*"
     + _END
 )
 # «dreizehn Euro und fünfundvierzig Cent», «thirteen dollars and forty-five cents».
 _WORD_SUBUNIT_RE = re.compile(
-    rf"{_SP}*(?:,|и|and|und|і)?{_SP}*{_START}((?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?)"
-    rf"{_SP}+{_SUBUNIT_WORDS}{_END}"
+    rf"{_SP}*+(?:,|и|and|und|і)?{_SP}*+{_START}((?:{_NUMBER_WORD})(?:-(?:{_NUMBER_WORD}))?)"
+    rf"{_SP}++{_SUBUNIT_WORDS}{_END}"
 )
-_WORD_SPLIT_RE = re.compile(rf"{_SP}+(?:и|and|und|і){_SP}+|{_SP}+|-")
+_WORD_SPLIT_RE = re.compile(rf"{_SP}++(?:и|and|und|і){_SP}++|{_SP}++|-")
 _DIGIT_RE = re.compile(r"\d")
 _CODE_SHAPE_RE = re.compile(r"[A-Z]{3}")
 
@@ -401,7 +413,10 @@ def _scale_value(word: str, language: str) -> int:
 
 
 def _number_value(raw: str, language: str, *, scaled: bool, currency: str) -> Decimal | None:
-    """The value of digits as written, or None when the separators make no number (a date)."""
+    """The value of digits as written, or None when the separators make no number (a date) or
+    there are too many digits for an amount."""
+    if sum(map(str.isdigit, raw)) > MAX_DIGITS:
+        return None
     if raw.isdigit():
         return Decimal(raw)
     groups = re.split(r"\D", raw)
@@ -674,6 +689,11 @@ def _word_amounts(doc: _Doc, digits: list[_Found]) -> list[_Found]:
     """Amounts written in words («два миллиарда долларов», «ten dollars», «einen Euro»)."""
     lowered = doc.lowered
     found: list[_Found] = []
+    # The digit mentions by start, with the furthest end reached so far: a word amount overlaps
+    # one exactly when, of those starting before it ends, one reaches past its start.
+    ordered = sorted((item.start, item.end) for item in digits)
+    starts = [start for start, _ in ordered]
+    reach = list(accumulate((end for _, end in ordered), max))
     for match in _WORD_AMOUNT_RE.finditer(lowered):
         start, end = match.span()
         if found and start < found[-1].end:
@@ -688,7 +708,8 @@ def _word_amounts(doc: _Doc, digits: list[_Found]) -> list[_Found]:
             continue
         if doc.text[suffix.end : suffix.end + 1] == "-":
             continue  # «eine Dollar-Anleihe», «a euro-zone»: part of a compound word
-        if any(item.start < suffix.end and start < item.end for item in digits):
+        before = bisect_left(starts, suffix.end)
+        if before and reach[before - 1] > start:
             continue
         if words in SCALES or words in GERMAN_SCALES:
             article = _ARTICLE_BEFORE_RE.search(lowered, max(0, start - 12), start)
@@ -719,12 +740,12 @@ def _words_value(words: str, language: str) -> Decimal | None:
         if word in SCALES or word in GERMAN_SCALES:
             total += (current or 1) * _scale_value(word, language)
             current = Decimal(0)
-            continue
-        value = NUMBER_WORDS.get(word)
-        if value is None:
+        elif (value := NUMBER_WORDS.get(word)) is None:
             return None
-        if value.startswith("x"):
+        elif value.startswith("x"):
             current = (current or 1) * Decimal(value[1:])  # «two hundred»
         else:
             current += Decimal(value)
+        if current >= MAX_WORDS_VALUE or total >= MAX_WORDS_VALUE:
+            return None  # «hundred hundred hundred ...» grows without bound, as digits would
     return total + current

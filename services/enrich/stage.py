@@ -38,9 +38,28 @@ def default_rouble(doc: ParsedDocument) -> str:
     return "BYN" if doc.header_rate and doc.header_rate.currency in ("BYN", "BYR") else "RUB"
 
 
+# How far back from the limit a cut looks for a space or line break, so that it does not end in
+# the middle of a word (a name or an amount cut in two would be read wrong, not just missed).
+CUT_LOOKBACK = 200
+
+
+def head(text: str, limit: int) -> str:
+    """``text``, or its start when longer than ``limit`` characters: cut at the last space or
+    line break within ``CUT_LOOKBACK`` of the limit, else at the limit. A prefix, so offsets
+    into it are offsets into ``text``."""
+    if len(text) <= limit:
+        return text
+    lookback = max(0, limit - CUT_LOOKBACK)
+    space = max(text.rfind(" ", lookback, limit + 1), text.rfind("\n", lookback, limit + 1))
+    return text[: space if space > 0 else limit]
+
+
 def enrich_document(
     doc: ParsedDocument, stores: EnrichStores, settings: Settings
 ) -> EnrichedDocument:
+    """The enrichers over one document. Entities and money read at most
+    ``settings.enrich_max_chars`` of its text, with a warning on the document when that is
+    not all of it; language and near-duplicates bound their own work."""
     profile = language.language_profile(
         [doc.title, *doc.paragraphs],
         tuple(settings.languages),
@@ -55,8 +74,16 @@ def enrich_document(
         if duplicate_of
         else neardup.find_near_duplicate(doc.id, doc.body, stores.near_duplicates)
     )
+    text = doc.text
+    read = head(text, settings.enrich_max_chars)
+    fields = doc.model_dump()
+    if len(read) < len(text):
+        fields["warnings"] = [
+            *doc.warnings,
+            f"entities and money read from the first {len(read)} of {len(text)} characters",
+        ]
     return EnrichedDocument(
-        **doc.model_dump(),
+        **fields,
         language=guess.language,
         language_confidence=guess.confidence,
         languages=profile.shares,
@@ -65,11 +92,11 @@ def enrich_document(
         similarity=near.similarity if near else None,
         cluster_id=near.cluster_id if near else None,
         money=money.extract_money(
-            doc.text,
+            read,
             language=guess.language,
             published=doc.published,
             default_rouble=default_rouble(doc),
         ),
-        entities=entities.extract_entities(doc.text, language=guess.language),
+        entities=entities.extract_entities(read, language=guess.language),
         enrichers=ENRICHER_VERSIONS,
     )

@@ -34,6 +34,12 @@ class Header:
 
 
 ABSENT: Final = Header(result="absent")
+# A header-shaped line can still be megabytes long (one huge token); the warning quotes its start.
+QUOTE_CHARS: Final = 80
+
+
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "…")
 
 
 def parse_header(line: str) -> Header:
@@ -54,31 +60,31 @@ def parse_header(line: str) -> Header:
         if len(rest) < 2:
             problems.append("no currency after the rate")
         elif not _CURRENCY.fullmatch(rest[1]):
-            problems.append(f"currency {rest[1]!r} is not three upper-case letters")
+            problems.append(f"currency {_quoted(rest[1])} is not three upper-case letters")
         if len(rest) > 2:
-            problems.append(f"unexpected text after the currency: {' '.join(rest[2:])!r}")
+            problems.append(f"unexpected text after the currency: {_quoted(' '.join(rest[2:]))}")
 
     if problems or published is None or value is None:
         return Header(
-            result="malformed", warning=f"malformed header {line!r}: {'; '.join(problems)}"
+            result="malformed", warning=f"malformed header {_quoted(line)}: {'; '.join(problems)}"
         )
     return Header(result="ok", published=published, rate=HeaderRate(value=value, currency=rest[1]))
 
 
 def _parse_date(token: str, problems: list[str]) -> date | None:
     if not _ISO_DATE.fullmatch(token):
-        problems.append(f"date {token!r} is not in YYYY-MM-DD form")
+        problems.append(f"date {_quoted(token)} is not in YYYY-MM-DD form")
         return None
     try:
         return date.fromisoformat(token)
     except ValueError:
-        problems.append(f"date {token!r} does not exist")
+        problems.append(f"date {_quoted(token)} does not exist")
         return None
 
 
 def _parse_number(token: str, problems: list[str]) -> float | None:
     if not _NUMBER.fullmatch(token):
-        problems.append(f"rate {token!r} is not a number")
+        problems.append(f"rate {_quoted(token)} is not a number")
         return None
     # Sources write both 3.69 and 3,69; there is no thousands separator in a single token.
     return float(token.replace(",", "."))

@@ -58,7 +58,15 @@ def parse_raw(
     if not lines or (header.result == "malformed" and len(lines) == 1):
         raise PermanentError("empty", "the file holds a header line and nothing else")
 
-    kept, repairs = repair_paragraphs(lines, load_trailers() if trailers is None else trailers)
+    kept, repairs, unlisted = repair_paragraphs(
+        lines, load_trailers() if trailers is None else trailers
+    )
+    warnings = [header.warning] if header.warning else []
+    if unlisted:
+        warnings.append(
+            f"{unlisted} more repeated or trailer paragraphs removed than the {len(repairs)} "
+            "listed in repairs"
+        )
     if not kept:
         raise PermanentError(
             "empty", "nothing left once repeats and subscribe trailers are removed"
@@ -79,6 +87,6 @@ def parse_raw(
         published=header.published,
         header_rate=header.rate,
         header=header.result,
-        warnings=[header.warning] if header.warning else [],
+        warnings=warnings,
         repairs=repairs,
     )

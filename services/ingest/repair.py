@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from shared.messages import Repair
 
@@ -19,11 +19,18 @@ from shared.messages import Repair
 # long, so a real paragraph that happens to begin "Subscribe to our ..." is never removed.
 MAX_TRAILER_CHARS: Final = 100
 REPAIR_TEXT_CHARS: Final = 200
+# Repairs listed per document, at most; the rest are only counted (``Repaired.unlisted``). A file
+# of a million copies of one short line would otherwise carry a million records: 5 MB of "a\n"
+# made a 105 MB message and 1.6 GB of RSS. A real article has a handful.
+MAX_LISTED_REPAIRS: Final = 1000
 DEFAULT_TRAILERS_FILE: Final = Path(__file__).with_name("trailers.txt")
 
 _SPACE: Final = re.compile(r"\s+")
 # Punctuation, arrows and emoji around a call to action ("Подписаться →", "Subscribe!").
-_EDGE_NOISE: Final = re.compile(r"^[\W_]+|[\W_]+$")
+# The trailing alternative may only start where a run of noise starts (the lookbehind) and takes
+# the run whole (possessive): written plainly as ``[\W_]+$`` it was tried from every position of
+# a run that a word follows, each try scanning to the run's end (78 KB: 25 s).
+_EDGE_NOISE: Final = re.compile(r"\A[\W_]++|(?<![\W_])[\W_]++\Z")
 
 
 def _match_key(text: str) -> str:
@@ -88,14 +95,21 @@ def load_trailers(path: Path | None = None, extra: Sequence[str] = ()) -> Traile
     return _load(path or DEFAULT_TRAILERS_FILE, tuple(extra))
 
 
-def collapse_repeats(paragraphs: Sequence[str]) -> tuple[list[str], list[Repair]]:
-    """Keep the first occurrence of each paragraph; later verbatim copies are removed."""
+def collapse_repeats(
+    paragraphs: Sequence[str], *, limit: int | None = None
+) -> tuple[list[str], list[Repair]]:
+    """Keep the first occurrence of each paragraph; later verbatim copies are removed. With a
+    ``limit``, only that many removals are listed (the rest is every paragraph neither kept nor
+    listed)."""
     seen: set[str] = set()
     kept: list[str] = []
     repairs: list[Repair] = []
     for paragraph in paragraphs:
         if paragraph in seen:
-            repairs.append(Repair(kind="paragraph_collapsed", text=paragraph[:REPAIR_TEXT_CHARS]))
+            if limit is None or len(repairs) < limit:
+                repairs.append(
+                    Repair(kind="paragraph_collapsed", text=paragraph[:REPAIR_TEXT_CHARS])
+                )
         else:
             seen.add(paragraph)
             kept.append(paragraph)
@@ -111,14 +125,21 @@ def strip_trailers(paragraphs: Sequence[str], trailers: Trailers) -> tuple[list[
     return kept, repairs
 
 
-def repair_paragraphs(
-    paragraphs: Sequence[str], trailers: Trailers
-) -> tuple[list[str], list[Repair]]:
+class Repaired(NamedTuple):
+    kept: list[str]
+    repairs: list[Repair]  # at most MAX_LISTED_REPAIRS
+    unlisted: int  # repairs made beyond those
+
+
+def repair_paragraphs(paragraphs: Sequence[str], trailers: Trailers) -> Repaired:
     """Collapse repeats, then strip trailers.
 
     Repeats go first: a document pasted twice has its trailer in the middle as well as at the
     end, and only once the copy is gone is the first trailer at the end, where it can be removed.
     """
-    collapsed, repairs = collapse_repeats(paragraphs)
+    collapsed, repairs = collapse_repeats(paragraphs, limit=MAX_LISTED_REPAIRS)
+    unlisted = len(paragraphs) - len(collapsed) - len(repairs)
     stripped, stripped_repairs = strip_trailers(collapsed, trailers)
-    return stripped, [*repairs, *stripped_repairs]
+    listed = [*repairs, *stripped_repairs]
+    unlisted += max(0, len(listed) - MAX_LISTED_REPAIRS)
+    return Repaired(stripped, listed[:MAX_LISTED_REPAIRS], unlisted)

@@ -131,3 +131,16 @@ def test_concurrent_claims_agree_on_one_winner() -> None:
         with ThreadPoolExecutor(max_workers=8) as pool:
             holders = list(pool.map(claims.claim, ["same"] * 64, [f"r{i}" for i in range(64)]))
         assert len(set(holders)) == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_document_of_very_many_paragraphs_is_judged_on_a_sample() -> None:
+    """Each paragraph costs a lingua call (0.1-0.5 ms): a file of a million short lines took
+    minutes. An evenly spread sample of them gives the shares."""
+    paragraphs = [
+        f"{SENTENCES['ru'] if i % 2 else SENTENCES['de']} ({i})" for i in range(200_000)
+    ]
+    profile = language_profile(paragraphs, LANGS, min_confidence=0.5, min_letters=12)
+    shares = {share.code: share.share for share in profile.shares}
+    assert set(shares) == {"ru", "de"}
+    assert shares["ru"] == pytest.approx(0.5, abs=0.05)

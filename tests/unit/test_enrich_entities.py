@@ -8,10 +8,11 @@ import sys
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pycountry
 import pytest
 
-from services.enrich import entities
+from services.enrich import entities, entities_ner
 from services.enrich.entities import extract_entities, extract_entities_batch, load_models
 from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
 from services.enrich.entities_keys import name_key
@@ -481,3 +482,42 @@ def test_pycountry_ships_country_names_in_our_languages(language: str) -> None:
     """The gazetteer relies on pycountry's gettext catalogues being in the wheel."""
     translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
     assert translation.gettext("Belarus") not in ("", None)
+
+
+DENSE = {
+    "ru": "Александр Лукашенко и Михаил Мишустин встретились в Минске. "
+    "Беларусь и Россия подписали договор в Москве.",
+    "de": "Präsident Alexander Lukaschenko besuchte Minsk und Berlin. "
+    "Nadeschda Lasarewitsch traf Lukaschenko in Belarus.",
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("language", ["ru", "de"])
+def test_a_long_text_dense_with_names_and_places_is_read_in_linear_time(language: str) -> None:
+    """Each NER span was compared with every gazetteer match, each span rebuilt the list of all
+    token starts, and each rule person with every place: 200 KB of Russian took 43 s. This is
+    ~430 KB, minutes that way; every repetition must give the same six entities."""
+    paragraph = DENSE[language]
+    one = extract_entities(paragraph, language=language)
+    assert len(one) == 6
+    copies = 4000
+    found = extract_entities("\n".join([paragraph] * copies), language=language)
+    assert len(found) == 6 * copies
+    assert sorted({entity.id for entity in found}) == sorted({entity.id for entity in one})
+
+
+def test_taggers_over_windows_of_rows_give_the_scores_of_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long texts are tagged in windows of rows, to bound memory (100 000 one-character tokens
+    took 800 MB in one pass); each window carries as many neighbours as there are layers, so the
+    scores, and so the spans, are those of one pass."""
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt")))
+    russian = load_models().russian
+    tokens = [[token.text for token in entities_ner.tokenize(text)]]
+    one_pass = russian.ner.emissions(tokens)[0]
+    spans = russian.spans([text])
+    monkeypatch.setattr(entities_ner, "_WINDOW_ROWS", 7)
+    assert np.allclose(russian.ner.emissions(tokens)[0], one_pass, atol=1e-4)
+    assert russian.spans([text]) == spans

@@ -493,7 +493,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "1"
+    assert VERSION == "2"
 
 
 def test_unknown_language_still_finds_money() -> None:
@@ -569,3 +569,39 @@ def test_arbitrary_unicode_does_not_raise() -> None:
         text = "".join(chr(rng.randint(0, 0x2FFFF)) for _ in range(rng.randint(0, 60)))
         for mention in extract_money(text, language=rng.choice(["ru", "de", "en"])):
             assert text[mention.start : mention.end] == mention.text
+
+
+@pytest.mark.timeout(60)
+def test_a_long_run_of_spaces_after_a_currency_is_read_in_linear_time() -> None:
+    """Two space runs that could share the same spaces (before and after «и») backtracked
+    quadratically: 100 000 spaces after «рублей» took 397 s. Possessive runs read it at once."""
+    mentions = extract_money("5 рублей" + " " * 200_000 + "и 50 копеек", language="ru")
+    assert [(m.amount, m.currency) for m in mentions] == [(5.5, "RUB")]
+
+
+@pytest.mark.timeout(60)
+def test_many_amounts_in_digits_and_in_words_are_read_in_linear_time() -> None:
+    """Each amount in words was checked against every amount in digits: quadratic (380 KB took
+    47 s). This is 1 MB."""
+    copies = 50_000
+    mentions = extract_money("5 руб. " * copies + "пять рублей " * copies, language="ru")
+    assert len(mentions) == 2 * copies
+    assert {(m.amount, m.currency) for m in mentions} == {(5.0, "RUB")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 200_000 + " руб.",
+        "999 999 999 999 999 999 999 999 999 рублей",
+        "two " + "hundred " * 2000 + "dollars",
+        "a " + "million " * 2000 + "dollars",
+    ],
+)
+def test_numbers_too_long_for_an_amount_are_not_money(text: str) -> None:
+    """A megabyte of digits overflowed the decimal context (an exception) and a few hundred
+    «hundred»s made an infinite float, which is not valid JSON: past 24 digits it is no amount."""
+    mentions = extract_money(text, language="en")
+    assert all(math.isfinite(m.amount) for m in mentions)
+    assert all(m.amount < 1e30 for m in mentions)
+    assert [MoneyMention.model_validate_json(m.model_dump_json()) for m in mentions] == mentions

@@ -10,6 +10,7 @@ import pytest
 from services.ingest.parse import Trailers, document_id, load_trailers, parse_raw
 from services.ingest.repair import (
     DEFAULT_TRAILERS_FILE,
+    MAX_LISTED_REPAIRS,
     collapse_repeats,
     read_patterns,
     strip_trailers,
@@ -420,3 +421,41 @@ def test_seed_parses_the_same_from_cp1251_or_cp1252_bytes(prefix: str) -> None:
     assert legacy.model_dump(exclude={"encoding", "size"}) == original.model_dump(
         exclude={"encoding", "size"}
     )
+
+
+@pytest.mark.timeout(60)
+def test_a_punctuation_run_before_a_word_is_matched_in_linear_time() -> None:
+    """The edge-noise regex (``[\\W_]+$``) was tried from every position of a run of punctuation
+    that a word follows, each try scanning to the run's end: 78 KB took 25 s. 400 KB here would
+    take about 10 minutes that way."""
+    noise = "!" * 400_000
+    trailers = load_trailers()
+    assert not trailers.matches(f"Читайте также {noise} новости дня")
+    assert not trailers.matches(f"{noise} новости {noise}")
+    # Noise around a whole trailer is still only noise: the trailer is recognised.
+    assert trailers.matches(f"{noise} Подписаться {noise}")
+    doc = parse(f"Заголовок\nТекст статьи.\nЧитайте также {noise} новости дня")
+    assert doc.paragraphs == ["Текст статьи.", f"Читайте также {noise} новости дня"]
+
+
+def test_repairs_beyond_the_listed_maximum_are_counted_in_a_warning() -> None:
+    """A million copies of one line would make a million repair records (5 MB of "a\\n" made a
+    105 MB message); the first are listed and the rest counted, so none goes unmentioned."""
+    copies = MAX_LISTED_REPAIRS + 500
+    doc = parse("Заголовок\n" + "Абзац.\n" * copies + "Подписаться")
+    assert doc.paragraphs == ["Абзац."]
+    assert len(doc.repairs) == MAX_LISTED_REPAIRS
+    assert doc.repairs[0] == Repair(kind="paragraph_collapsed", text="Абзац.")
+    # 499 copies and the trailer were removed but not listed.
+    assert doc.warnings == [
+        f"500 more repeated or trailer paragraphs removed than the {MAX_LISTED_REPAIRS} listed "
+        "in repairs"
+    ]
+
+
+def test_a_huge_header_shaped_line_gives_a_short_warning() -> None:
+    """A header line can be one huge token; the warning quotes its start, not megabytes."""
+    doc = parse(f"date 2025-10-11{'9' * 1_000_000} BYN\nЗаголовок\nТекст.")
+    assert doc.header == "malformed"
+    assert len(doc.warnings[0]) < 400
+    assert doc.paragraphs[0].startswith("date 2025-10-11999")
