@@ -46,9 +46,7 @@ _HYPOTHESIS_COMMON = {
     "database": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
 }
-hypothesis_settings.register_profile(
-    "ci", max_examples=200, derandomize=True, **_HYPOTHESIS_COMMON
-)
+hypothesis_settings.register_profile("ci", max_examples=200, derandomize=True, **_HYPOTHESIS_COMMON)
 hypothesis_settings.register_profile("explore", max_examples=2000, **_HYPOTHESIS_COMMON)
 hypothesis_settings.load_profile(os.environ.get("NEWSFLOW_HYPOTHESIS_PROFILE", "ci"))
 

@@ -41,9 +41,16 @@ from tests.integration.conftest import Pipeline, start_pipeline, stop_pipeline
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 
 
+# Entities and money read the whole 2 MB document (not the default first 100 000 characters),
+# so that enrich works on it for many seconds: long enough for a limit or a kill to strike.
+READ_IT_ALL = {"NEWSFLOW_ENRICH_MAX_CHARS": "10000000"}
+
+
 @contextlib.contextmanager
 def running(redis_url: str, workdir: Path, env: dict[str, str]) -> Iterator[Pipeline]:
-    pipeline = start_pipeline(redis_url, workdir, {"NEWSFLOW_LOG_LEVEL": "INFO", **env})
+    pipeline = start_pipeline(
+        redis_url, workdir, {"NEWSFLOW_LOG_LEVEL": "INFO", **READ_IT_ALL, **env}
+    )
     try:
         yield pipeline
     finally:

@@ -137,9 +137,7 @@ def test_concurrent_claims_agree_on_one_winner() -> None:
 def test_a_document_of_very_many_paragraphs_is_judged_on_a_sample() -> None:
     """Each paragraph costs a lingua call (0.1-0.5 ms): a file of a million short lines took
     minutes. An evenly spread sample of them gives the shares."""
-    paragraphs = [
-        f"{SENTENCES['ru'] if i % 2 else SENTENCES['de']} ({i})" for i in range(200_000)
-    ]
+    paragraphs = [f"{SENTENCES['ru'] if i % 2 else SENTENCES['de']} ({i})" for i in range(200_000)]
     profile = language_profile(paragraphs, LANGS, min_confidence=0.5, min_letters=12)
     shares = {share.code: share.share for share in profile.shares}
     assert set(shares) == {"ru", "de"}
