@@ -32,7 +32,9 @@ def _promtool() -> str:
 
 def _exported_names() -> set[str]:
     """Every sample name newsflow can expose, as PromQL sees them."""
-    names = {"newsflow_queue_depth"}  # read from Redis at scrape time by a custom collector
+    # Read from Redis at scrape time by custom collectors (the workers' queue depth, the
+    # reconciler's ledger counts), so not in the registry.
+    names = {"newsflow_queue_depth", "newsflow_receipts_pending", "newsflow_receipts_overdue"}
     for family in REGISTRY.collect():
         if not family.name.startswith("newsflow_"):
             continue
