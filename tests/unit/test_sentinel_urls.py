@@ -11,16 +11,18 @@ import pytest
 import redis
 from kombu import Connection
 from pydantic import ValidationError
-from redis.sentinel import (
-    SentinelConnectionPool,
-    SentinelManagedConnection,
-    SentinelManagedSSLConnection,
-)
+from redis.sentinel import SentinelConnectionPool
 
 from newsflow.reconcile import QueueHorizon
 from services.api.app import create_app
 from shared.celery_app import make_celery, transport_options
-from shared.redis_client import FAILOVER_RETRIES, connect, redis_client
+from shared.redis_client import (
+    FAILOVER_RETRIES,
+    MasterConnection,
+    MasterSSLConnection,
+    connect,
+    redis_client,
+)
 from shared.sentinel import DEFAULT_PORT, SentinelUrl, parse_sentinel_url
 from shared.settings import Settings, format_settings_error
 
@@ -114,7 +116,8 @@ def test_the_state_client_is_a_master_client_found_through_the_sentinels() -> No
     assert isinstance(pool, SentinelConnectionPool)
     assert pool.service_name == "news-master"
     assert pool.is_master
-    assert pool.connection_class is SentinelManagedConnection
+    # Reconnects ask the sentinels again, also in the middle of a command.
+    assert pool.connection_class is MasterConnection
     kwargs = pool.connection_kwargs
     assert (kwargs["db"], kwargs["username"], kwargs["password"]) == (3, "default", "m@ster/pw")
     assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (10, 5)
@@ -154,7 +157,8 @@ def test_tls_applies_to_the_sentinels_and_the_master_on_both_clients() -> None:
     }
     client = connect(url)
     pool = client.connection_pool
-    assert pool.connection_class is SentinelManagedSSLConnection
+    assert pool.connection_class is MasterSSLConnection
+    assert issubclass(MasterSSLConnection, redis.SSLConnection)
     assert {key: pool.connection_kwargs[key] for key in tls} == tls
     sentinel = pool.sentinel_manager.sentinels[0].connection_pool
     assert sentinel.connection_class is redis.SSLConnection
