@@ -20,6 +20,7 @@ from typing import Any
 from celery import Celery
 from kombu.entity import Exchange, Queue
 from kombu.exceptions import ChannelError
+from kombu.exceptions import OperationalError as BrokerError
 
 from shared.sentinel import is_sentinel_url, parse_sentinel_url
 from shared.settings import Settings
@@ -184,19 +185,41 @@ class Publisher:
         summary = " ".join(
             f"{key}={payload[key]}" for key in ("receipt", "id", "filename") if payload.get(key)
         )
-        self.app.send_task(
-            TASK_NAMES[stage],
-            args=[payload],
-            queue=stage,
-            routing_key=stage,
-            argsrepr=summary,
-            kwargsrepr="{}",
-            countdown=countdown,
-            headers={SENT_AT_HEADER: time.time()},
-        )
+        try:
+            self.app.send_task(
+                TASK_NAMES[stage],
+                args=[payload],
+                queue=stage,
+                routing_key=stage,
+                argsrepr=summary,
+                kwargsrepr="{}",
+                countdown=countdown,
+                headers={SENT_AT_HEADER: time.time()},
+            )
+        except AttributeError as error:
+            if not raised_in_kombu(error):
+                raise
+            # kombu 5.7 can publish on a Redis channel it has closed while reconnecting: seen
+            # in a worker's child during a Sentinel failover ("'NoneType' object has no
+            # attribute 'client'" in the channel's connection parameters). The broker is what
+            # failed, not the message: drop the pooled connections, so the next publish starts
+            # on a new one, and say so as the broker error every caller already retries.
+            self.app.pool.force_close_all(close_pool=False)
+            msg = f"the broker connection broke while publishing: {error!r}"
+            raise BrokerError(msg) from error
 
     def close(self) -> None:
         self.app.close()
+
+
+def raised_in_kombu(error: BaseException) -> bool:
+    """Whether ``error`` was raised by kombu's own code (its innermost frame is kombu's)."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and str(frame.tb_frame.f_globals.get("__name__", "")).startswith(
+        "kombu."
+    )
 
 
 def queue_depth(app: Celery, queue: str) -> int:

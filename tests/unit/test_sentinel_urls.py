@@ -10,12 +10,14 @@ import fakeredis
 import pytest
 import redis
 from kombu import Connection
+from kombu.exceptions import OperationalError as BrokerError
+from kombu.transport.redis import Channel as KombuRedisChannel
 from pydantic import ValidationError
 from redis.sentinel import SentinelConnectionPool
 
 from newsflow.reconcile import QueueHorizon
 from services.api.app import create_app
-from shared.celery_app import make_celery, transport_options
+from shared.celery_app import Publisher, make_celery, transport_options
 from shared.redis_client import (
     FAILOVER_RETRIES,
     MasterConnection,
@@ -242,3 +244,37 @@ def test_the_reconciler_peeks_at_the_queue_list_through_the_sentinel_client(
     assert horizon.passed("enrich", 999.0)
     assert horizon.passed("index", 1500.0)  # an empty queue
     assert asked == [URL, URL]
+
+
+def test_a_publish_on_a_channel_kombu_closed_is_a_broker_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """kombu can publish on a Redis channel it closed while reconnecting (seen during a
+    failover): that is the broker failing, so callers get the broker error they retry, not an
+    AttributeError that would dead-letter the document as a bug; the pooled connections are
+    dropped so the next publish starts afresh."""
+    closed = KombuRedisChannel.__new__(KombuRedisChannel)
+    closed.connection = None  # what kombu leaves on a channel it has closed
+
+    def publish_on_closed_channel(*_: object, **__: object) -> None:
+        closed._connparams()
+
+    app = make_celery(Settings(_env_file=None, redis_url=URL))
+    dropped: list[bool] = []
+
+    def force_close_all(close_pool: bool) -> None:
+        dropped.append(close_pool)
+
+    monkeypatch.setattr(app.pool, "force_close_all", force_close_all)
+    monkeypatch.setattr(app, "send_task", publish_on_closed_channel)
+    with pytest.raises(BrokerError, match="has no attribute 'client'"):
+        Publisher(app).send("index", {"receipt": "r1"})
+    assert dropped == [False]  # closed, and the pool still usable
+
+    def our_own_bug(*_: object, **__: object) -> None:
+        raise AttributeError("a bug of ours")
+
+    monkeypatch.setattr(app, "send_task", our_own_bug)
+    with pytest.raises(AttributeError, match="a bug of ours"):
+        Publisher(app).send("index", {"receipt": "r2"})
+    assert dropped == [False]
