@@ -94,7 +94,11 @@ class QueueHorizon:
     def _look(self, stage: Stage) -> float | None:
         """None when the queue is empty; else the oldest message's publish time (0 when it
         cannot be told, which holds back re-drives until that message is consumed)."""
-        if is_amqp(self._broker_url) or not self._broker_url.startswith(("redis", "rediss")):
+        # On a Redis broker (behind Sentinel too) the queue is a list to peek at; elsewhere only
+        # its depth can be read.
+        if is_amqp(self._broker_url) or not self._broker_url.startswith(
+            ("redis://", "rediss://", "sentinel://")
+        ):
             return None if queue_depth(self._app, stage) == 0 else 0.0
         raw = redis_client(self._broker_url).lindex(stage, -1)
         if raw is None:

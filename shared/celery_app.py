@@ -20,7 +20,9 @@ from typing import Any
 from celery import Celery
 from kombu.entity import Exchange, Queue
 from kombu.exceptions import ChannelError
+from kombu.exceptions import OperationalError as BrokerError
 
+from shared.sentinel import is_sentinel_url, parse_sentinel_url
 from shared.settings import Settings
 from shared.stages import STAGES, TASK_NAMES, Stage
 
@@ -40,6 +42,14 @@ SENT_AT_HEADER = "newsflow_sent_at"
 
 def is_amqp(url: str) -> bool:
     return url.startswith(("amqp://", "amqps://"))
+
+
+def kombu_broker_url(url: str) -> str:
+    """The broker URL as kombu reads it. A ``sentinel://`` URL in newsflow's form (one URL,
+    sentinels comma-separated, ``?master=``; see ``shared.sentinel``) becomes kombu's: one
+    ``sentinel://`` URL per sentinel joined by ``;``, the master's name and the sentinels'
+    credentials going into the transport options instead. Any other URL is kombu's already."""
+    return parse_sentinel_url(url).kombu_url() if is_sentinel_url(url) else url
 
 
 def stage_queues(settings: Settings) -> list[Queue]:
@@ -72,7 +82,7 @@ def transport_options(settings: Settings) -> dict[str, Any]:
         # Publisher confirms: send_task returns only once RabbitMQ has the message (for a
         # quorum queue: once a majority of its replicas have it).
         return {"confirm_publish": True}
-    return {
+    options: dict[str, Any] = {
         "visibility_timeout": settings.effective_visibility_timeout,
         # Look for messages abandoned by a dead worker every 10 s, not every 100 s (kombu's
         # default sweep is its interval times its throttle); the sweep is one ZRANGEBYSCORE.
@@ -83,11 +93,31 @@ def transport_options(settings: Settings) -> dict[str, Any]:
         "socket_connect_timeout": 5,
         "health_check_interval": 10,
     }
+    if is_sentinel_url(settings.broker):
+        # kombu's Sentinel transport is its Redis transport with the master found through the
+        # sentinels: the options above hold for the master. The sentinels get the same socket
+        # timeouts (an unreachable one must not hang the lookup) and their own credentials.
+        sentinel = parse_sentinel_url(settings.broker).kombu_transport_options()
+        sentinel["sentinel_kwargs"] = {
+            "socket_timeout": options["socket_timeout"],
+            "socket_connect_timeout": options["socket_connect_timeout"],
+            **sentinel["sentinel_kwargs"],
+        }
+        options.update(sentinel)
+    return options
+
+
+def broker_ssl(settings: Settings) -> dict[str, str] | None:
+    """TLS options for the broker's connections that its URL cannot carry to kombu: those of a
+    ``sentinel://`` URL with ``ssl=true`` (a ``rediss://`` or ``amqps://`` URL carries its own)."""
+    if is_sentinel_url(settings.broker):
+        return parse_sentinel_url(settings.broker).kombu_ssl()
+    return None
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The app's configuration: pure, so a unit test can read what a worker runs with."""
-    return {
+    config: dict[str, Any] = {
         "task_serializer": "json",
         "accept_content": ["json"],
         "result_serializer": "json",
@@ -119,13 +149,17 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_proc_alive_timeout": 30.0,
         "enable_utc": True,
     }
+    ssl = broker_ssl(settings)
+    if ssl is not None:
+        config["broker_use_ssl"] = ssl
+    return config
 
 
 class NewsflowCelery(Celery):  # type: ignore[misc]  # Celery's classes are untyped
     """A Celery app that carries the settings it was built from, for its tasks to read."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__("newsflow", broker=settings.broker, set_as_current=False)
+        super().__init__("newsflow", broker=kombu_broker_url(settings.broker), set_as_current=False)
         self.settings = settings
         self.conf.update(celery_config(settings))
 
@@ -151,19 +185,41 @@ class Publisher:
         summary = " ".join(
             f"{key}={payload[key]}" for key in ("receipt", "id", "filename") if payload.get(key)
         )
-        self.app.send_task(
-            TASK_NAMES[stage],
-            args=[payload],
-            queue=stage,
-            routing_key=stage,
-            argsrepr=summary,
-            kwargsrepr="{}",
-            countdown=countdown,
-            headers={SENT_AT_HEADER: time.time()},
-        )
+        try:
+            self.app.send_task(
+                TASK_NAMES[stage],
+                args=[payload],
+                queue=stage,
+                routing_key=stage,
+                argsrepr=summary,
+                kwargsrepr="{}",
+                countdown=countdown,
+                headers={SENT_AT_HEADER: time.time()},
+            )
+        except AttributeError as error:
+            if not raised_in_kombu(error):
+                raise
+            # kombu 5.7 can publish on a Redis channel it has closed while reconnecting: seen
+            # in a worker's child during a Sentinel failover ("'NoneType' object has no
+            # attribute 'client'" in the channel's connection parameters). The broker is what
+            # failed, not the message: drop the pooled connections, so the next publish starts
+            # on a new one, and say so as the broker error every caller already retries.
+            self.app.pool.force_close_all(close_pool=False)
+            msg = f"the broker connection broke while publishing: {error!r}"
+            raise BrokerError(msg) from error
 
     def close(self) -> None:
         self.app.close()
+
+
+def raised_in_kombu(error: BaseException) -> bool:
+    """Whether ``error`` was raised by kombu's own code (its innermost frame is kombu's)."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and str(frame.tb_frame.f_globals.get("__name__", "")).startswith(
+        "kombu."
+    )
 
 
 def queue_depth(app: Celery, queue: str) -> int:

@@ -1,7 +1,9 @@
 """Secrets out of everything newsflow prints: the password of a URL, wherever one is shown.
 
 Connection URLs (``redis://:pw@host``, ``rediss://``, ``postgresql://user:pw@host/db``,
-``amqp://user:pw@host``) end up in settings errors, exception texts and log lines.
+``amqp://user:pw@host``, ``sentinel://:pw@h1,h2/0?master=m&sentinel_password=pw`` and kombu's
+``sentinel://:pw@h1/0;sentinel://:pw@h2/0``) end up in settings errors, exception texts and log
+lines; the keyword arguments built from them (``{'password': ...}``) may end up in a repr.
 ``redact_url`` hides the password of one URL (and password-like query parameters);
 ``redact_text`` does it for every URL and ``password=...`` pair inside a longer text. The logging
 setup runs ``redact_event`` on every line as the last guard, so a URL that slips into an error
@@ -19,12 +21,22 @@ from typing import Any
 
 MASK = "***"
 
+# The names of secret values. ``sentinel_password`` is spelled out: ``_`` is a word character,
+# so ``\bpassword`` does not match inside it.
+_HIDDEN_KEYS = r"(?:sentinel_password|password|passwd|pwd|sslpassword|secret|token|api_token)"
 # key=value pairs whose value is a secret: URL query parameters (libpq accepts
 # ``?password=``), libpq conninfo strings (``host=db password=...``) and tokens.
 _SECRET_PAIR = re.compile(
-    r"(?i)(?P<key>\b(?:password|passwd|pwd|sslpassword|secret|token|api_token)\s*=\s*)"
+    rf"(?i)(?P<key>\b{_HIDDEN_KEYS}\s*=\s*)"
     r"(?P<value>'[^']*'|\"[^\"]*\"|[^\s&;#'\"]+)"
 )
+# The same as a quoted key in a dict's repr: {'password': 'pw'}.
+_SECRET_ITEM = re.compile(
+    rf"(?i)(?P<key>(?P<quote>['\"]){_HIDDEN_KEYS}(?P=quote)\s*:\s*)"
+    r"(?P<value>'[^']*'|\"[^\"]*\")"
+)
+# kombu joins alternative URLs (one per sentinel) with ";": each is masked on its own.
+_NEXT_URL = re.compile(r";(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 # A URL with an authority part runs until whitespace or a quote.
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
@@ -35,6 +47,9 @@ def redact_url(url: str) -> str:
     ``redis://:s3cret@host:6379/0`` -> ``redis://:***@host:6379/0``; the user name, host, port,
     path and other parameters stay, so the line still says where the connection went.
     """
+    alternatives = _NEXT_URL.split(url)
+    if len(alternatives) > 1:
+        return ";".join(redact_url(alternative) for alternative in alternatives)
     scheme, separator, rest = url.partition("://")
     if not separator:
         # Not even a URL (a typo such as "redis:/:pw@host"): whatever precedes an "@" may be
@@ -57,13 +72,20 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """``text`` with the password of every URL in it, and every ``password=`` value, masked."""
     if "://" not in text and "=" not in text:
-        return text  # the common case in log lines, made cheap
+        # The common case in log lines, made cheap: at most a repr of keyword arguments.
+        return _SECRET_ITEM.sub(_mask_item, text) if "'" in text or '"' in text else text
     masked = _URL.sub(lambda match: redact_url(match.group(0)), text)
+    masked = _SECRET_ITEM.sub(_mask_item, masked)
     return _SECRET_PAIR.sub(_mask_pair, masked)
 
 
 def _mask_pair(match: re.Match[str]) -> str:
     return f"{match['key']}{MASK}"
+
+
+def _mask_item(match: re.Match[str]) -> str:
+    quote = match["value"][0]
+    return f"{match['key']}{quote}{MASK}{quote}"
 
 
 def _redact_value(value: Any) -> Any:

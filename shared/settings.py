@@ -18,9 +18,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from shared.redact import redact_text, redact_url
+from shared.sentinel import SSL_CERT_REQS, is_sentinel_url, parse_sentinel_url
 
 MIB = 1024 * 1024
-SSL_CERT_REQS = ("required", "optional", "none")
 DEFAULT_LANGUAGES = ("ru", "be", "uk", "de", "en", "pl", "kk")
 BROKER_SCHEMES = ("redis://", "rediss://", "sentinel://", "amqp://", "amqps://")
 
@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     )
 
     redis_url: str = Field(
-        default="redis://127.0.0.1:6379/0", description="Broker, dead letters, dedupe claims."
+        default="redis://127.0.0.1:6379/0",
+        description="Broker, dead letters, dedupe claims: redis://, rediss://, unix:// or, for "
+        "a Redis behind Sentinel, sentinel://HOST:26379[,HOST:26379]/DB?master=NAME.",
     )
     index_url: str = Field(
         default="./newsflow.db",
@@ -87,7 +89,8 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(
         default=None,
         description="The message broker between the stages; unset: the Redis of redis_url. "
-        "amqp:// selects RabbitMQ (quorum queues, publisher confirms).",
+        "amqp:// selects RabbitMQ (quorum queues, publisher confirms); sentinel:// a Redis "
+        "behind Sentinel, in the form of redis_url.",
     )
     # Per-stage time limits. At the soft limit the task is interrupted and its document
     # dead-lettered as `timeout`; the hard limit kills the child process for work that cannot
@@ -200,8 +203,11 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
+        if is_sentinel_url(value):
+            parse_sentinel_url(value)  # a ValueError says what is missing (e.g. ?master=)
+            return value
         if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+            raise ValueError("must start with redis://, rediss://, unix:// or sentinel://")
         if value.startswith("rediss://"):
             # Without it, Celery's Redis transport does not verify the server's certificate
             # (redis-py does): one URL, two security levels. So the operator says which.
@@ -220,6 +226,8 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(BROKER_SCHEMES):
             raise ValueError(f"must start with one of {', '.join(BROKER_SCHEMES)}")
+        if is_sentinel_url(value):
+            parse_sentinel_url(value)  # newsflow's form, translated for kombu by celery_app
         return value
 
     @model_validator(mode="after")
@@ -279,7 +287,7 @@ class SettingsError(SystemExit):
 # Settings whose value is itself a secret: an error names them but never echoes the value.
 SECRET_SETTINGS = frozenset({"api_token"})
 # Settings holding a connection URL, which may carry a password even when it is malformed.
-URL_SETTINGS = frozenset({"redis_url", "index_url"})
+URL_SETTINGS = frozenset({"redis_url", "broker_url", "index_url"})
 
 
 def _shown(field: str, value: object) -> str:

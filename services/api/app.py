@@ -47,6 +47,7 @@ from shared.celery_app import Publisher, make_celery, queue_depth
 from shared.messages import EnrichedDocument, RawFile, Source
 from shared.receipts import ReceiptStatus, read_status
 from shared.redact import redact_text
+from shared.redis_client import connect as connect_redis
 from shared.settings import Settings
 from shared.stages import Stage
 from shared.tasks import TRANSIENT_ERRORS
@@ -518,7 +519,7 @@ def create_app(
     """
     if settings.api_token is None and not settings.api_allow_anonymous:
         raise AnonymousApiRefused(ANONYMOUS_REFUSED)
-    client = redis_client or redis.Redis.from_url(
+    client = redis_client or connect_redis(
         settings.redis_url, socket_connect_timeout=2, socket_timeout=5
     )
     backends = BackendPool(open_index or (lambda: open_backend(settings.index_url)))

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from shared.celery_app import make_celery, stage_queues
+from shared.redis_client import connect as connect_redis
 from shared.settings import Settings
 from shared.stages import STAGES
 
@@ -141,7 +141,9 @@ def start_pipeline(
 ) -> Pipeline:
     """Three workers on a fresh Redis database (the broker too, unless ``broker_url`` names
     another: RabbitMQ, whose stage queues are emptied first)."""
-    redis.Redis.from_url(redis_url).flushdb()
+    flushing = connect_redis(redis_url)  # a redis:// or a sentinel:// URL
+    flushing.flushdb()
+    flushing.close()
     if broker_url:
         empty_queues(broker_url)
         extra_env = {**(extra_env or {}), "NEWSFLOW_BROKER_URL": broker_url}

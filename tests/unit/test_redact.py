@@ -34,6 +34,16 @@ PASSWORD = "hunter2-Zq9"  # noqa: S105  # a test value, not a credential
             f"postgresql://db/newsflow?password={PASSWORD}&sslmode=require",
             "postgresql://db/newsflow?password=***&sslmode=require",
         ),
+        # Redis behind Sentinel: newsflow's form (the sentinels' password a parameter) and
+        # kombu's, one URL per sentinel joined by ";", each masked.
+        (
+            f"sentinel://:{PASSWORD}@s1:26379,s2:26379/0?master=m&sentinel_password={PASSWORD}",
+            "sentinel://:***@s1:26379,s2:26379/0?master=m&sentinel_password=***",
+        ),
+        (
+            f"sentinel://:{PASSWORD}@s1:26379/0;sentinel://u:{PASSWORD}@s2:26379/0",
+            "sentinel://:***@s1:26379/0;sentinel://u:***@s2:26379/0",
+        ),
         # A password with an unescaped "/" or "@": masked up to the last "@".
         (f"redis://:a/{PASSWORD}@cache/0", "redis://:***@cache/0"),
         (f"redis://:a@{PASSWORD}@cache/0", "redis://:***@cache/0"),
@@ -130,3 +140,13 @@ def test_log_lines_never_carry_a_url_password() -> None:
     assert lines[0]["tried"] == ["amqp://guest:***@rabbit//"]
     assert lines[1]["event"] == "Cannot connect to amqp://guest:***@rabbit//"
     assert "postgresql://newsflow:***@db/newsflow is down" in lines[2]["exception"]
+
+
+def test_redact_text_masks_secrets_in_the_repr_of_connection_options() -> None:
+    """The sentinels' password travels in keyword arguments (kombu's ``sentinel_kwargs``); a
+    repr of them in an error or a log line must not show it."""
+    options = {"master_name": "m", "sentinel_kwargs": {"password": PASSWORD, "socket_timeout": 5}}
+    assert redact_text(f"options {options}") == (
+        "options {'master_name': 'm', 'sentinel_kwargs': {'password': '***', 'socket_timeout': 5}}"
+    )
+    assert redact_text(f'{{"sentinel_password": "{PASSWORD}"}}') == '{"sentinel_password": "***"}'
