@@ -117,8 +117,13 @@ def reconcile_once(intake: Intake, now: float | None = None, limit: int = 1000) 
         report.due += 1
         status = read_status(intake.client, receipt)
         if status is not None and not status.final:
-            stage = WAITING_IN[status.state]
-            if not horizon.passed(stage, last_moved):
+            # Its next message waits in the queue of the stage after its state; once driven
+            # again, the re-sent message waits in the queue it was sent to (usually ingest's).
+            waiting_in = {WAITING_IN[status.state]}
+            earlier = ledger.redrive_of(receipt)
+            if earlier is not None and earlier.attempts:
+                waiting_in.add(earlier.stage)
+            if not all(horizon.passed(stage, last_moved) for stage in waiting_in):
                 report.waiting += 1
                 continue
         claimed = ledger.claim_redrive(receipt, now, settings.reconcile_max_attempts)

@@ -163,3 +163,20 @@ def test_oldest_sent_at_reads_the_header_kombu_stores() -> None:
     assert reconcile.oldest_sent_at(stored) == 1234.5
     assert reconcile.oldest_sent_at(json.dumps({"headers": {}})) is None
     assert reconcile.oldest_sent_at(b"not json") is None
+
+
+def test_a_redrive_still_queued_behind_a_backlog_is_not_sent_again(
+    client: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parsed receipt driven again from ingest waits in ingest's queue: while that queue
+    holds something older, the receipt is late, not lost, whatever enrich's queue says."""
+    intake = _intake(client)
+    intake.ledger.open("r1", stage="ingest", payload=PAYLOAD)
+    intake.ledger.advance("r1", "parsed")
+    monkeypatch.setattr(reconcile.QueueHorizon, "_look", lambda self, stage: None)
+    now = time.time()
+    assert reconcile.reconcile_once(intake, now=now + 11).redriven == 1
+    backlog = {"ingest": 0.0, "enrich": None}
+    monkeypatch.setattr(reconcile.QueueHorizon, "_look", lambda self, stage: backlog[stage])
+    report = reconcile.reconcile_once(intake, now=now + 22)
+    assert (report.redriven, report.waiting) == (0, 1)
