@@ -27,12 +27,10 @@ from shared.settings import Settings, load_settings
 from shared.stages import STAGES
 
 if TYPE_CHECKING:
-    from redis import Redis
-
     from newsflow.local import FileResult
     from services.index.backend import Facets
     from services.ingest.intake import Intake
-    from shared.messages import DeadLetter, ParsedDocument
+    from shared.messages import DeadLetter
     from shared.receipts import ReceiptStatus
 
 app = typer.Typer(
@@ -512,37 +510,19 @@ def reindex(
     With --wait, exits 1 if any ended as a dead letter or duplicate and 2 if the wait timed out.
     """
     settings = _settings()
-    from newsflow.reindex import reindex as reindex_documents
+    from newsflow.reindex import reindex_through_workers
     from services.enrich.stage import ENRICHER_VERSIONS
     from services.index.backend import open_backend
     from services.ingest.intake import Intake
-    from shared.keys import document_claim_key
 
     intake = Intake.connect(settings)
-    client = intake.client
-
-    def claim_owner(doc_id: str) -> str | None:
-        owner = client.get(document_claim_key(doc_id))
-        return owner.decode() if isinstance(owner, bytes) else None
-
-    def send(doc: ParsedDocument) -> None:
-        # The receipt is reopened (an indexed receipt goes back to queued) with this document
-        # as what drives it again, then the document goes to enrich under that receipt.
-        payload = doc.model_dump(mode="json")
-        intake.ledger.open(
-            doc.receipt, stage="enrich", payload=payload, filename=doc.filename, doc_id=doc.id
-        )
-        intake.publisher.send("enrich", payload)
-
     with open_backend(settings.index_url) as backend:
         total = backend.count()
-        report = reindex_documents(
-            backend, ENRICHER_VERSIONS, stale_only=stale_only, claim_owner=claim_owner, send=send
-        )
+        report = reindex_through_workers(intake, backend, ENRICHER_VERSIONS, stale_only=stale_only)
     record: dict[str, object] = {"documents": total, **report.as_dict()}
     code = 0
     if wait:
-        outcomes = _wait_outcomes(client, report.receipts, timeout)
+        outcomes = _wait_outcomes(intake, report.receipts, timeout)
         record["outcomes"] = outcomes
         if outcomes.get("timed_out"):
             code = 2
@@ -561,25 +541,16 @@ def reindex(
     raise typer.Exit(code)
 
 
-def _wait_outcomes(client: Redis, receipts: list[str], timeout: float) -> dict[str, int]:
+def _wait_outcomes(intake: Intake, receipts: list[str], timeout: float) -> dict[str, int]:
     """Wait for each receipt's final state; count them (``timed_out`` for those still going)."""
     from collections import Counter
 
-    from shared.receipts import read_status
+    from newsflow.waiting import wait_for_receipts
 
-    pending = set(receipts)
-    outcomes: Counter[str] = Counter()
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        for receipt in list(pending):
-            status = read_status(client, receipt)
-            if status is not None and status.final:
-                outcomes[status.state] += 1
-                pending.discard(receipt)
-        if pending:
-            time.sleep(0.2)
-    if pending:
-        outcomes["timed_out"] = len(pending)
+    final = wait_for_receipts(intake, dict.fromkeys(receipts), timeout, warn=err_console.print)
+    outcomes: Counter[str] = Counter(str(status.state) for status in final.values())
+    if len(final) < len(receipts):
+        outcomes["timed_out"] = len(receipts) - len(final)
     return dict(outcomes)
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from services.index.backend import IndexBackend
+from services.ingest.intake import Intake
+from shared.keys import document_claim_key
 from shared.messages import EnrichedDocument, ParsedDocument
 
 # ``stale(versions)`` yields the documents whose recorded versions differ from ``versions``; no
@@ -90,3 +92,24 @@ def reindex(
         report.sent += 1
         report.receipts.append(payload.receipt)
     return report
+
+
+def reindex_through_workers(
+    intake: Intake, backend: IndexBackend, running: Mapping[str, str], *, stale_only: bool
+) -> ReindexReport:
+    """``reindex`` with the real claim owner (Redis's exact-duplicate claim) and the real
+    sending: each receipt is reopened in the ledger (an indexed receipt goes back to queued)
+    with the document as what drives it again, then the document goes to enrich."""
+
+    def claim_owner(doc_id: str) -> str | None:
+        owner = intake.client.get(document_claim_key(doc_id))
+        return owner.decode() if isinstance(owner, bytes) else None
+
+    def send(doc: ParsedDocument) -> None:
+        payload = doc.model_dump(mode="json")
+        intake.ledger.open(
+            doc.receipt, stage="enrich", payload=payload, filename=doc.filename, doc_id=doc.id
+        )
+        intake.publisher.send("enrich", payload)
+
+    return reindex(backend, running, stale_only=stale_only, claim_owner=claim_owner, send=send)

@@ -9,7 +9,7 @@ under the same receipt: every stage is idempotent, so a file the pipeline did ge
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import redis
@@ -58,13 +58,16 @@ def submit_patiently(
 
 def wait_for_receipts(
     intake: Intake,
-    receipts: dict[str, Path],
+    receipts: Mapping[str, Path | None],
     timeout: float,
     *,
     source_name: str | None = None,
     warn: Callable[[str], None] = print,
 ) -> dict[str, ReceiptStatus]:
-    """Each receipt's final status, for those that reached one within ``timeout`` seconds."""
+    """Each receipt's final status, for those that reached one within ``timeout`` seconds.
+
+    A receipt with a file (``submit --wait``) that Redis lost is submitted again from it; one
+    without (a re-index) is waited for, since its document is still in the index."""
     deadline = time.monotonic() + timeout
     final: dict[str, ReceiptStatus] = {}
     missing_since: dict[str, float] = {}
@@ -113,7 +116,7 @@ def read_status_raw(raw: bytes | str) -> ReceiptStatus | None:
 
 def _resubmit_lost(
     intake: Intake,
-    receipts: dict[str, Path],
+    receipts: Mapping[str, Path | None],
     found: dict[str, ReceiptStatus | None],
     *,
     missing_since: dict[str, float],
@@ -122,14 +125,13 @@ def _resubmit_lost(
 ) -> None:
     now = time.monotonic()
     for receipt, status in found.items():
-        if status is not None:
+        path = receipts[receipt]
+        if status is not None or path is None:
             missing_since.pop(receipt, None)
             continue
         since = missing_since.setdefault(receipt, now)
         if now - since < LOST_AFTER_SECONDS or read_status(intake.client, receipt) is not None:
             continue
-        warn(f"receipt {receipt} was lost by Redis; submitting {receipts[receipt]} again")
-        submit_path(
-            intake, receipts[receipt], source="cli", receipt=receipt, source_name=source_name
-        )
+        warn(f"receipt {receipt} was lost by Redis; submitting {path} again")
+        submit_path(intake, path, source="cli", receipt=receipt, source_name=source_name)
         missing_since.pop(receipt, None)
