@@ -67,7 +67,7 @@ class Submitted:
 def submitted(monkeypatch: pytest.MonkeyPatch) -> Submitted:
     fake = Submitted()
     monkeypatch.setattr("newsflow.replay.submit_bytes", fake)
-    monkeypatch.setattr("services.ingest.watch.submit_bytes", fake)
+    monkeypatch.setattr("services.ingest.watch.folder.submit_bytes", fake)
     return fake
 
 

@@ -1,99 +1,48 @@
-"""The drop folder: ``newsflow watch DIR`` submits each file scrapers put in DIR, exactly once.
-
-A file travels ``DIR/name`` -> ``DIR/.processing/<receipt>.claimed--name`` (claimed) ->
-``DIR/.processing/<receipt>.queued--name`` (submitted) -> ``DIR/done/name`` or
-``DIR/failed/name`` (+ ``name.reason``) once its receipt reaches a final state. Several watchers
-may share one folder and any of them may be killed at any moment; every file still ends in
-done/ or failed/ exactly once, because:
-
-* Claiming is ``rename(2)`` of ``DIR/name``, atomic on one filesystem: one claimer wins, the
-  other gets ``FileNotFoundError``.
-* From before that rename until the submission is recorded in the name (``queued``), the
-  claimer holds an ``flock`` on the file. The kernel drops it when the process dies, so a
-  ``claimed`` file whose lock can be taken is an orphan; whoever takes the lock resubmits it
-  under the same receipt (downstream is idempotent per receipt). No grace-period guessing.
-* Finishing chooses a free name and renames into it while holding one folder-wide ``flock`` (on
-  ``.processing/``): no two watchers interleave "is this name free?" with "take it", so no
-  finished file overwrites another, and the second finisher of one file finds it gone. The
-  ``.reason`` note is written first and names its receipt, so a finisher killed between note
-  and rename is completed later into the same name.
-
-This module never follows a symlink and never reads a path it did not open itself with
-``O_NOFOLLOW``: a symlink (or FIFO, socket, device) in DIR is refused by moving the link itself
-to failed/ with a reason naming its target, which keeps the drop folder empty and the refusal
-visible. The locks need a local filesystem (``flock`` over NFS is not to be relied on).
-"""
+"""The drop folder's protocol on disk: claim, submit, tend and finish each file exactly once
+(see the package docstring for why it holds when watchers share a folder or die)."""
 
 from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
-import re
-import signal
 import stat
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import partial
 from pathlib import Path
-from types import FrameType
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, Protocol
 
 import redis
 import structlog
 
 from services.ingest.confine import RefusedPath, confined, drop_roots, is_inside, opened_path
-from services.ingest.intake import IN_PROGRESS_SUFFIXES, Intake, new_receipt, submit_bytes
+from services.ingest.intake import Intake, new_receipt, submit_bytes
+from services.ingest.watch.rules import (
+    _DRAFT,
+    _OPEN_FLAGS,
+    DEFAULT_SETTLE_SECONDS,
+    PROCESSING,
+    REASON_SUFFIX,
+    Claim,
+    Outcome,
+    Signature,
+    Verdict,
+    candidates,
+    claim_name,
+    destination,
+    judge,
+    parse_claim,
+    reason_text,
+    refusal_detail,
+    refusal_receipt,
+    signature,
+)
 from shared.receipts import read_status, record_status
-from shared.settings import Settings
 
-log = structlog.get_logger(__name__)
-
-PROCESSING = ".processing"
-REASON_SUFFIX = ".reason"
-DEFAULT_SETTLE_SECONDS = 2.0
-DEFAULT_ONCE_TIMEOUT = 300.0
-# 255 is NAME_MAX on Linux filesystems; the claim prefix (receipt, phase, "--") must still fit.
-MAX_NAME_BYTES = 255 - len(f"{'0' * 32}.claimed--")
-
-Phase = Literal["claimed", "queued"]
-Outcome = Literal["done", "failed"]
-_CLAIM = re.compile(r"(?P<receipt>[0-9a-f]{32})\.(?P<phase>claimed|queued)--(?P<name>.+)", re.S)
-_DRAFT = re.compile(r"\.[0-9a-f]{32}\.reason")
-# O_NONBLOCK: opening a FIFO that slipped past the checks must not hang the watcher.
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-
-
-class Verdict(Enum):
-    TAKE = "take"  # settled regular file: claim and submit it
-    WAIT = "wait"  # may still be written: look again next scan
-    SKIP = "skip"  # not ours to touch (our folders, hidden or in-progress names)
-    REFUSE = "refuse"  # never submitted: moved to failed/ with a reason
-
-
-class Decision(NamedTuple):
-    verdict: Verdict
-    why: str
-
-
-class Signature(NamedTuple):
-    """What must stay the same between two scans for a file to count as no longer growing."""
-
-    inode: int
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-
-
-class Claim(NamedTuple):
-    receipt: str
-    phase: Phase
-    name: str
+log = structlog.get_logger("services.ingest.watch")
 
 
 class Submit(Protocol):
@@ -102,113 +51,6 @@ class Submit(Protocol):
     def __call__(
         self, data: bytes | None, size: int, *, filename: str, receipt: str, origin_path: str
     ) -> None: ...
-
-
-# ---- pure decisions -------------------------------------------------------------------------
-
-
-def signature(st: os.stat_result) -> Signature:
-    return Signature(st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def is_plain_name(name: str) -> bool:
-    """A single path component: nothing that could point outside the folder it is joined to."""
-    return name not in ("", ".", "..") and "/" not in name and "\0" not in name
-
-
-def judge(  # noqa: PLR0911  # a decision table: one early return per rule reads best
-    name: str, st: os.stat_result, previous: Signature | None, now: float, settle_seconds: float
-) -> Decision:
-    """What to do with the entry ``name`` of the drop folder, given its ``lstat``.
-
-    ``previous`` is its signature at the last scan (None if not seen then). A file is settled
-    when it did not change since then and neither its content (mtime) nor its inode (ctime:
-    covers ``cp -p`` and renames, which keep an old mtime) changed for ``settle_seconds``.
-    """
-    if not is_plain_name(name):
-        return Decision(Verdict.REFUSE, "unsafe_name")
-    if name.startswith("."):
-        return Decision(Verdict.SKIP, "hidden")
-    if name.endswith(IN_PROGRESS_SUFFIXES):
-        return Decision(Verdict.SKIP, "in_progress")
-    if stat.S_ISDIR(st.st_mode):
-        return Decision(Verdict.SKIP, "folder")
-    if stat.S_ISLNK(st.st_mode):
-        return Decision(Verdict.REFUSE, "symlink")
-    if not stat.S_ISREG(st.st_mode):
-        return Decision(Verdict.REFUSE, "not_regular_file")
-    if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-        return Decision(Verdict.REFUSE, "name_too_long")
-    if previous is not None and previous != signature(st):
-        return Decision(Verdict.WAIT, "growing")
-    if now - max(st.st_mtime, st.st_ctime) < settle_seconds:
-        return Decision(Verdict.WAIT, "settling")
-    return Decision(Verdict.TAKE, "settled")
-
-
-def destination(state: str) -> Outcome | None:
-    """Where a file goes for its receipt's state; None while the outcome is not known yet."""
-    if state in ("indexed", "duplicate"):
-        return "done"
-    if state == "dead_letter":
-        return "failed"
-    return None
-
-
-def claim_name(receipt: str, phase: Phase, name: str) -> str:
-    return f"{receipt}.{phase}--{name}"
-
-
-def parse_claim(entry: str) -> Claim | None:
-    """The claim encoded in a ``.processing/`` entry name; None for anything else."""
-    match = _CLAIM.fullmatch(entry)
-    if match is None or not is_plain_name(match["name"]):
-        return None
-    phase: Phase = "claimed" if match["phase"] == "claimed" else "queued"
-    return Claim(match["receipt"], phase, match["name"])
-
-
-def candidates(name: str) -> Iterator[str]:
-    """``name``, then ``stem-1.ext``, ``stem-2.ext``, ...: names to try in done/ or failed/."""
-    yield name
-    dot = name.rfind(".")
-    stem, ext = (name[:dot], name[dot:]) if dot > 0 else (name, "")
-    number = 1
-    while True:
-        yield f"{stem}-{number}{ext}"
-        number += 1
-
-
-def refusal_receipt(name: str, st: os.stat_result) -> str:
-    """A receipt for a refused entry, the same on every attempt: a watcher killed between note
-    and rename is then completed into the same name instead of leaving a stray note."""
-    return hashlib.sha256(
-        f"{st.st_dev}:{st.st_ino}:{name}".encode(errors="surrogateescape")
-    ).hexdigest()[:32]
-
-
-def refusal_detail(why: str, link_target: str | None) -> str:
-    """The error line of a refused entry's ``.reason`` note."""
-    if link_target is not None:
-        return f"symlink to {link_target!r}, never followed"
-    return {
-        "not_regular_file": "not a regular file (FIFO, socket or device)",
-        "unreadable": "the watcher may not read it",
-        "name_too_long": f"name longer than {MAX_NAME_BYTES} bytes",
-        "unsafe_name": "not a plain file name",
-    }.get(why, why)
-
-
-def reason_text(*, name: str, receipt: str, reason: str, error: str, stage: str) -> str:
-    """The ``.reason`` note. Plain ``key: value`` lines so ``grep`` and people can read it; the
-    receipt line is also how a finisher recognises a note it wrote itself before a crash."""
-    one_line = " ".join(error.split())
-    return (
-        f"reason: {reason}\nerror: {one_line}\nstage: {stage}\nfile: {name}\nreceipt: {receipt}\n"
-    )
-
-
-# ---- file-system steps ----------------------------------------------------------------------
 
 
 def read_fd(fd: int, limit: int) -> tuple[bytes | None, int]:
@@ -643,9 +485,6 @@ def reclaim_failed_copy(claimed_path: Path, receipt: str, intake: Intake) -> boo
     return folder.reclaim(failed_copy, receipt, settings.receipt_ttl_seconds, name=claim.name)
 
 
-# ---- the loop -------------------------------------------------------------------------------
-
-
 def pipeline_submit(intake: Intake, source: Literal["watch", "replay"] = "watch") -> Submit:
     """The real submission: put the file on the ingest queue under the watcher's receipt."""
 
@@ -665,110 +504,3 @@ def pipeline_submit(intake: Intake, source: Literal["watch", "replay"] = "watch"
         )
 
     return submit
-
-
-@contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
-    """While inside, SIGTERM and SIGINT set ``stop`` (the scan in progress completes and the
-    watcher returns normally, so the process exits 0). A second signal acts as it did before
-    (e.g. Ctrl-C raises KeyboardInterrupt), for when a scan hangs. Does nothing off the main
-    thread, where Python cannot install handlers; such callers pass their own ``stop``."""
-    received: list[str] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-    signals = (signal.SIGTERM, signal.SIGINT)
-    previous = {signum: signal.getsignal(signum) for signum in signals}
-
-    def restore() -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        received.append(signal.Signals(signum).name)  # logged by the loop: no I/O in a handler
-        stop.set()
-        restore()
-
-    for signum in signals:
-        signal.signal(signum, on_signal)
-    try:
-        yield received
-    finally:
-        restore()
-
-
-def check_watched_folder(directory: Path, settings: Settings) -> None:
-    """A watcher runs only in a configured drop folder, when any is configured: its failed
-    files must be ones ``dlq replay`` may re-read. With none configured it runs where told, and
-    says that replays of its too-large files will be refused."""
-    roots = drop_roots(settings)
-    if not roots:
-        log.warning(
-            "watch.folder_not_configured",
-            directory=str(directory),
-            detail="NEWSFLOW_DROP_DIRS is empty: dlq replay will not re-read this folder's files",
-        )
-    elif not is_inside(directory.resolve(), roots):
-        msg = (
-            f"{directory} is not inside NEWSFLOW_DROP_DIRS ({', '.join(map(str, roots))}); "
-            "add it there, or watch a folder that is"
-        )
-        raise RefusedPath(msg)
-
-
-def watch_folder(
-    directory: Path,
-    intake: Intake,
-    *,
-    interval: float = 1.0,
-    once: bool = False,
-    stop: threading.Event | None = None,
-    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
-    once_timeout: float = DEFAULT_ONCE_TIMEOUT,
-    submit: Submit | None = None,
-) -> WatchSummary:
-    """Scan ``directory`` every ``interval`` seconds until ``stop`` is set or a signal arrives.
-
-    With ``once``, take what is there (waiting for files still settling) and return when every
-    claim in ``.processing/`` has an outcome, or after ``once_timeout`` seconds; the summary's
-    ``pending`` says how many were still without one.
-    """
-    check_watched_folder(directory, intake.settings)
-    folder = DropFolder(
-        directory,
-        intake.client,
-        submit or pipeline_submit(intake),
-        max_file_bytes=intake.settings.max_file_bytes,
-        settle_seconds=settle_seconds,
-    )
-    folder.prepare()
-    stop = stop or threading.Event()
-    summary = WatchSummary()
-    deadline = time.monotonic() + once_timeout
-    log.info("watch.started", directory=str(directory), interval=interval, once=once)
-    with stop_on_signals(stop) as received:
-        while True:
-            report = folder.scan()
-            summary.add(report)
-            if once and report.idle:
-                break
-            if once and time.monotonic() >= deadline:
-                log.warning(
-                    "watch.once_timed_out",
-                    pending=report.pending,
-                    waiting=report.waiting,
-                    timeout=once_timeout,
-                )
-                break
-            if stop.wait(interval):
-                break
-    log.info(
-        "watch.stopped",
-        signal=received[0] if received else None,
-        claimed=summary.claimed,
-        done=summary.done,
-        failed=summary.failed,
-        refused=summary.refused,
-        pending=summary.pending,
-    )
-    return summary

@@ -1,0 +1,137 @@
+"""The watcher's loop: scan the folder every interval until stopped, submitting through the
+pipeline; and the safety checks made before it starts."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+import structlog
+
+from services.ingest.confine import RefusedPath, drop_roots, is_inside
+from services.ingest.intake import Intake
+from services.ingest.watch.folder import (
+    DropFolder,
+    Submit,
+    WatchSummary,
+    pipeline_submit,
+)
+from services.ingest.watch.rules import (
+    DEFAULT_ONCE_TIMEOUT,
+    DEFAULT_SETTLE_SECONDS,
+)
+from shared.settings import Settings
+
+log = structlog.get_logger("services.ingest.watch")
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
+    """While inside, SIGTERM and SIGINT set ``stop`` (the scan in progress completes and the
+    watcher returns normally, so the process exits 0). A second signal acts as it did before
+    (e.g. Ctrl-C raises KeyboardInterrupt), for when a scan hangs. Does nothing off the main
+    thread, where Python cannot install handlers; such callers pass their own ``stop``."""
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum).name)  # logged by the loop: no I/O in a handler
+        stop.set()
+        restore()
+
+    for signum in signals:
+        signal.signal(signum, on_signal)
+    try:
+        yield received
+    finally:
+        restore()
+
+
+def check_watched_folder(directory: Path, settings: Settings) -> None:
+    """A watcher runs only in a configured drop folder, when any is configured: its failed
+    files must be ones ``dlq replay`` may re-read. With none configured it runs where told, and
+    says that replays of its too-large files will be refused."""
+    roots = drop_roots(settings)
+    if not roots:
+        log.warning(
+            "watch.folder_not_configured",
+            directory=str(directory),
+            detail="NEWSFLOW_DROP_DIRS is empty: dlq replay will not re-read this folder's files",
+        )
+    elif not is_inside(directory.resolve(), roots):
+        msg = (
+            f"{directory} is not inside NEWSFLOW_DROP_DIRS ({', '.join(map(str, roots))}); "
+            "add it there, or watch a folder that is"
+        )
+        raise RefusedPath(msg)
+
+
+def watch_folder(
+    directory: Path,
+    intake: Intake,
+    *,
+    interval: float = 1.0,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    once_timeout: float = DEFAULT_ONCE_TIMEOUT,
+    submit: Submit | None = None,
+) -> WatchSummary:
+    """Scan ``directory`` every ``interval`` seconds until ``stop`` is set or a signal arrives.
+
+    With ``once``, take what is there (waiting for files still settling) and return when every
+    claim in ``.processing/`` has an outcome, or after ``once_timeout`` seconds; the summary's
+    ``pending`` says how many were still without one.
+    """
+    check_watched_folder(directory, intake.settings)
+    folder = DropFolder(
+        directory,
+        intake.client,
+        submit or pipeline_submit(intake),
+        max_file_bytes=intake.settings.max_file_bytes,
+        settle_seconds=settle_seconds,
+    )
+    folder.prepare()
+    stop = stop or threading.Event()
+    summary = WatchSummary()
+    deadline = time.monotonic() + once_timeout
+    log.info("watch.started", directory=str(directory), interval=interval, once=once)
+    with stop_on_signals(stop) as received:
+        while True:
+            report = folder.scan()
+            summary.add(report)
+            if once and report.idle:
+                break
+            if once and time.monotonic() >= deadline:
+                log.warning(
+                    "watch.once_timed_out",
+                    pending=report.pending,
+                    waiting=report.waiting,
+                    timeout=once_timeout,
+                )
+                break
+            if stop.wait(interval):
+                break
+    log.info(
+        "watch.stopped",
+        signal=received[0] if received else None,
+        claimed=summary.claimed,
+        done=summary.done,
+        failed=summary.failed,
+        refused=summary.refused,
+        pending=summary.pending,
+    )
+    return summary
