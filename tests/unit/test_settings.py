@@ -100,3 +100,29 @@ def test_the_visibility_timeout_is_derived_from_the_limits_and_a_smaller_one_ref
     monkeypatch.setenv("NEWSFLOW_VISIBILITY_TIMEOUT", "100")
     with pytest.raises(ValidationError, match="NEWSFLOW_VISIBILITY_TIMEOUT"):
         Settings(_env_file=None)
+
+
+def test_the_languages_settings_accept_are_the_ones_lingua_detects() -> None:
+    """Settings validate NEWSFLOW_LANGUAGES without importing lingua (the ingest and index
+    workers never load it); the written-out list must stay lingua's."""
+    from lingua import IsoCode639_1
+
+    from shared.settings import DETECTABLE_LANGUAGES
+
+    lingua_codes = {name.lower() for name in dir(IsoCode639_1) if name.isupper() and len(name) == 2}
+    assert lingua_codes == DETECTABLE_LANGUAGES
+
+
+def test_the_ingest_and_index_workers_load_no_language_or_ner_models() -> None:
+    """A fresh interpreter importing a worker's task module (and the worker's composition root)
+    must not pull in the enrich stage's model packages: memory per worker decides how many fit."""
+    heavy = ("natasha", "lingua", "numpy", "scipy", "slovnet", "pymorphy2", "navec", "yargy")
+    for module in ("services.ingest.tasks", "services.index.tasks", "newsflow.worker"):
+        code = (
+            f"import sys, importlib; importlib.import_module({module!r}); "
+            f"print(sorted(set({heavy!r}) & set(sys.modules)))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert result.stdout.strip() == "[]", (module, result.stdout)
