@@ -23,12 +23,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from newsflow.failures import ExitCode
 from shared.settings import Settings, load_settings
 from shared.stages import STAGES
 
 if TYPE_CHECKING:
     from newsflow.local import FileResult
-    from services.index.backend import Facets
+    from services.index.backend import Facets, IndexBackend
     from services.ingest.intake import Intake
     from shared.messages import DeadLetter
     from shared.receipts import ReceiptStatus
@@ -43,6 +44,38 @@ app.add_typer(dlq_app, name="dlq")
 
 console = Console()
 err_console = Console(stderr=True)
+# Set by --debug: a failure shows its traceback instead of one line.
+_show_tracebacks = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"newsflow {version('newsflow')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a failure, not one line.")
+    ] = False,
+    _version_shown: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """newsflow: ingest, enrich and index scraped news.
+
+    Exit codes: 0 done; 1 some files were dead-lettered; 2 a bad argument, option or setting;
+    3 Redis, the broker or the index could not be reached; 4 a wait timed out.
+    """
+    global _show_tracebacks  # noqa: PLW0603  # one flag for the whole invocation, read in main()
+    _show_tracebacks = debug
+
 
 PathsArg = Annotated[
     list[Path] | None, typer.Argument(help="Files or folders.")
@@ -55,6 +88,26 @@ def _settings() -> Settings:
 
     configure_logging(settings.log_level, settings.log_format)
     return settings
+
+
+def _open_existing_index(settings: Settings) -> IndexBackend:
+    """The index for a command that only reads it: a SQLite file that does not exist is an
+    error (opening it would create an empty index, and its folders, and find nothing)."""
+    from services.index.backend import open_backend
+
+    url = settings.index_url
+    if not url.startswith(("postgresql://", "postgres://")) and url != ":memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            err_console.print(
+                f"newsflow: no index at {path} (set NEWSFLOW_INDEX_URL; `newsflow run` or the "
+                "index worker creates it)",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(ExitCode.UNAVAILABLE)
+    return open_backend(url)
 
 
 def _existing(paths: list[Path] | None, default: Path | None = None) -> list[Path]:
@@ -235,8 +288,12 @@ def submit(
     from services.ingest.intake import Intake
 
     intake = Intake.connect(settings)
+    files = _existing(paths)
+    # Redis must answer to begin with (or this is one line, exit 3); a restart while the files
+    # are being queued is then waited out.
+    intake.client.ping()
     receipts: dict[str, Path] = {}
-    for path in _existing(paths):
+    for path in files:
         raw = submit_patiently(intake, path, source_name=source_name, warn=err_console.print)
         receipts[raw.receipt] = path
         if not wait:
@@ -271,7 +328,7 @@ def _wait_for(
     else:
         _print_outcomes(names, final)
     if len(final) < len(receipts):
-        return 2
+        return ExitCode.TIMED_OUT
     return 1 if any(status.state == "dead_letter" for status in final.values()) else 0
 
 
@@ -305,7 +362,7 @@ def watch(
 
     Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
     one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
-    2 if some file still has no outcome when the wait ends. DIR must be inside
+    4 if some file still has no outcome when the wait ends. DIR must be inside
     NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
@@ -329,7 +386,7 @@ def watch(
         raise typer.Exit(2) from None
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.TIMED_OUT)
 
 
 @app.command()
@@ -395,7 +452,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
     settings = _settings()
     from pydantic import ValidationError
 
-    from services.index.backend import SearchQuery, open_backend
+    from services.index.backend import SearchQuery
 
     try:
         search_query = SearchQuery(
@@ -414,7 +471,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
     except ValidationError as error:
         err_console.print(f"[red]invalid search: {error}")
         raise typer.Exit(2) from None
-    with open_backend(settings.index_url) as backend:
+    with _open_existing_index(settings) as backend:
         result = backend.search(search_query)
     if as_json:
         sys.stdout.write(result.model_dump_json() + "\n")
@@ -450,9 +507,8 @@ def _print_facets(facets: Facets) -> None:
 def show(doc_id: Annotated[str, typer.Argument(help="A document id (from search).")]) -> None:
     """Print one stored document in full, as JSON."""
     settings = _settings()
-    from services.index.backend import open_backend
 
-    with open_backend(settings.index_url) as backend:
+    with _open_existing_index(settings) as backend:
         doc = backend.get(doc_id)
     if doc is None:
         err_console.print(f"[red]no document {doc_id!r}")
@@ -512,11 +568,10 @@ def reindex(
     settings = _settings()
     from newsflow.reindex import reindex_through_workers
     from services.enrich.stage import ENRICHER_VERSIONS
-    from services.index.backend import open_backend
     from services.ingest.intake import Intake
 
     intake = Intake.connect(settings)
-    with open_backend(settings.index_url) as backend:
+    with _open_existing_index(settings) as backend:
         total = backend.count()
         report = reindex_through_workers(intake, backend, ENRICHER_VERSIONS, stale_only=stale_only)
     record: dict[str, object] = {"documents": total, **report.as_dict()}
@@ -525,7 +580,7 @@ def reindex(
         outcomes = _wait_outcomes(intake, report.receipts, timeout)
         record["outcomes"] = outcomes
         if outcomes.get("timed_out"):
-            code = 2
+            code = ExitCode.TIMED_OUT
         elif outcomes.get("dead_letter") or outcomes.get("duplicate"):
             code = 1
     if as_json:
@@ -694,4 +749,15 @@ def dlq_replay(
 
 
 def main() -> None:
-    app()
+    """Run the command; a server that cannot be reached is one line and exit code 3."""
+    try:
+        app()
+    except Exception as error:
+        from newsflow.failures import unavailable
+
+        settings = load_settings()
+        found = unavailable(error, settings)
+        if found is None or _show_tracebacks or settings.log_level == "DEBUG":
+            raise
+        sys.stderr.write(f"newsflow: {found.line()}\n")
+        raise SystemExit(ExitCode.UNAVAILABLE) from None
