@@ -49,7 +49,7 @@ bench: $(STAMP) ## pipeline throughput, in-process and through Redis
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
 up: ## start the whole stack with Docker (needs .env with the passwords and NEWSFLOW_API_TOKEN)
-	@test -f .env || { echo "copy .env.example to .env and set GRAFANA_ADMIN_PASSWORD, POSTGRES_PASSWORD and NEWSFLOW_API_TOKEN first"; exit 1; }
+	@test -f .env || { echo "copy .env.example to .env and set GRAFANA_ADMIN_PASSWORD, POSTGRES_PASSWORD, NEWSFLOW_API_TOKEN and FLOWER_BASIC_AUTH first"; exit 1; }
 	mkdir -p drop
 	$(COMPOSE) up --build -d
 	@echo "Grafana: http://localhost:$${GRAFANA_PORT:-3000}  Prometheus: http://localhost:$${PROMETHEUS_PORT:-9090}"

@@ -332,7 +332,7 @@ def wait_ready(workers: Workers) -> None:
             raise RuntimeError(f"not ready after {READY_TIMEOUT_S:.0f}s: {late}")
         waiting -= {stage for stage in waiting if " ready." in workers.tail(stage, 100_000)}
         for reply in app.control.ping(timeout=0.5) or []:
-            waiting -= {name.split("@", 1)[0] for name in reply}
+            waiting -= {name.split("@", 1)[0].rsplit("-", 1)[0] for name in reply}
 
 
 def stop_workers(workers: Workers) -> None:

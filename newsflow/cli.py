@@ -222,8 +222,9 @@ def enrich_record(result: FileResult) -> dict[str, object]:
     }
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(
+    ctx: typer.Context,
     stage: Annotated[str, typer.Argument(help="ingest, enrich or index")],
     concurrency: Annotated[int, typer.Option(min=1, help="Worker processes (prefork).")] = 2,
     metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics here (0: off).")] = None,
@@ -233,7 +234,9 @@ def worker(
 
     Runs ``python -m newsflow.worker STAGE`` (Celery's worker over the app built from these
     settings) with the metrics directory for prefork set (and wiped) before Python starts, as
-    multiprocess mode requires.
+    multiprocess mode requires. Options it does not know go to Celery's worker as they are
+    (--autoscale, --max-tasks-per-child, -n NAME, -E, ...). The node name is STAGE-PID@HOST
+    unless -n/--hostname gives one, so two workers of a stage on one host are told apart.
     """
     if stage not in STAGES:
         err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
@@ -251,19 +254,21 @@ def worker(
     env.setdefault("OMP_NUM_THREADS", "1")
     if metrics_port is not None:
         env["NEWSFLOW_METRICS_PORT"] = str(metrics_port)
+    passed = list(ctx.args)
+    named = any(arg in ("-n", "--hostname") or arg.startswith("--hostname=") for arg in passed)
     argv = [
         sys.executable,
         "-m",
         "newsflow.worker",
         stage,
-        "-n",
-        f"{stage}@%h",
+        *([] if named else ["-n", f"{stage}-{os.getpid()}@%h"]),
         "--concurrency",
         str(concurrency),
         "--loglevel",
         loglevel or settings.log_level,
         "--without-gossip",
         "--without-mingle",
+        *passed,
     ]
     os.execvpe(sys.executable, argv, env)  # noqa: S606  # argv is ours, not user text
 

@@ -33,12 +33,6 @@ def build_worker_app(stage: Stage, settings: Settings) -> NewsflowCelery:
         """Connecting this signal stops Celery from installing its own log handlers."""
         configure_logging(settings.log_level, settings.log_format)
 
-    @signals.worker_init.connect(weak=False)
-    def _start_metrics(**_: Any) -> None:
-        """Serve /metrics from the parent process; children write to the multiprocess dir."""
-        depth = QueueDepthCollector(STAGES, lambda queue: queue_depth(app, queue))
-        serve_metrics(settings.metrics_port, depth)
-
     @signals.worker_process_shutdown.connect(weak=False)
     def _mark_child_dead(pid: int | None = None, **_: Any) -> None:
         mark_process_dead(pid or os.getpid())
@@ -54,8 +48,25 @@ def main(argv: list[str] | None = None) -> None:
         )
         raise SystemExit(2)
     stage: Stage = args[0]
-    app = build_worker_app(stage, load_settings())
+    settings = load_settings()
+    app = build_worker_app(stage, settings)
+    start_metrics(app, settings)
     app.worker_main(["worker", "-Q", stage, *args[1:]])
+
+
+def start_metrics(app: NewsflowCelery, settings: Settings) -> None:
+    """Serve /metrics from this, the main process, before Celery starts (children write to the
+    multiprocess directory). A port that is taken stops the worker here, loudly: a worker that
+    reports "ready" without its metrics is invisible to every alert."""
+    depth = QueueDepthCollector(STAGES, lambda queue: queue_depth(app, queue))
+    try:
+        serve_metrics(settings.metrics_port, depth)
+    except OSError as error:
+        sys.stderr.write(
+            f"newsflow worker: cannot serve metrics on port {settings.metrics_port}: "
+            f"{error.strerror or error} (set --metrics-port or NEWSFLOW_METRICS_PORT)\n"
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

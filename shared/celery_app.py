@@ -143,7 +143,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_create_missing_queues": False,
         "worker_hijack_root_logger": False,
         "worker_consumer": "shared.consumer:DeadLetteringConsumer",
-        "worker_send_task_events": False,
+        # Task events (received, started, succeeded, failed, retried) are what Flower and
+        # celery-exporter show; they cost one small message per task state on the broker.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
         # Children inherit the models their parent loaded before the fork; starting one costs
         # milliseconds, but keep a margin for a loaded machine.
         "worker_proc_alive_timeout": 30.0,

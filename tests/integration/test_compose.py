@@ -26,7 +26,12 @@ pytestmark = pytest.mark.integration
 
 NEWSFLOW_SERVICES = ("ingest", "enrich", "index", "watch", "api", "reconcile")
 # Variables without a safe default, which compose must refuse to start without.
-REQUIRED = {"GRAFANA_ADMIN_PASSWORD": "x", "POSTGRES_PASSWORD": "y", "NEWSFLOW_API_TOKEN": "z"}
+REQUIRED = {
+    "GRAFANA_ADMIN_PASSWORD": "x",
+    "POSTGRES_PASSWORD": "y",
+    "NEWSFLOW_API_TOKEN": "z",
+    "FLOWER_BASIC_AUTH": "admin:w",
+}
 
 
 def _compose_command() -> list[str]:
@@ -80,6 +85,8 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
         assert "replicas" in services[stage]["deploy"]
     assert services["watch"]["command"][:2] == ["newsflow", "watch"]
     assert services["api"]["command"][:2] == ["newsflow", "serve"]
+    assert services["flower"]["command"][:2] == ["celery", "--broker=redis://redis:6379/0"]
+    assert services["flower"]["environment"]["FLOWER_BASIC_AUTH"] == "admin:w"
     assert services["api"]["environment"]["NEWSFLOW_API_TOKEN"] == REQUIRED["NEWSFLOW_API_TOKEN"]
     assert "NEWSFLOW_API_ALLOW_ANONYMOUS" not in services["api"]["environment"]
     assert services["watch"]["environment"]["NEWSFLOW_DROP_DIRS"] == "/drop"

@@ -4,6 +4,7 @@ line naming what, where and the setting to change, and exits 3, with no tracebac
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,16 @@ def test_version() -> None:
     result = _run("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("newsflow ")
+
+
+def test_a_worker_whose_metrics_port_is_taken_stops_at_start() -> None:
+    """Never "ready" without metrics: every alert is blind to a worker that has none."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))  # noqa: S104  # the worker serves on every address too
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run("worker", "ingest", "--metrics-port", str(port))
+    assert result.returncode == 2
+    assert f"cannot serve metrics on port {port}" in result.stderr
+    assert "NEWSFLOW_METRICS_PORT" in result.stderr
+    assert " ready." not in result.stderr
