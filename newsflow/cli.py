@@ -117,8 +117,13 @@ def _existing(paths: list[Path] | None, default: Path | None = None) -> list[Pat
     missing = [str(path) for path in chosen if not path.exists()]
     if missing:
         err_console.print(f"[red]no such file or folder: {', '.join(missing)}")
-        raise typer.Exit(2)
-    return expand_paths(chosen)
+        raise typer.Exit(ExitCode.USAGE)
+    found = expand_paths(chosen)
+    if not found:
+        named = ", ".join(str(path) for path in chosen)
+        err_console.print(f"[red]no files to take in {named} (hidden and *.part files are skipped)")
+        raise typer.Exit(ExitCode.USAGE)
+    return found
 
 
 @app.command()
@@ -392,6 +397,9 @@ def watch(
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(ExitCode.TIMED_OUT)
+    if once and summary.failed:
+        err_console.print(f"[yellow]{summary.failed} file(s) went to failed/ (see their .reason)")
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command()
@@ -672,7 +680,9 @@ def _print_reconcile(counts: dict[str, object], as_json: bool) -> None:
 
 @dlq_app.command("list")
 def dlq_list(
-    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    stage: Annotated[
+        str | None, typer.Option(help="Only this stage: ingest, enrich or index.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List dead letters, oldest first."""
@@ -680,7 +690,11 @@ def dlq_list(
     from shared.deadletters import DeadLetterStore
     from shared.redis_client import redis_client
 
-    letters = DeadLetterStore.for_settings(redis_client(settings.redis_url), settings).list(stage)
+    if stage is not None and stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(ExitCode.USAGE)
+    store = DeadLetterStore.for_settings(redis_client(settings.redis_url), settings)
+    letters = store.list(stage)
     if as_json:
         for letter in letters:
             sys.stdout.write(letter.model_dump_json(exclude={"payload"}) + "\n")

@@ -159,8 +159,9 @@ def test_two_watchers_move_every_file_to_done_or_failed_exactly_once(
 def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
     pipeline: Pipeline, seed_files: list[Path], tmp_path: Path
 ) -> None:
-    """`watch --once` (cron use) exits 0 after every file has an outcome, including one a
-    killed watcher had claimed but never submitted."""
+    """`watch --once` (cron use) returns after every file has an outcome, including one a
+    killed watcher had claimed but never submitted; it exits 1 because one went to failed/
+    (as `submit --wait` does for a dead letter), so a cron job can tell."""
     drop = tmp_path / "drop"
     (drop / ".processing").mkdir(parents=True)
     shutil.copy(seed_files[1], drop / "one.txt")
@@ -170,7 +171,8 @@ def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
 
     result = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", timeout=90)
 
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "1 file(s) went to failed/" in result.stderr
     assert _files(drop / "done") == ["one.txt", "orphan.txt"]
     assert _files(drop / "failed") == ["bad.bin", "bad.bin.reason"]
     assert _files(drop / ".processing") == []
@@ -188,7 +190,7 @@ def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
     (drop / "report.txt").write_text("Report\n\n" + "A line of the report. " * 400)
 
     first = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", env=limit)
-    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.returncode == 1, first.stderr[-3000:]  # one file went to failed/
     assert _files(drop / "failed") == ["report.txt", "report.txt.reason"]
     note = (drop / "failed" / "report.txt.reason").read_text()
     assert "reason: too_large\n" in note

@@ -91,3 +91,17 @@ def test_a_worker_whose_metrics_port_is_taken_stops_at_start() -> None:
     assert f"cannot serve metrics on port {port}" in result.stderr
     assert "NEWSFLOW_METRICS_PORT" in result.stderr
     assert " ready." not in result.stderr
+
+
+def test_a_folder_with_no_files_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "skipped.part").write_text("still being written")
+    for command in (["run", str(tmp_path)], ["enrich", str(tmp_path)]):
+        result = _run(*command, NEWSFLOW_INDEX_URL=str(tmp_path / "index.db"))
+        assert result.returncode == 2, result.stderr
+        assert "no files to take" in result.stderr
+
+
+def test_an_unknown_dead_letter_stage_is_a_usage_error() -> None:
+    result = _run("dlq", "list", "--stage", "foo", NEWSFLOW_REDIS_URL="redis://127.0.0.1:1/0")
+    assert result.returncode == 2
+    assert "unknown stage 'foo'" in result.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import fakeredis
 import pytest
+import redis
 
 from services.ingest.intake import Intake
 from services.ingest.watch import (
@@ -676,3 +677,30 @@ def test_sigterm_sets_stop_and_handlers_are_restored() -> None:
         assert stop.wait(5)
     assert received == ["SIGTERM"]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+class _Flaky:
+    """A Redis that refuses ``down`` pings, then answers."""
+
+    def __init__(self, down: int) -> None:
+        self.down = down
+
+    def ping(self) -> bool:
+        if self.down:
+            self.down -= 1
+            raise redis.ConnectionError("Connection refused")
+        return True
+
+
+def test_the_watcher_backs_off_while_redis_is_down_and_says_when_it_is_back() -> None:
+    """One warning per back-off step, waits doubling to a cap, not a traceback per second."""
+    from services.ingest.watch.loop import MAX_BACKOFF_SECONDS, Outage
+
+    client = _Flaky(down=8)
+    outage = Outage(interval=1.0)
+    waits = []
+    while not outage.redis_answers(client):  # type: ignore[arg-type]
+        waits.append(outage.wait)
+    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, MAX_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, 30.0]
+    assert outage.wait == 1.0, "back to the normal interval once Redis answers"
+    assert outage.since is None

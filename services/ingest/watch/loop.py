@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+import redis
 import structlog
 
 from services.ingest.confine import RefusedPath, drop_roots, is_inside
@@ -79,6 +80,37 @@ def check_watched_folder(directory: Path, settings: Settings) -> None:
         raise RefusedPath(msg)
 
 
+# The longest wait between two looks at a Redis that is down.
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class Outage:
+    """Redis down: wait longer and longer between looks (doubling up to MAX_BACKOFF_SECONDS),
+    one warning per step rather than a traceback per scan, and one line when it is back."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self.wait = interval
+        self.since: float | None = None
+
+    def redis_answers(self, client: redis.Redis) -> bool:
+        try:
+            client.ping()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            if self.since is None:
+                self.since = time.monotonic()
+                self.wait = self._interval
+            else:
+                self.wait = min(self.wait * 2, MAX_BACKOFF_SECONDS)
+            log.warning("watch.redis_unreachable", error=str(error)[:200], retry_in=self.wait)
+            return False
+        if self.since is not None:
+            log.warning("watch.redis_back", after_s=round(time.monotonic() - self.since, 1))
+            self.since = None
+            self.wait = self._interval
+        return True
+
+
 def watch_folder(
     directory: Path,
     intake: Intake,
@@ -109,8 +141,13 @@ def watch_folder(
     summary = WatchSummary()
     deadline = time.monotonic() + once_timeout
     log.info("watch.started", directory=str(directory), interval=interval, once=once)
+    outage = Outage(interval)
     with stop_on_signals(stop) as received:
         while True:
+            if not outage.redis_answers(intake.client):
+                if stop.wait(outage.wait):
+                    break
+                continue
             report = folder.scan()
             summary.add(report)
             if once and report.idle:
