@@ -342,6 +342,9 @@ async def _submit_raw(
         data = await read_body(request.stream(), limit)
     except UploadTooLarge as error:
         raise _too_large(error) from error
+    if not data:
+        # Refused at the door, where the client can still hear it, not dead-lettered later.
+        raise HTTPException(status_code=400, detail="the body is empty: send the file's bytes")
     [accepted] = await _admitted(state, [lambda: _accept(state, data, filename, source)])
     return accepted
 
@@ -362,6 +365,10 @@ async def _submit_multipart(
         raise _too_large(error) from error
     except BadUpload as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
+    empty = [upload.filename for upload in form.files if upload.size == 0]
+    if empty:
+        form.close()
+        raise HTTPException(status_code=400, detail=f"empty file(s): {', '.join(empty)}")
     try:
         source = _check_source(source or form.fields.get("source"))
         # One file's bytes in memory at a time; the others wait in their spools.

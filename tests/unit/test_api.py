@@ -539,3 +539,20 @@ def test_openapi_documents_every_route(api: Api) -> None:
         paths
     )
     assert api.client.get("/docs").status_code == 200
+
+
+def test_an_empty_body_is_refused_at_the_door(api: Api) -> None:
+    """The client hears 400 now, instead of a dead letter it would have to go and find."""
+    answer = api.client.post("/v1/files", params={"name": "a.txt"}, content=b"")
+    assert answer.status_code == 400
+    assert "empty" in answer.json()["detail"]
+    assert api.submit.calls == []
+
+
+def test_an_empty_file_in_a_multipart_upload_refuses_the_request(api: Api) -> None:
+    answer = api.client.post(
+        "/v1/files", files=[("file", ("a.txt", b"news")), ("file", ("b.txt", b""))]
+    )
+    assert answer.status_code == 400
+    assert "b.txt" in answer.json()["detail"]
+    assert api.submit.calls == []
