@@ -338,8 +338,24 @@ def _wait_for(
     else:
         _print_outcomes(names, final)
     if len(final) < len(receipts):
+        _say_who_is_missing(intake, [r for r in receipts if r not in final])
         return ExitCode.TIMED_OUT
     return 1 if any(status.state == "dead_letter" for status in final.values()) else 0
+
+
+def _say_who_is_missing(intake: Intake, pending: list[str]) -> None:
+    """After a wait timed out: the stages its files wait for that no worker consumes."""
+    from newsflow.waiting import queues_without_consumers
+    from shared.receipts import WAITING_IN, read_status
+
+    states = [read_status(intake.client, receipt) for receipt in pending]
+    queues = {WAITING_IN.get(s.state, "ingest") if s else "ingest" for s in states}
+    for queue in queues_without_consumers(intake, set(queues)):
+        err_console.print(
+            f"[yellow]timed out: no {queue} worker is consuming `{queue}` "
+            f"(start one: newsflow worker {queue})",
+            soft_wrap=True,
+        )
 
 
 def _print_outcomes(receipts: dict[str, str], final: dict[str, ReceiptStatus]) -> None:

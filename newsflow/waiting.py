@@ -135,3 +135,11 @@ def _resubmit_lost(
         warn(f"receipt {receipt} was lost by Redis; submitting {path} again")
         submit_path(intake, path, source="cli", receipt=receipt, source_name=source_name)
         missing_since.pop(receipt, None)
+
+
+def queues_without_consumers(intake: Intake, queues: set[str], timeout: float = 2.0) -> list[str]:
+    """Which of ``queues`` no running worker consumes, by asking the workers (Celery's remote
+    control): what a wait that timed out most often means is that nobody is there."""
+    replies = intake.publisher.app.control.inspect(timeout=timeout).active_queues() or {}
+    consumed = {queue["name"] for node in replies.values() for queue in node}
+    return sorted(queues - consumed)
