@@ -742,6 +742,54 @@ def _find_letter(settings: Settings, letter_id: str) -> DeadLetter:
     return letter
 
 
+_DURATION = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_age(text: str) -> float:
+    """Seconds in ``30m``, ``12h``, ``7d``; a usage error otherwise."""
+    number, unit = text[:-1], text[-1:]
+    if not number.isdigit() or unit not in _DURATION:
+        err_console.print(f"[red]not an age: {text!r} (write 30m, 12h or 7d)")
+        raise typer.Exit(ExitCode.USAGE)
+    return int(number) * _DURATION[unit]
+
+
+@dlq_app.command("purge")
+def dlq_purge(
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Only this reason (e.g. binary).")] = None,
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", help="Only letters older than this: 30m, 12h, 7d.")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete them.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The count as JSON.")] = False,
+) -> None:
+    """Delete dead letters for good (with the bytes kept for their replay).
+
+    Without --yes it only says how many would go, and exits 2.
+    """
+    settings = _settings()
+    from datetime import UTC, timedelta
+
+    from shared.deadletters import DeadLetterStore, select
+    from shared.redis_client import redis_client
+
+    if stage is not None and stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(ExitCode.USAGE)
+    before = datetime.now(UTC) - timedelta(seconds=_parse_age(older_than)) if older_than else None
+    store = DeadLetterStore.for_settings(redis_client(settings.redis_url), settings)
+    chosen = select(store.list(stage), stage=stage, reason=reason, failed_before=before)
+    if not yes:
+        err_console.print(f"{len(chosen)} dead letter(s) would be deleted; add --yes to do it")
+        raise typer.Exit(ExitCode.USAGE)
+    purged = sum(store.purge(letter) for letter in chosen)
+    if as_json:
+        sys.stdout.write(json.dumps({"purged": purged}) + "\n")
+    else:
+        console.print(f"deleted {purged} dead letter(s)")
+
+
 @dlq_app.command("show")
 def dlq_show(
     letter_id: Annotated[str, typer.Argument(help="Receipt (or a unique prefix).")],
@@ -758,8 +806,8 @@ def dlq_replay(
 ) -> None:
     """Send dead letters back to their stage's queue (after the cause is fixed)."""
     settings = _settings()
-    from newsflow.replay import NotReplayable, replay
     from services.ingest.intake import Intake
+    from services.ingest.replay import NotReplayable, replay
     from shared.deadletters import DeadLetterStore
 
     if replay_all == (letter_id is not None):

@@ -22,6 +22,8 @@ in Redis on time.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from datetime import datetime
 
 import redis
 import structlog
@@ -136,6 +138,23 @@ return removed
 """
 
 
+def select(
+    letters: Iterable[DeadLetter],
+    *,
+    stage: str | None = None,
+    reason: str | None = None,
+    failed_before: datetime | None = None,
+) -> list[DeadLetter]:
+    """The letters of a stage, a reason, and dead-lettered before a moment (each if given)."""
+    return [
+        letter
+        for letter in letters
+        if (stage is None or letter.stage == stage)
+        and (reason is None or letter.reason == reason)
+        and (failed_before is None or letter.failed_at < failed_before)
+    ]
+
+
 def _member(stage: str, receipt: str) -> str:
     return json.dumps([stage, receipt])
 
@@ -235,6 +254,13 @@ class DeadLetterStore:
             args=[_member(letter.stage, letter.receipt), letter.receipt],
         )
         return bool(removed)
+
+    def purge(self, letter: DeadLetter) -> bool:
+        """Remove a letter for good, with the claim-checked bytes it kept for a replay."""
+        removed = self.remove(letter)
+        if letter.payload.get("blob_key") == blob_key(letter.receipt):
+            self._redis.delete(blob_key(letter.receipt))
+        return removed
 
     def count(self) -> int:
         return sum(int(self._redis.hlen(dead_letter_key(stage))) for stage in STAGES)

@@ -16,6 +16,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -43,8 +44,11 @@ from services.api.uploads import (
 )
 from services.index.backend import IndexBackend, SearchQuery, SearchResult, open_backend
 from services.ingest.intake import Intake, submit_bytes
+from services.ingest.replay import NotReplayable
+from services.ingest.replay import replay as replay_letter
 from shared.celery_app import Publisher, make_celery, queue_depth
-from shared.messages import EnrichedDocument, RawFile, Source
+from shared.deadletters import DeadLetterStore, select
+from shared.messages import DeadLetter, EnrichedDocument, RawFile, Source
 from shared.receipts import ReceiptStatus, read_status
 from shared.redact import redact_text
 from shared.redis_client import connect as connect_redis
@@ -136,6 +140,7 @@ class ApiState:
     backends: BackendPool
     submit: Submit
     admission: AdmissionControl
+    replay: Callable[[DeadLetter], None]
 
 
 def _state(request: Request) -> ApiState:
@@ -465,6 +470,99 @@ async def document(
     return found
 
 
+class DeadLetterSummary(BaseModel):
+    """A dead letter without its payload (``newsflow dlq show`` has it whole)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receipt: str
+    stage: str
+    reason: str
+    error: str
+    failed_at: datetime
+    filename: str | None = None
+    doc_id: str | None = None
+
+
+class DeadLetterList(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    total: int
+    letters: list[DeadLetterSummary]
+
+
+class Replayed(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receipt: str
+    stage: str
+    status_url: str
+
+
+def _summary(letter: DeadLetter) -> DeadLetterSummary:
+    filename = letter.payload.get("filename")
+    return DeadLetterSummary(
+        receipt=letter.receipt,
+        stage=letter.stage,
+        reason=letter.reason,
+        error=letter.error[:500],
+        failed_at=letter.failed_at,
+        filename=filename if isinstance(filename, str) else None,
+        doc_id=letter.doc_id,
+    )
+
+
+def _letters(state: ApiState) -> DeadLetterStore:
+    return DeadLetterStore.for_settings(state.redis, state.settings)
+
+
+@v1.get("/dead-letters", response_model=DeadLetterList)
+async def dead_letters(
+    state: StateDep,
+    stage: Annotated[Stage | None, Query(description="Only this stage.")] = None,
+    reason: Annotated[str | None, Query(max_length=64, description="Only this reason.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DeadLetterList:
+    """Dead letters, oldest first: what failed, where, why and when."""
+    letters = await _redis_call(lambda: _letters(state).list(stage))
+    chosen = select(letters, stage=stage, reason=reason)
+    return DeadLetterList(
+        total=len(chosen), letters=[_summary(letter) for letter in chosen[offset : offset + limit]]
+    )
+
+
+@v1.post(
+    "/dead-letters/{receipt}/replay",
+    status_code=202,
+    response_model=Replayed,
+    responses={
+        404: {"description": "No dead letter with this receipt."},
+        409: {"description": "The letter cannot be replayed (the reason says why)."},
+    },
+)
+async def replay_dead_letter(
+    state: StateDep, receipt: Annotated[str, Path(max_length=MAX_RECEIPT_CHARS)]
+) -> Replayed:
+    """Send a dead letter back to its stage (after its cause is fixed), as `newsflow dlq replay`
+    does; its receipt's status then follows it again."""
+
+    def replay() -> DeadLetter | None:
+        letter = _letters(state).find(receipt)
+        if letter is not None and letter.receipt == receipt:
+            state.replay(letter)
+            return letter
+        return None
+
+    try:
+        letter = await _redis_call(replay)
+    except NotReplayable as why:
+        raise HTTPException(status_code=409, detail=f"cannot replay {receipt}: {why}") from why
+    if letter is None:
+        raise HTTPException(status_code=404, detail=f"no dead letter {receipt!r}")
+    return Replayed(receipt=receipt, stage=letter.stage, status_url=_status_url(receipt))
+
+
 probes = APIRouter()
 
 
@@ -519,6 +617,7 @@ def create_app(
     redis_client: redis.Redis | None = None,
     open_index: Callable[[], IndexBackend] | None = None,
     submit: Submit | None = None,
+    replay: Callable[[DeadLetter], None] | None = None,
 ) -> FastAPI:
     """The API over these settings; tests may pass their own Redis, index and submitter.
 
@@ -531,8 +630,9 @@ def create_app(
     )
     backends = BackendPool(open_index or (lambda: open_backend(settings.index_url)))
     celery = make_celery(settings)
+    intake = Intake(client, settings, Publisher(celery))
     if submit is None:
-        submit = partial(submit_bytes, Intake(client, settings, Publisher(celery)))
+        submit = partial(submit_bytes, intake)
     # The ingest queue is a list in the state Redis only when that Redis is the broker.
     broker_depth = (
         None
@@ -560,6 +660,7 @@ def create_app(
         admission=AdmissionControl(
             client, INGEST_QUEUE, settings.max_queue_depth, broker_depth=broker_depth
         ),
+        replay=replay or partial(replay_letter, intake=intake),
     )
     app.include_router(v1)
     app.include_router(probes)

@@ -24,7 +24,9 @@ from services.api.app import AnonymousApiRefused, create_app
 from services.api.metrics import HTTP_REQUESTS, REGISTRY
 from services.index.backend import SearchHit, SearchQuery, SearchResult
 from services.ingest.intake import raw_file_message
-from shared.messages import EnrichedDocument, RawFile, Source
+from services.ingest.replay import NotReplayable
+from shared.deadletters import DeadLetterStore
+from shared.messages import DeadLetter, EnrichedDocument, RawFile, Source
 from shared.receipts import record_status
 from shared.settings import Settings
 
@@ -141,6 +143,7 @@ class Api:
         self.redis = fakeredis.FakeRedis(server=self.server)
         self.index = index
         self.submit = FakeSubmit(self.redis)
+        self.replayed: list[str] = []
         # Anonymous unless a test sets a token: the API refuses to start with neither.
         values = {
             "max_file_bytes": LIMIT,
@@ -153,8 +156,15 @@ class Api:
             redis_client=self.redis,
             open_index=lambda: self.index,
             submit=self.submit,
+            replay=self.replay,
         )
         self.client = TestClient(app)
+
+    def replay(self, letter: DeadLetter) -> None:
+        """Stands in for ``services.ingest.replay.replay``."""
+        if letter.reason == "too_large":
+            raise NotReplayable("its bytes were never stored and the original file is gone")
+        self.replayed.append(letter.receipt)
 
 
 @pytest.fixture
@@ -556,3 +566,47 @@ def test_an_empty_file_in_a_multipart_upload_refuses_the_request(api: Api) -> No
     assert answer.status_code == 400
     assert "b.txt" in answer.json()["detail"]
     assert api.submit.calls == []
+
+
+def _letter(receipt: str, reason: str, stage: str = "ingest") -> DeadLetter:
+    return DeadLetter(
+        stage=stage,
+        receipt=receipt,
+        reason=reason,
+        error=f"{reason} error",
+        failed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        task_name="ingest.receive",
+        payload={"receipt": receipt, "filename": f"{receipt}.txt", "content_b64": "c2VjcmV0"},
+    )
+
+
+def test_dead_letters_are_listed_without_their_payload(api: Api) -> None:
+    store = DeadLetterStore(api.redis, ttl_seconds=3600, max_bytes=10**6)
+    store.add(_letter("r1", "binary"))
+    store.add(_letter("r2", "empty"))
+    answer = api.client.get("/v1/dead-letters", params={"reason": "binary"})
+    assert answer.status_code == 200
+    listed = answer.json()
+    assert listed["total"] == 1
+    assert listed["letters"][0]["receipt"] == "r1"
+    assert listed["letters"][0]["filename"] == "r1.txt"
+    assert "c2VjcmV0" not in answer.text, "a listing never carries the file's bytes"
+
+
+def test_a_dead_letter_is_replayed_over_http(api: Api) -> None:
+    store = DeadLetterStore(api.redis, ttl_seconds=3600, max_bytes=10**6)
+    store.add(_letter("r1", "binary"))
+    store.add(_letter("r2", "too_large"))
+    answer = api.client.post("/v1/dead-letters/r1/replay")
+    assert answer.status_code == 202
+    assert answer.json() == {"receipt": "r1", "stage": "ingest", "status_url": "/v1/files/r1"}
+    assert api.replayed == ["r1"]
+    refused = api.client.post("/v1/dead-letters/r2/replay")
+    assert refused.status_code == 409
+    assert "original file is gone" in refused.json()["detail"]
+    assert api.client.post("/v1/dead-letters/nope/replay").status_code == 404
+
+
+def test_dead_letters_need_the_token(secured: Api) -> None:
+    assert secured.client.get("/v1/dead-letters").status_code == 401
+    assert secured.client.post("/v1/dead-letters/r1/replay").status_code == 401

@@ -16,9 +16,9 @@ import fakeredis
 import pytest
 from pydantic import ValidationError
 
-from newsflow.replay import NotReplayable, replay
 from services.ingest.confine import RefusedPath, confined, open_confined
 from services.ingest.intake import Intake
+from services.ingest.replay import NotReplayable, replay
 from services.ingest.watch import claim_name, reason_text, watch_folder
 from shared.blobs import drop_blob, get_blob, keep_blob, put_blob
 from shared.celery_app import Publisher, make_celery
@@ -66,7 +66,7 @@ class Submitted:
 @pytest.fixture
 def submitted(monkeypatch: pytest.MonkeyPatch) -> Submitted:
     fake = Submitted()
-    monkeypatch.setattr("newsflow.replay.submit_bytes", fake)
+    monkeypatch.setattr("services.ingest.replay.submit_bytes", fake)
     monkeypatch.setattr("services.ingest.watch.folder.submit_bytes", fake)
     return fake
 
