@@ -127,7 +127,12 @@ def _existing(paths: list[Path] | None, default: Path | None = None) -> list[Pat
 
 
 @app.command()
-def run(paths: PathsArg = None) -> None:
+def run(
+    paths: PathsArg = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Only the totals, not a row per file.")
+    ] = False,
+) -> None:
     """Process files in-process (no Redis, no servers) and write the embedded index.
 
     Defaults to the seeds/ folder. Exits 1 if any file was dead-lettered.
@@ -158,23 +163,28 @@ def run(paths: PathsArg = None) -> None:
         doc = result.document
         outcome: str = result.outcome
         if result.reason:
-            outcome = f"dead_letter: {result.reason}"
+            outcome = f"dead letter: {result.reason}"
         elif doc is not None and doc.duplicate_of:
             outcome = f"duplicate of {doc.duplicate_of}"
+        elif doc is not None and doc.near_duplicate_of:
+            outcome = f"near-duplicate of {doc.near_duplicate_of} ({doc.similarity or 0:.2f})"
         table.add_row(
             Path(result.file).name,
             doc.language if doc else "-",
             (doc.title[:70] if doc else result.error or ""),
             outcome,
         )
-    console.print(table)
+    if not summary:
+        console.print(table)
     counts = {
         name: sum(r.outcome == name for r in results)
         for name in ("indexed", "duplicate", "dead_letter")
     }
+    near = sum(1 for r in results if r.document is not None and r.document.near_duplicate_of)
     console.print(
-        f"{len(results)} files: {counts['indexed']} indexed, {counts['duplicate']} duplicate, "
-        f"{counts['dead_letter']} dead-lettered; {total} documents in the index"
+        f"{len(results)} files: {counts['indexed']} indexed ({near} of them near-duplicates), "
+        f"{counts['duplicate']} duplicate, {counts['dead_letter']} dead-lettered; "
+        f"{total} documents in the index"
     )
     if counts["dead_letter"]:
         raise typer.Exit(1)
@@ -324,9 +334,16 @@ def _wait_for(
 ) -> int:
     from newsflow.waiting import wait_for_receipts
 
-    final = wait_for_receipts(
-        intake, receipts, timeout, source_name=source_name, warn=err_console.print
-    )
+    with _progress_bar() as bar:
+        waiting = bar.add_task("waiting for outcomes", total=len(receipts), dead=0)
+        final = wait_for_receipts(
+            intake,
+            receipts,
+            timeout,
+            source_name=source_name,
+            warn=err_console.print,
+            progress=lambda done, dead: bar.update(waiting, completed=done, dead=dead),
+        )
     names = {receipt: str(path) for receipt, path in receipts.items()}
     if as_json:
         for receipt, name in names.items():
@@ -341,6 +358,21 @@ def _wait_for(
         _say_who_is_missing(intake, [r for r in receipts if r not in final])
         return ExitCode.TIMED_OUT
     return 1 if any(status.state == "dead_letter" for status in final.values()) else 0
+
+
+def _progress_bar(failures: str = "dead letters") -> Progress:
+    """Files done of all, and failures so far, on stderr (drawn only on a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[dead]} " + failures),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
 
 
 def _say_who_is_missing(intake: Intake, pending: list[str]) -> None:
@@ -367,9 +399,7 @@ def _print_outcomes(receipts: dict[str, str], final: dict[str, ReceiptStatus]) -
         if status is None:
             table.add_row(name, receipt, "timed out", "")
             continue
-        outcome = status.state + (f": {status.reason}" if status.reason else "")
-        outcome += f" of {status.duplicate_of}" if status.duplicate_of else ""
-        table.add_row(Path(name).name, receipt, outcome, status.doc_id or "")
+        table.add_row(Path(name).name, receipt, status.outcome(), status.doc_id or "")
     console.print(table)
 
 
@@ -631,7 +661,15 @@ def _wait_outcomes(intake: Intake, receipts: list[str], timeout: float) -> dict[
 
     from newsflow.waiting import wait_for_receipts
 
-    final = wait_for_receipts(intake, dict.fromkeys(receipts), timeout, warn=err_console.print)
+    with _progress_bar() as bar:
+        waiting = bar.add_task("re-indexing", total=len(receipts), dead=0)
+        final = wait_for_receipts(
+            intake,
+            dict.fromkeys(receipts),
+            timeout,
+            warn=err_console.print,
+            progress=lambda done, dead: bar.update(waiting, completed=done, dead=dead),
+        )
     outcomes: Counter[str] = Counter(str(status.state) for status in final.values())
     if len(final) < len(receipts):
         outcomes["timed_out"] = len(receipts) - len(final)
@@ -820,15 +858,18 @@ def dlq_replay(
         else [_find_letter(settings, str(letter_id))]
     )
     failed = 0
-    for letter in letters:
-        try:
-            replay(letter, intake)
-            console.print(f"replayed {letter.receipt} ({letter.stage}, was {letter.reason})")
-        except NotReplayable as why:
-            failed += 1
-            err_console.print(f"[yellow]cannot replay {letter.receipt}: {why}")
+    with _progress_bar("not replayable") as bar:
+        replaying = bar.add_task("replaying", total=len(letters), dead=0)
+        for letter in letters:
+            try:
+                replay(letter, intake)
+                console.print(f"replayed {letter.receipt} ({letter.stage}, was {letter.reason})")
+            except NotReplayable as why:
+                failed += 1
+                err_console.print(f"[yellow]cannot replay {letter.receipt}: {why}")
+            bar.update(replaying, advance=1, dead=failed)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def main() -> None:

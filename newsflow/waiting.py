@@ -63,11 +63,13 @@ def wait_for_receipts(
     *,
     source_name: str | None = None,
     warn: Callable[[str], None] = print,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, ReceiptStatus]:
     """Each receipt's final status, for those that reached one within ``timeout`` seconds.
 
     A receipt with a file (``submit --wait``) that Redis lost is submitted again from it; one
-    without (a re-index) is waited for, since its document is still in the index."""
+    without (a re-index) is waited for, since its document is still in the index.
+    ``progress(finished, dead_letters)`` is called after every look."""
     deadline = time.monotonic() + timeout
     final: dict[str, ReceiptStatus] = {}
     missing_since: dict[str, float] = {}
@@ -79,6 +81,9 @@ def wait_for_receipts(
             for receipt, status in found.items():
                 if status is not None and status.final:
                     final[receipt] = status
+            if progress is not None:
+                dead = sum(status.state == "dead_letter" for status in final.values())
+                progress(len(final), dead)
             _resubmit_lost(
                 intake,
                 receipts,

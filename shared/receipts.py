@@ -60,6 +60,8 @@ class ReceiptStatus(BaseModel):
     stage: str | None = None
     doc_id: str | None = None
     duplicate_of: str | None = None
+    near_duplicate_of: str | None = None
+    similarity: float | None = None
     reason: str | None = None
     error: str | None = None
     updated_at: datetime
@@ -67,6 +69,18 @@ class ReceiptStatus(BaseModel):
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
+
+    def outcome(self) -> str:
+        """The outcome as a person reads it: ``indexed``, ``near-duplicate of X (0.82)``,
+        ``duplicate of X``, ``dead letter: reason``, or the state it is still in."""
+        if self.state == "indexed" and self.near_duplicate_of:
+            similarity = f" ({self.similarity:.2f})" if self.similarity is not None else ""
+            return f"near-duplicate of {self.near_duplicate_of}{similarity}"
+        if self.state == "duplicate":
+            return f"duplicate of {self.duplicate_of}"
+        if self.state == "dead_letter":
+            return f"dead letter: {self.reason}"
+        return self.state
 
 
 class Redrive(BaseModel):
@@ -182,7 +196,7 @@ class Ledger:
         )
 
     def advance(
-        self, receipt: str, state: State, *, adopt: Redrive | None = None, **fields: str | None
+        self, receipt: str, state: State, *, adopt: Redrive | None = None, **fields: Any
     ) -> bool:
         """Move a receipt forward; False (and nothing written) if it is already further along,
         or terminal. ``adopt`` is kept as what drives the receipt again if it has nothing yet:
@@ -198,7 +212,7 @@ class Ledger:
         force: bool,
         redrive: Redrive | None,
         adopting: bool = False,
-        **fields: str | None,
+        **fields: Any,
     ) -> bool:
         status = ReceiptStatus(receipt=receipt, state=state, updated_at=datetime.now(UTC), **fields)
         terminal = state in FINAL_STATES
@@ -273,7 +287,7 @@ class Ledger:
 
 
 def record_status(
-    client: redis.Redis, ttl_seconds: int, receipt: str, state: State, **fields: str | None
+    client: redis.Redis, ttl_seconds: int, receipt: str, state: State, **fields: Any
 ) -> None:
     """Write a receipt's record as given, whatever it held (for tools and tests that set a
     state directly; the stages go through ``Ledger``)."""

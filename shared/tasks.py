@@ -40,7 +40,7 @@ from shared.celery_app import SENT_AT_HEADER, NewsflowCelery, Publisher
 from shared.deadletters import DeadLetterStore
 from shared.errors import DeadLetterReason, PermanentError, TransientError
 from shared.keys import deliveries_key
-from shared.messages import DeadLetter, ParsedDocument
+from shared.messages import DeadLetter, EnrichedDocument, ParsedDocument
 from shared.metrics import DEAD_LETTERS, DOCUMENTS_PROCESSED, STAGE_DURATION, TASK_RETRIES
 from shared.receipts import Ledger, Redrive, State
 from shared.redis_client import redis_client
@@ -118,7 +118,9 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         duplicate_of: str | None = None,
         adopt: Redrive | None = None,
     ) -> None:
-        """Record in the ledger how far a document got (never backwards)."""
+        """Record in the ledger how far a document got (never backwards); an indexed
+        near-duplicate says of what, so `submit --wait` and `status` can show it."""
+        near = doc.near_duplicate_of if isinstance(doc, EnrichedDocument) else None
         self.ledger.advance(
             doc.receipt,
             state,
@@ -127,6 +129,8 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             doc_id=doc.id,
             stage=self.stage,
             duplicate_of=duplicate_of,
+            near_duplicate_of=near,
+            similarity=doc.similarity if near and isinstance(doc, EnrichedDocument) else None,
         )
 
     # The task.
