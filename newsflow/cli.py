@@ -391,15 +391,16 @@ def _say_who_is_missing(intake: Intake, pending: list[str]) -> None:
 
 
 def _print_outcomes(receipts: dict[str, str], final: dict[str, ReceiptStatus]) -> None:
+    # Receipts shortened (any unique prefix works with `status` and `dlq`); --json has them whole.
     table = Table(title="outcomes")
     for column in ("file", "receipt", "outcome", "document"):
         table.add_column(column, overflow="fold")
     for receipt, name in receipts.items():
         status = final.get(receipt)
         if status is None:
-            table.add_row(name, receipt, "timed out", "")
+            table.add_row(Path(name).name, receipt[:12], "timed out", "")
             continue
-        table.add_row(Path(name).name, receipt, status.outcome(), status.doc_id or "")
+        table.add_row(Path(name).name, receipt[:12], status.outcome(), status.doc_id or "")
     console.print(table)
 
 
@@ -450,15 +451,18 @@ def watch(
 
 @app.command()
 def status(
-    receipts: Annotated[list[str], typer.Argument(help="Receipts printed by submit.")],
+    receipts: Annotated[
+        list[str], typer.Argument(help="Receipts printed by submit (or unique prefixes of them).")
+    ],
 ) -> None:
     """Print where each submitted file is now, as JSON lines (unknown receipts: state null)."""
     settings = _settings()
-    from shared.receipts import read_status
+    from shared.receipts import read_status, resolve_receipt
     from shared.redis_client import redis_client
 
     client = redis_client(settings.redis_url)
-    for receipt in receipts:
+    for given in receipts:
+        receipt = resolve_receipt(client, given)
         found = read_status(client, receipt)
         record = found.model_dump(mode="json") if found else {"receipt": receipt, "state": None}
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -473,8 +477,11 @@ class EntityTypeChoice(StrEnum):
 @app.command()
 def search(  # noqa: PLR0917  # typer maps each command-line option to a parameter
     query: Annotated[
-        str, typer.Argument(help='Words (all must match), "a phrase", -excluded, a OR b.')
-    ],
+        str,
+        typer.Argument(
+            help='Words (all must match), "a phrase", -excluded, a OR b; none: filters only.'
+        ),
+    ] = "",
     lang: Annotated[str | None, typer.Option(help="Only this language (ISO 639-1).")] = None,
     entity: Annotated[
         str | None, typer.Option(help="Only documents naming this entity (an id or a name).")
@@ -536,7 +543,9 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
         sys.stdout.write(result.model_dump_json() + "\n")
         return
     shown = f"{offset + 1}-{offset + len(result.hits)}" if result.hits else "none"
-    table = Table(title=f"{result.total} hits for {query!r} (showing {shown})")
+    hits = "1 hit" if result.total == 1 else f"{result.total} hits"
+    asked = f" for {query!r}" if query else ""
+    table = Table(title=f"{hits}{asked} (showing {shown})")
     for column in ("score", "id", "lang", "published", "title", "snippet"):
         table.add_column(column, overflow="fold")
     for hit in result.hits:
@@ -758,7 +767,7 @@ def dlq_list(
         table.add_column(column, overflow="fold")
     for letter in letters:
         table.add_row(
-            letter.receipt,
+            letter.receipt[:12],
             letter.stage,
             letter.reason,
             str(letter.payload.get("filename", "")),

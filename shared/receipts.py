@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Literal, cast
 
 import redis
@@ -293,6 +294,19 @@ def record_status(
     state directly; the stages go through ``Ledger``)."""
     status = ReceiptStatus(receipt=receipt, state=state, updated_at=datetime.now(UTC), **fields)
     client.set(receipt_key(receipt), status.model_dump_json(), ex=ttl_seconds)
+
+
+def resolve_receipt(client: redis.Redis, given: str) -> str:
+    """The receipt ``given`` names: itself when known, else the one receipt it is a prefix of
+    (tables show receipts shortened to 12 characters). A prefix shorter than 6 characters, or
+    one matching several receipts, resolves to itself, which then reads as unknown."""
+    if client.exists(receipt_key(given)) or len(given) < 6 or not given.isalnum():
+        return given
+    matches = list(islice(client.scan_iter(match=receipt_key(given) + "*", count=1000), 2))
+    if len(matches) != 1:
+        return given
+    key = matches[0].decode() if isinstance(matches[0], bytes) else str(matches[0])
+    return key.removeprefix(receipt_key(""))
 
 
 def read_status(client: redis.Redis, receipt: str) -> ReceiptStatus | None:

@@ -180,3 +180,15 @@ def test_a_redrive_still_queued_behind_a_backlog_is_not_sent_again(
     monkeypatch.setattr(reconcile.QueueHorizon, "_look", lambda self, stage: backlog[stage])
     report = reconcile.reconcile_once(intake, now=now + 22)
     assert (report.redriven, report.waiting) == (0, 1)
+
+
+def test_a_unique_prefix_of_a_receipt_resolves_to_it(client: fakeredis.FakeRedis) -> None:
+    """Tables show receipts cut to 12 characters; `status` takes what the table showed."""
+    from shared.receipts import record_status, resolve_receipt
+
+    record_status(client, 60, "0123456789abcdef0123456789abcdef", "indexed")
+    record_status(client, 60, "0123456789abffff0123456789abcdef", "queued")
+    assert resolve_receipt(client, "0123456789abcd") == "0123456789abcdef0123456789abcdef"
+    assert resolve_receipt(client, "0123456789ab") == "0123456789ab", "ambiguous: left alone"
+    assert resolve_receipt(client, "01234") == "01234", "too short to guess"
+    assert resolve_receipt(client, "0123*") == "0123*", "no glob characters reach SCAN"
