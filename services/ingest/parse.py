@@ -14,6 +14,7 @@ from services.ingest.decode import decode_bytes
 from services.ingest.header import parse_header
 from services.ingest.normalize import normalize_text
 from services.ingest.repair import Trailers, load_trailers, repair_paragraphs
+from services.ingest.title import headline
 from shared.errors import PermanentError
 from shared.messages import ParsedDocument, Source
 
@@ -71,7 +72,10 @@ def parse_raw(
         raise PermanentError(
             "empty", "nothing left once repeats and subscribe trailers are removed"
         )
-    title, paragraphs = kept[0], kept[1:]
+    title, paragraphs = headline(kept[0]), kept[1:]
+    if title != kept[0]:
+        # The first line was a paragraph, not a headline: it stays whole in the body.
+        paragraphs = kept
 
     return ParsedDocument(
         receipt=receipt,

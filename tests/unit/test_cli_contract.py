@@ -75,7 +75,21 @@ def test_german_seed_has_each_paragraph_once(records: dict[str, dict[str, Any]])
     assert record["language"] == "de"
     paragraphs = record["body"].split("\n\n")
     assert len(paragraphs) == len(set(paragraphs))
-    assert paragraphs[0].startswith("Nadeschda Lasarewitsch betonte")
+    # It has no headline: its first paragraph stays in the body, and gives the title.
+    assert paragraphs[0].startswith("MINSK, 29. September (BelTA) - Nadeschda Lasarewitsch")
+    assert paragraphs[1].startswith("Nadeschda Lasarewitsch betonte")
+
+
+def test_a_file_without_a_headline_gets_its_first_sentence_as_title(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    """A title is at most one sentence of 200 characters: seed 003 begins with a one-sentence
+    paragraph of 322 characters, seed 001 with a 408-character one."""
+    assert records["003"]["title"].endswith('"Великий камень".')
+    assert records["003"]["body"].startswith(records["003"]["title"])
+    assert len(records["001"]["title"]) <= 200
+    assert records["001"]["title"].endswith("…")
+    assert records["001"]["body"].startswith(records["001"]["title"][:-1])
 
 
 def test_subscribe_trailer_is_stripped(records: dict[str, dict[str, Any]]) -> None:

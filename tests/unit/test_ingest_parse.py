@@ -377,9 +377,11 @@ def test_seed_001_leading_blank_line_and_doubled_paragraphs_are_repaired() -> No
     doc = seed("001")
     assert doc.header == "absent"
     assert doc.title.startswith("MINSK, 29. September (BelTA)")
-    assert len(doc.paragraphs) == len(set(doc.paragraphs)) == 5
+    # No headline: the first paragraph gives the title and stays whole in the body.
+    assert len(doc.paragraphs) == len(set(doc.paragraphs)) == 6
     assert [r.kind for r in doc.repairs] == ["paragraph_collapsed"] * 5
-    assert doc.paragraphs[0].startswith("Nadeschda Lasarewitsch betonte")
+    assert doc.paragraphs[0].startswith("MINSK, 29. September (BelTA)")
+    assert doc.paragraphs[1].startswith("Nadeschda Lasarewitsch betonte")
 
 
 def test_seed_002_header_is_read() -> None:
@@ -396,7 +398,8 @@ def test_seed_003_has_no_header_and_no_repairs() -> None:
     doc = seed("003")
     assert (doc.header, doc.repairs, doc.warnings) == ("absent", [], [])
     assert doc.title.startswith("Центр управления проектами")
-    assert len(doc.paragraphs) == 7
+    assert doc.paragraphs[0].startswith(doc.title)  # a one-sentence paragraph, not a headline
+    assert len(doc.paragraphs) == 8
 
 
 def test_seed_004_subscribe_trailers_are_stripped() -> None:
