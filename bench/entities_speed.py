@@ -11,7 +11,7 @@ times:
    normal forms, and the whole step; then Natasha's own pipeline on the same texts (``Doc``:
    segment, NER, morphology, normalise) for comparison.
 4. **RSS** after warm-up: peak resident memory of this process (``getrusage``).
-5. **precision / recall** on the hand-labelled seeds (``services/enrich/data/gold_seeds.toml``):
+5. **precision / recall** on the hand-labelled seeds (``bench/gold_seeds.toml``):
    exact span + type, and exact span + type + id. The gold was written on these same seeds the
    rules were developed on: it measures regressions, not accuracy on unseen news.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +35,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from services.enrich.entities import Models
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for bench.entities_gold when run as a script
+SEEDS = ROOT / "seeds"
 
 
 def best_seconds(runs: int, work: Callable[[], object]) -> float:
@@ -130,8 +133,8 @@ def natasha_reference(models: Models, texts: list[str], runs: int) -> None:
 
 
 def quality() -> None:
+    from bench.entities_gold import combine, gold_mentions, load_gold, score
     from services.enrich.entities import extract_entities_batch
-    from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
 
     docs = load_gold()
     texts = [(SEEDS / d.file).read_text(encoding="utf-8") for d in docs]

@@ -12,9 +12,9 @@ import numpy as np
 import pycountry
 import pytest
 
+from bench.entities_gold import combine, gold_mentions, load_gold, score
 from services.enrich import entities, entities_ner
 from services.enrich.entities import extract_entities, extract_entities_batch, load_models
-from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
 from services.enrich.entities_keys import name_key
 from shared.messages import Entity
 
