@@ -78,16 +78,17 @@ def throughput(texts: list[str], runs: int) -> None:
 
 def stages(models: Models, texts: list[str], runs: int) -> None:
     from services.enrich.entities import extract_entities_batch
-    from services.enrich.entities_ner import NER_BATCH, tokenize
+    from services.enrich.entities.ner import NER_BATCH
+    from services.enrich.entities.tokens import word_tokens
 
     ru = models.russian
-    tokens = [tokenize(t) for t in texts]
+    tokens = [word_tokens(t) for t in texts]
     words = [[[t.text for t in seq] for seq in tokens[i : i + NER_BATCH]]
              for i in range(0, len(tokens), NER_BATCH)]  # fmt: skip
     emissions = [ru.ner.emissions(chunk) for chunk in words]
     items = [(seq, span) for seq, found in ru.spans(texts) for span in found]
     work: list[tuple[str, Callable[[], object]]] = [
-        ("razdel tokens", lambda: [tokenize(t) for t in texts]),
+        ("razdel tokens", lambda: [word_tokens(t) for t in texts]),
         ("NER forward pass", lambda: [ru.ner.emissions(chunk) for chunk in words]),
         ("CRF decoding", lambda: [ru.ner.decode_crf(e) for e in emissions]),
         ("gazetteer", lambda: [models.gazetteer.find(t) for t in texts]),
