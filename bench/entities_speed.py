@@ -11,7 +11,7 @@ times:
    normal forms, and the whole step; then Natasha's own pipeline on the same texts (``Doc``:
    segment, NER, morphology, normalise) for comparison.
 4. **RSS** after warm-up: peak resident memory of this process (``getrusage``).
-5. **precision / recall** on the hand-labelled seeds (``services/enrich/data/gold_seeds.toml``):
+5. **precision / recall** on the hand-labelled seeds (``bench/gold_seeds.toml``):
    exact span + type, and exact span + type + id. The gold was written on these same seeds the
    rules were developed on: it measures regressions, not accuracy on unseen news.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +35,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from services.enrich.entities import Models
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for bench.entities_gold when run as a script
+SEEDS = ROOT / "seeds"
 
 
 def best_seconds(runs: int, work: Callable[[], object]) -> float:
@@ -75,16 +78,17 @@ def throughput(texts: list[str], runs: int) -> None:
 
 def stages(models: Models, texts: list[str], runs: int) -> None:
     from services.enrich.entities import extract_entities_batch
-    from services.enrich.entities_ner import NER_BATCH, tokenize
+    from services.enrich.entities.ner import NER_BATCH
+    from services.enrich.entities.tokens import word_tokens
 
     ru = models.russian
-    tokens = [tokenize(t) for t in texts]
+    tokens = [word_tokens(t) for t in texts]
     words = [[[t.text for t in seq] for seq in tokens[i : i + NER_BATCH]]
              for i in range(0, len(tokens), NER_BATCH)]  # fmt: skip
     emissions = [ru.ner.emissions(chunk) for chunk in words]
     items = [(seq, span) for seq, found in ru.spans(texts) for span in found]
     work: list[tuple[str, Callable[[], object]]] = [
-        ("razdel tokens", lambda: [tokenize(t) for t in texts]),
+        ("razdel tokens", lambda: [word_tokens(t) for t in texts]),
         ("NER forward pass", lambda: [ru.ner.emissions(chunk) for chunk in words]),
         ("CRF decoding", lambda: [ru.ner.decode_crf(e) for e in emissions]),
         ("gazetteer", lambda: [models.gazetteer.find(t) for t in texts]),
@@ -130,8 +134,8 @@ def natasha_reference(models: Models, texts: list[str], runs: int) -> None:
 
 
 def quality() -> None:
+    from bench.entities_gold import combine, gold_mentions, load_gold, score
     from services.enrich.entities import extract_entities_batch
-    from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
 
     docs = load_gold()
     texts = [(SEEDS / d.file).read_text(encoding="utf-8") for d in docs]

@@ -12,10 +12,11 @@ import numpy as np
 import pycountry
 import pytest
 
-from services.enrich import entities, entities_ner
-from services.enrich.entities import extract_entities, extract_entities_batch, load_models
-from services.enrich.entities_gold import combine, gold_mentions, load_gold, score
-from services.enrich.entities_keys import name_key
+from bench.entities_gold import combine, gold_mentions, load_gold, score
+from services.enrich import entities
+from services.enrich.entities import extract_entities, extract_entities_batch, load_models, tagger
+from services.enrich.entities.keys import name_key
+from services.enrich.entities.tokens import word_tokens
 from shared.messages import Entity
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -471,7 +472,7 @@ def test_morphology_dictionary_loads_without_pkg_resources(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Current setuptools ships no pkg_resources; pymorphy2 must find its dictionary without it."""
-    from services.enrich.entities_ner import _Vocab
+    from services.enrich.entities.morphology import Vocab as _Vocab
 
     monkeypatch.setitem(sys.modules, "pkg_resources", None)  # any import of it now fails
     assert _Vocab()("Беларуси")[0].normal == "беларусь"
@@ -515,9 +516,9 @@ def test_taggers_over_windows_of_rows_give_the_scores_of_one_pass(
     scores, and so the spans, are those of one pass."""
     text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt")))
     russian = load_models().russian
-    tokens = [[token.text for token in entities_ner.tokenize(text)]]
+    tokens = [[token.text for token in word_tokens(text)]]
     one_pass = russian.ner.emissions(tokens)[0]
     spans = russian.spans([text])
-    monkeypatch.setattr(entities_ner, "_WINDOW_ROWS", 7)
+    monkeypatch.setattr(tagger, "_WINDOW_ROWS", 7)
     assert np.allclose(russian.ner.emissions(tokens)[0], one_pass, atol=1e-4)
     assert russian.spans([text]) == spans

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from services.enrich.currencies import ADJECTIVES, NOUNS, NUMBER_WORDS, SCALES
 from services.enrich.money import VERSION, extract_money
+from services.enrich.money.vocabulary import ADJECTIVES, NOUNS, NUMBER_WORDS, SCALES
 from shared.messages import MoneyMention
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from razdel import tokenize as razdel_tokenize
 
-from services.enrich.tokens import WordToken, word_tokens
+from services.enrich.entities.tokens import WordToken, word_tokens
 
 SEEDS = sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))
 # Every character class razdel's rules look at: Cyrillic and Latin letters (either case), digits,

@@ -1,7 +1,8 @@
-"""The hand-labelled seed entities (``data/gold_seeds.toml``) and precision/recall against them.
+"""The hand-labelled seed entities (``bench/gold_seeds.toml``) and precision/recall against them.
 
-Shared by the unit tests (which hold the extractor to a floor) and ``bench/entities_speed.py``
-(which prints the figures). Reads only the packaged gold file; scoring is a pure function.
+Evaluation only, so it lives beside the benchmarks and not in the runtime package: shared by the
+unit tests (which hold the extractor to a floor) and ``bench/entities_speed.py`` (which prints the
+figures). Reads only the gold file next to it; scoring is a pure function.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 from shared.messages import Entity
+
+GOLD_FILE = Path(__file__).with_name("gold_seeds.toml")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Score:
 
 
 def load_gold() -> list[GoldDoc]:
-    text = resources.files("services.enrich").joinpath("data", "gold_seeds.toml").read_text("utf-8")
+    text = GOLD_FILE.read_text(encoding="utf-8")
     return [
         GoldDoc(doc["file"], doc["language"], tuple((s, t, i) for s, t, i in doc["entities"]))
         for doc in tomllib.loads(text)["doc"]

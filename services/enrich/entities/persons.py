@@ -1,4 +1,4 @@
-"""Persons without an NER model (de, en, be, uk) and person ids for every language.
+"""Persons without an NER model (de, en, be, uk), found by rules.
 
 No NER model for German, English, Belarusian or Ukrainian ships in a package we can install, so
 persons there come from rules a reader would use:
@@ -6,17 +6,14 @@ persons there come from rules a reader would use:
 * a title or role word followed by capitalised names («Präsident Alexander Lukaschenko»);
 * a known first name followed by a capitalised name («Nadeschda Lasarewitsch»); first names are
   the ~12,800 of OpenCorpora's dictionary (``data/first_names_ru.txt``, built from
-  pymorphy2-dicts-ru by ``python -m services.enrich.entities_persons``), compared by phonetic
+  pymorphy2-dicts-ru by ``python -m services.enrich.entities.persons``), compared by phonetic
   key, so German and English spellings of Slavic names are found;
 * in Belarusian and Ukrainian, two capitalised words not at a sentence start (their orthography
   capitalises only the first word of other names); in German and English only when the second
   has a Slavic surname ending (German capitalises every noun);
 * a lone surname already seen in a full name of the same document.
 
-Person ids are ``per:<first>-<last>`` from phonetic keys of the nominative name, so the same
-person gets the same id in every script and transliteration (Belarusian and Ukrainian first names
-that differ from the Russian by more than vowels go through ``data/first_name_variants.toml``); a
-surname-only mention takes the id of the full name it refers to in the same document.
+Their ids, and those of the persons NER finds, come from ``person_ids``.
 """
 
 from __future__ import annotations
@@ -27,20 +24,20 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
-from services.enrich.entities_keys import fold, has_cyrillic, name_key, slug, vowel_key
+from services.enrich.entities.keys import fold, name_key, vowel_key
+from services.enrich.entities.person_ids import (
+    NAME_WORD,
+    PATRONYMIC,
+    nominatives,
+    russian_first_name,
+    word_key,
+)
 
 FIRST_NAMES_FILE = "first_names_ru.txt"
-FIRST_NAME_VARIANTS_FILE = "first_name_variants.toml"
 RULES_FILE = "person_rules.toml"
-NAME_WORD = re.compile(r"[^\W\d_]+")
-_PATRONYMIC = re.compile(
-    r"(?:ович|евич|овна|евна|ична|инична|івна|ївна|авіч|евіч|аўна|еўна|"
-    r"owitsch|ewitsch|ovich|evich|ovna|evna|owna|ewna)$",
-    re.IGNORECASE,
-)
 _SURNAME_ENDING = re.compile(
     r"(?:ov|ev|ow|ew|off|ova|eva|owa|ewa|in|ina|yn|yna|enko|ko|sky|ski|skij|skyj|skiy|"
     r"skaya|skaja|ska|ich|itsch|vich|witsch|uk|yuk|juk|chuk|tschuk|ak|ets|ez|ian|yan|jan|"
@@ -102,75 +99,12 @@ class FirstNames:
             return False
         if russian_first_name(word, language) is not None:
             return True
-        if any(vowel_key(form, language) in self.vowel_keys for form in _nominatives(word)):
+        if any(vowel_key(form, language) in self.vowel_keys for form in nominatives(word)):
             return True
         skeleton = name_key(word, language)
         # A skeleton of three consonants or fewer says too little on its own («Regina» would
         # make every «Regionen» a first name).
         return len(skeleton) >= 4 and skeleton in self.skeletons
-
-
-# Case endings of first names in ru/be/uk and the nominative endings they may come from:
-# «Романом» -> «Роман», «Надзеі» -> «Надзея», «Михайлові» -> «Михайло».
-_NAME_CASES = (
-    ("ом", ("",)), ("ем", ("", "й")), ("ам", ("",)), ("ым", ("",)), ("ім", ("",)),
-    ("ові", ("", "о")), ("еві", ("й",)), ("ою", ("а",)), ("ей", ("я",)), ("ой", ("а",)),
-    ("у", ("", "а")), ("ю", ("й", "я")), ("а", ("",)), ("я", ("й", "ь")), ("і", ("я", "а")),
-    ("и", ("а", "я")), ("ы", ("а",)), ("е", ("а", "я")),
-)  # fmt: skip
-# Instrumental and dative endings that put an extra consonant into the phonetic key
-# («Головченком», «Мишустиным»); stripped before keying a name word in Cyrillic.
-_KEY_ENDINGS = ("ом", "ем", "ам", "ым", "им", "ім", "ою", "ею", "єю", "ой", "ей", "ові", "еві")
-
-
-@lru_cache(maxsize=50_000)
-def _nominatives(word: str) -> tuple[str, ...]:
-    """The word and, in Cyrillic, the nominatives its case ending allows."""
-    if not has_cyrillic(word) or len(word) < 4:
-        return (word,)
-    folded = fold(word)
-    forms = [word]
-    for ending, nominative_endings in _NAME_CASES:
-        if folded.endswith(ending) and len(folded) - len(ending) >= 3:
-            forms.extend(folded[: -len(ending)] + e for e in nominative_endings)
-    return tuple(forms)
-
-
-def word_key(word: str, language: str) -> str:
-    """Phonetic key of one name word, instrumental or dative endings aside («Романом»)."""
-    folded = fold(word)
-    if has_cyrillic(folded):
-        for ending in _KEY_ENDINGS:
-            if folded.endswith(ending) and len(folded) - len(ending) >= 3:
-                folded = folded[: -len(ending)]
-                break
-    return name_key(folded, language)
-
-
-@cache
-def _first_name_variants() -> dict[str, dict[str, str]]:
-    data = tomllib.loads(
-        resources.files("services.enrich")
-        .joinpath("data", FIRST_NAME_VARIANTS_FILE)
-        .read_text("utf-8")
-    )
-    return {
-        language: {fold(variant): fold(russian) for variant, russian in table.items()}
-        for language, table in data.items()
-    }
-
-
-def russian_first_name(word: str, language: str) -> str | None:
-    """The Russian form of a Belarusian or Ukrainian first name in any case («Надзеі» ->
-    «надежда»), or None when ``word`` is not one of ``data/first_name_variants.toml``."""
-    variants = _first_name_variants().get(language)
-    if not variants:
-        return None
-    for form in _nominatives(word):
-        russian = variants.get(fold(form))
-        if russian is not None:
-            return russian
-    return None
 
 
 @cache
@@ -255,7 +189,7 @@ def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatc
         if _name_shaped(word.text):
             end = _name_run(text, words, i)
             if end - i >= 2:
-                if end - i == 3 and not _PATRONYMIC.search(words[i + 1].text):
+                if end - i == 3 and not PATRONYMIC.search(words[i + 1].text):
                     end = i + 2
                 strong = names.is_first_name(word.text, language)
                 surname = _SURNAME_ENDING.search(words[end - 1].text) is not None
@@ -293,46 +227,11 @@ def find_surname_mentions(
     return out
 
 
-def name_parts(normal: str) -> list[str]:
-    """The words of a person's name that identify them: no initials, no patronymic."""
-    words = [w for w in NAME_WORD.findall(normal) if len(w) > 1]
-    if len(words) >= 3:
-        words = [words[0], *[w for w in words[1:-1] if not _PATRONYMIC.search(w)], words[-1]]
-    return words
-
-
-def person_key(normal: str, language: str) -> tuple[str, str]:
-    """(first-name key, surname key) of a nominative name; the first is '' for a lone name."""
-    parts = name_parts(normal)
-    if not parts:
-        return "", slug(normal)
-    last = word_key(parts[-1], language) or slug(parts[-1])
-    if len(parts) < 2:
-        return "", last
-    # Keyed by its Russian form where Belarusian or Ukrainian spell the name differently
-    # («Уладзімір», «Микола»): the phonetic key alone cannot see that they are one name.
-    russian = russian_first_name(parts[0], language)
-    first = name_key(russian, "ru") if russian else word_key(parts[0], language) or slug(parts[0])
-    return first, last
-
-
-def person_ids(keys: Sequence[tuple[str, str]]) -> list[str]:
-    """Ids for one document's person mentions; a lone surname borrows its full name's id."""
-    full_by_surname: dict[str, str] = {}
-    for first, last in keys:
-        if first:
-            full_by_surname.setdefault(last, f"{first}-{last}")
-    return [
-        "per:" + (f"{first}-{last}" if first else full_by_surname.get(last, last))
-        for first, last in keys
-    ]
-
-
 def write_first_names(path: str) -> int:
     """Rebuild the first-name list from pymorphy2's OpenCorpora dictionary (takes ~30 s)."""
-    from services.enrich.entities_ner import RussianModels  # noqa: PLC0415  (heavy; build only)
+    from services.enrich.entities.morphology import Vocab  # noqa: PLC0415  (heavy; build only)
 
-    dictionary = RussianModels().vocab.dictionary
+    dictionary = Vocab().dictionary
     names = sorted(
         {
             str(word)
@@ -343,7 +242,7 @@ def write_first_names(path: str) -> int:
     with open(path, "w", encoding="utf-8") as out:
         out.write("# First names (nominative singular, tag Name) from OpenCorpora via\n")
         out.write("# pymorphy2-dicts-ru 2.4.417127.4579844; rebuilt by\n")
-        out.write("# `python -m services.enrich.entities_persons`.\n")
+        out.write("# `python -m services.enrich.entities.persons`.\n")
         out.writelines(f"{name}\n" for name in names)
     return len(names)
 

@@ -1,0 +1,218 @@
+"""Finding amounts: every number with a currency attached, written in digits («5 млн рублей»,
+«$1,190.00 AUD») or in words («два миллиарда долларов», «einen Euro»), with the ranges and rates
+around them. Each scan is linear in the text: no step looks at every earlier mention for each
+new one. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from decimal import Decimal
+from itertools import accumulate
+
+from services.enrich.money.currency import Currency, currency_after, currency_before
+from services.enrich.money.numbers import (
+    NUMBER_WORD,
+    number_value,
+    scale_after,
+    with_subunit,
+    word_scale,
+    words_value,
+)
+from services.enrich.money.ranges import Token, join_range, range_upper_end, rate
+from services.enrich.money.scan import END, SP, START, Doc, Found
+from services.enrich.money.vocabulary import (
+    ARTICLE_NOUNS,
+    ARTICLES,
+    GERMAN_SCALES,
+    SCALES,
+    SINGULAR_NOMINATIVE,
+)
+
+# Digits with their separators; a thousands space is only taken before a group of exactly three.
+# The pattern opens with \d so that sre can skip ahead to the next digit.
+_NUMBER_RE = re.compile(
+    r"\d(?:\d{0,2}(?:[ \u00a0\u202f\u2009]\d{3})+(?!\d)(?:[.,]\d+)?|\d*(?:[.,'’]\d+)*)"
+)
+_SPELLED_OUT_RE = re.compile(rf"{SP}?\([^()\d]{{3,160}}\)")
+_SPACED_DECIMAL_RE = re.compile(r"[.,] (\d{2})(?!\d)")
+_DASH_CENTS_RE = re.compile(r"[.,][-–]")
+_NUMBER_AFTER_RE = re.compile(rf"{SP}?\d")
+_ARTICLE_BEFORE_RE = re.compile(rf"(?:{START}half{SP}+)?{START}an?{SP}+\Z")
+_WORD_AMOUNT_RE = re.compile(
+    rf"{START}(?:{NUMBER_WORD})(?:(?:{SP}++(?:и|and|und|і){SP}++|{SP}++|-)(?:{NUMBER_WORD}))*" + END
+)
+
+
+def digit_amounts(doc: Doc) -> list[Found]:
+    """Amounts written in digits, with the ranges and rates they form, in text order."""
+    text = doc.text
+    found: list[Found] = []
+    tokens: list[Token] = []
+    taken = 0
+    for number in _NUMBER_RE.finditer(text):
+        start, end = number.span()
+        if start < taken:
+            continue
+        raw = number.group()
+        if text[end : end + 1] in {".", ",", "'", "’"} and text[end + 1 : end + 2].isdigit():
+            continue  # part of something that is not one number: «29.09.2025», «1.2.3»
+        before = text[start - 1 : start]
+        if before in {".", ","} and start - 1 >= taken:
+            ahead = text[start - 2 : start - 1]
+            if ahead.isdigit():
+                continue
+            if ahead in {"", " ", "\n", "$", "€", "£"}:
+                raw, start, before = "." + raw, start - 1, ahead  # «.75 €», «$.75»
+        prefix = currency_before(text, start)
+        if prefix is not None and prefix.start < taken:
+            prefix = None
+        if prefix is None and before.isalpha():
+            continue  # «A380», «COVID19»
+        mention, token = _amount_at(doc, start, end, raw, prefix)
+        if mention is None:
+            mention = range_upper_end(doc, tokens, token, found)
+        else:
+            join_range(doc, tokens, token, mention, found)
+        if mention is not None:
+            token.mention = len(found)
+            found.append(mention)
+            taken = mention.end
+        tokens.append(token)
+    return found
+
+
+def _amount_at(
+    doc: Doc, start: int, end: int, raw: str, prefix: Currency | None
+) -> tuple[Found | None, Token]:
+    """The money mention whose number ``raw`` starts at ``start``, if a currency is attached,
+    and the number as a token for a range that may follow."""
+    raw, pos = _number_tail(doc, raw, end)
+    scale_found = scale_after(doc, pos)
+    scale, pos = (None, pos) if scale_found is None else scale_found
+    token = Token(start if prefix is None else prefix.start, pos, raw, scale)
+    if "(" in doc.text[pos : pos + 2]:
+        spelled = _SPELLED_OUT_RE.match(doc.text, pos)
+        if spelled is not None and currency_after(doc, spelled.end()):
+            pos = spelled.end()  # «881 913 (восемьсот ... тринадцать) руб.»
+    suffix = _suffix(doc, pos, prefix)
+    if suffix is None and prefix is None:
+        return None, token
+    currency = _pick(prefix, suffix)
+    if suffix is not None:
+        pos = suffix.end
+        if scale is None and suffix.written.isupper():
+            late = word_scale(doc, pos)
+            if late is not None:
+                scale, pos = late  # «75 USD million»
+    unit_scale = max(part.scale for part in (prefix, suffix) if part is not None)
+    value = number_value(
+        raw, doc.language, scaled=scale is not None or unit_scale > 1, currency=currency
+    )
+    if value is None or (suffix is not None and not _agrees(suffix.written, value, doc.language)):
+        return None, token
+    if suffix is not None and prefix is None and scale is None and _is_year(doc, start, raw):
+        return None, token
+    amount = value * (scale or 1) * unit_scale
+    if scale is None and unit_scale == 1:
+        amount, pos = with_subunit(doc, pos, amount)
+    per_currency, pos = rate(doc, pos, currency)
+    token.currency, token.prefixed = currency, suffix is None
+    return Found(token.start, pos, amount, currency, per_currency=per_currency), token
+
+
+def _number_tail(doc: Doc, raw: str, pos: int) -> tuple[str, int]:
+    """Price-tag endings of a number that only count before a currency."""
+    if doc.text[pos : pos + 1] not in {".", ","}:
+        return raw, pos
+    spaced = _SPACED_DECIMAL_RE.match(doc.text, pos)
+    if spaced is not None and currency_after(doc, spaced.end()):
+        return raw + "." + spaced.group(1), spaced.end()  # «1 599 059, 38 Евро»
+    dashed = _DASH_CENTS_RE.match(doc.text, pos)
+    if dashed is not None and currency_after(doc, dashed.end()):
+        return raw, dashed.end()  # «50,- Kč», «5.000,- Euro»
+    return raw, pos
+
+
+def _suffix(doc: Doc, pos: int, prefix: Currency | None) -> Currency | None:
+    suffix = currency_after(doc, pos)
+    if suffix is None or prefix is None:
+        return suffix
+    # «$ 20 $ 37», «rmb 10 usd 20»: a second currency that a number follows is that number's.
+    if suffix.symbol or (
+        suffix.code != prefix.code and _NUMBER_AFTER_RE.match(doc.text, suffix.end)
+    ):
+        return None
+    return suffix
+
+
+def _pick(prefix: Currency | None, suffix: Currency | None) -> str:
+    """One currency from the signs around a number; a code or word after a bare «$» is the more
+    specific («$1,190.00 AUD»)."""
+    if prefix is not None and (suffix is None or prefix.written != "$"):
+        return prefix.code
+    return suffix.code if suffix is not None else ""
+
+
+def _agrees(written: str, value: Decimal, language: str) -> bool:
+    """Whether a singular nominative («рубль») can follow this number: only 1, 21, 31, ...
+    («в 2024 рубль подешевел» is a year and a rouble)."""
+    if language not in {"ru", "uk"} or written.lower() not in SINGULAR_NOMINATIVE:
+        return True
+    if value != value.to_integral_value():
+        return True
+    whole = int(value)
+    return whole % 10 == 1 and whole % 100 != 11
+
+
+def _is_year(doc: Doc, start: int, raw: str) -> bool:
+    """«in 2008 dollars» is a price level, not 2008 dollars: English only, where «in» does not
+    introduce an amount (Russian «в 2000 долларов» does)."""
+    return (
+        doc.language == "en"
+        and len(raw) == 4
+        and raw.isdigit()
+        and 1800 <= int(raw) <= 2100
+        and doc.lowered[max(0, start - 3) : start] == "in "
+    )
+
+
+def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
+    """Amounts written in words («два миллиарда долларов», «ten dollars», «einen Euro»)."""
+    lowered = doc.lowered
+    found: list[Found] = []
+    # The digit mentions by start, with the furthest end reached so far: a word amount overlaps
+    # one exactly when, of those starting before it ends, one reaches past its start.
+    ordered = sorted((item.start, item.end) for item in digits)
+    starts = [start for start, _ in ordered]
+    reach = list(accumulate((end for _, end in ordered), max))
+    for match in _WORD_AMOUNT_RE.finditer(lowered):
+        start, end = match.span()
+        if found and start < found[-1].end:
+            continue  # inside the subunit of the amount before («and forty-five cents»)
+        words = match.group()
+        if words in ARTICLES and not lowered.startswith(ARTICLE_NOUNS, end + 1):
+            continue
+        if lowered[max(0, start - 2) : start].strip()[-1:].isdigit():
+            continue  # the tail of «2 миллиарда», which the digits have claimed or rejected
+        suffix = currency_after(doc, end)
+        if suffix is None or suffix.symbol or suffix.start == end:
+            continue
+        if doc.text[suffix.end : suffix.end + 1] == "-":
+            continue  # «eine Dollar-Anleihe», «a euro-zone»: part of a compound word
+        before = bisect_left(starts, suffix.end)
+        if before and reach[before - 1] > start:
+            continue
+        if words in SCALES or words in GERMAN_SCALES:
+            article = _ARTICLE_BEFORE_RE.search(lowered, max(0, start - 12), start)
+            if article is not None:
+                start, words = article.start(), lowered[article.start() : end]
+        value = words_value(words, doc.language)
+        if not value:
+            continue
+        amount, end = value * suffix.scale, suffix.end
+        if suffix.scale == 1:
+            amount, end = with_subunit(doc, end, amount)
+        found.append(Found(start, end, amount, suffix.code))
+    return found

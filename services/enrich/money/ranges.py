@@ -1,0 +1,99 @@
+"""Ranges and rates: two amounts joined into a range («от 5 до 7 млн долларов», «$5–7 million»,
+«between $5 and $7 million») and an amount priced per unit («4930 рублей за доллар»). Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from services.enrich.money.currency import currency_after
+from services.enrich.money.numbers import number_value
+from services.enrich.money.scan import SP, START, Doc, Found
+
+_RATE_RE = re.compile(
+    rf"{SP}++(?:за|per|pro|je|a){SP}++(?:(?:1|один|одну|адзін|one|einen?){SP}++)?"
+)
+_RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
+_RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
+_RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
+
+
+@dataclass
+class Token:
+    """A number in the text, money or not, remembered so that a range can look back at it."""
+
+    start: int
+    end: int
+    raw: str
+    scale: int | None
+    currency: str | None = None
+    mention: int | None = None
+    prefixed: bool = False
+
+
+def rate(doc: Doc, pos: int, currency: str) -> tuple[str | None, int]:
+    """«4930 рублей за доллар»: the unit priced, and where the rate ends."""
+    lead = _RATE_RE.match(doc.lowered, pos)
+    if lead is None:
+        return None, pos
+    per = currency_after(doc, lead.end())
+    if per is None or per.code == currency or per.scale != 1:
+        return None, pos
+    return per.code, per.end
+
+
+def join_range(
+    doc: Doc, tokens: list[Token], upper: Token, mention: Found, found: list[Found]
+) -> None:
+    """Make ``mention`` the upper end of a range when the number before it is the lower end
+    («от 5 до 7 млн долларов», «5–7 млн долларов», «between $5 and $7 million»)."""
+    if not tokens or not _range_between(doc, tokens[-1], upper):
+        return
+    lower = tokens[-1]
+    if lower.currency is not None and lower.currency != mention.currency:
+        return
+    scale = lower.scale if lower.scale is not None else (upper.scale or 1)
+    value = number_value(lower.raw, doc.language, scaled=scale != 1, currency=mention.currency)
+    if value is None or value * scale >= mention.amount:
+        return
+    low = Found(lower.start, lower.end, value * scale, mention.currency, bound="min")
+    if lower.mention is not None:
+        found[lower.mention] = low
+    else:
+        found.append(low)
+    mention.bound = "max"
+
+
+def _range_between(doc: Doc, lower: Token, upper: Token) -> bool:
+    """Whether the text between two numbers joins them into a range: a dash, or «до», «and»,
+    «und», «bis» after an opening «от», «between», «zwischen», «von»."""
+    gap = doc.lowered[lower.end : upper.start]
+    if _RANGE_DASH_RE.fullmatch(gap) is not None:
+        return True
+    return (
+        _RANGE_WORD_RE.fullmatch(gap) is not None
+        and _RANGE_FROM_RE.search(doc.lowered, max(0, lower.start - 10), lower.start) is not None
+    )
+
+
+def range_upper_end(
+    doc: Doc, tokens: list[Token], upper: Token, found: list[Found]
+) -> Found | None:
+    """«$5–7 million», «€1–2 Mrd.»: the sign before the lower end prices the upper end too."""
+    lower = tokens[-1] if tokens else None
+    if lower is None or lower.mention is None or not lower.prefixed:
+        return None
+    index = lower.mention
+    low = found[index]
+    if low.bound != "exact" or low.per_currency or not _range_between(doc, lower, upper):
+        return None
+    high_scale = upper.scale or lower.scale or 1
+    low_scale = lower.scale or upper.scale or 1
+    high = number_value(upper.raw, doc.language, scaled=high_scale > 1, currency=low.currency)
+    start = number_value(lower.raw, doc.language, scaled=low_scale > 1, currency=low.currency)
+    if high is None or start is None or start * low_scale >= high * high_scale:
+        return None
+    found[index] = Found(low.start, low.end, start * low_scale, low.currency, bound="min")
+    upper.currency = low.currency
+    return Found(upper.start, upper.end, high * high_scale, low.currency, bound="max")
