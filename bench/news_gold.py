@@ -103,26 +103,40 @@ def _whole_word(text: str, start: int, end: int) -> bool:
     return left_ok and right_ok
 
 
-def occurrences(text: str, surface: str) -> list[int]:
-    """Start offsets of every whole-word occurrence of ``surface`` in ``text``."""
+def _in_compound(text: str, start: int, end: int) -> bool:
+    """Whether the span is glued by a hyphen to a word (``IWF`` in «IWF-Chef», ``США`` in
+    «США-Україна»): such a part of a compound is not an entity mention of its own."""
+    before = text[start - 2 : start] if start >= 2 else ""
+    after = text[end : end + 2]
+    return (len(before) == 2 and before[1] == "-" and before[0].isalnum()) or (
+        len(after) == 2 and after[0] == "-" and after[1].isalnum()
+    )
+
+
+def occurrences(text: str, surface: str, *, in_compounds: bool = True) -> list[int]:
+    """Start offsets of every whole-word occurrence of ``surface`` in ``text``; with
+    ``in_compounds=False``, not those that are part of a hyphenated compound."""
     found = []
     position = text.find(surface)
     while position != -1:
-        if _whole_word(text, position, position + len(surface)):
+        end = position + len(surface)
+        if _whole_word(text, position, end) and (
+            in_compounds or not _in_compound(text, position, end)
+        ):
             found.append(position)
         position = text.find(surface, position + 1)
     return found
 
 
 def _claim(
-    text: str, entries: Sequence[Sequence[Any]], where: str
+    text: str, entries: Sequence[Sequence[Any]], where: str, *, in_compounds: bool
 ) -> list[tuple[int, int, Sequence[Any]]]:
     """Every occurrence of each entry's surface (its first item), longer surfaces first; an
     entry whose surface is not in the text is an error (a typo in the labels)."""
     taken: list[tuple[int, int, Sequence[Any]]] = []
     for entry in sorted(entries, key=lambda e: -len(e[0])):
         surface = entry[0]
-        starts = occurrences(text, surface)
+        starts = occurrences(text, surface, in_compounds=in_compounds)
         if not starts:
             raise ValueError(f"{where}: {surface!r} is not in the text")
         for start in starts:
@@ -160,12 +174,14 @@ def build_record(doc: dict[str, Any]) -> dict[str, Any]:
     money = [
         {"text": text[s:e], "start": s, "end": e, "amount": float(entry[1]),
          "currency": entry[2]}
-        for s, e, entry in _claim(text, doc.get("money", []), f"{file} money")
+        for s, e, entry in _claim(text, doc.get("money", []), f"{file} money", in_compounds=True)
     ]  # fmt: skip
     entities = [
         {"text": text[s:e], "start": s, "end": e, "type": entry[1],
          "id": _entity_id(entry[2] if len(entry) > 2 else None, lang)}
-        for s, e, entry in _claim(text, doc.get("entities", []), f"{file} entities")
+        for s, e, entry in _claim(
+            text, doc.get("entities", []), f"{file} entities", in_compounds=False
+        )
     ]  # fmt: skip
     rates = []
     for base, quote, value, surface, *per in doc.get("rates", []):
