@@ -198,15 +198,17 @@ def enrich(
     """Parse and enrich files in-process and print the result (nothing is stored)."""
     settings = _settings()
     from newsflow.local import local_stores, process_file
+    from newsflow.render import enrich_block
 
     stores = local_stores()
-    for path in _existing(paths):
+    for number, path in enumerate(_existing(paths)):
         result = process_file(path, settings, stores, None)
         record = enrich_record(result)
         if as_json:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            console.print(record)
+            # Plain text, not rich: titles and bodies hold [brackets] rich would read as markup.
+            sys.stdout.write(("\n" if number else "") + enrich_block(record) + "\n")
 
 
 def enrich_record(result: FileResult) -> dict[str, object]:
@@ -654,13 +656,10 @@ def reindex(
     if as_json:
         sys.stdout.write(json.dumps(record) + "\n")
     else:
-        stale = ", ".join(f"{name} {n}" for name, n in report.stale_by_enricher.items())
-        console.print(
-            f"{total} documents in the index; sent {report.sent} to enrich"
-            + (f" (stale: {stale})" if stale else "")
-        )
-        if wait:
-            console.print("outcomes: " + json.dumps(record["outcomes"]))
+        from newsflow.render import reindex_report
+
+        for line in reindex_report(record, stale_only=stale_only):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
