@@ -1,15 +1,21 @@
 """What the commands print for a person: a readable block per enriched file, a sentence for what
-``reindex`` did, a line per file the watcher finished.
+``reindex`` did, a line per file the watcher finished and a periodic summary.
 
-Pure functions from the same records the ``--json`` forms print, so the two never disagree on a
-fact; only the layout differs. Nothing here reads settings, Redis or the index.
+Built from the same records the ``--json`` forms print (and the watcher's scan reports), so the
+two never disagree on a fact; only the layout differs. Nothing here reads settings, Redis or the
+index.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.ingest.watch import Finished, ScanReport, WatchSummary
 
 # The body is a preview: the block is for reading at a terminal, --json carries it whole.
 BODY_PREVIEW_CHARS = 240
@@ -162,3 +168,97 @@ def reindex_report(record: Mapping[str, Any], *, stale_only: bool) -> list[str]:
     parts += [f"{count} {state}" for state, count in outcomes.items() if state not in names]
     lines.append("Outcomes: " + (", ".join(parts) if parts else "nothing to wait for") + ".")
     return lines
+
+
+def finished_line(finished: Finished) -> str:
+    """One file the watcher moved: ``done    a.txt  indexed as 1a2b3c4d5e6f``. Ids shortened as
+    in the other tables (a unique prefix works with ``status`` and ``show``)."""
+    detail = finished.detail
+    if detail == "indexed" and finished.doc_id:
+        detail = f"indexed as {finished.doc_id[:12]}"
+    moved = finished.moved_to
+    renamed = f" -> {moved}" if moved and moved.split("/", 1)[-1] != finished.name else ""
+    return f"{finished.outcome:<7} {finished.name}{renamed}  {detail}  [{finished.receipt[:12]}]"
+
+
+@dataclass
+class _Counts:
+    done: int = 0
+    failed: int = 0
+    refused: int = 0
+
+    def any(self) -> bool:
+        return bool(self.done or self.failed or self.refused)
+
+
+class WatchProgress:
+    """What ``newsflow watch`` shows while it runs, fed each scan's report.
+
+    ``print_line`` (on a terminal) gets a line per finished file and, every ``every`` seconds in
+    which something happened or is still waiting, a summary; ``log_summary`` gets the same
+    summary as counts (for the JSON log when nobody watches a terminal). An idle watcher says
+    nothing, so a quiet night is not a screen of zeros."""
+
+    def __init__(
+        self,
+        *,
+        every: float,
+        print_line: Callable[[str], None] | None = None,
+        log_summary: Callable[[dict[str, float]], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._every = every
+        self._print = print_line
+        self._log = log_summary
+        self._clock = clock
+        self._since = clock()
+        self._window = _Counts()
+        self._pending = 0
+        self._waiting = 0
+
+    def __call__(self, report: ScanReport) -> None:
+        for finished in report.finished:
+            if self._print is not None:
+                self._print(finished_line(finished))
+            if finished.detail.startswith("refused: "):
+                self._window.refused += 1
+            elif finished.outcome == "done":
+                self._window.done += 1
+            else:
+                self._window.failed += 1
+        self._pending, self._waiting = report.pending, report.waiting
+        now = self._clock()
+        if self._every <= 0 or now - self._since < self._every:
+            return
+        if self._window.any() or self._pending or self._waiting:
+            counts: dict[str, float] = {
+                "done": self._window.done,
+                "failed": self._window.failed,
+                "refused": self._window.refused,
+                "pending": self._pending,
+                "settling": self._waiting,
+                "window_s": round(now - self._since, 1),
+            }
+            if self._print is not None:
+                self._print(summary_line(counts))
+            if self._log is not None:
+                self._log(counts)
+        self._window = _Counts()
+        self._since = now
+
+
+def summary_line(counts: Mapping[str, float]) -> str:
+    """``in the last 60 s: 12 done, 1 failed, 0 refused; 3 waiting for an outcome, 1 settling``"""
+    return (
+        f"in the last {counts['window_s']:.0f} s: {counts['done']} done, {counts['failed']} "
+        f"failed, {counts['refused']} refused; {counts['pending']} waiting for an outcome, "
+        f"{counts['settling']} still being written"
+    )
+
+
+def watch_totals(summary: WatchSummary) -> str:
+    """The last line of an interactive ``newsflow watch``."""
+    return (
+        f"stopped: {summary.done} done, {summary.failed} failed, {summary.refused} refused; "
+        f"{summary.pending} still waiting for an outcome"
+    )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsflow.render import BODY_PREVIEW_CHARS, MAX_LISTED, enrich_block, reindex_report
+from newsflow.render import (
+    BODY_PREVIEW_CHARS,
+    MAX_LISTED,
+    WatchProgress,
+    enrich_block,
+    finished_line,
+    reindex_report,
+)
+from services.ingest.watch import Finished, ScanReport
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -112,3 +120,53 @@ def test_reindex_says_what_it_found_sent_and_how_it_ended() -> None:
     assert reindex_report(waited, stale_only=False)[-1] == (
         "Outcomes: 1 re-indexed, 1 dead-lettered (newsflow dlq list)."
     )
+
+
+def _report(finished: list[Finished], pending: int = 0, waiting: int = 0) -> ScanReport:
+    return ScanReport(pending=pending, waiting=waiting, finished=finished)
+
+
+GOOD = Finished("a.txt", "done", "r" * 32, "indexed", "d" * 16, "done/a.txt")
+NEAR = Finished("b.txt", "done", "s" * 32, "near-duplicate of abc (0.82)", "e" * 16, "done/b-1.txt")
+BAD = Finished("c.bin", "failed", "t" * 32, "dead letter: binary", None, "failed/c.bin")
+LINK = Finished("l.txt", "failed", "u" * 32, "refused: symlink", None, "failed/l.txt")
+
+
+def test_the_watcher_prints_a_line_per_finished_file() -> None:
+    assert finished_line(GOOD) == f"done    a.txt  indexed as {'d' * 12}  [{'r' * 12}]"
+    assert finished_line(NEAR) == (
+        f"done    b.txt -> done/b-1.txt  near-duplicate of abc (0.82)  [{'s' * 12}]"
+    )
+    assert finished_line(BAD) == f"failed  c.bin  dead letter: binary  [{'t' * 12}]"
+
+
+def test_the_watcher_summarises_each_period_and_is_quiet_when_idle() -> None:
+    """A summary per period in which something happened or still waits; none when idle."""
+    now = [0.0]
+    printed: list[str] = []
+    logged: list[dict[str, float]] = []
+    progress = WatchProgress(
+        every=60.0, print_line=printed.append, log_summary=logged.append, clock=lambda: now[0]
+    )
+    progress(_report([GOOD, BAD], pending=2))
+    now[0] = 30.0
+    progress(_report([LINK], pending=1, waiting=1))
+    assert printed == [finished_line(GOOD), finished_line(BAD), finished_line(LINK)]
+    assert logged == []
+    now[0] = 61.0
+    progress(_report([NEAR]))
+    assert printed[-1] == (
+        "in the last 61 s: 2 done, 1 failed, 1 refused; 0 waiting for an outcome, "
+        "0 still being written"
+    )
+    assert logged == [
+        {"done": 2, "failed": 1, "refused": 1, "pending": 0, "settling": 0, "window_s": 61.0}
+    ]
+    for second in (100.0, 130.0, 200.0):  # idle: nothing finished, nothing waiting
+        now[0] = second
+        progress(_report([]))
+    assert len(printed) == 5
+    assert len(logged) == 1
+    now[0] = 300.0
+    progress(_report([], pending=1))
+    assert logged[-1]["pending"] == 1
