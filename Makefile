@@ -59,8 +59,17 @@ bench: $(STAMP) ## pipeline throughput, in-process and through Redis
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
+# The secrets with no safe default: compose refuses to start without them too, but only after
+# naming one at a time in its own words; this names them all, and where to set them.
+SECRETS := GRAFANA_ADMIN_PASSWORD POSTGRES_PASSWORD NEWSFLOW_API_TOKEN FLOWER_BASIC_AUTH
+
 up: ## start the whole stack with Docker (needs .env with the passwords and NEWSFLOW_API_TOKEN)
-	@test -f .env || { echo "copy .env.example to .env and set GRAFANA_ADMIN_PASSWORD, POSTGRES_PASSWORD, NEWSFLOW_API_TOKEN and FLOWER_BASIC_AUTH first"; exit 1; }
+	@test -f .env || { echo "copy .env.example to .env and set $(SECRETS) in it first"; exit 1; }
+	@missing=""; for name in $(SECRETS); do \
+		value=$$(printenv $$name || sed -n "s/^$$name=//p" .env | tail -n 1); \
+		[ -n "$$value" ] || missing="$$missing $$name"; \
+	done; \
+	[ -z "$$missing" ] || { echo "set$$missing in .env (empty in .env.example on purpose)"; exit 1; }
 	mkdir -p drop
 	$(COMPOSE) up --build -d
 	@echo "Grafana: http://localhost:$${GRAFANA_PORT:-3000}  Prometheus: http://localhost:$${PROMETHEUS_PORT:-9090}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -100,7 +101,7 @@ def test_two_watchers_move_every_file_to_done_or_failed_exactly_once(
         with log.open("wb") as out:
             watchers.append(
                 subprocess.Popen(
-                    [NEWSFLOW, "watch", str(drop), "--interval", "0.2"],
+                    [NEWSFLOW, "watch", str(drop), "--interval", "0.2", "--summary-every", "1"],
                     env=pipeline.env,
                     cwd=pipeline.workdir,
                     stdout=out,
@@ -154,6 +155,11 @@ def test_two_watchers_move_every_file_to_done_or_failed_exactly_once(
     for log in logs:
         stopped = [r for r in _records(log) if r.get("event") == "watch.stopped"]
         assert [r["signal"] for r in stopped] == ["SIGTERM"]
+    # Off a terminal the periodic summary is a log event. The first batch's windows closed
+    # while the second batch settled (2 s), so they count at least the first batch's files.
+    summaries = [r for log in logs for r in _records(log) if r.get("event") == "watch.summary"]
+    assert sum(int(str(r["done"])) for r in summaries) >= len(seed_files)
+    assert sum(int(str(r["failed"])) for r in summaries) >= 1
 
 
 def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
@@ -169,9 +175,23 @@ def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
     orphan = "0123456789abcdef0123456789abcdef.claimed--orphan.txt"
     shutil.copy(seed_files[2], drop / ".processing" / orphan)
 
-    result = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", timeout=90)
+    result = pipeline.newsflow(
+        "watch", str(drop), "--once", "--interval", "0.2", "--progress", timeout=90
+    )
 
     assert result.returncode == 1, result.stderr[-3000:]
+    # --progress: a line per finished file as it happens, then the totals.
+    lines = result.stdout.splitlines()
+    assert sorted(line.split()[:2][0] + " " + line.split()[1] for line in lines[:-1]) == [
+        "done one.txt",
+        "done orphan.txt",
+        "failed bad.bin",
+    ]
+    assert any(line.startswith("failed  bad.bin  dead letter: binary  [") for line in lines)
+    # Indexed, or a duplicate when the module's first test indexed the seeds already.
+    one = re.compile(r"done    one\.txt  (indexed as|duplicate of) [0-9a-f]{12,}  \[[0-9a-f]{12}\]")
+    assert any(one.fullmatch(line) for line in lines), lines
+    assert lines[-1] == "stopped: 2 done, 1 failed, 0 refused; 0 still waiting for an outcome"
     assert "1 file(s) went to failed/" in result.stderr
     assert _files(drop / "done") == ["one.txt", "orphan.txt"]
     assert _files(drop / "failed") == ["bad.bin", "bad.bin.reason"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from services.ingest.watch.folder import (
     DropFolder,
+    Finished,
     ScanReport,
     Submit,
     WatchSummary,
@@ -74,6 +75,7 @@ __all__ = [
     "Claim",
     "Decision",
     "DropFolder",
+    "Finished",
     "Outcome",
     "Phase",
     "ScanReport",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -18,6 +18,7 @@ from services.ingest.confine import RefusedPath, drop_roots, is_inside
 from services.ingest.intake import Intake
 from services.ingest.watch.folder import (
     DropFolder,
+    ScanReport,
     Submit,
     WatchSummary,
     pipeline_submit,
@@ -121,12 +122,14 @@ def watch_folder(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     once_timeout: float = DEFAULT_ONCE_TIMEOUT,
     submit: Submit | None = None,
+    on_scan: Callable[[ScanReport], None] | None = None,
 ) -> WatchSummary:
     """Scan ``directory`` every ``interval`` seconds until ``stop`` is set or a signal arrives.
 
     With ``once``, take what is there (waiting for files still settling) and return when every
     claim in ``.processing/`` has an outcome, or after ``once_timeout`` seconds; the summary's
-    ``pending`` says how many were still without one.
+    ``pending`` says how many were still without one. ``on_scan`` sees each scan's report
+    (what it claimed and finished), e.g. to show progress.
     """
     check_watched_folder(directory, intake.settings)
     folder = DropFolder(
@@ -150,6 +153,8 @@ def watch_folder(
                 continue
             report = folder.scan()
             summary.add(report)
+            if on_scan is not None:
+                on_scan(report)
             if once and report.idle:
                 break
             if once and time.monotonic() >= deadline:
