@@ -18,6 +18,10 @@ and every mention), and entities by type. Scoring is ``bench/news_gold.py``. ``-
 what newsflow got wrong on the dev half (never the test half: it is only scored).
 """
 
+# newsflow and Natasha are imported inside the functions that run them, so listing the
+# articles or scoring stored predictions never loads a model.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +160,9 @@ def run_anchor(articles: Sequence[Article]) -> list[Prediction]:
         doc.segment(segmenter)
         doc.tag_ner(ner)
         entities = tuple(
-            Span(s.start, s.stop, NATASHA_TYPES[s.type]) for s in doc.spans if s.type in NATASHA_TYPES
+            Span(s.start, s.stop, NATASHA_TYPES[s.type])
+            for s in doc.spans
+            if s.type in NATASHA_TYPES
         )
         money = tuple(
             Money(m.start, m.stop, float(m.fact.amount), m.fact.currency)
@@ -182,15 +189,20 @@ class Cell:
 def cell(articles: Sequence[Article], predictions: Sequence[Prediction]) -> Cell:
     return Cell(
         articles=len(articles),
-        language_right=sum(p.language == a.lang for a, p in zip(articles, predictions, strict=True)),
+        language_right=sum(
+            p.language == a.lang for a, p in zip(articles, predictions, strict=True)
+        ),
         money_distinct=combine(
-            score_money_distinct(p.money, a.money) for a, p in zip(articles, predictions, strict=True)
+            score_money_distinct(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
         ),
         money_mentions=combine(
-            score_money_mentions(p.money, a.money) for a, p in zip(articles, predictions, strict=True)
+            score_money_mentions(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
         ),
         entities=combine_entities(
-            score_entities(p.entities, a.entities) for a, p in zip(articles, predictions, strict=True)
+            score_entities(p.entities, a.entities)
+            for a, p in zip(articles, predictions, strict=True)
         ),
     )
 
@@ -201,9 +213,8 @@ def groups(articles: Sequence[Article]) -> list[tuple[str, str, list[int]]]:
     for lang in (*LANGUAGES, "all"):
         for split in SPLITS:
             indexes = [
-                i for i, a in enumerate(articles)
-                if (lang == "all" or a.lang == lang) and a.split == split
-            ]  # fmt: skip
+                i for i, a in enumerate(articles) if lang in ("all", a.lang) and a.split == split
+            ]
             if indexes:
                 rows.append((lang, split, indexes))
     return rows
@@ -215,14 +226,18 @@ def _prf(score: Score) -> str:
     return f"{precision}{score.recall:>6.2f}{score.f1:>6.2f}"
 
 
+def _entity_score(cell: Cell, kind: str) -> Score:
+    return cell.entities.by_type[kind]
+
+
 METRICS: tuple[tuple[str, Callable[[Cell], Score]], ...] = (
     ("money, distinct (currency, amount) per document", lambda c: c.money_distinct),
-    ("money, every mention (overlapping span, same currency and amount)", lambda c: c.money_mentions),
-    ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
-    *(
-        (f"entities, {kind}", (lambda kind: lambda c: c.entities.by_type[kind])(kind))
-        for kind in ENTITY_TYPES
+    (
+        "money, every mention (overlapping span, same currency and amount)",
+        lambda c: c.money_mentions,
     ),
+    ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
+    *((f"entities, {kind}", partial(_entity_score, kind=kind)) for kind in ENTITY_TYPES),
 )
 
 
@@ -281,10 +296,14 @@ def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction])
         wanted = {(m.currency, round(m.amount, 6)) for m in article.money}
         for m in article.money:
             if (m.currency, round(m.amount, 6)) not in got:
-                lines.append(f"  money missed {text[m.start:m.end]!r} = {m.amount:g} {m.currency}")
+                lines.append(
+                    f"  money missed {text[m.start : m.end]!r} = {m.amount:g} {m.currency}"
+                )
         for m in predicted.money:
             if (m.currency, round(m.amount, 6)) not in wanted:
-                lines.append(f"  money wrong  {text[m.start:m.end]!r} -> {m.amount:g} {m.currency}")
+                lines.append(
+                    f"  money wrong  {text[m.start : m.end]!r} -> {m.amount:g} {m.currency}"
+                )
         lines.extend(_entity_misses(text, predicted.entities, article.entities))
         if lines:
             print(f"{article.file}")
@@ -296,10 +315,10 @@ def _entity_misses(text: str, predicted: Iterable[Span], gold: Iterable[Span]) -
     lines = []
     for g in gold:
         if not any(p.type == g.type and p.start < g.end and g.start < p.end for p in predicted):
-            lines.append(f"  {g.type} missed {text[g.start:g.end]!r}")
+            lines.append(f"  {g.type} missed {text[g.start : g.end]!r}")
     for p in predicted:
         if not any(p.type == g.type and p.start < g.end and g.start < p.end for g in gold):
-            lines.append(f"  {p.type} wrong  {text[p.start:p.end]!r}")
+            lines.append(f"  {p.type} wrong  {text[p.start : p.end]!r}")
     return lines
 
 
