@@ -178,9 +178,18 @@ class Publisher:
         self.app = app
 
     def send(
-        self, stage: Stage, payload: dict[str, Any], *, countdown: float | None = None
+        self,
+        stage: Stage,
+        payload: dict[str, Any],
+        *,
+        countdown: float | None = None,
+        task_id: str | None = None,
+        retries: int = 0,
+        headers: dict[str, Any] | None = None,
     ) -> None:
-        """Publish ``payload`` (a message model dumped as JSON) to ``stage``.
+        """Publish ``payload`` (a message model dumped as JSON) to ``stage``; ``task_id``,
+        ``retries`` and ``headers`` send a message again as the same delivery (a batch sends a
+        message to run alone so).
 
         ``argsrepr`` replaces the payload in Celery's own log lines: a whole document (or a
         file's base64 bytes) per log line would swamp the logs and copy article text into them.
@@ -197,7 +206,9 @@ class Publisher:
                 argsrepr=summary,
                 kwargsrepr="{}",
                 countdown=countdown,
-                headers={SENT_AT_HEADER: time.time()},
+                task_id=task_id,
+                retries=retries,
+                headers={**(headers or {}), SENT_AT_HEADER: time.time()},
             )
         except AttributeError as error:
             if not raised_in_kombu(error):

@@ -53,6 +53,11 @@ def deliveries_key(task_id: str, retries: int) -> str:
     return f"{PREFIX}:deliveries:{task_id}:{retries}"
 
 
+def batch_starts_key(task_id: str, retries: int) -> str:
+    """How often one delivery of a task has been started inside a batch of several."""
+    return f"{PREFIX}:batch-starts:{task_id}:{retries}"
+
+
 def admission_key(queue: str) -> str:
     """Room reserved in a queue by API requests that are publishing (see services/api)."""
     return f"{PREFIX}:admission:{queue}"

@@ -118,6 +118,23 @@ class Settings(BaseSettings):
     enrich_time_limit: float = Field(default=90.0, gt=0)
     index_soft_time_limit: float = Field(default=30.0, gt=0)
     index_time_limit: float = Field(default=45.0, gt=0)
+    # Batch consumption (``shared.batches``): the enrich and index workers hand a child up to
+    # ``<stage>_batch_size`` messages at once, or fewer once the oldest has waited
+    # ``<stage>_batch_wait_ms``, so NER runs over several texts together and the index writes
+    # them in one transaction; each document still gets its own outcome, dead letter or retry.
+    # 1 is the one-message path (no batching).
+    enrich_batch_size: int = Field(
+        default=1, ge=1, le=256, description="Messages an enrich child takes at once (1: one)."
+    )
+    enrich_batch_wait_ms: int = Field(
+        default=200, ge=0, le=10_000, description="How long a partial enrich batch waits, ms."
+    )
+    index_batch_size: int = Field(
+        default=1, ge=1, le=256, description="Messages an index child writes at once (1: one)."
+    )
+    index_batch_wait_ms: int = Field(
+        default=200, ge=0, le=10_000, description="How long a partial index batch waits, ms."
+    )
     # Redis redelivers a message that was taken but not acknowledged after this many seconds
     # (tasks ack late, after their work is done). Unset, it is derived from the time limits
     # (see ``min_visibility_timeout``): long enough that a message a worker holds is never
@@ -274,15 +291,25 @@ class Settings(BaseSettings):
         """(soft, hard) time limit of a stage's task, in seconds."""
         return getattr(self, f"{stage}_soft_time_limit"), getattr(self, f"{stage}_time_limit")
 
+    def batching(self, stage: str) -> tuple[int, float]:
+        """(batch size, longest wait of a partial batch in seconds) of a stage's worker; the
+        ingest worker takes one message at a time."""
+        if stage == "ingest":
+            return 1, 0.0
+        return getattr(self, f"{stage}_batch_size"), getattr(self, f"{stage}_batch_wait_ms") / 1000
+
     @property
     def min_visibility_timeout(self) -> int:
         """The shortest safe visibility timeout. A worker holds a message unacknowledged while
         it waits for a free child (at most one task run, since each child prefetches one), while
         the task runs (at most the hard limit) and while a retry waits for its countdown (at most
         the backoff cap); twice the longest hard limit plus the cap and a minute of slack
-        covers all three, so a live worker's message is never handed to a second one."""
+        covers all three, so a live worker's message is never handed to a second one. A batching
+        worker also holds a message while its batch fills (at most the batch wait; a batch goes
+        to a child only when one is free, so it too waits at most one run)."""
         longest = max(self.time_limits(stage)[1] for stage in ("ingest", "enrich", "index"))
-        return int(2 * longest + self.retry_backoff_max + 60)
+        filling = max(self.batching(stage)[1] for stage in ("enrich", "index"))
+        return int(2 * longest + self.retry_backoff_max + 60 + filling)
 
     @property
     def effective_visibility_timeout(self) -> int:

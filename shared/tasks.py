@@ -24,10 +24,12 @@ import random
 import sqlite3
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import redis
 import structlog
@@ -39,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 from shared.celery_app import SENT_AT_HEADER, NewsflowCelery, Publisher
 from shared.deadletters import DeadLetterStore
 from shared.errors import DeadLetterReason, PermanentError, TransientError
-from shared.keys import deliveries_key
+from shared.keys import batch_starts_key, deliveries_key
 from shared.messages import DeadLetter, EnrichedDocument, ParsedDocument
 from shared.metrics import DEAD_LETTERS, DOCUMENTS_PROCESSED, STAGE_DURATION, TASK_RETRIES
 from shared.receipts import Ledger, Redrive, State
@@ -63,6 +65,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 FIRST_FAILURE_HEADER = "newsflow_first_failure"
 
 
+# A document's work after its checks: returns its outcome word.
+Finish = Callable[[], str]
+
+
 def retry_countdown(retries: int, cap: int) -> float:
     """Exponential backoff with full jitter, so retrying workers do not stampede together; at
     least a second, the shortest delay RabbitMQ's native delayed delivery can express (kombu
@@ -73,6 +79,40 @@ def retry_countdown(retries: int, cap: int) -> float:
 def receipt_of(payload: Any, fallback: str) -> str:
     receipt = payload.get("receipt") if isinstance(payload, dict) else None
     return receipt if isinstance(receipt, str) and receipt else fallback
+
+
+# What the worker's main process does with a message of a batch once the batch has run.
+Verdict = Literal["ack", "requeue"]
+# A message header: run this message by itself, never in a batch (see ``StageTask.run_batch``).
+ALONE_HEADER = "newsflow_alone"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One message of a batch as its child gets it: Celery's request (id, retries, headers,
+    delivery info) and the task's one argument."""
+
+    request: dict[str, Any]
+    payload: Any
+
+    @property
+    def task_id(self) -> str:
+        return str(self.request.get("id") or "")
+
+    @property
+    def retries(self) -> int:
+        return int(self.request.get("retries") or 0)
+
+    def context(self) -> dict[str, Any]:
+        """The request context this message's task would run with (as Celery's tracer builds
+        it), so ``self.request`` and ``self.retry`` see this message."""
+        return {
+            **self.request,
+            "args": [self.payload],
+            "kwargs": {},
+            "called_directly": False,
+            "is_eager": False,
+        }
 
 
 class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
@@ -87,6 +127,9 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
     # ``self.retry`` on the fourth retry, and the failed task's message would be acknowledged:
     # lost. The window and count of retries are ours (``_retry_or_give_up``), so Celery's is off.
     max_retries = None
+    # The stage's work over several messages at once, returning each one's finishing step;
+    # set by ``register_stage_task`` when the stage batches.
+    run_many: ClassVar[Callable[[Any, list[Any]], list[Finish]] | None] = None
 
     # What the stage functions need from the worker, built once per process from the app.
 
@@ -138,6 +181,22 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
     def __call__(self, payload: Any) -> str:
         """Validate, run, classify: the task body only ever sees a valid message model."""
         receipt = receipt_of(payload, self.request.id)
+
+        def work() -> str:
+            deliveries = self._count_delivery(receipt)
+            outcome = str(self.run(self.payload_model.model_validate(payload)))
+            self._forget_delivery(deliveries)
+            return outcome
+
+        return self._process(payload, receipt, work, time.perf_counter(), batch=False)
+
+    def _process(
+        self, payload: Any, receipt: str, work: Finish, started: float, *, batch: bool
+    ) -> str:
+        """One message: its log context, ``work`` classified, its metrics and canonical line.
+
+        In a batch (``batch``), the soft time limit is the batch's, not this document's: it is
+        raised to the batch, which sends what it has not finished to run alone."""
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             task_id=self.request.id,
@@ -145,12 +204,13 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             receipt=receipt,
             doc_id=payload.get("id") if isinstance(payload, dict) else None,
         )
-        started = time.perf_counter()
         outcome = "dead_letter"
         try:
             try:
-                outcome = self._run_classified(payload, receipt, started)
+                outcome = self._run_classified(payload, receipt, started, work, batch=batch)
             except SoftTimeLimitExceeded as late:
+                if batch:
+                    raise
                 # The soft limit struck while a failure was being handled (a dead letter or a
                 # retry waiting on a broker that is down): keep the message for redelivery.
                 log.error("time limit while handling a failure; message kept")
@@ -163,16 +223,18 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         structlog.contextvars.clear_contextvars()
         return outcome
 
-    def _run_classified(self, payload: Any, receipt: str, started: float) -> str:
+    def _run_classified(
+        self, payload: Any, receipt: str, started: float, work: Finish, *, batch: bool
+    ) -> str:
         try:
-            deliveries = self._count_delivery(receipt)
-            message = self.payload_model.model_validate(payload)
-            outcome = str(self.run(message))
+            outcome = str(work())
         except (Retry, Reject):
             raise
         except ValidationError as error:
             self._dead_letter(payload, receipt, "invalid_message", str(error))
         except SoftTimeLimitExceeded:
+            if batch:
+                raise
             soft, _ = self.settings.time_limits(self.stage)
             elapsed = time.perf_counter() - started
             self._dead_letter(
@@ -189,9 +251,158 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         except Exception:  # noqa: BLE001  # a bug must not lose the message: dead-letter it
             self._dead_letter(payload, receipt, "internal_error", traceback.format_exc())
         else:
-            self._forget_delivery(deliveries)
             return outcome
         return "dead_letter"
+
+    # Batches: ``shared.batches`` hands a child several messages of this task at once.
+
+    def run_batch(self, items: list[BatchItem]) -> list[Verdict]:
+        """Several messages in one child, each ending as it would alone (its outcome, dead letter
+        or retry); the verdicts tell the worker's main process which messages to acknowledge and
+        which to hand back to the broker.
+
+        A batch of one takes the one-message path exactly. In a larger batch:
+
+        * a message that was started before without finishing (its batch was killed, or ran
+          out of time) is sent to run alone, so that a document that kills its process or
+          outlasts the time limit takes only itself down and ends as it would alone;
+        * the stage's work runs over the others together (``run_many``), then each document is
+          finished (reported, forwarded) under its own log context and classification;
+        * anything the batch as a whole raises sends each message down the one-message path, in
+          this child: a poison document is dead-lettered with its reason, the rest go on;
+        * the soft time limit, the batch's, sends every message not yet finished to run alone.
+        """
+        if len(items) == 1:
+            return [self._one_message(items[0], time.perf_counter(), batch=False)]
+        verdicts: dict[int, Verdict] = {}
+        started = time.perf_counter()
+        try:
+            self._run_together(items, verdicts, started)
+        except SoftTimeLimitExceeded:
+            unfinished = [i for i in range(len(items)) if i not in verdicts]
+            log.warning(
+                "batch stopped at its soft time limit; the rest runs alone",
+                stage=self.stage,
+                size=len(items),
+                unfinished=len(unfinished),
+            )
+            for i in unfinished:
+                verdicts[i] = self._send_alone(items[i])
+        structlog.contextvars.clear_contextvars()
+        return [verdicts[i] for i in range(len(items))]
+
+    def _run_together(
+        self, items: list[BatchItem], verdicts: dict[int, Verdict], started: float
+    ) -> None:
+        run_many = type(self).run_many
+        try:
+            together = self._start_batch(items, verdicts)
+            messages: list[tuple[int, BaseModel]] = []
+            for i in together:
+                try:
+                    messages.append((i, self.payload_model.model_validate(items[i].payload)))
+                except ValidationError:
+                    verdicts[i] = self._one_message(items[i], started, batch=True)
+            if run_many is None:
+                raise RuntimeError(f"{self.name} has no batch function")
+            finishers = run_many(self, [message for _, message in messages]) if messages else []
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # noqa: BLE001  # which document? each finds out alone
+            log.warning(
+                "batch failed as a whole; its messages run one by one",
+                stage=self.stage,
+                size=len(items),
+                error=repr(error),
+            )
+            for i, item in enumerate(items):
+                if i not in verdicts:
+                    verdicts[i] = self._one_message(item, started, batch=True)
+            return
+        for (i, _), finish in zip(messages, finishers, strict=True):
+            verdicts[i] = self._finish_in_batch(items[i], finish, started)
+        log.info(
+            "batch processed",
+            stage=self.stage,
+            size=len(items),
+            together=len(messages),
+            duration_s=round(time.perf_counter() - started, 6),
+        )
+
+    def _start_batch(self, items: list[BatchItem], verdicts: dict[int, Verdict]) -> list[int]:
+        """Count this start of each message (one pipeline) and restart its receipt's clock;
+        send to run alone each one started before; the indices of the others."""
+        pipe = self.redis.pipeline()
+        for item in items:
+            key = batch_starts_key(item.task_id, item.retries)
+            pipe.incr(key)
+            pipe.expire(key, 24 * 3600)
+            pipe.get(deliveries_key(item.task_id, item.retries))
+            self.ledger.touch(receipt_of(item.payload, item.task_id), pipe)
+        replies = pipe.execute()
+        together = []
+        for i, item in enumerate(items):
+            batch_starts, _, alone_starts, _ = replies[4 * i : 4 * i + 4]
+            if int(batch_starts) > 1 or alone_starts is not None:
+                verdicts[i] = self._send_alone(item)
+            else:
+                together.append(i)
+        return together
+
+    def _finish_in_batch(self, item: BatchItem, finish: Finish, started: float) -> Verdict:
+        def work() -> str:
+            outcome = finish()
+            self._forget_delivery(batch_starts_key(item.task_id, item.retries))
+            return outcome
+
+        return self._verdict(item, work, started, batch=True)
+
+    def _one_message(self, item: BatchItem, started: float, *, batch: bool) -> Verdict:
+        """The one-message path (``__call__``) for a message of a batch, in this child."""
+
+        def work() -> str:
+            deliveries = self._count_delivery(receipt_of(item.payload, item.task_id))
+            outcome = str(self.run(self.payload_model.model_validate(item.payload)))
+            self._forget_delivery(deliveries)
+            return outcome
+
+        return self._verdict(item, work, started, batch=batch)
+
+    def _verdict(self, item: BatchItem, work: Finish, started: float, *, batch: bool) -> Verdict:
+        """Run ``work`` for one message with that message's request as the task's (so a retry
+        is published as Celery would publish it), and say what becomes of the message."""
+        self.push_request(**item.context())
+        try:
+            receipt = receipt_of(item.payload, item.task_id)
+            self._process(item.payload, receipt, work, started, batch=batch)
+        except Retry:
+            return "ack"  # the retry is queued; Celery acknowledges a retried message too
+        except Reject as rejected:
+            return "requeue" if rejected.requeue else "ack"
+        finally:
+            self.pop_request()
+        return "ack"
+
+    def _send_alone(self, item: BatchItem) -> Verdict:
+        """Queue a copy of the message, same id and retry number, marked to run by itself;
+        if it cannot be published, hand the message back to the broker instead."""
+        headers = {ALONE_HEADER: True}
+        first = item.request.get(FIRST_FAILURE_HEADER)
+        if first is not None:
+            headers[FIRST_FAILURE_HEADER] = first
+        try:
+            self.publisher.send(
+                self.stage,
+                item.payload if isinstance(item.payload, dict) else {},
+                task_id=item.task_id,
+                retries=item.retries,
+                headers=headers,
+            )
+        except Exception as error:  # noqa: BLE001  # the broker is down: keep the message
+            log.error("cannot send a message to run alone; message kept", error=repr(error))
+            return "requeue"
+        log.info("message sent to run alone", task_id=item.task_id, stage=self.stage)
+        return "ack"
 
     def _count_delivery(self, receipt: str) -> str:
         """Count this start of this delivery; refuse one that has already killed its process
@@ -324,11 +535,25 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
 
 
 def register_stage_task(
-    app: NewsflowCelery, stage: Stage, run: Any, payload_model: type[BaseModel]
+    app: NewsflowCelery,
+    stage: Stage,
+    run: Any,
+    payload_model: type[BaseModel],
+    run_many: Callable[[Any, list[Any]], list[Finish]] | None = None,
 ) -> Any:
     """Add a stage's task to ``app``: bound (``run(task, message)``), named and routed by
-    stage, with the stage's time limits from the app's settings."""
+    stage, with the stage's time limits from the app's settings. With ``run_many`` (the
+    stage's work over several messages, one finishing step each) and a batch size above one
+    in the settings, the worker consumes it in batches (``shared.batches``)."""
     soft, hard = app.settings.time_limits(stage)
+    options: dict[str, Any] = {}
+    size, _ = app.settings.batching(stage)
+    if run_many is not None and size > 1:
+        options["Strategy"] = "shared.batches:batching_strategy"
+        options["run_many"] = staticmethod(run_many)
+        # The buffer fills from the prefetched messages: room for a batch running in each
+        # child and the next one filling (see ``shared.batches``).
+        app.conf.worker_prefetch_multiplier = 2 * size
     return app.task(
         base=StageTask,
         bind=True,
@@ -337,4 +562,5 @@ def register_stage_task(
         payload_model=payload_model,
         soft_time_limit=soft,
         time_limit=hard,
+        **options,
     )(run)

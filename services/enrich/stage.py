@@ -7,12 +7,13 @@ passes Redis-backed stores, ``newsflow run``/``enrich`` pass local ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.enrich import dedupe, entities, language, money, neardup
 from services.enrich.dedupe import ClaimStore
 from services.enrich.neardup import NearDuplicateStore
-from shared.messages import EnrichedDocument, ParsedDocument
+from shared.messages import EnrichedDocument, Entity, ParsedDocument
 from shared.settings import Settings
 
 ENRICHER_VERSIONS = {
@@ -54,18 +55,57 @@ def head(text: str, limit: int) -> str:
     return text[: space if space > 0 else limit]
 
 
-def enrich_document(
-    doc: ParsedDocument, stores: EnrichStores, settings: Settings
-) -> EnrichedDocument:
-    """The enrichers over one document. Entities and money read at most
-    ``settings.enrich_max_chars`` of its text, with a warning on the document when that is
-    not all of it; language and near-duplicates bound their own work."""
+@dataclass(frozen=True)
+class Reading:
+    """A document as the stateless enrichers read it: its language profile, and the part of its
+    text (``head``) that entities and money read."""
+
+    profile: language.LanguageProfile
+    text: str
+
+
+def read_document(doc: ParsedDocument, settings: Settings) -> Reading:
     profile = language.language_profile(
         [doc.title, *doc.paragraphs],
         tuple(settings.languages),
         min_confidence=settings.language_min_confidence,
         min_letters=settings.language_min_letters,
     )
+    return Reading(profile, head(doc.text, settings.enrich_max_chars))
+
+
+def enrich_documents(
+    docs: Sequence[ParsedDocument], stores: EnrichStores, settings: Settings
+) -> list[EnrichedDocument]:
+    """The enrichers over several documents, each result the one ``enrich_document`` gives:
+    NER runs over their texts together (the tagger is faster in batches), the stores are asked
+    one document after another, in order, so a copy later in the batch is a duplicate of one
+    earlier in it."""
+    readings = [read_document(doc, settings) for doc in docs]
+    found = entities.extract_entities_batch(
+        [reading.text for reading in readings],
+        [reading.profile.document.language for reading in readings],
+    )
+    return [
+        enrich_document(doc, stores, settings, reading=reading, found_entities=doc_entities)
+        for doc, reading, doc_entities in zip(docs, readings, found, strict=True)
+    ]
+
+
+def enrich_document(
+    doc: ParsedDocument,
+    stores: EnrichStores,
+    settings: Settings,
+    *,
+    reading: Reading | None = None,
+    found_entities: list[Entity] | None = None,
+) -> EnrichedDocument:
+    """The enrichers over one document. Entities and money read at most
+    ``settings.enrich_max_chars`` of its text, with a warning on the document when that is
+    not all of it; language and near-duplicates bound their own work. ``reading`` and
+    ``found_entities``, when given, are this document's from ``enrich_documents``."""
+    reading = reading or read_document(doc, settings)
+    profile = reading.profile
     guess = profile.document
     duplicate_of = dedupe.duplicate_of(stores.claims, doc.id, doc.receipt)
     # An exact copy is not indexed, so it must not join (or start) a near-duplicate cluster.
@@ -75,7 +115,7 @@ def enrich_document(
         else neardup.find_near_duplicate(doc.id, doc.body, stores.near_duplicates)
     )
     text = doc.text
-    read = head(text, settings.enrich_max_chars)
+    read = reading.text
     fields = doc.model_dump()
     if len(read) < len(text):
         fields["warnings"] = [
@@ -97,6 +137,10 @@ def enrich_document(
             published=doc.published,
             default_rouble=default_rouble(doc),
         ),
-        entities=entities.extract_entities(read, language=guess.language),
+        entities=(
+            found_entities
+            if found_entities is not None
+            else entities.extract_entities(read, language=guess.language)
+        ),
         enrichers=ENRICHER_VERSIONS,
     )

@@ -7,6 +7,7 @@ with ``newsflow worker enrich``.
 from __future__ import annotations
 
 import gc
+from functools import partial
 from typing import Any
 
 import structlog
@@ -15,9 +16,9 @@ from celery import signals
 from services.enrich import entities, language
 from services.enrich.dedupe import RedisClaims
 from services.enrich.neardup import RedisNearDuplicates
-from services.enrich.stage import EnrichStores, enrich_document
+from services.enrich.stage import EnrichStores, enrich_document, enrich_documents
 from shared.celery_app import NewsflowCelery
-from shared.messages import ParsedDocument
+from shared.messages import EnrichedDocument, ParsedDocument
 from shared.metrics import (
     DOCUMENTS_BY_LANGUAGE,
     DUPLICATES,
@@ -25,13 +26,27 @@ from shared.metrics import (
     MONEY_MENTIONS,
     initialise_stage_series,
 )
-from shared.tasks import StageTask, register_stage_task
+from shared.tasks import Finish, StageTask, register_stage_task
+
+
+def stores_for(task: StageTask) -> EnrichStores:
+    client = task.redis
+    return EnrichStores(claims=RedisClaims(client), near_duplicates=RedisNearDuplicates(client))
 
 
 def document(task: StageTask, doc: ParsedDocument) -> str:
-    client = task.redis
-    stores = EnrichStores(claims=RedisClaims(client), near_duplicates=RedisNearDuplicates(client))
-    enriched = enrich_document(doc, stores, task.settings)
+    return finish(task, doc, enrich_document(doc, stores_for(task), task.settings))
+
+
+def documents(task: StageTask, docs: list[ParsedDocument]) -> list[Finish]:
+    """A batch (``shared.batches``): the enrichers over all of them together, then each
+    document's own finishing step, which the base task runs under its classification."""
+    enriched = enrich_documents(docs, stores_for(task), task.settings)
+    return [partial(finish, task, doc, result) for doc, result in zip(docs, enriched, strict=True)]
+
+
+def finish(task: StageTask, doc: ParsedDocument, enriched: EnrichedDocument) -> str:
+    """Count, record and forward one enriched document."""
     structlog.contextvars.bind_contextvars(
         language=enriched.language,
         language_confidence=enriched.language_confidence,
@@ -71,7 +86,7 @@ def load_models_before_fork(languages: tuple[str, ...]) -> None:
 
 
 def register(app: NewsflowCelery) -> None:
-    register_stage_task(app, "enrich", document, ParsedDocument)
+    register_stage_task(app, "enrich", document, ParsedDocument, run_many=documents)
 
     @signals.worker_init.connect(weak=False)
     def _load_models(**_: Any) -> None:

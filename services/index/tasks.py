@@ -7,6 +7,7 @@ with ``newsflow worker index``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -17,12 +18,27 @@ from shared.celery_app import NewsflowCelery
 from shared.messages import EnrichedDocument
 from shared.metrics import END_TO_END_LATENCY, initialise_stage_series
 from shared.settings import Settings
-from shared.tasks import StageTask, register_stage_task
+from shared.tasks import Finish, StageTask, register_stage_task
 
 
 def document(task: StageTask, doc: EnrichedDocument) -> str:
     is_new = index_for(task.settings).upsert(doc)
-    structlog.contextvars.bind_contextvars(new=is_new, language=doc.language)
+    structlog.contextvars.bind_contextvars(new=is_new)
+    return finish(task, doc)
+
+
+def documents(task: StageTask, docs: list[EnrichedDocument]) -> list[Finish]:
+    """A batch (``shared.batches``): one transaction for all (``upsert_many``), then each
+    document's own finishing step. Should the write fail, nothing of it was stored, and each
+    document takes the one-message path, which retries or dead-letters it as it would alone."""
+    new = index_for(task.settings).upsert_many(docs)
+    structlog.get_logger("newsflow.index").debug("batch written", size=len(docs), new=new)
+    return [partial(finish, task, doc) for doc in docs]
+
+
+def finish(task: StageTask, doc: EnrichedDocument) -> str:
+    """Record one stored document and its end-to-end latency."""
+    structlog.contextvars.bind_contextvars(language=doc.language)
     task.report(doc, "indexed")
     latency = (datetime.now(UTC) - doc.received_at).total_seconds()
     END_TO_END_LATENCY.observe(max(latency, 0.0))
@@ -44,7 +60,7 @@ def open_index_at_start(settings: Settings) -> None:
 
 
 def register(app: NewsflowCelery) -> None:
-    register_stage_task(app, "index", document, EnrichedDocument)
+    register_stage_task(app, "index", document, EnrichedDocument, run_many=documents)
 
     # Per child, after the fork: neither a SQLite connection nor a PostgreSQL pool may cross it.
     @signals.worker_process_init.connect(weak=False)
