@@ -30,6 +30,7 @@ What this module must never do: acknowledge a message before its document has an
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any
 
@@ -70,6 +71,33 @@ def batching_strategy(task: StageTask, app: Any, consumer: Any, **kwargs: Any) -
     return Batcher(task, app, consumer, default_strategy(task, app, consumer, **kwargs))
 
 
+@dataclass
+class BatchBuffer:
+    """When messages make a batch: ``size`` of them, or fewer once the oldest has waited
+    ``wait`` seconds, and only for a free child. Pure (times are given), so it is unit-tested."""
+
+    size: int
+    wait: float
+    waiting: list[tuple[float, Any]] = field(default_factory=list)
+
+    def add(self, item: Any, now: float) -> None:
+        self.waiting.append((now, item))
+
+    def take(self, now: float, free_children: int) -> list[list[Any]]:
+        """The batches to hand over now, at most one per free child."""
+        taken: list[list[Any]] = []
+        while self.waiting and len(taken) < free_children:
+            if len(self.waiting) < self.size and now < self.waiting[0][0] + self.wait:
+                break
+            taken.append([item for _, item in self.waiting[: self.size]])
+            del self.waiting[: self.size]
+        return taken
+
+    def due(self) -> float | None:
+        """When the oldest message will have waited long enough (None: nothing waits)."""
+        return self.waiting[0][0] + self.wait if self.waiting else None
+
+
 class Batcher:
     """The buffer of one worker's messages of one task, and the batches in its children."""
 
@@ -78,9 +106,8 @@ class Batcher:
         self.app = app
         self.consumer = consumer
         self.one_by_one = one_by_one
-        self.size, self.wait = app.settings.batching(task.stage)
+        self.buffer = BatchBuffer(*app.settings.batching(task.stage))
         self.soft, self.hard = app.settings.time_limits(task.stage)
-        self.buffer: list[tuple[float, Any]] = []
         self.running = 0
         self.timer: Any = None
         self.request_class = create_request_cls(
@@ -123,7 +150,7 @@ class Batcher:
             retries=request.request_dict.get("retries", 0),
         )
         task_reserved(request)
-        self.buffer.append((monotonic(), request))
+        self.buffer.add(request, monotonic())
         self.flush()
         return None
 
@@ -134,18 +161,11 @@ class Batcher:
     def flush(self) -> None:
         """Hand free children their batches: full ones, or the one whose oldest message has
         waited long enough; otherwise wake up when it will have."""
-        while self.buffer and self.running < self.children():
-            oldest = self.buffer[0][0]
-            if len(self.buffer) < self.size and monotonic() - oldest < self.wait:
-                self._wake_at(oldest + self.wait)
-                return
-            batch = [request for _, request in self.buffer[: self.size]]
-            del self.buffer[: self.size]
+        for batch in self.buffer.take(monotonic(), self.children() - self.running):
             self._hand_over(batch)
-
-    def _wake_at(self, when: float) -> None:
-        if self.timer is None:
-            self.timer = self.consumer.timer.call_after(max(0.0, when - monotonic()), self._wake)
+        due = self.buffer.due()
+        if due is not None and self.timer is None and self.running < self.children():
+            self.timer = self.consumer.timer.call_after(max(0.0, due - monotonic()), self._wake)
 
     def _wake(self) -> None:
         self.timer = None
