@@ -506,6 +506,8 @@ def print_report(figures: dict[str, Any]) -> None:
         f"{figures['cpus']} CPUs  worker concurrency {figures['concurrency']} per stage"
     )
     print(f"documents                {figures['docs']}  broker {figures['broker']}")
+    batches = figures["batches"]
+    print(f"batch size               enrich {batches['enrich']}  index {batches['index']}")
     print(
         f"in-process               {local['docs_per_s']:8.1f} docs/s  "
         f"{local['ms_per_doc']:7.2f} ms/doc  ({local['seconds']:.1f} s)  {local['outcomes']}"
@@ -596,6 +598,11 @@ def main(argv: list[str] | None = None) -> int:
         "commit": git_commit(),
         "redis_url": None if args.skip_redis else redact_url(args.redis_url),
         "broker": redact_url(args.broker_url or args.redis_url),
+        # Batch consumption (shared/batches.py) as the workers read it from the environment.
+        "batches": {
+            stage: os.environ.get(f"NEWSFLOW_{stage.upper()}_BATCH_SIZE", "1")
+            for stage in ("enrich", "index")
+        },
     }
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp:
         workdir = Path(tmp)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from time import monotonic
+from time import monotonic, perf_counter
 from typing import Any
 
 import structlog
@@ -50,9 +50,12 @@ log = structlog.get_logger("newsflow.batches")
 
 
 def run_batch(task_name: str, messages: list[tuple[dict[str, Any], Any]]) -> list[Verdict]:
-    """In the child: the task's batch over (request, body) pairs, one verdict per message."""
+    """In the child: the task's batch over (request, body) pairs, one verdict per message.
+    Its clock starts here, with the time limits', before the bodies are decoded."""
+    started = perf_counter()
     task: StageTask = get_current_app().tasks[task_name]
-    return task.run_batch([BatchItem(request, _argument(body)) for request, body in messages])
+    items = [BatchItem(request, _argument(body)) for request, body in messages]
+    return task.run_batch(items, started)
 
 
 def _argument(body: Any) -> Any:

@@ -256,10 +256,10 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
 
     # Batches: ``shared.batches`` hands a child several messages of this task at once.
 
-    def run_batch(self, items: list[BatchItem]) -> list[Verdict]:
+    def run_batch(self, items: list[BatchItem], started: float) -> list[Verdict]:
         """Several messages in one child, each ending as it would alone (its outcome, dead letter
         or retry); the verdicts tell the worker's main process which messages to acknowledge and
-        which to hand back to the broker.
+        which to hand back to the broker. ``started`` is when the child took the batch.
 
         A batch of one takes the one-message path exactly. In a larger batch:
 
@@ -273,9 +273,8 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         * the soft time limit, the batch's, sends every message not yet finished to run alone.
         """
         if len(items) == 1:
-            return [self._one_message(items[0], time.perf_counter(), batch=False)]
+            return [self._one_message(items[0], started, batch=False)]
         verdicts: dict[int, Verdict] = {}
-        started = time.perf_counter()
         try:
             self._run_together(items, verdicts, started)
         except SoftTimeLimitExceeded:
