@@ -3,8 +3,20 @@ message carries to its child (``shared.tasks.BatchItem``)."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import fakeredis
+import pytest
+from pydantic import BaseModel
+
+from shared import tasks
 from shared.batches import BatchBuffer, _argument
-from shared.tasks import BatchItem
+from shared.celery_app import make_celery
+from shared.deadletters import DeadLetterStore
+from shared.keys import batch_starts_key, deliveries_key
+from shared.settings import Settings
+from shared.tasks import ALONE_HEADER, BatchItem, Finish, StageTask
 
 
 def test_a_full_batch_goes_at_once() -> None:
@@ -58,3 +70,127 @@ def test_a_batch_item_runs_with_its_own_request() -> None:
     assert context["args"] == [{"id": "d"}]
     assert context["called_directly"] is False
     assert context["newsflow_first_failure"] == 5.0
+
+
+# What a child does with a batch (``StageTask.run_batch``), over fakeredis and a recording
+# publisher: no broker, no worker.
+
+
+class Doc(BaseModel):
+    receipt: str
+    id: str
+    title: str
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+
+    def send(self, stage: str, payload: dict[str, Any], **options: Any) -> None:
+        self.sent.append((stage, payload, options))
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
+    fake = fakeredis.FakeRedis()
+    monkeypatch.setattr(tasks, "redis_client", lambda _url: fake)
+    return fake
+
+
+def batch_task(
+    settings: Settings, done: list[str], batch_calls: list[list[str]]
+) -> tuple[StageTask, RecordingPublisher]:
+    """A stage task whose work fails on a document titled ``poison``, alone and in a batch."""
+
+    def one(task: StageTask, doc: Doc) -> str:
+        if doc.title == "poison":
+            raise RuntimeError("a bug this document sets off")
+        done.append(doc.id)
+        return "enriched"
+
+    def many(task: StageTask, docs: list[Doc]) -> list[Finish]:
+        batch_calls.append([doc.id for doc in docs])
+        if any(doc.title == "poison" for doc in docs):
+            raise RuntimeError("a bug this document sets off, somewhere in the batch")
+        return [lambda doc=doc: (done.append(doc.id), "enriched")[1] for doc in docs]
+
+    app = make_celery(settings)
+    task = app.task(
+        base=StageTask,
+        bind=True,
+        name="test.batch",
+        stage="enrich",
+        payload_model=Doc,
+        run_many=staticmethod(many),
+    )(one)
+    publisher = RecordingPublisher()
+    task.publisher = publisher
+    return task, publisher
+
+
+def items(*titles: str) -> list[BatchItem]:
+    return [
+        BatchItem(
+            {"id": f"task-{n}", "retries": 0}, {"receipt": f"r{n}", "id": f"d{n}", "title": t}
+        )
+        for n, t in enumerate(titles)
+    ]
+
+
+def test_a_batch_runs_its_work_together_and_finishes_each_document(
+    client: fakeredis.FakeRedis,
+) -> None:
+    done: list[str] = []
+    calls: list[list[str]] = []
+    task, publisher = batch_task(Settings(_env_file=None), done, calls)
+    verdicts = task.run_batch(items("a", "b", "c"), time.perf_counter())
+    assert verdicts == ["ack", "ack", "ack"]
+    assert calls == [["d0", "d1", "d2"]]
+    assert done == ["d0", "d1", "d2"]
+    assert publisher.sent == []
+    assert client.keys("newsflow:batch-starts:*") == [], "a finished message forgets its starts"
+
+
+def test_a_poison_document_fails_only_itself_not_its_batch(client: fakeredis.FakeRedis) -> None:
+    """The batch raises as a whole; each message then takes the one-message path in the same
+    child: the poison one is dead-lettered as internal_error, the others finish."""
+    done: list[str] = []
+    calls: list[list[str]] = []
+    task, _ = batch_task(Settings(_env_file=None), done, calls)
+    verdicts = task.run_batch(items("a", "poison", "c"), time.perf_counter())
+    assert verdicts == ["ack", "ack", "ack"]
+    assert done == ["d0", "d2"]
+    [letter] = DeadLetterStore(client).list()
+    assert (letter.receipt, letter.reason) == ("r1", "internal_error")
+    assert "a bug this document sets off" in letter.error
+    assert letter.payload["title"] == "poison", "the letter keeps the payload to replay"
+
+
+def test_a_message_started_before_in_a_batch_is_sent_to_run_alone(
+    client: fakeredis.FakeRedis,
+) -> None:
+    """Its batch was lost (killed, or out of time): it may be what lost it, so it runs alone,
+    same id and retry number, and the others go on together."""
+    done: list[str] = []
+    calls: list[list[str]] = []
+    task, publisher = batch_task(Settings(_env_file=None), done, calls)
+    client.set(batch_starts_key("task-1", 0), 1)
+    verdicts = task.run_batch(items("a", "b", "c"), time.perf_counter())
+    assert verdicts == ["ack", "ack", "ack"]
+    assert calls == [["d0", "d2"]]
+    [(stage, payload, options)] = publisher.sent
+    assert (stage, payload["id"]) == ("enrich", "d1")
+    assert (options["task_id"], options["retries"]) == ("task-1", 0)
+    assert options["headers"][ALONE_HEADER] is True
+
+
+def test_a_batch_of_one_takes_the_one_message_path(client: fakeredis.FakeRedis) -> None:
+    """Counted as a delivery of its own, so worker_lost and timeout apply as without batches."""
+    done: list[str] = []
+    calls: list[list[str]] = []
+    task, _ = batch_task(Settings(_env_file=None, max_deliveries=1), done, calls)
+    client.set(deliveries_key("task-0", 0), 1)  # its process died under it once already
+    assert task.run_batch(items("a"), time.perf_counter()) == ["ack"]
+    assert (calls, done) == ([], [])
+    [letter] = DeadLetterStore(client).list()
+    assert letter.reason == "worker_lost"
