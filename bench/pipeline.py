@@ -60,6 +60,11 @@ if TYPE_CHECKING:
     from shared.receipts import ReceiptStatus
 
 REPO = Path(__file__).resolve().parent.parent
+# One BLAS thread, before numpy is imported, as `newsflow worker` gives each worker: the
+# in-process figure must be the same arithmetic (unpinned, the tagger's threads fought the
+# workers' and each other for the cores, 4 docs/s instead of tens).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 SEEDS = REPO / "seeds"
 sys.path.insert(0, str(REPO))  # for bench.procmem when run as a script
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
