@@ -28,7 +28,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, ClassVar, Literal
 
 import redis
@@ -67,6 +67,10 @@ FIRST_FAILURE_HEADER = "newsflow_first_failure"
 
 # A document's work after its checks: returns its outcome word.
 Finish = Callable[[], str]
+
+
+def _reraise(error: BaseException) -> str:
+    raise error
 
 
 def retry_countdown(retries: int, cap: int) -> float:
@@ -307,6 +311,21 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             finishers = run_many(self, [message for _, message in messages]) if messages else []
         except SoftTimeLimitExceeded:
             raise
+        except TRANSIENT_ERRORS as error:
+            # A server is not answering: the batch was one attempt for each of its documents,
+            # and each is retried (or dead-lettered once its window is over) as it would be
+            # alone. Trying them again one by one would hold the rest for an attempt each (a
+            # database pool gives up after seconds) while their receipts' clocks stand still.
+            log.warning(
+                "batch met a transient error; each of its messages is retried",
+                stage=self.stage,
+                size=len(items),
+                error=repr(error),
+            )
+            for i, item in enumerate(items):
+                if i not in verdicts:
+                    verdicts[i] = self._verdict(item, partial(_reraise, error), started, batch=True)
+            return
         except Exception as error:  # noqa: BLE001  # which document? each finds out alone
             log.warning(
                 "batch failed as a whole; its messages run one by one",

@@ -8,12 +8,14 @@ from typing import Any
 
 import fakeredis
 import pytest
+from celery.exceptions import Retry
 from pydantic import BaseModel
 
 from shared import tasks
 from shared.batches import BatchBuffer, _argument
 from shared.celery_app import make_celery
 from shared.deadletters import DeadLetterStore
+from shared.errors import TransientError
 from shared.keys import batch_starts_key, deliveries_key
 from shared.settings import Settings
 from shared.tasks import ALONE_HEADER, BatchItem, Finish, StageTask
@@ -98,9 +100,13 @@ def client(monkeypatch: pytest.MonkeyPatch) -> fakeredis.FakeRedis:
 
 
 def batch_task(
-    settings: Settings, done: list[str], batch_calls: list[list[str]]
+    settings: Settings,
+    done: list[str],
+    batch_calls: list[list[str]],
+    batch_error: Exception | None = None,
 ) -> tuple[StageTask, RecordingPublisher]:
-    """A stage task whose work fails on a document titled ``poison``, alone and in a batch."""
+    """A stage task whose work fails on a document titled ``poison``, alone and in a batch,
+    and whose batch raises ``batch_error`` when given."""
 
     def one(task: StageTask, doc: Doc) -> str:
         if doc.title == "poison":
@@ -110,6 +116,8 @@ def batch_task(
 
     def many(task: StageTask, docs: list[Doc]) -> list[Finish]:
         batch_calls.append([doc.id for doc in docs])
+        if batch_error is not None:
+            raise batch_error
         if any(doc.title == "poison" for doc in docs):
             raise RuntimeError("a bug this document sets off, somewhere in the batch")
         return [lambda doc=doc: (done.append(doc.id), "enriched")[1] for doc in docs]
@@ -194,3 +202,27 @@ def test_a_batch_of_one_takes_the_one_message_path(client: fakeredis.FakeRedis) 
     assert (calls, done) == ([], [])
     [letter] = DeadLetterStore(client).list()
     assert letter.reason == "worker_lost"
+
+
+def test_a_batch_that_meets_a_transient_error_retries_each_message_once(
+    client: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is down: the batch was one attempt for each document, and each is retried
+    from there, with its own request, not tried again one by one (each try may hold the rest
+    for seconds while their receipts' clocks stand still, and the reconciler drives them)."""
+    done: list[str] = []
+    calls: list[list[str]] = []
+    task, _ = batch_task(Settings(_env_file=None), done, calls, TransientError("index down"))
+    retried: list[str] = []
+
+    def retry(**options: Any) -> Retry:
+        retried.append(task.request.id)
+        return Retry()
+
+    monkeypatch.setattr(task, "retry", retry)
+    verdicts = task.run_batch(items("a", "b", "c"), time.perf_counter())
+    assert verdicts == ["ack", "ack", "ack"], "each retry is queued: the message is done with"
+    assert calls == [["d0", "d1", "d2"]], "one attempt"
+    assert retried == ["task-0", "task-1", "task-2"]
+    assert done == []
+    assert DeadLetterStore(client).list() == []
