@@ -14,8 +14,8 @@ to acknowledge it or hand it back; only then does this process acknowledge it. S
   from the broker (visibility timeout, connection closed) and the receipt ledger;
 * a batch goes to a child only when one is free, so no message waits behind more than one run,
   and the visibility timeout's reasoning (``Settings.min_visibility_timeout``) holds;
-* a message marked to run alone, or one with an ETA (a retry's countdown), takes Celery's own
-  one-message path, unchanged.
+* a message marked to run alone takes Celery's own one-message path, unchanged; a retry waits
+  out its countdown here and then joins a batch.
 
 Why not ``celery-batches``: its ``flush`` hands the pool the batch without the task's time
 limits (a batch may run for ever), without an error callback (a batch lost with its child is
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from time import monotonic, perf_counter
+from time import monotonic, perf_counter, time
 from typing import Any
 
 import structlog
@@ -126,7 +126,7 @@ class Batcher:
         self, message: Any, body: Any, ack: Any, reject: Any, callbacks: Any, **kwargs: Any
     ) -> Any:
         headers = message.headers or {}
-        if headers.get(ALONE_HEADER) or headers.get("eta"):
+        if headers.get(ALONE_HEADER):
             return self.one_by_one(message, body, ack, reject, callbacks, **kwargs)
         request = self.request_class(
             message,
@@ -152,10 +152,26 @@ class Batcher:
             parent_id=request.parent_id,
             retries=request.request_dict.get("retries", 0),
         )
+        eta = request.eta
+        if eta is not None and eta.timestamp() > time():
+            # A retry's countdown (Redis delivers it at once): held here until it is due, as
+            # Celery holds one, with room in the prefetch for it; then it joins a batch, so the
+            # retries of a batch that met an outage are tried again together, one attempt for
+            # all, not one slow attempt each while their receipts' clocks stand still.
+            self.consumer.qos.increment_eventually()
+            self.consumer.timer.call_at(eta, self._due, (request,), priority=6)
+            return None
+        self._add(request)
+        return None
+
+    def _due(self, request: Request) -> None:
+        self.consumer.qos.decrement_eventually()
+        self._add(request)
+
+    def _add(self, request: Request) -> None:
         task_reserved(request)
         self.buffer.add(request, monotonic())
         self.flush()
-        return None
 
     def children(self) -> int:
         pool = self.consumer.pool
