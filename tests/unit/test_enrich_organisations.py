@@ -111,3 +111,80 @@ def test_lower_case_agency_names_match_only_as_written() -> None:
     the lower-case exception must not let every lower-case word through."""
     assert "org:dpa" not in ids_of("Die Dpa-Regel gilt.", "de").values()
     assert ids_of("Minsk (dpa) - Die Regierung.", "de")["dpa"] == "org:dpa"
+
+
+# ---- precision: common words are not places, noun phrases are not persons -----------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "word"),
+    [
+        # Waren (Müritz), 21,000 people; «Waren» are goods.
+        ("de", "Die Waren kosten mehr als im Vorjahr.", "Waren"),
+        # Berlin-Mitte, 102,000; «in der Mitte des Jahres».
+        ("de", "In der Mitte des Jahres stieg die Inflation.", "Mitte"),
+        # An old name of Chur; «der Kurs des Rubels».
+        ("de", "Der Kurs des Rubels fiel erneut.", "Kurs"),
+        # Bau, Malaysia; «der Bau des Werkes».
+        ("de", "Der Bau des Werkes beginnt im Herbst.", "Bau"),
+        # Onex, Switzerland, is also «One»; a sentence start.
+        ("en", "One of the largest exporters is Belaruskali.", "One"),
+        # Mai, Kenya: a month is never a place.
+        ("de", "Im Mai stieg der Kurs.", "Mai"),
+        ("en", "The rate rose in May.", "May"),
+    ],
+)
+def test_a_common_word_or_a_month_is_not_a_place(language: str, text: str, word: str) -> None:
+    found = {e.text: e for e in extract_entities(text, language=language)}
+    assert word not in found
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface", "place"),
+    [
+        # As common a word as «Mitte» (Zipf 5.1), but a city of 650,000.
+        ("de", "Die Messe in Frankfurt beginnt.", "Frankfurt", "geonames:2925533"),
+        ("de", "Die Delegation reiste nach Minsk und Gomel.", "Gomel", "geonames:627907"),
+        ("en", "The plant in Brest exported more.", "Brest", "geonames:629634"),
+    ],
+)
+def test_real_cities_stay_places(language: str, text: str, surface: str, place: str) -> None:
+    assert ids_of(text, language)[surface] == place
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "phrase"),
+    [
+        # The sentences the issue quotes: «Seinen» keys like a Russian first name.
+        ("de", "Seinen Worten zufolge wird der Kurs stabil bleiben.", "Seinen Worten"),
+        ("de", "Laut Ihren Angaben wächst der Export.", "Ihren Angaben"),
+        # «National» has the consonants of a first name; «Bank» is no surname.
+        ("de", "Die National Bank hat den Leitzins gesenkt.", "National Bank"),
+        ("en", "Analysts at the National Bank expect growth.", "National Bank"),
+    ],
+)
+def test_a_capitalised_noun_phrase_is_not_a_person(language: str, text: str, phrase: str) -> None:
+    found = extract_entities(text, language=language)
+    assert [e for e in found if e.type == "PER"] == [], phrase
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "person"),
+    [
+        ("de", "Alexander Lukaschenko traf Michael Kretschmer.", "Alexander Lukaschenko"),
+        ("de", "Alexander Lukaschenko traf Michael Kretschmer.", "Michael Kretschmer"),
+        ("en", "Prime Minister Roman Golovchenko said so.", "Roman Golovchenko"),
+        ("de", "Bundespräsident Steinmeier und Präsident Olaf Scholz.", "Olaf Scholz"),
+    ],
+)
+def test_first_names_and_titles_still_make_persons(language: str, text: str, person: str) -> None:
+    found = extract_entities(text, language=language)
+    assert person in [e.text for e in found if e.type == "PER"]
+
+
+def test_a_curated_organisation_beats_a_rule_person() -> None:
+    """Belarusian rules read two capitalised words mid-sentence as a name; «Гродна Азот» is a
+    company the file knows."""
+    found = {e.text: e for e in extract_entities("Прадпрыемства ААТ «Гродна Азот» працуе.",
+                                                 language="be")}  # fmt: skip
+    assert (found["Гродна Азот"].type, found["Гродна Азот"].id) == ("ORG", "org:grodno-azot")

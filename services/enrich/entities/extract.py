@@ -47,7 +47,7 @@ def extract_entities_batch(texts: Sequence[str], languages: Sequence[str]) -> li
             drafts = merge_russian(text, ner_results[i][1], matches)
         else:
             persons = find_persons(text, language, models.first_names)
-            drafts = merge_rules(text, persons, matches)
+            drafts = merge_rules(text, language, persons, matches)
         drafts_by_doc.append(drafts)
 
     # Normal forms from the morphology, for every NER span not linked to a gazetteer name, all

@@ -5,7 +5,8 @@ organisation beats NER's guess); a person beats a place with the same words («�
 span that contains a curated organisation gives way to it; an organisation named after a place
 («Технопарк "Якутия"») stays one organisation. In Russian a city name counts only where NER also
 saw a place (Natasha is better at telling «Пушкин» the poet from the town); elsewhere city names
-that are common words need that support too, so they never count.
+that are common words need that support too, so they never count: the curated stopwords, and
+one-word names of small towns that are common words of the document's language (wordfreq).
 
 Pure functions of the text and the spans they are given.
 """
@@ -16,6 +17,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.enrich.entities.commonness import zipf
 from services.enrich.entities.gazetteer import Match
 from services.enrich.entities.ner import NerSpan
 from services.enrich.entities.persons import PersonMatch
@@ -25,6 +27,13 @@ from shared.messages import EntityType
 # A city name at the very start of a sentence is often another word («Думаю, ...» is also
 # Dumai, Indonesia); there only cities of the region this news covers, or very big ones, count.
 _BIG_CITY = 1_000_000
+# A one-word city name that is a common word of the document's language is that word unless the
+# city is big enough to be talked about as often: «Waren» (21,000 people; Zipf 5.9 in German),
+# «Mitte» (102,000; 5.1), «Kurs» (an old name of Chur; 4.7), «Bau» (4.9), «One» (Onex; 6.5 in
+# English) are words, while «Frankfurt» (650,000; 5.1) and «Stuttgart» (5.0) are cities. wordfreq
+# folds case, so capitalisation cannot decide in German, where every noun is capitalised.
+# (population below, Zipf at or above which the name is taken for the word)
+_COMMON_WORD_LIMITS = ((200_000, 4.0), (_BIG_CITY, 5.5))
 _EDGE = " \t\n\"'«»“”„.,;:()-"
 
 
@@ -121,25 +130,45 @@ def merge_russian(text: str, spans: Sequence[NerSpan], matches: Sequence[Match])
     return drafts
 
 
-def _city_counts(text: str, match: Match) -> bool:
-    if match.weak:
+def _common_word(text: str, match: Match, language: str) -> bool:
+    """A one-word city name that is a common word of the language, for a city too small to be
+    named as often as the word is used."""
+    surface = text[match.start : match.end]
+    if " " in match.name or not surface.isalpha():
+        return False
+    for population, limit in _COMMON_WORD_LIMITS:
+        if match.entry.population < population:
+            return zipf(surface, language) >= limit
+    return False
+
+
+def _city_counts(text: str, match: Match, language: str) -> bool:
+    if match.weak or _common_word(text, match, language):
         return False
     if not _sentence_initial(text, match.start) or " " in match.name:
         return True
     return match.entry.population >= _BIG_CITY or match.entry.country in NEAR_COUNTRIES
 
 
-def merge_rules(text: str, persons: Sequence[PersonMatch], matches: Sequence[Match]) -> list[Draft]:
+def merge_rules(
+    text: str, language: str, persons: Sequence[PersonMatch], matches: Sequence[Match]
+) -> list[Draft]:
     drafts: list[Draft] = []
     places = _Spans(matches)
-    kept_persons = [p for p in persons if p.strong or not places.overlapping(p.start, p.end)]
+    # A curated organisation is a specific name, a person found by rules a guess: «ААТ «Гродна
+    # Азот»» is two capitalised words, which Belarusian rules read as a name.
+    kept_persons = [
+        p for p in persons
+        if not any(matches[i].entry.kind == "org" for i in places.overlapping(p.start, p.end))
+        and (p.strong or not places.overlapping(p.start, p.end))
+    ]  # fmt: skip
     for person in kept_persons:
         drafts.append(Draft(person.start, person.end, "PER"))
     kept = _Spans(kept_persons)
     for match in matches:
         if kept.overlapping(match.start, match.end):
             continue
-        if match.entry.kind == "city" and not _city_counts(text, match):
+        if match.entry.kind == "city" and not _city_counts(text, match, language):
             continue
         drafts.append(_link(match))
     return drafts

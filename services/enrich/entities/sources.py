@@ -146,6 +146,7 @@ def _skip(text: str, position: int) -> int:
 
 def _add_cities(gazetteer: Gazetteer, curated: Mapping[str, Any]) -> None:
     stopwords = {fold(word) for word in curated.get("stopwords", [])}
+    calendar = {fold(word) for word in curated.get("calendar", [])}
     extra: Mapping[str, list[str]] = curated.get("aliases", {})
     for city in _iter_cities():
         geoname_id = str(city["geonameid"])
@@ -160,4 +161,5 @@ def _add_cities(gazetteer: Gazetteer, curated: Mapping[str, Any]) -> None:
         # Sorted: of two spellings that index alike («Санкт-Петербург», «Санкт Петербург»), the
         # first added gives the normal form, which must not depend on set (hash) order.
         for name in sorted(names):
-            gazetteer.add(name, entry, weak=fold(name) in stopwords)
+            if fold(name) not in calendar:
+                gazetteer.add(name, entry, weak=fold(name) in stopwords)
