@@ -30,6 +30,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+from natasha import Doc, MoneyExtractor, MorphVocab, NewsEmbedding, NewsNERTagger, Segmenter
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
@@ -50,6 +53,11 @@ from bench.news_gold import (  # noqa: E402
     score_money_distinct,
     score_money_mentions,
 )
+from newsflow.local import local_stores  # noqa: E402
+from services.enrich.stage import enrich_document  # noqa: E402
+from services.ingest.intake import raw_file_message  # noqa: E402
+from services.ingest.stage import ingest_raw  # noqa: E402
+from shared.settings import Settings  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -94,12 +102,6 @@ def offset_map(source: str, target: str) -> Callable[[int, int], tuple[int, int]
 
 
 def run_newsflow(articles: Sequence[Article]) -> list[Prediction]:
-    from newsflow.local import local_stores
-    from services.enrich.stage import enrich_document
-    from services.ingest.intake import raw_file_message
-    from services.ingest.stage import ingest_raw
-    from shared.settings import Settings
-
     settings = Settings()
     predictions = []
     for article in articles:
@@ -130,18 +132,6 @@ NATASHA_TYPES = {"PER": "PER", "ORG": "ORG", "LOC": "LOC"}
 
 
 def run_anchor(articles: Sequence[Article]) -> list[Prediction]:
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-    from natasha import (
-        Doc,
-        MoneyExtractor,
-        MorphVocab,
-        NewsEmbedding,
-        NewsNERTagger,
-        Segmenter,
-    )
-
-    from shared.settings import Settings
-
     codes = [getattr(IsoCode639_1, code.upper()) for code in Settings().languages]
     detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
     segmenter = Segmenter()
@@ -155,7 +145,9 @@ def run_anchor(articles: Sequence[Article]) -> list[Prediction]:
         doc.segment(segmenter)
         doc.tag_ner(ner)
         entities = tuple(
-            Span(s.start, s.stop, NATASHA_TYPES[s.type]) for s in doc.spans if s.type in NATASHA_TYPES
+            Span(s.start, s.stop, NATASHA_TYPES[s.type])
+            for s in doc.spans
+            if s.type in NATASHA_TYPES
         )
         money = tuple(
             Money(m.start, m.stop, float(m.fact.amount), m.fact.currency)
@@ -182,15 +174,20 @@ class Cell:
 def cell(articles: Sequence[Article], predictions: Sequence[Prediction]) -> Cell:
     return Cell(
         articles=len(articles),
-        language_right=sum(p.language == a.lang for a, p in zip(articles, predictions, strict=True)),
+        language_right=sum(
+            p.language == a.lang for a, p in zip(articles, predictions, strict=True)
+        ),
         money_distinct=combine(
-            score_money_distinct(p.money, a.money) for a, p in zip(articles, predictions, strict=True)
+            score_money_distinct(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
         ),
         money_mentions=combine(
-            score_money_mentions(p.money, a.money) for a, p in zip(articles, predictions, strict=True)
+            score_money_mentions(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
         ),
         entities=combine_entities(
-            score_entities(p.entities, a.entities) for a, p in zip(articles, predictions, strict=True)
+            score_entities(p.entities, a.entities)
+            for a, p in zip(articles, predictions, strict=True)
         ),
     )
 
@@ -202,7 +199,7 @@ def groups(articles: Sequence[Article]) -> list[tuple[str, str, list[int]]]:
         for split in SPLITS:
             indexes = [
                 i for i, a in enumerate(articles)
-                if (lang == "all" or a.lang == lang) and a.split == split
+                if lang in ("all", a.lang) and a.split == split
             ]  # fmt: skip
             if indexes:
                 rows.append((lang, split, indexes))
@@ -215,14 +212,18 @@ def _prf(score: Score) -> str:
     return f"{precision}{score.recall:>6.2f}{score.f1:>6.2f}"
 
 
+def _entity_type(kind: str) -> Callable[[Cell], Score]:
+    return lambda c: c.entities.by_type[kind]
+
+
 METRICS: tuple[tuple[str, Callable[[Cell], Score]], ...] = (
     ("money, distinct (currency, amount) per document", lambda c: c.money_distinct),
-    ("money, every mention (overlapping span, same currency and amount)", lambda c: c.money_mentions),
-    ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
-    *(
-        (f"entities, {kind}", (lambda kind: lambda c: c.entities.by_type[kind])(kind))
-        for kind in ENTITY_TYPES
+    (
+        "money, every mention (overlapping span, same currency and amount)",
+        lambda c: c.money_mentions,
     ),
+    ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
+    *((f"entities, {kind}", _entity_type(kind)) for kind in ENTITY_TYPES),
 )
 
 
@@ -281,10 +282,14 @@ def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction])
         wanted = {(m.currency, round(m.amount, 6)) for m in article.money}
         for m in article.money:
             if (m.currency, round(m.amount, 6)) not in got:
-                lines.append(f"  money missed {text[m.start:m.end]!r} = {m.amount:g} {m.currency}")
+                lines.append(
+                    f"  money missed {text[m.start : m.end]!r} = {m.amount:g} {m.currency}"
+                )
         for m in predicted.money:
             if (m.currency, round(m.amount, 6)) not in wanted:
-                lines.append(f"  money wrong  {text[m.start:m.end]!r} -> {m.amount:g} {m.currency}")
+                lines.append(
+                    f"  money wrong  {text[m.start : m.end]!r} -> {m.amount:g} {m.currency}"
+                )
         lines.extend(_entity_misses(text, predicted.entities, article.entities))
         if lines:
             print(f"{article.file}")
@@ -296,10 +301,10 @@ def _entity_misses(text: str, predicted: Iterable[Span], gold: Iterable[Span]) -
     lines = []
     for g in gold:
         if not any(p.type == g.type and p.start < g.end and g.start < p.end for p in predicted):
-            lines.append(f"  {g.type} missed {text[g.start:g.end]!r}")
+            lines.append(f"  {g.type} missed {text[g.start : g.end]!r}")
     for p in predicted:
         if not any(p.type == g.type and p.start < g.end and g.start < p.end for g in gold):
-            lines.append(f"  {p.type} wrong  {text[p.start:p.end]!r}")
+            lines.append(f"  {p.type} wrong  {text[p.start : p.end]!r}")
     return lines
 
 
