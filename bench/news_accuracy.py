@@ -268,6 +268,39 @@ def print_tables(
     return cells
 
 
+ORG, PER, LOC = "ORG", "PER", "LOC"
+
+
+def _prf3(score: Score) -> str:
+    return f"{score.precision:.2f} {score.recall:.2f} {score.f1:.2f}"
+
+
+def markdown_table(cells: dict[tuple[str, str, str], Cell], rows: Iterable[tuple[str, str]]) -> str:
+    """The README's table: newsflow / anchor for each figure, one row per language and half."""
+    lines = [
+        "| lang | half | n | language | money, distinct F1 | money, mentions F1 "
+        "| entities P / R / F1 | ORG R | PER F1 | LOC F1 |",
+        "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for lang, split in rows:
+        both = (cells[(lang, split, "newsflow")], cells[(lang, split, "anchor")])
+
+        def pair(figure: Callable[[Cell], str], cells_: tuple[Cell, Cell] = both) -> str:
+            return " / ".join(figure(c) for c in cells_)
+
+        lines.append(
+            f"| {lang} | {split} | {both[0].articles} "
+            f"| {pair(lambda c: f'{c.language_right / c.articles:.0%}')} "
+            f"| {pair(lambda c: f'{c.money_distinct.f1:.2f}')} "
+            f"| {pair(lambda c: f'{c.money_mentions.f1:.2f}')} "
+            f"| {pair(lambda c: _prf3(c.entities.all))} "
+            f"| {pair(lambda c: f'{c.entities.by_type[ORG].recall:.2f}')} "
+            f"| {pair(lambda c: f'{c.entities.by_type[PER].f1:.2f}')} "
+            f"| {pair(lambda c: f'{c.entities.by_type[LOC].f1:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
 def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction]) -> None:
     """What newsflow got wrong on the dev half: the figures' examples, never the test half's."""
     print("\nnewsflow's errors on the dev half")
@@ -308,7 +341,9 @@ def _entity_misses(text: str, predicted: Iterable[Span], gold: Iterable[Span]) -
     return lines
 
 
-def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
+def report(
+    show_misses: bool = False, labels: Path = LABELS, *, markdown: bool = False
+) -> dict[Any, Cell]:
     articles = load_articles(labels)
     counts = {lang: sum(a.lang == lang for a in articles) for lang in LANGUAGES}
     print(
@@ -326,6 +361,8 @@ def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
         f"{ended - middle:.1f} s, models loading included"
     )
     cells = print_tables(articles, {"newsflow": newsflow, "anchor": anchor})
+    if markdown:
+        print("\n" + markdown_table(cells, [(lang, split) for lang, split, _ in groups(articles)]))
     if show_misses:
         print_misses(articles, newsflow)
     return cells
@@ -334,8 +371,9 @@ def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list newsflow's dev-half errors")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's table")
     args = parser.parse_args()
-    report(show_misses=args.misses)
+    report(show_misses=args.misses, markdown=args.markdown)
     return 0
 
 
