@@ -30,6 +30,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+from natasha import Doc, MoneyExtractor, MorphVocab, NewsEmbedding, NewsNERTagger, Segmenter
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
@@ -50,6 +53,11 @@ from bench.news_gold import (  # noqa: E402
     score_money_distinct,
     score_money_mentions,
 )
+from newsflow.local import local_stores  # noqa: E402
+from services.enrich.stage import enrich_document  # noqa: E402
+from services.ingest.intake import raw_file_message  # noqa: E402
+from services.ingest.stage import ingest_raw  # noqa: E402
+from shared.settings import Settings  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -94,12 +102,6 @@ def offset_map(source: str, target: str) -> Callable[[int, int], tuple[int, int]
 
 
 def run_newsflow(articles: Sequence[Article]) -> list[Prediction]:
-    from newsflow.local import local_stores
-    from services.enrich.stage import enrich_document
-    from services.ingest.intake import raw_file_message
-    from services.ingest.stage import ingest_raw
-    from shared.settings import Settings
-
     settings = Settings()
     predictions = []
     for article in articles:
@@ -130,18 +132,6 @@ NATASHA_TYPES = {"PER": "PER", "ORG": "ORG", "LOC": "LOC"}
 
 
 def run_anchor(articles: Sequence[Article]) -> list[Prediction]:
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-    from natasha import (
-        Doc,
-        MoneyExtractor,
-        MorphVocab,
-        NewsEmbedding,
-        NewsNERTagger,
-        Segmenter,
-    )
-
-    from shared.settings import Settings
-
     codes = [getattr(IsoCode639_1, code.upper()) for code in Settings().languages]
     detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
     segmenter = Segmenter()
@@ -155,7 +145,9 @@ def run_anchor(articles: Sequence[Article]) -> list[Prediction]:
         doc.segment(segmenter)
         doc.tag_ner(ner)
         entities = tuple(
-            Span(s.start, s.stop, NATASHA_TYPES[s.type]) for s in doc.spans if s.type in NATASHA_TYPES
+            Span(s.start, s.stop, NATASHA_TYPES[s.type])
+            for s in doc.spans
+            if s.type in NATASHA_TYPES
         )
         money = tuple(
             Money(m.start, m.stop, float(m.fact.amount), m.fact.currency)
@@ -182,15 +174,20 @@ class Cell:
 def cell(articles: Sequence[Article], predictions: Sequence[Prediction]) -> Cell:
     return Cell(
         articles=len(articles),
-        language_right=sum(p.language == a.lang for a, p in zip(articles, predictions, strict=True)),
+        language_right=sum(
+            p.language == a.lang for a, p in zip(articles, predictions, strict=True)
+        ),
         money_distinct=combine(
-            score_money_distinct(p.money, a.money) for a, p in zip(articles, predictions, strict=True)
+            score_money_distinct(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
         ),
         money_mentions=combine(
-            score_money_mentions(p.money, a.money) for a, p in zip(articles, predictions, strict=True)
+            score_money_mentions(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
         ),
         entities=combine_entities(
-            score_entities(p.entities, a.entities) for a, p in zip(articles, predictions, strict=True)
+            score_entities(p.entities, a.entities)
+            for a, p in zip(articles, predictions, strict=True)
         ),
     )
 
@@ -202,7 +199,7 @@ def groups(articles: Sequence[Article]) -> list[tuple[str, str, list[int]]]:
         for split in SPLITS:
             indexes = [
                 i for i, a in enumerate(articles)
-                if (lang == "all" or a.lang == lang) and a.split == split
+                if lang in ("all", a.lang) and a.split == split
             ]  # fmt: skip
             if indexes:
                 rows.append((lang, split, indexes))
@@ -215,14 +212,18 @@ def _prf(score: Score) -> str:
     return f"{precision}{score.recall:>6.2f}{score.f1:>6.2f}"
 
 
+def _entity_type(kind: str) -> Callable[[Cell], Score]:
+    return lambda c: c.entities.by_type[kind]
+
+
 METRICS: tuple[tuple[str, Callable[[Cell], Score]], ...] = (
     ("money, distinct (currency, amount) per document", lambda c: c.money_distinct),
-    ("money, every mention (overlapping span, same currency and amount)", lambda c: c.money_mentions),
-    ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
-    *(
-        (f"entities, {kind}", (lambda kind: lambda c: c.entities.by_type[kind])(kind))
-        for kind in ENTITY_TYPES
+    (
+        "money, every mention (overlapping span, same currency and amount)",
+        lambda c: c.money_mentions,
     ),
+    ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
+    *((f"entities, {kind}", _entity_type(kind)) for kind in ENTITY_TYPES),
 )
 
 
@@ -267,6 +268,39 @@ def print_tables(
     return cells
 
 
+ORG, PER, LOC = "ORG", "PER", "LOC"
+
+
+def _prf3(score: Score) -> str:
+    return f"{score.precision:.2f} {score.recall:.2f} {score.f1:.2f}"
+
+
+def markdown_table(cells: dict[tuple[str, str, str], Cell], rows: Iterable[tuple[str, str]]) -> str:
+    """The README's table: newsflow / anchor for each figure, one row per language and half."""
+    lines = [
+        "| lang | half | n | language | money, distinct F1 | money, mentions F1 "
+        "| entities P / R / F1 | ORG R | PER F1 | LOC F1 |",
+        "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for lang, split in rows:
+        both = (cells[(lang, split, "newsflow")], cells[(lang, split, "anchor")])
+
+        def pair(figure: Callable[[Cell], str], cells_: tuple[Cell, Cell] = both) -> str:
+            return " / ".join(figure(c) for c in cells_)
+
+        lines.append(
+            f"| {lang} | {split} | {both[0].articles} "
+            f"| {pair(lambda c: f'{c.language_right / c.articles:.0%}')} "
+            f"| {pair(lambda c: f'{c.money_distinct.f1:.2f}')} "
+            f"| {pair(lambda c: f'{c.money_mentions.f1:.2f}')} "
+            f"| {pair(lambda c: _prf3(c.entities.all))} "
+            f"| {pair(lambda c: f'{c.entities.by_type[ORG].recall:.2f}')} "
+            f"| {pair(lambda c: f'{c.entities.by_type[PER].f1:.2f}')} "
+            f"| {pair(lambda c: f'{c.entities.by_type[LOC].f1:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
 def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction]) -> None:
     """What newsflow got wrong on the dev half: the figures' examples, never the test half's."""
     print("\nnewsflow's errors on the dev half")
@@ -281,10 +315,14 @@ def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction])
         wanted = {(m.currency, round(m.amount, 6)) for m in article.money}
         for m in article.money:
             if (m.currency, round(m.amount, 6)) not in got:
-                lines.append(f"  money missed {text[m.start:m.end]!r} = {m.amount:g} {m.currency}")
+                lines.append(
+                    f"  money missed {text[m.start : m.end]!r} = {m.amount:g} {m.currency}"
+                )
         for m in predicted.money:
             if (m.currency, round(m.amount, 6)) not in wanted:
-                lines.append(f"  money wrong  {text[m.start:m.end]!r} -> {m.amount:g} {m.currency}")
+                lines.append(
+                    f"  money wrong  {text[m.start : m.end]!r} -> {m.amount:g} {m.currency}"
+                )
         lines.extend(_entity_misses(text, predicted.entities, article.entities))
         if lines:
             print(f"{article.file}")
@@ -296,14 +334,16 @@ def _entity_misses(text: str, predicted: Iterable[Span], gold: Iterable[Span]) -
     lines = []
     for g in gold:
         if not any(p.type == g.type and p.start < g.end and g.start < p.end for p in predicted):
-            lines.append(f"  {g.type} missed {text[g.start:g.end]!r}")
+            lines.append(f"  {g.type} missed {text[g.start : g.end]!r}")
     for p in predicted:
         if not any(p.type == g.type and p.start < g.end and g.start < p.end for g in gold):
-            lines.append(f"  {p.type} wrong  {text[p.start:p.end]!r}")
+            lines.append(f"  {p.type} wrong  {text[p.start : p.end]!r}")
     return lines
 
 
-def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
+def report(
+    show_misses: bool = False, labels: Path = LABELS, *, markdown: bool = False
+) -> dict[Any, Cell]:
     articles = load_articles(labels)
     counts = {lang: sum(a.lang == lang for a in articles) for lang in LANGUAGES}
     print(
@@ -321,6 +361,8 @@ def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
         f"{ended - middle:.1f} s, models loading included"
     )
     cells = print_tables(articles, {"newsflow": newsflow, "anchor": anchor})
+    if markdown:
+        print("\n" + markdown_table(cells, [(lang, split) for lang, split, _ in groups(articles)]))
     if show_misses:
         print_misses(articles, newsflow)
     return cells
@@ -329,8 +371,9 @@ def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list newsflow's dev-half errors")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's table")
     args = parser.parse_args()
-    report(show_misses=args.misses)
+    report(show_misses=args.misses, markdown=args.markdown)
     return 0
 
 

@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
 
 from bench.entities_gold import Score, combine  # noqa: E402  # after the path is set
+from services.enrich.entities.person_ids import person_ids, person_key  # noqa: E402
 
 NEWS = ROOT / "bench" / "data" / "news"
 LABELS = NEWS / "labels.jsonl"
@@ -152,8 +153,6 @@ def _claim(
 def person_id(normal: str, language: str) -> str:
     """The id newsflow's scheme gives a person of this nominative name (``per:<first>-<last>``
     from phonetic keys; see ``services/enrich/entities/person_ids.py``)."""
-    from services.enrich.entities.person_ids import person_ids, person_key
-
     return person_ids([person_key(normal, language)])[0]
 
 
@@ -238,8 +237,7 @@ def load_articles(path: Path = LABELS) -> list[Article]:
                 published=record["published"],
                 text=(path.parent / record["file"]).read_text(encoding="utf-8"),
                 money=tuple(
-                    Money(m["start"], m["end"], m["amount"], m["currency"])
-                    for m in record["money"]
+                    Money(m["start"], m["end"], m["amount"], m["currency"]) for m in record["money"]
                 ),
                 entities=tuple(
                     Span(e["start"], e["end"], e["type"], e.get("id")) for e in record["entities"]
@@ -306,8 +304,10 @@ def score_money_mentions(predicted: Sequence[Money], gold: Sequence[Money]) -> S
     pairs = _match(
         predicted,
         gold,
-        lambda p, g: p.currency == g.currency
-        and math.isclose(p.amount, g.amount, rel_tol=1e-9, abs_tol=1e-12),
+        lambda p, g: (
+            p.currency == g.currency
+            and math.isclose(p.amount, g.amount, rel_tol=1e-9, abs_tol=1e-12)
+        ),
     )
     return _score(len(pairs), len(predicted), len(gold))
 

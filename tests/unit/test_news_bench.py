@@ -95,7 +95,8 @@ def test_money_and_entity_labels_are_well_formed(labels: list[dict]) -> None:
             if entity["type"] == "PER":
                 assert entity["id"].startswith("per:"), entity
         for rate in record["rates"]:
-            assert rate["base"] in CURRENCIES and rate["quote"] in CURRENCIES
+            assert rate["base"] in CURRENCIES
+            assert rate["quote"] in CURRENCIES
             assert rate["value"] > 0
 
 
