@@ -137,7 +137,7 @@ def test_lowercase_common_word_is_not_a_place() -> None:
         ("ru", "Страны ЕАЭС договорились.", "ЕАЭС"),
         ("ru", "Евразийский экономический союз расширяется.", "Евразийский экономический союз"),
         ("de", "Die Eurasische Wirtschaftsunion wächst.", "Eurasische Wirtschaftsunion"),
-        ("de", "Die EAWU-Staaten verhandeln.", "EAWU"),
+        ("de", "Die Staaten der EAWU verhandeln.", "EAWU"),
         ("en", "The Eurasian Economic Union (EAEU) grows.", "Eurasian Economic Union"),
         ("en", "The EAEU grows.", "EAEU"),
         ("be", "Еўразійскі эканамічны саюз пашыраецца.", "Еўразійскі эканамічны саюз"),

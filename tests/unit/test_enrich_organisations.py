@@ -188,3 +188,71 @@ def test_a_curated_organisation_beats_a_rule_person() -> None:
     found = {e.text: e for e in extract_entities("Прадпрыемства ААТ «Гродна Азот» працуе.",
                                                  language="be")}  # fmt: skip
     assert (found["Гродна Азот"].type, found["Гродна Азот"].id) == ("ORG", "org:grodno-azot")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "part"),
+    [
+        # The benchmark's rule: a name inside a hyphenated word is part of that word.
+        ("de", "Die EU-Kommission und eine ARD-Korrespondentin.", "EU"),
+        ("de", "Die EU-Kommission und eine ARD-Korrespondentin.", "ARD"),
+        ("de", "Der russische Rubel wurde mit 277 Belarus-Rubeln gehandelt.", "Belarus"),
+        ("uk", "Про це повідомляє РБК-Україна з посиланням на БЕЛТА.", "Україна"),
+        ("uk", "Від імені директора Домініка Стросс-Кана.", "Кана"),
+        ("ru", "Об этом сообщил Telegram-канал ведомства.", "Telegram"),
+        # A currency's name is not a mention of its country.
+        ("ru", "Курс доллара США вырос.", "США"),
+        ("en", "The rouble fell against the U.S. dollar.", "U.S"),
+        ("en", "The Belarus rouble fell again.", "Belarus"),
+        # «Russia» + n: the English adjective, not the country.
+        ("en", "It fell against the Russian ruble.", "Russian"),
+    ],
+)
+def test_part_of_a_word_or_a_currency_name_is_not_a_mention(
+    language: str, text: str, part: str
+) -> None:
+    assert part not in [e.text for e in extract_entities(text, language=language)]
+
+
+def test_a_russian_route_of_two_names_keeps_both() -> None:
+    """Russian writes «Минск-Москва» for a route: both halves are places."""
+    found = ids_of("Поезд Минск-Москва отправился.", "ru")
+    assert found.get("Минск") == "geonames:625144"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface", "key"),
+    [
+        # Datelines write CamelCase names in capitals.
+        ("be", "13 верасня, Мінск /Кар. БЕЛТА/. Стаўка рэфінансавання.", "БЕЛТА", "belta"),
+        ("en", "MINSK, 5 May (BELTA) - The plant exported more.", "BELTA", "belta"),
+        # Bare «Nationalbank» in Belarusian news is the National Bank of Belarus.
+        ("de", "Die Nationalbank Weißrusslands hat die Währung abgewertet.",
+         "Nationalbank Weißrusslands", "national-bank-belarus"),
+    ],
+)  # fmt: skip
+def test_capitals_and_short_forms_link(language: str, text: str, surface: str, key: str) -> None:
+    assert ids_of(text, language)[surface] == f"org:{key}"
+
+
+def test_a_title_word_does_not_start_the_name_it_introduces() -> None:
+    """«першага намесніка Прэм’ер-міністра Мікалая Снапкова»: «Прэм» is cut from the next
+    title at the apostrophe."""
+    text = "Ён прыняў першага намесніка Прэм’ер-міністра Мікалая Снапкова."
+    persons = [e.text for e in extract_entities(text, language="be") if e.type == "PER"]
+    assert "Прэм" not in persons
+
+
+def test_a_very_common_word_is_not_a_lone_surname() -> None:
+    """«Питання» keys like «Путін»; it is the word «question»."""
+    text = "Володимир Путін сказав це. Питання тільки в тому, як діяти."
+    persons = [e.text for e in extract_entities(text, language="uk") if e.type == "PER"]
+    assert "Питання" not in persons
+
+
+def test_a_two_word_name_beats_a_town_named_like_its_first_word() -> None:
+    """Alena is a town in the United States; «Алена Пярмінава» mid-sentence is a person."""
+    text = "Пра гэта адзначыла намеснік міністра эканомікі Алена Пярмінава ўчора."
+    found = {e.text: e.type for e in extract_entities(text, language="be")}
+    assert found.get("Алена Пярмінава") == "PER"
+    assert "Алена" not in found

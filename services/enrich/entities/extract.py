@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from services.enrich.entities.ids import to_entities
-from services.enrich.entities.merge import Draft, merge_rules, merge_russian
+from services.enrich.entities.merge import Draft, drop_parts, merge_rules, merge_russian
 from services.enrich.entities.models import load_models
 from services.enrich.entities.ner import NerSpan
 from services.enrich.entities.persons import find_persons
@@ -48,7 +48,7 @@ def extract_entities_batch(texts: Sequence[str], languages: Sequence[str]) -> li
         else:
             persons = find_persons(text, language, models.first_names)
             drafts = merge_rules(text, language, persons, matches)
-        drafts_by_doc.append(drafts)
+        drafts_by_doc.append(drop_parts(text, language, drafts))
 
     # Normal forms from the morphology, for every NER span not linked to a gazetteer name, all
     # documents in one batch.

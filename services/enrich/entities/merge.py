@@ -14,6 +14,7 @@ Pure functions of the text and the spans they are given.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -150,6 +151,49 @@ def _city_counts(text: str, match: Match, language: str) -> bool:
     return match.entry.population >= _BIG_CITY or match.entry.country in NEAR_COUNTRIES
 
 
+def _first_name_town(person: PersonMatch, match: Match) -> bool:
+    """A town named like the first word of a two-word name («Алена Пярмінава»: Alena is a town
+    in the United States): the capitalised word after it makes it a name."""
+    return match.entry.kind == "city" and match.start == person.start and match.end < person.end
+
+
+_HYPHENS = "-‐"
+# A currency's name is not a mention of its country: «доллара США», «U.S. dollar», «Belarus
+# rouble» (German writes «US-Dollar», «Belarus-Rubel»: the hyphen rule below).
+_CURRENCY_BEFORE = re.compile(r"(?:доллар|долар|dollar)\w*\s+$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"^\.?\s*(?:dollar|rouble|ruble|rubel|доллар|долар)", re.IGNORECASE)
+
+
+def _part_of_a_word(text: str, draft: Draft, language: str) -> bool:
+    """A name glued by a hyphen to another word is part of that word: «EU-Kommission»,
+    «ARD-Korrespondentin», «Belarus-Rubeln», «РБК-Україна», «Стросс-Кана». Russian writes
+    names of two capitalised halves («Минск-Москва», a route) that are both names, so there
+    only a lower-case half («Telegram-канал») makes a compound."""
+    before = draft.start >= 2 and text[draft.start - 1] in _HYPHENS
+    other = text[draft.start - 2] if before else ""
+    if not before and text[draft.end : draft.end + 1] in tuple(_HYPHENS):
+        other = text[draft.end + 1 : draft.end + 2]
+    if not other.isalpha():
+        return False
+    return language != "ru" or other.islower()
+
+
+def drop_parts(text: str, language: str, drafts: Sequence[Draft]) -> list[Draft]:
+    """Drafts that are mentions in their own right: not a part of a hyphenated word, and no
+    country inside a currency's name."""
+    kept = []
+    for draft in drafts:
+        if _part_of_a_word(text, draft, language):
+            continue
+        if draft.type == "LOC" and (
+            _CURRENCY_BEFORE.search(text, max(0, draft.start - 20), draft.start)
+            or _CURRENCY_AFTER.match(text[draft.end : draft.end + 12])
+        ):
+            continue
+        kept.append(draft)
+    return kept
+
+
 def merge_rules(
     text: str, language: str, persons: Sequence[PersonMatch], matches: Sequence[Match]
 ) -> list[Draft]:
@@ -160,7 +204,8 @@ def merge_rules(
     kept_persons = [
         p for p in persons
         if not any(matches[i].entry.kind == "org" for i in places.overlapping(p.start, p.end))
-        and (p.strong or not places.overlapping(p.start, p.end))
+        and (p.strong or all(_first_name_town(p, matches[i])
+                             for i in places.overlapping(p.start, p.end)))
     ]  # fmt: skip
     for person in kept_persons:
         drafts.append(Draft(person.start, person.end, "PER"))

@@ -54,6 +54,7 @@ LATIN_LANGUAGES = frozenset({"de", "en"})
 COMMON_WORD_ZIPF = 5.2
 # «Bank» (4.9 in German) is no surname; «Lukaschenko» (2.4) is.
 SURNAME_MAX_ZIPF = 4.0
+LONE_SURNAME_MAX_ZIPF = 5.3
 MAX_NAME_CHARS = 40
 
 
@@ -194,7 +195,13 @@ def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatc
     i = 0
     while i < len(words):
         word = words[i]
-        if _is_title(word.text, language) and i + 1 < len(words):
+        # A title word cannot start the name it introduces («першага намесніка Прэм’ер-міністра»:
+        # «Прэм» is the next title, cut at the apostrophe, not a name).
+        if (
+            _is_title(word.text, language)
+            and i + 1 < len(words)
+            and not _is_title(words[i + 1].text, language)
+        ):
             end = _name_run(text, words, i + 1)
             if end > i + 1 and _adjacent(text, word, words[i + 1]):
                 # «Прем'єр-міністр Росії Михайло Мішустін»: the name starts at the first name.
@@ -249,7 +256,13 @@ def find_surname_mentions(
             continue
         start, end = match.span()
         before = bisect.bisect_left(starts, end)
-        if word_key(word, language) in keys and not (before and reach[before - 1] > start):
+        # A very common word is that word even when its key is a surname's: «Питання» (Zipf
+        # 5.7 in Ukrainian) keys like «Путін» (4.9).
+        if (
+            word_key(word, language) in keys
+            and not (before and reach[before - 1] > start)
+            and zipf(word, language) < LONE_SURNAME_MAX_ZIPF
+        ):
             out.append(PersonMatch(start, end, True))
     return out
 

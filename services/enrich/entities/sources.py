@@ -39,6 +39,7 @@ MIN_CITY_POPULATION = 15_000
 LATIN_ALIASES_POPULATION = 1_000_000
 _LATIN_NAME = re.compile(r"[A-Za-zÀ-ɏ' .\-]+")
 _CYRILLIC_NAME = re.compile(r"[\u0400-\u04ff' .\-]+")
+_CAMEL = re.compile(r"\w[a-zа-яёіўєї]+[A-ZА-ЯЁІЎЄЇ]")
 
 
 def _data_file(name: str) -> dict[str, Any]:
@@ -90,6 +91,10 @@ def build_gazetteer() -> Gazetteer:
         for values in names.values():
             for name in values:
                 gazetteer.add(name, entry)
+                # CamelCase names match only as written; datelines and headlines write them in
+                # capitals («Мінск /Кар. БЕЛТА/», «MINSK (BELTA)»).
+                if _CAMEL.search(name):
+                    gazetteer.add(name.upper(), entry, normal=name)
         for pairs in forms.get(key, {}).values():
             for form, name in pairs:
                 gazetteer.add(form, entry, normal=name)
