@@ -256,3 +256,59 @@ def test_a_two_word_name_beats_a_town_named_like_its_first_word() -> None:
     found = {e.text: e.type for e in extract_entities(text, language="be")}
     assert found.get("Алена Пярмінава") == "PER"
     assert "Алена" not in found
+
+
+# ---- patterns for organisations the file does not know ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        # central banks of a named country
+        ("de", "Die Nationalbank von Georgien senkte den Leitzins.", "Nationalbank von Georgien"),
+        ("de", "Die Zentralbank der Mongolei griff ein.", "Zentralbank der Mongolei"),
+        ("en", "The National Bank of Georgia cut its rate.", "National Bank of Georgia"),
+        ("en", "The Central Bank of Armenia held its rate.", "Central Bank of Armenia"),
+        ("be", "Нацыянальны банк Грузіі знізіў стаўку.", "Нацыянальны банк Грузіі"),
+        ("uk", "Національний банк Грузії знизив ставку.", "Національний банк Грузії"),
+        # a legal form before a quoted name
+        ("uk", "Договір підписало ТОВ «Агро Плюс» у Києві.", "Агро Плюс"),
+        ("uk", "Акції ПАТ \"Турбоатом\" подорожчали.", "Турбоатом"),
+        ("be", "Прадукцыю выпускае ААТ «Лідскае піва».", "Лідскае піва"),
+        ("de", "Die Fabrik OAO \"Keramin\" in Minsk exportiert.", "Keramin"),
+        # capitalised words before a legal form
+        ("de", "Die Uralchem GmbH liefert Dünger.", "Uralchem GmbH"),
+        ("de", "Die Rheinmetall Waffe Munition GmbH liefert.", "Rheinmetall Waffe Munition GmbH"),
+        ("en", "Shares of Ocado plc fell.", "Ocado plc"),
+        ("en", "The deal with Acme Widgets Inc. closed.", "Acme Widgets Inc."),
+        # a quoted name after a word for an organisation
+        ("uk", "Про це повідомляє Telegram-канал \"Пул Першого\".", "Пул Першого"),
+        ("uk", "Торгова компанія \"Юнайтед гросеріс\" заплатила.", "Юнайтед гросеріс"),
+        ("de", "Das Unternehmen „Keramin\" baut ein Werk.", "Keramin"),
+        # works named after their town, and X-завод
+        ("be", "Гомельскі хімічны завод павялічыў экспарт.", "Гомельскі хімічны завод"),
+        ("uk", "Запорізький титано-магнієвий комбінат зупинився.",
+         "Запорізький титано-магнієвий комбінат"),
+        ("de", "Das Gomeler Chemiewerk exportiert mehr.", "Gomeler Chemiewerk"),
+        ("en", "The Gomel Chemical Plant exported more.", "Gomel Chemical Plant"),
+        ("be", "На Кераміка-заводзе выпусцілі плітку.", "Кераміка-заводзе"),
+    ],
+)  # fmt: skip
+def test_organisation_patterns_find_names_the_file_does_not_know(
+    language: str, text: str, surface: str
+) -> None:
+    found = {e.text: e for e in extract_entities(text, language=language)}
+    assert found[surface].type == "ORG"
+    assert found[surface].id.startswith("org:")
+
+
+def test_a_central_bank_of_another_country_is_not_the_curated_short_form() -> None:
+    """«Nationalbank» alone is the National Bank of Belarus in this news; «Nationalbank von
+    Georgien» is another bank, and the places inside it are its words."""
+    found = ids_of("Die Nationalbank von Georgien senkte den Leitzins.", "de")
+    assert found == {"Nationalbank von Georgien": "org:nationalbank-von-georgien"}
+
+
+def test_a_pattern_gives_way_to_the_curated_name_it_matches() -> None:
+    """«ААТ «Нафтан»» is the curated Naftan, with its id, not a slug."""
+    assert ids_of("Прадукцыю выпускае ААТ «Нафтан».", "be")["Нафтан"] == "org:naftan"

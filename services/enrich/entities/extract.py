@@ -5,8 +5,8 @@ How a document's entities are found:
 1. Russian: Natasha's NER (``ner``) gives PER/ORG/LOC spans.
 2. Every language: the gazetteer (``gazetteer``) finds countries, regions, cities and the curated
    organisations, in any case form.
-3. German, English, Belarusian, Ukrainian: person rules (``persons``), since no NER model for them
-   ships offline.
+3. German, English, Belarusian, Ukrainian: person rules (``persons``) and organisation patterns
+   (``org_patterns``), since no NER model for them ships offline.
 4. Merge (``merge``), then normal forms and ids (``ids``).
 
 Pure functions of the text apart from the models, which are read-only after loading.
@@ -21,6 +21,7 @@ from services.enrich.entities.ids import to_entities
 from services.enrich.entities.merge import Draft, drop_parts, merge_rules, merge_russian
 from services.enrich.entities.models import load_models
 from services.enrich.entities.ner import NerSpan
+from services.enrich.entities.org_patterns import find_organisations
 from services.enrich.entities.persons import find_persons
 from services.enrich.entities.tokens import WordToken
 from shared.messages import Entity
@@ -47,7 +48,8 @@ def extract_entities_batch(texts: Sequence[str], languages: Sequence[str]) -> li
             drafts = merge_russian(text, ner_results[i][1], matches)
         else:
             persons = find_persons(text, language, models.first_names)
-            drafts = merge_rules(text, language, persons, matches)
+            organisations = find_organisations(text)
+            drafts = merge_rules(text, language, persons, matches, organisations)
         drafts_by_doc.append(drop_parts(text, language, drafts))
 
     # Normal forms from the morphology, for every NER span not linked to a gazetteer name, all
