@@ -312,3 +312,12 @@ def test_a_central_bank_of_another_country_is_not_the_curated_short_form() -> No
 def test_a_pattern_gives_way_to_the_curated_name_it_matches() -> None:
     """«ААТ «Нафтан»» is the curated Naftan, with its id, not a slug."""
     assert ids_of("Прадукцыю выпускае ААТ «Нафтан».", "be")["Нафтан"] == "org:naftan"
+
+
+def test_ukrainian_gets_natashas_persons_where_the_rules_find_none() -> None:
+    """«міністр фінансів Росії Антон Силуанов»: the title is not next to the name, and a
+    Ukrainian name after a capitalised country is no rule's; Natasha's NER finds it."""
+    text = "Про це заявив міністр фінансів Росії Антон Силуанов у Москві."
+    found = {e.text: e.type for e in extract_entities(text, language="uk")}
+    assert found.get("Антон Силуанов") == "PER"
+    assert found.get("Росії") == "LOC"

@@ -251,3 +251,19 @@ def merge_rules(
             continue
         drafts.append(_link(match))
     return drafts
+
+
+def add_candidates(text: str, drafts: Sequence[Draft], spans: Sequence[NerSpan]) -> list[Draft]:
+    """The drafts, plus the NER spans (of a model for a neighbouring language) that overlap none
+    of them. Their normal form is their text: the Russian morphology does not fit them."""
+    taken = sorted((d.start, d.end) for d in drafts)
+    out = list(drafts)
+    for raw in spans:
+        start, end = _trimmed(text, raw.start, raw.end)
+        first = bisect.bisect_left(taken, (start, -1))
+        near = taken[max(0, first - 1) : first + 1]
+        if start >= end or any(a < end and start < b for a, b in near):
+            continue
+        kind: EntityType = "PER" if raw.type == "PER" else "LOC" if raw.type == "LOC" else "ORG"
+        out.append(Draft(start, end, kind))
+    return out
