@@ -321,3 +321,25 @@ def test_ukrainian_gets_natashas_persons_where_the_rules_find_none() -> None:
     found = {e.text: e.type for e in extract_entities(text, language="uk")}
     assert found.get("Антон Силуанов") == "PER"
     assert found.get("Росії") == "LOC"
+
+
+def test_a_country_does_not_start_a_name() -> None:
+    """«намеснік міністра эканомікі Беларусі Алена Пярмінава» (be013 of the news benchmark's
+    dev half): three capitalised words, a country and then a person."""
+    text = "Пра гэта адзначыла намеснік міністра эканомікі Беларусі Алена Пярмінава."
+    found = {e.text: e.type for e in extract_entities(text, language="be")}
+    assert found.get("Беларусі") == "LOC"
+    assert found.get("Алена Пярмінава") == "PER"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # en017's headline: «New» ends like a Slavic surname and is a common word.
+        ("Belarus Hi-Tech Park Will Be Given New Office Spaces In Minsk Centre", "Given New"),
+        # en005's headline: «Reveals» has a first name's consonants, «Billions» is a word.
+        ("Lukashenko Reveals Billions of Dollars Hidden in Middle East", "Reveals Billions"),
+    ],
+)
+def test_a_headline_in_title_case_is_no_person(text: str, phrase: str) -> None:
+    assert phrase not in [e.text for e in extract_entities(text, language="en")]

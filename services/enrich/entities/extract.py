@@ -60,7 +60,10 @@ def extract_entities_batch(texts: Sequence[str], languages: Sequence[str]) -> li
         if i in ner_results and language in NER_LANGUAGES:
             drafts = merge_russian(text, ner_results[i][1], matches)
         else:
-            persons = find_persons(text, language, models.first_names)
+            places = frozenset(
+                (m.start, m.end) for m in matches if m.entry.kind in ("country", "region")
+            )
+            persons = find_persons(text, language, models.first_names, places)
             organisations = find_organisations(text)
             drafts = merge_rules(text, language, persons, matches, organisations)
             if i in ner_results:

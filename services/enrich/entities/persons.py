@@ -52,8 +52,9 @@ LATIN_LANGUAGES = frozenset({"de", "en"})
 # Zipf frequencies (``commonness``): «Seinen» 5.7 and «Ihren» 5.7 in German, «National» 5.5 in
 # English are words, not first names; «Michael» (5.1) and «Alexander» (4.7) stay names.
 COMMON_WORD_ZIPF = 5.2
-# «Bank» (4.9 in German) is no surname; «Lukaschenko» (2.4) is.
-SURNAME_MAX_ZIPF = 4.0
+# «Bank» (4.9 in German) and «Billions» (4.0 in English) are no surnames; «Lukaschenko» (2.4)
+# and «Merkel» (3.4 in English) are.
+SURNAME_MAX_ZIPF = 3.5
 LONE_SURNAME_MAX_ZIPF = 5.3
 MAX_NAME_CHARS = 40
 
@@ -188,8 +189,15 @@ def _name_run(text: str, words: Sequence[_Word], first: int, limit: int = 3) -> 
     return end
 
 
-def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatch]:
-    """Person names found by the rules above, left to right, not overlapping."""
+def find_persons(
+    text: str,
+    language: str,
+    names: FirstNames,
+    places: frozenset[tuple[int, int]] = frozenset(),
+) -> list[PersonMatch]:
+    """Person names found by the rules above, left to right, not overlapping. ``places`` are
+    the spans of country and region names, which never start a name: «міністра эканомікі
+    Беларусі Алена Пярмінава» is a place, then a person."""
     words = _words(text)
     found: list[PersonMatch] = []
     i = 0
@@ -212,7 +220,7 @@ def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatc
                 found.append(PersonMatch(words[first].start, words[end - 1].end, True))
                 i = end
                 continue
-        if _name_shaped(word.text):
+        if _name_shaped(word.text) and (word.start, word.end) not in places:
             end = _name_run(text, words, i)
             if end - i >= 2:
                 if end - i == 3 and not PATRONYMIC.search(words[i + 1].text):
@@ -226,7 +234,12 @@ def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatc
                     and language in LATIN_LANGUAGES
                     and zipf(words[end - 1].text, language) >= SURNAME_MAX_ZIPF
                 )
-                surname = _SURNAME_ENDING.search(words[end - 1].text) is not None
+                # A Slavic ending on a common word is no surname («Given New»: «New» ends like
+                # «Medvedew»).
+                surname = (
+                    _SURNAME_ENDING.search(words[end - 1].text) is not None
+                    and zipf(words[end - 1].text, language) < SURNAME_MAX_ZIPF
+                )
                 weak = not word.sentence_start and (language in ("be", "uk") or surname)
                 if strong or weak:
                     found.append(PersonMatch(word.start, words[end - 1].end, strong))
