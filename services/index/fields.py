@@ -9,20 +9,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.index.stemming import LANGUAGE_ALGORITHMS, tokenize
+from services.index.stemming import LANGUAGE_ALGORITHMS, PYTHON_ALGORITHMS, tokenize
 from shared.messages import EnrichedDocument, EntityType
 
 
 def text_config(language: str) -> str:
-    """The PostgreSQL text search configuration for a language: its Snowball stemmer or simple.
+    """How a document in ``language`` is searched on PostgreSQL: the name of its stemmer, or
+    simple (lowercased words only).
 
-    Deliberately the same languages SQLite stems (``LANGUAGE_ALGORITHMS``), so both backends
-    stem exactly the same documents.
+    Deliberately the languages SQLite stems, with the same stemmers, so both backends stem
+    exactly the same documents. For Snowball's languages the name is PostgreSQL's own text
+    search configuration; Belarusian and Ukrainian (``PYTHON_ALGORITHMS``) are stemmed in
+    Python and stored and queried as simple words (``regconfig``).
     """
-    return LANGUAGE_ALGORITHMS.get(language.lower(), "simple")
+    language = language.lower()
+    return LANGUAGE_ALGORITHMS.get(language) or PYTHON_ALGORITHMS.get(language) or "simple"
 
 
-TEXT_CONFIGS: tuple[str, ...] = (*dict.fromkeys(LANGUAGE_ALGORITHMS.values()), "simple")
+def python_stemmed(config: str) -> bool:
+    """True for the configurations whose text is stemmed in Python before PostgreSQL sees it."""
+    return config in PYTHON_ALGORITHMS.values()
+
+
+def regconfig(config: str) -> str:
+    """The PostgreSQL text search configuration that ``config``'s words are stored with."""
+    return "simple" if python_stemmed(config) else config
+
+
+TEXT_CONFIGS: tuple[str, ...] = (
+    *dict.fromkeys(LANGUAGE_ALGORITHMS.values()),
+    *PYTHON_ALGORITHMS.values(),
+    "simple",
+)
 
 
 def fold_name(name: str) -> str:

@@ -36,8 +36,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.index import fields
 from services.index.backend import IndexSchemaError, SearchQuery
-from services.index.query import Node, is_negative
+from services.index.query import Node, is_negative, to_tsquery_text
 from services.index.search import AnsweringIndex, Dialect, answer_sql
+from services.index.stemming import stem_text
 from shared.errors import TransientError
 from shared.messages import EnrichedDocument
 
@@ -141,8 +142,10 @@ _UPSERT = """
         %(filename)s, %(cluster_id)s, %(has_money)s, %(currencies)s, %(entity_keys)s,
         %(entity_types)s, %(entity_ids)s, %(entity_normals)s, %(enrichers)s, %(document)s,
         %(indexed_at)s,
-        setweight(to_tsvector(%(config)s::text::regconfig, %(title)s), 'A')
-        || setweight(to_tsvector(%(config)s::text::regconfig, left(%(body)s, %(max_chars)s)), 'B')
+        setweight(to_tsvector(%(regconfig)s::text::regconfig, %(title_text)s), 'A')
+        || setweight(
+            to_tsvector(%(regconfig)s::text::regconfig, left(%(body_text)s, %(max_chars)s)), 'B'
+        )
     )
     ON CONFLICT (id) DO UPDATE SET
         title = EXCLUDED.title, body = EXCLUDED.body, language = EXCLUDED.language,
@@ -204,12 +207,19 @@ def _entity_keys(doc: EnrichedDocument) -> list[str]:
 def _row(doc: EnrichedDocument, indexed_at: datetime) -> dict[str, Any]:
     facets = fields.entity_facets(doc)
     currencies = fields.currencies(doc)
+    config = fields.text_config(doc.language)
+    # Languages PostgreSQL cannot stem arrive stemmed (the same stems SQLite stores); the others
+    # are stemmed by PostgreSQL's own configuration from the text as it is.
+    stemmed = fields.python_stemmed(config)
     return {
         "id": doc.id,
         "title": doc.title,
         "body": doc.body,
         "language": doc.language,
-        "config": fields.text_config(doc.language),
+        "config": config,
+        "regconfig": fields.regconfig(config),
+        "title_text": stem_text(doc.title, doc.language) if stemmed else doc.title,
+        "body_text": stem_text(doc.body, doc.language) if stemmed else doc.body,
         "published": doc.published,
         "receipt": doc.receipt,
         "filename": doc.filename,
@@ -502,24 +512,38 @@ class PostgresIndex(AnsweringIndex):
                 (fields.text_config(query.lang),) if query.lang is not None else fields.TEXT_CONFIGS
             )
             params["q"] = text
+            for config in fields.TEXT_CONFIGS:
+                if fields.python_stemmed(config):
+                    params[f"q_{config}"] = to_tsquery_text(node, stemmer=config)
             clauses.append(
                 sql.SQL("({})").format(
                     sql.SQL(" OR ").join(
-                        sql.SQL(
-                            "(d.config = {name} AND d.tsv @@ websearch_to_tsquery({config}, %(q)s))"
-                        ).format(name=sql.Literal(config), config=_regconfig(config))
+                        sql.SQL("(d.config = {name} AND d.tsv @@ {tsquery})").format(
+                            name=sql.Literal(config), tsquery=_tsquery(config)
+                        )
                         for config in configs
                     )
                 )
             )
+            if len(configs) > 1:
+                # Any document the per-configuration test accepts matches one of the queries:
+                # their union, one GIN scan, finds the candidates that test then rechecks,
+                # where one scan per configuration would cost the planner more than a walk
+                # over another index.
+                clauses.insert(
+                    len(clauses) - 1,
+                    sql.SQL("d.tsv @@ ({})").format(
+                        sql.SQL(" || ").join(_tsquery(config) for config in configs)
+                    ),
+                )
         clauses.extend(self._filters(query, params))
         if node is None or is_negative(node):
             score: sql.Composable = sql.SQL("0.0::float8")
         else:
             score = sql.SQL("ts_rank(d.tsv, CASE d.config {whens} END)::float8").format(
                 whens=sql.SQL(" ").join(
-                    sql.SQL("WHEN {name} THEN websearch_to_tsquery({config}, %(q)s)").format(
-                        name=sql.Literal(config), config=_regconfig(config)
+                    sql.SQL("WHEN {name} THEN {tsquery}").format(
+                        name=sql.Literal(config), tsquery=_tsquery(config)
                     )
                     for config in fields.TEXT_CONFIGS
                 )
@@ -571,10 +595,17 @@ class PostgresIndex(AnsweringIndex):
         return clauses
 
 
-def _regconfig(config: str) -> sql.Composable:
-    # A literal regconfig (not a text cast at run time), so the planner folds
-    # websearch_to_tsquery(...) to a constant and can use the GIN index.
-    return sql.SQL("{}::regconfig").format(sql.Literal(config))
+def _tsquery(config: str) -> sql.Composable:
+    """The query for documents searched with ``config``: the text parsed by PostgreSQL with
+    that configuration, or for a language stemmed in Python, the query compiled here with the
+    same stemmer (parameter ``q_<config>``) and read as simple words.
+
+    The configuration is a literal regconfig (not a text cast at run time), so the planner folds
+    the tsquery to a constant and can use the GIN index.
+    """
+    if fields.python_stemmed(config):
+        return sql.SQL("to_tsquery('simple'::regconfig, {})").format(sql.Placeholder(f"q_{config}"))
+    return sql.SQL("websearch_to_tsquery({}::regconfig, %(q)s)").format(sql.Literal(config))
 
 
 # Set-returning functions in the select list (zipped in lockstep, one row per array element)

@@ -302,6 +302,32 @@ def test_yo_and_ie_spellings_find_each_other(index: IndexBackend) -> None:
     assert find(index, "Ёлки") == ["yo"]
 
 
+def test_belarusian_word_forms_find_each_other(index: IndexBackend) -> None:
+    """Belarusian has no Snowball stemmer: «тэхнапарк» must still find «тэхнапаркаў»."""
+    index.upsert(
+        make_doc("be-1", "Рэзідэнты тэхнапаркаў", ["Экспарт паслуг рэзідэнтаў вырас."], "be")
+    )
+    index.upsert(make_doc("be-2", "Новы тэхнапарк", ["У Мінску адкрыўся тэхнапарк."], "be"))
+    assert find(index, "тэхнапарк", collapse=False) == ["be-2", "be-1"]
+    assert found(index, "ТЭХНАПАРКАМІ") == {"be-1", "be-2"}
+    assert found(index, '"рэзідэнты тэхнапарка"') == {"be-1"}
+    (hit,) = index.search(SearchQuery(q="тэхнапарк", lang="be", limit=1)).hits
+    assert "[тэхнапарк]" in hit.snippet
+
+
+def test_ukrainian_word_forms_find_each_other(index: IndexBackend) -> None:
+    """«Київ» must find «Києві» (pymorphy3 reads it first as a form of «кий»), and back."""
+    index.upsert(make_doc("uk-1", "Форум у Києві", ["Учасники зібралися в Києві."], "uk"))
+    index.upsert(make_doc("uk-2", "Курс гривні", ["Курс гривні до долара зріс."], "uk"))
+    assert find(index, "Київ") == ["uk-1"]
+    assert find(index, "києва") == ["uk-1"]
+    assert find(index, "гривня") == ["uk-2"]
+    assert find(index, "гривень -Київ") == ["uk-2"]
+    assert found(index, '"у Києві"') == {"uk-1"}
+    (hit,) = index.search(SearchQuery(q="Київ")).hits
+    assert "[Києві]" in hit.snippet
+
+
 def test_unstemmed_languages_match_the_word_in_any_case(index: IndexBackend) -> None:
     """Documents in languages without a stemmer must still be found by their words."""
     index.upsert(make_doc("fr", "Les parcs technologiques", ["Un nouveau parc."], "fr"))

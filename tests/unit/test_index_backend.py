@@ -178,14 +178,17 @@ def test_currencies_are_distinct_and_sorted() -> None:
 
 def test_text_configs_are_the_stemmed_languages_or_simple() -> None:
     """PostgreSQL stems exactly the languages SQLite stems; everything else is only folded."""
-    assert [fields.text_config(code) for code in ("ru", "DE", "en", "be", "und")] == [
-        "russian",
-        "german",
-        "english",
-        "simple",
-        "simple",
-    ]
-    assert fields.TEXT_CONFIGS == ("russian", "german", "english", "simple")
+    codes = ("ru", "DE", "en", "be", "uk", "pl", "und")
+    assert [fields.text_config(code) for code in codes] == [
+        "russian", "german", "english", "belarusian", "ukrainian", "simple", "simple",
+    ]  # fmt: skip
+    assert fields.TEXT_CONFIGS == (
+        "russian", "german", "english", "belarusian", "ukrainian", "simple",
+    )  # fmt: skip
+    # PostgreSQL has no Belarusian or Ukrainian: their text arrives stemmed, stored as simple.
+    assert [fields.regconfig(config) for config in fields.TEXT_CONFIGS] == [
+        "russian", "german", "english", "simple", "simple", "simple",
+    ]  # fmt: skip
 
 
 # --- facets -------------------------------------------------------------------------------------
