@@ -44,6 +44,21 @@ def transliterate(text: str) -> str:
     return "".join(_CYRILLIC_TO_LATIN.get(char, char) for char in text.lower())
 
 
+def romanize(text: str) -> str:
+    """Cyrillic text in English-style Latin letters, keeping its capitals: «Надежда Лазаревич»
+    -> «Nadezhda Lazarevich», «ИННОПРОМ» -> «INNOPROM». For showing a name, not for keys."""
+    letters = []
+    for char in text:
+        latin = _CYRILLIC_TO_LATIN.get(char.lower(), char)
+        letters.append(latin.capitalize() if char.isupper() and latin != char else latin)
+    romanized = "".join(letters)
+    # A word written in capitals stays in capitals («ЖКХ» -> «ZHKKH», not «ZhKKh»).
+    return " ".join(
+        word.upper() if source.isupper() and len(source) > 1 else word
+        for word, source in zip(romanized.split(" "), text.split(" "), strict=True)
+    )
+
+
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -157,10 +157,17 @@ _UPSERT = """
         enrichers = EXCLUDED.enrichers, document = EXCLUDED.document,
         indexed_at = EXCLUDED.indexed_at, tsv = EXCLUDED.tsv
     WHERE d.document IS DISTINCT FROM EXCLUDED.document
+        OR d.config IS DISTINCT FROM EXCLUDED.config
+        OR d.entity_keys IS DISTINCT FROM EXCLUDED.entity_keys
+        OR d.entity_normals IS DISTINCT FROM EXCLUDED.entity_normals
     RETURNING (xmax = 0) AS inserted
 """
-# RETURNING gives no row when the stored document is identical (the WHERE skipped the update);
-# xmax is 0 only on a freshly inserted row version, so it tells an insert from an update.
+# RETURNING gives no row when the stored row is the same (the WHERE skipped the update); xmax is
+# 0 only on a freshly inserted row version, so it tells an insert from an update. A document
+# stored by an older newsflow that derived its search columns differently (names without their
+# phonetic keys, Belarusian and Ukrainian unstemmed, facet normals first seen rather than
+# fullest) is rewritten when upserted again, which
+# `newsflow reindex` does for every document.
 
 _ORDER = 'score DESC, published DESC NULLS LAST, id COLLATE "C"'
 
@@ -587,8 +594,20 @@ class PostgresIndex(AnsweringIndex):
             name = fields.fold_name(query.entity)
             if name:
                 keys.append(f"{prefix}name:{name}")
-            clauses.append(sql.SQL("d.entity_keys && %(entity_keys)s::text[]"))
             params["entity_keys"] = keys
+            # Or every word of the name by its phonetic key (``fields.query_name_keys``).
+            by_key: list[sql.Composable] = []
+            for word, word_keys in enumerate(fields.query_name_keys(query.entity)):
+                params[f"entity_key_{word}"] = [f"{prefix}name:{key}" for key in word_keys]
+                by_key.append(
+                    sql.SQL("d.entity_keys && {}::text[]").format(
+                        sql.Placeholder(f"entity_key_{word}")
+                    )
+                )
+            matches: sql.Composable = sql.SQL("d.entity_keys && %(entity_keys)s::text[]")
+            if by_key:
+                matches = sql.SQL("({} OR ({}))").format(matches, sql.SQL(" AND ").join(by_key))
+            clauses.append(matches)
         elif query.type is not None:
             clauses.append(sql.SQL("d.entity_keys @> %(entity_keys)s::text[]"))
             params["entity_keys"] = [f"type:{query.type}"]
@@ -618,10 +637,10 @@ _FACETS = """
     SELECT 'currency', currency, NULL, NULL, count(*)
     FROM (SELECT unnest(currencies) AS currency FROM result) AS c GROUP BY currency
     UNION ALL
-    SELECT 'entity', type, id, normal, count(*)
-    FROM (SELECT unnest(entity_types) AS type, unnest(entity_ids) AS id,
+    SELECT 'entity:' || language, type, id, normal, count(*)
+    FROM (SELECT language, unnest(entity_types) AS type, unnest(entity_ids) AS id,
                  unnest(entity_normals) AS normal FROM result) AS e
-    GROUP BY type, id, normal
+    GROUP BY language, type, id, normal
 """
 
 _DIALECT = Dialect(
