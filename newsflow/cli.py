@@ -571,6 +571,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             until=until.date() if until else None,
             collapse=not all_duplicates,
             facets=facets,
+            label_language=settings.display_language,
             limit=limit,
             offset=offset,
         )

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     enrich_max_chars: int = Field(
         default=100_000, gt=0, description="Entities and money read at most this many characters."
     )
+    display_language: str = Field(
+        default="en",
+        pattern="^[a-z]{2,3}$",
+        description="The language search facets label entities in (ISO 639-1), with their ids.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console renderer on a terminal, JSON otherwise."
