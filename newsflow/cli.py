@@ -291,6 +291,35 @@ def worker(
 
 
 @app.command()
+def health(
+    stage: Annotated[str, typer.Argument(help="ingest, enrich or index")],
+    node: Annotated[
+        str | None, typer.Option(help="The worker's node name (default: STAGE-PID@this host).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the answer.")] = 1.0,
+) -> None:
+    """Exit 0 if this host's worker of STAGE answers a ping over the broker, 1 if none does.
+
+    For container healthchecks: it asks the worker itself (Celery's remote control), so a live
+    process whose consumer is stuck or cut off from the broker counts as unhealthy.
+    """
+    if stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(ExitCode.USAGE)
+    settings = _settings()
+    from newsflow.health import ping_stage
+
+    answered = ping_stage(settings, stage, node=node, timeout=timeout)
+    if not answered:
+        import socket
+
+        whom = node or f"{stage}-*@{socket.gethostname()}"
+        sys.stderr.write(f"newsflow health: no {stage} worker {whom} answered in {timeout:g} s\n")
+        raise typer.Exit(ExitCode.FAILED)
+    sys.stdout.write(f"{', '.join(answered)}: ok\n")
+
+
+@app.command()
 def submit(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
     wait: Annotated[bool, typer.Option("--wait", help="Wait for each file's outcome.")] = False,

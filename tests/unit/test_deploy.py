@@ -69,6 +69,24 @@ def test_promtool_accepts_deploy(args: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_amtool_accepts_the_alertmanager_config() -> None:
+    """The routing file is checked by Alertmanager's own tool (a test also delivers through it:
+    tests/integration/test_alertmanager.py)."""
+    amtool = shutil.which("amtool")
+    if amtool is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "CI must check deploy/alertmanager.yml with amtool (Debian package "
+                "prometheus-alertmanager)"
+            )
+        pytest.skip("amtool not installed (apt-get install prometheus-alertmanager)")
+    result = subprocess.run(
+        [amtool, "check-config", "alertmanager.yml"],
+        cwd=DEPLOY, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_alert_rules_only_use_exported_metrics() -> None:
     """A rule on a misspelt metric never fires: every name must be one newsflow exports."""
     text = (DEPLOY / "alerts.yml").read_text()
