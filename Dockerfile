@@ -13,7 +13,7 @@ COPY shared ./shared
 COPY services ./services
 COPY newsflow ./newsflow
 COPY seeds ./seeds
-RUN pip install -r runtime.txt && pip install --no-deps . && useradd --create-home newsflow && mkdir -p /data && chown newsflow /data
+RUN pip install -r runtime.txt && pip install --no-deps . && useradd --create-home --uid 1000 newsflow && mkdir -p /data && chown newsflow /data
 USER newsflow
 
 # Workers log JSON to stdout; the index lives on the /data volume.

@@ -474,7 +474,7 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
     from newsflow.render import WatchProgress, watch_totals
     from services.ingest.confine import RefusedPath
     from services.ingest.intake import Intake
-    from services.ingest.watch import watch_folder
+    from services.ingest.watch import CannotMoveFiles, watch_folder
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
@@ -503,9 +503,10 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
             settle_seconds=settle,
             on_scan=reporter,
         )
-    except RefusedPath as error:
-        err_console.print(f"[red]newsflow watch: {error}")
-        raise typer.Exit(2) from None
+    except (RefusedPath, CannotMoveFiles) as error:
+        # One line, not wrapped or marked up by rich: it names paths and uids to copy.
+        sys.stderr.write(f"newsflow watch: {error}\n")
+        raise typer.Exit(ExitCode.USAGE) from None
     if shown:
         print_line(watch_totals(summary))
     if once and summary.pending:

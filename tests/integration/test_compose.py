@@ -174,6 +174,7 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
     assert services["api"]["environment"]["NEWSFLOW_API_TOKEN"] == REQUIRED["NEWSFLOW_API_TOKEN"]
     assert services["api"]["environment"]["NEWSFLOW_API_ALLOW_ANONYMOUS"] == "false"
     assert services["watch"]["environment"]["NEWSFLOW_DROP_DIRS"] == "/drop"
+    assert services["watch"]["user"] == "1000:1000"  # the image's user, unless .env says
     for name in NEWSFLOW_SERVICES:
         service = services[name]
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -478,9 +479,10 @@ def test_make_up_names_every_missing_secret_before_compose_runs(tmp_path: Path) 
     never gets to compose; with them set it runs compose."""
 
     def make_up() -> subprocess.CompletedProcess[str]:
+        # Compose replaced by a command that says what it was given.
+        fake = "COMPOSE=sh -c 'echo compose-ran uid=$$NEWSFLOW_UID gid=$$NEWSFLOW_GID $$*' compose"
         return subprocess.run(
-            ["make", "-s", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), "up",
-             "COMPOSE=echo compose-ran"],
+            ["make", "-s", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), "up", fake],
             capture_output=True, text=True, check=False, env=_compose_env(), timeout=30,
         )  # fmt: skip
 
@@ -497,6 +499,21 @@ def test_make_up_names_every_missing_secret_before_compose_runs(tmp_path: Path) 
     assert one_left.returncode != 0
     assert "set POSTGRES_PASSWORD in .env" in one_left.stdout
     dot_env(tmp_path, REQUIRED)
+    (tmp_path / "drop").mkdir()
+    owner = (4242, 4343) if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    if os.geteuid() == 0:
+        os.chown(tmp_path / "drop", *owner)  # the host user who owns ./drop
     started = make_up()
     assert started.returncode == 0, started.stdout + started.stderr
-    assert "compose-ran up --build -d" in started.stdout
+    # The watcher runs as the owner of ./drop, so that it may move files in it...
+    assert f"compose-ran uid={owner[0]} gid={owner[1]} up --build -d" in started.stdout
+    dot_env(tmp_path, {**REQUIRED, "NEWSFLOW_UID": "1500", "NEWSFLOW_GID": "1600"})
+    # ... unless .env names the user.
+    assert "compose-ran uid=1500 gid=1600 up --build -d" in make_up().stdout
+
+
+def test_the_watchers_user_is_taken_from_env(tmp_path: Path) -> None:
+    env_file = dot_env(tmp_path, {**REQUIRED, "NEWSFLOW_UID": "4242", "NEWSFLOW_GID": "4343"})
+    result = compose(env_file, "config")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["services"]["watch"]["user"] == "4242:4343"
