@@ -293,6 +293,35 @@ def worker(
 
 
 @app.command()
+def health(
+    stage: Annotated[str, typer.Argument(help="ingest, enrich or index")],
+    node: Annotated[
+        str | None, typer.Option(help="The worker's node name (default: STAGE-PID@this host).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the answer.")] = 1.0,
+) -> None:
+    """Exit 0 if this host's worker of STAGE answers a ping over the broker, 1 if none does.
+
+    For container healthchecks: it asks the worker itself (Celery's remote control), so a live
+    process whose consumer is stuck or cut off from the broker counts as unhealthy.
+    """
+    if stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(ExitCode.USAGE)
+    settings = _settings()
+    from newsflow.health import ping_stage
+
+    answered = ping_stage(settings, stage, node=node, timeout=timeout)
+    if not answered:
+        import socket
+
+        whom = node or f"{stage}-*@{socket.gethostname()}"
+        sys.stderr.write(f"newsflow health: no {stage} worker {whom} answered in {timeout:g} s\n")
+        raise typer.Exit(ExitCode.FAILED)
+    sys.stdout.write(f"{', '.join(answered)}: ok\n")
+
+
+@app.command()
 def submit(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
     wait: Annotated[bool, typer.Option("--wait", help="Wait for each file's outcome.")] = False,
@@ -447,7 +476,7 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
     from newsflow.render import WatchProgress, watch_totals
     from services.ingest.confine import RefusedPath
     from services.ingest.intake import Intake
-    from services.ingest.watch import watch_folder
+    from services.ingest.watch import CannotMoveFiles, watch_folder
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
@@ -476,9 +505,10 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
             settle_seconds=settle,
             on_scan=reporter,
         )
-    except RefusedPath as error:
-        err_console.print(f"[red]newsflow watch: {error}")
-        raise typer.Exit(2) from None
+    except (RefusedPath, CannotMoveFiles) as error:
+        # One line, not wrapped or marked up by rich: it names paths and uids to copy.
+        sys.stderr.write(f"newsflow watch: {error}\n")
+        raise typer.Exit(ExitCode.USAGE) from None
     if shown:
         print_line(watch_totals(summary))
     if once and summary.pending:
