@@ -323,27 +323,40 @@ def test_not_a_range(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "language", "published", "expected"),
+    ("text", "language", "published", "expected", "unit"),
     [
-        ("4930 рублей за доллар", "ru", date(2014, 3, 1), (4930, "BYR", "exact", "USD")),
-        ("3,69 рубля за доллар", "ru", date(2025, 10, 11), (3.69, "BYN", "exact", "USD")),
-        ("3,2 рубля за 1 доллар США", "ru", None, (3.2, "BYN", "exact", "USD")),
-        ("3,6 рубля за евро", "ru", None, (3.6, "BYN", "exact", "EUR")),
-        ("81.5 roubles per dollar", "en", None, (81.5, "BYN", "exact", "USD")),
-        ("1,08 Dollar je Euro", "de", None, (1.08, "USD", "exact", "EUR")),
+        ("4930 рублей за доллар", "ru", date(2014, 3, 1), (4930, "BYR", "exact", "USD"), "доллар"),
+        ("3,69 рубля за доллар", "ru", date(2025, 10, 11), (3.69, "BYN", "exact", "USD"), "доллар"),
+        ("3,2 рубля за 1 доллар США", "ru", None, (3.2, "BYN", "exact", "USD"), "1 доллар США"),
+        ("3,6 рубля за евро", "ru", None, (3.6, "BYN", "exact", "EUR"), "евро"),
+        ("81.5 roubles per dollar", "en", None, (81.5, "BYN", "exact", "USD"), "dollar"),
+        ("1,08 Dollar je Euro", "de", None, (1.08, "USD", "exact", "EUR"), "Euro"),
+        ("4930 руб. за $1", "ru", date(2011, 6, 1), (4930, "BYR", "exact", "USD"), "$1"),
+        ("8.600 Rubel pro Dollar", "de", date(2011, 6, 1), (8600, "BYR", "exact", "USD"), "Dollar"),
+        (
+            "4,930 roubles to the dollar", "en", date(2011, 6, 1),
+            (4930, "BYR", "exact", "USD"), "dollar",
+        ),
     ],
     ids=repr,
 )
-def test_rate_is_one_mention_with_the_unit_priced(
-    text: str, language: str, published: date | None, expected: tuple[float, str, str, str]
+def test_rate_is_the_price_and_the_unit_priced(
+    text: str,
+    language: str,
+    published: date | None,
+    expected: tuple[float, str, str, str],
+    unit: str,
 ) -> None:
-    """A rate prices one currency in another; the priced unit goes to per_currency."""
+    """A rate prices one currency in another: the price carries the unit in per_currency, and
+    the unit («доллар» = 1 USD) is a mention of its own, as a reader would mark both."""
     found = amounts(text, language, published=published, default_rouble="BYN")
-    assert len(found) == 1
+    assert len(found) == 2
     assert found[0][1:] == expected[1:]
     assert math.isclose(found[0][0], expected[0])
-    mention = extract_money(text, language=language, default_rouble="BYN")[0]
-    assert mention.text == text
+    assert found[1] == (1.0, expected[3], "exact", None)
+    mentions = extract_money(text, language=language, default_rouble="BYN")
+    assert mentions[1].text == unit
+    assert text.startswith(mentions[0].text)
 
 
 @pytest.mark.parametrize(
@@ -463,7 +476,8 @@ def test_offsets_point_at_the_mention_text() -> None:
         "1,5 млрд долларов США",
         "5",
         "7 млн евро",
-        "3,2 рубля за доллар",
+        "3,2 рубля",
+        "доллар",
         "Br390 млрд",
         "$9,5 млрд.",  # an abbreviation keeps its dot, even at the end of a sentence
     ]
@@ -493,7 +507,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "2"
+    assert VERSION == "3"
 
 
 def test_unknown_language_still_finds_money() -> None:

@@ -79,6 +79,9 @@ def digit_amounts(doc: Doc) -> list[Found]:
             token.mention = len(found)
             found.append(mention)
             taken = mention.end
+            if mention.unit is not None:
+                found.append(mention.unit)
+                taken = mention.unit.end
         tokens.append(token)
     return found
 
@@ -117,9 +120,12 @@ def _amount_at(
     amount = value * (scale or 1) * unit_scale
     if scale is None and unit_scale == 1:
         amount, pos = with_subunit(doc, pos, amount)
-    per_currency, pos = rate(doc, pos, currency)
+    unit = rate(doc, pos, currency)
     token.currency, token.prefixed = currency, suffix is None
-    return Found(token.start, pos, amount, currency, per_currency=per_currency), token
+    if unit is not None:
+        token.end = unit.end
+    per_currency = None if unit is None else unit.currency
+    return Found(token.start, pos, amount, currency, per_currency=per_currency, unit=unit), token
 
 
 def _number_tail(doc: Doc, raw: str, pos: int) -> tuple[str, int]:

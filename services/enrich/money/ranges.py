@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from services.enrich.money.currency import currency_after
 from services.enrich.money.numbers import number_value
 from services.enrich.money.scan import SP, START, Doc, Found
+from services.enrich.money.vocabulary import PREFIX_SYMBOLS
 
 _RATE_RE = re.compile(
-    rf"{SP}++(?:за|per|pro|je|a){SP}++(?:(?:1|один|одну|адзін|one|einen?){SP}++)?"
+    rf"{SP}++(?:за|per|pro|je|a|to{SP}++the|for{SP}++one|for{SP}++a){SP}++"
+    rf"(?:(?P<units>1|100|1000|один|одну|адзін|one|einen?){SP}++)?"
 )
+# «4930 руб. за $1», «за €1»: the unit as a sign and a one.
+_SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?![\d.,])")
+_UNIT_WORDS = {"100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
 _RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
@@ -32,15 +38,24 @@ class Token:
     prefixed: bool = False
 
 
-def rate(doc: Doc, pos: int, currency: str) -> tuple[str | None, int]:
-    """«4930 рублей за доллар»: the unit priced, and where the rate ends."""
+def rate(doc: Doc, pos: int, currency: str) -> Found | None:
+    """«4930 рублей за доллар», «3,41 рубля за 100 российских рублей», «4930 руб. за $1»: the
+    unit priced, as a mention of its own (1 USD, 100 RUB), or None when no rate follows."""
     lead = _RATE_RE.match(doc.lowered, pos)
     if lead is None:
-        return None, pos
+        return None
+    sign = _SIGN_UNIT_RE.match(doc.text, lead.end())
+    if sign is not None and lead.group("units") is None:
+        code = PREFIX_SYMBOLS[sign.group(1)]
+        if code == currency:
+            return None
+        return Found(sign.start(), sign.end(), Decimal(sign.group(2)), code)
     per = currency_after(doc, lead.end())
     if per is None or per.code == currency or per.scale != 1:
-        return None, pos
-    return per.code, per.end
+        return None
+    units = lead.group("units")
+    start = lead.start("units") if units is not None else per.start
+    return Found(start, per.end, _UNIT_WORDS.get(units or "", Decimal(1)), per.code)
 
 
 def join_range(

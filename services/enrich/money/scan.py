@@ -75,3 +75,6 @@ class Found:
     currency: str
     bound: Bound = "exact"
     per_currency: str | None = None
+    # For a rate: the priced unit written after it («за 1 доллар», «за 100 российских рублей»),
+    # a mention of its own.
+    unit: Found | None = None
