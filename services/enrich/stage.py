@@ -64,9 +64,33 @@ def money_fields(
     mentions = money.resolve_money(reading, context)
     local = header or money.local_currency(focus.country, doc.published)
     rates = money.find_rates(reading, mentions, local=local)
+    span = malformed_header_span(doc)
+    if span is not None:
+        # The line is kept as text for the reader, but its number is no one's money.
+        mentions = [m for m in mentions if not span[0] <= m.start < span[1]]
+        rates = [r for r in rates if r.start is None or not span[0] <= r.start < span[1]]
     if doc.header_rate is not None:
         rates.insert(0, money.header_rate(doc.header_rate))
     return MoneyFields(mentions, rates, focus)
+
+
+# How ingest keeps a malformed header line: as one of the first two paragraphs (it goes after the
+# headline), starting as every header line does.
+_HEADER_START = "date "
+_HEADER_PARAGRAPHS = 2
+
+
+def malformed_header_span(doc: ParsedDocument) -> tuple[int, int] | None:
+    """Where in ``doc.text`` ingest kept a header-shaped first line it could not read, if it
+    did (``header == "malformed"``)."""
+    if doc.header != "malformed":
+        return None
+    offset = len(doc.title) + 2
+    for paragraph in doc.paragraphs[:_HEADER_PARAGRAPHS]:
+        if paragraph.startswith(_HEADER_START):
+            return offset, offset + len(paragraph)
+        offset += len(paragraph) + 2
+    return None
 
 
 # How far back from the limit a cut looks for a space or line break, so that it does not end in

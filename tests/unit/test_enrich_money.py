@@ -619,3 +619,76 @@ def test_numbers_too_long_for_an_amount_are_not_money(text: str) -> None:
     assert all(math.isfinite(m.amount) for m in mentions)
     assert all(m.amount < 1e30 for m in mentions)
     assert [MoneyMention.model_validate_json(m.model_dump_json()) for m in mentions] == mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "expected"),
+    [
+        # An American paper's hyphenated scale.
+        ("Moscow offered Minsk a $1-billion loan.", "en", None, [("$1-billion", 1e9, "USD")]),
+        ("the $2-billion credit line", "en", None, [("$2-billion", 2e9, "USD")]),
+        # German compounds: the amount, its scale and the currency are one word with the noun.
+        (
+            "Russland gewährt Belarus einen Drei-Milliarden-Dollar-Kredit.", "de", None,
+            [("Drei-Milliarden-Dollar", 3e9, "USD")],
+        ),
+        (
+            "Die EU schnürt ein 50-Milliarden-Euro-Paket.", "de", None,
+            [("50-Milliarden-Euro", 5e10, "EUR")],
+        ),
+        ("Ein Liter Milch kostet 2 Belarus-Rubel.", "de", None, [("2 Belarus-Rubel", 2, "BYN")]),
+        # Dot thousands, in every language.
+        (
+            "Сярэдні заробак — 3.020–3.025 рублёў.", "be", date(2011, 5, 1),
+            [("3.020", 3020, "RUB"), ("3.025 рублёў", 3025, "RUB")],
+        ),
+        ("Пенсия составила 1.040,15 рубля.", "ru", None, [("1.040,15 рубля", 1040.15, "RUB")]),
+        (
+            "In May 2011 a dollar cost Br4.930 at the exchange.", "en", date(2011, 5, 20),
+            [("Br4.930", 4930, "BYR")],
+        ),
+        # Compound amounts: each scale a part.
+        (
+            "Прыбытак склаў 483 млн. 187 тыс. рублёў.", "be", None,
+            [("483 млн. 187 тыс. рублёў", 483_187_000, "RUB")],
+        ),
+        (
+            "Выручка — 2 млрд 350 млн долларов.", "ru", None,
+            [("2 млрд 350 млн долларов", 2_350_000_000, "USD")],
+        ),
+        # Ukrainian and Belarusian number words.
+        ("Сьогодні один долар коштує дванадцять гривень.", "uk", None,
+         [("один долар", 1, "USD"), ("дванадцять гривень", 12, "UAH")]),
+        ("За адзін даляр давалі дзевятнаццаць рублёў.", "be", None,
+         [("адзін даляр", 1, "USD"), ("дзевятнаццаць рублёў", 19, "RUB")]),
+        # Nicknames of the Belarusian rouble.
+        ("Доллар подорожал на 0,0004 белрубля.", "ru", date(2025, 1, 9),
+         [("0,0004 белрубля", 0.0004, "BYN")]),
+        ("Проезд стоит 850 зайчиков.", "ru", date(2012, 1, 9), [("850 зайчиков", 850, "BYR")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_money_forms_of_real_news(
+    text: str, language: str, published: date | None, expected: list[tuple[str, float, str]]
+) -> None:
+    """Forms the real-news benchmark found missed or misread (issue 9, section 4)."""
+    found = extract_money(text, language=language, published=published)
+    got = [(m.text, m.amount, m.currency) for m in found]
+    assert len(got) == len(expected), got
+    for (text_, amount, currency), (want_text, want_amount, want_currency) in zip(
+        got, expected, strict=True
+    ):
+        assert (text_, currency) == (want_text, want_currency)
+        assert math.isclose(amount, want_amount, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eine Dollar-Anleihe wurde platziert.",  # the currency is part of a noun
+        "Пакет из 100 российских компаний.",  # an adjective with its noun
+    ],
+)
+def test_compound_and_elliptic_forms_need_their_whole_shape(text: str) -> None:
+    """The hyphen and the lone adjective only count in the shapes above."""
+    assert extract_money(text, language="de" if "Dollar" in text else "ru") == []

@@ -14,6 +14,8 @@ from itertools import accumulate
 from services.enrich.money.currency import Currency, currency_after, currency_before
 from services.enrich.money.numbers import (
     NUMBER_WORD,
+    WORD_SPLIT_RE,
+    compound_tail,
     number_value,
     scale_after,
     with_subunit,
@@ -26,6 +28,7 @@ from services.enrich.money.vocabulary import (
     ARTICLE_NOUNS,
     ARTICLES,
     GERMAN_SCALES,
+    NUMBER_WORDS,
     SCALES,
     SINGULAR_NOMINATIVE,
 )
@@ -94,6 +97,9 @@ def _amount_at(
     raw, pos = _number_tail(doc, raw, end)
     scale_found = scale_after(doc, pos)
     scale, pos = (None, pos) if scale_found is None else scale_found
+    extra = Decimal(0)
+    if scale is not None:
+        extra, pos = compound_tail(doc, pos, scale)
     token = Token(start if prefix is None else prefix.start, pos, raw, scale)
     if "(" in doc.text[pos : pos + 2]:
         spelled = _SPELLED_OUT_RE.match(doc.text, pos)
@@ -117,7 +123,7 @@ def _amount_at(
         return None, token
     if suffix is not None and prefix is None and scale is None and _is_year(doc, start, raw):
         return None, token
-    amount = value * (scale or 1) * unit_scale
+    amount = (value * (scale or 1) + extra) * unit_scale
     if scale is None and unit_scale == 1:
         amount, pos = with_subunit(doc, pos, amount)
     unit = rate(doc, pos, currency)
@@ -205,8 +211,10 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
         suffix = currency_after(doc, end)
         if suffix is None or suffix.symbol or suffix.start == end:
             continue
-        if doc.text[suffix.end : suffix.end + 1] == "-":
-            continue  # «eine Dollar-Anleihe», «a euro-zone»: part of a compound word
+        if doc.text[suffix.end : suffix.end + 1] == "-" and doc.text[end : end + 1] != "-":
+            # «eine Dollar-Anleihe», «a euro-zone»: part of a compound word; but in
+            # «Drei-Milliarden-Dollar-Kredit» the amount is part of the compound too.
+            continue
         before = bisect_left(starts, suffix.end)
         if before and reach[before - 1] > start:
             continue
@@ -214,6 +222,7 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
             article = _ARTICLE_BEFORE_RE.search(lowered, max(0, start - 12), start)
             if article is not None:
                 start, words = article.start(), lowered[article.start() : end]
+        start, words = _without_article(start, end, words)
         value = words_value(words, doc.language)
         if not value:
             continue
@@ -222,3 +231,13 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
             amount, end = with_subunit(doc, end, amount)
         found.append(Found(start, end, amount, suffix.code))
     return found
+
+
+def _without_article(start: int, end: int, words: str) -> tuple[int, str]:
+    """«einen Drei-Milliarden-Dollar-Kredit»: an article before a number word is not a «one»;
+    the amount starts at the number."""
+    head, _, rest = words.partition(" ")
+    following = rest.lstrip()
+    if head in ARTICLES and following and WORD_SPLIT_RE.split(following)[0] in NUMBER_WORDS:
+        return end - len(following), following
+    return start, words

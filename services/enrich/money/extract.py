@@ -71,16 +71,17 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
     """
     text = reading.doc.text
     explicit = [
-        (item.start, item.currency)
-        for item in reading.found
-        if item.currency in COUNTRY_OF_ROUBLE
+        (item.start, item.currency) for item in reading.found if item.currency in COUNTRY_OF_ROUBLE
     ]
     bare = any(ROUBLE in (item.currency, item.per_currency) for item in reading.found)
     rule = RoubleRule(text, explicit, context) if bare else None
     mentions: list[MoneyMention] = []
     for item in reading.found:
         written = text[item.start : item.end]
-        decision = _decide(item.currency, item.start, written, rule, context.published)
+        if item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
+            decision = _other_rouble(item.per_currency, context.published)
+        else:
+            decision = _decide(item.currency, item.start, written, rule, context.published)
         per = None
         if item.per_currency is not None:
             per = _decide(item.per_currency, item.end, written, rule, context.published).currency
@@ -98,6 +99,15 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             )
         )
     return mentions
+
+
+def _other_rouble(priced: str, published: date | None) -> Decision:
+    """«3,41 рубля за 100 российских рублей»: a rouble priced in roubles is the other one."""
+    note = "a rouble priced in the other country's roubles"
+    if COUNTRY_OF_ROUBLE[priced] == "BY":
+        return Decision("RUB", "document", note)
+    currency, full_note = belarusian(published, note)
+    return Decision(currency, "document", full_note)
 
 
 def _decide(

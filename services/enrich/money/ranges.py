@@ -18,7 +18,7 @@ _RATE_RE = re.compile(
     rf"(?:(?P<units>1|100|1000|один|одну|адзін|one|einen?){SP}++)?"
 )
 # «4930 руб. за $1», «за €1»: the unit as a sign and a one.
-_SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?![\d.,])")
+_SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
 _UNIT_WORDS = {"100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")

@@ -62,9 +62,7 @@ def find_rates(
     return rates
 
 
-def _rate(
-    text: str, unit: MoneyMention, price: MoneyMention, start: int, end: int
-) -> CurrencyRate:
+def _rate(text: str, unit: MoneyMention, price: MoneyMention, start: int, end: int) -> CurrencyRate:
     return CurrencyRate(
         base=unit.currency,
         quote=price.currency,

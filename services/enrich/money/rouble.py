@@ -5,9 +5,11 @@ In this order, the first that speaks decides:
 
 1. ``explicit``: a qualifier on the mention itself («белорусских рублей», «бел. руб.», «Br»,
    «российских», «₽»); the parser has already read it, so the mention is not ambiguous;
-2. ``document``: a country named in the mention's clause («…России, где … 1,6 триллиона
-   рублей»), in its sentence, or, when its sentence names none, in the sentence before it in
-   the same paragraph («Якутия — один из регионов России. … до 120 млрд рублей»);
+2. ``document``: the one country named in the mention's clause, or before a relative clause
+   the mention is in («…России, где … 1,6 триллиона рублей»), or in its sentence, or, when
+   its sentence names none, in the sentence before it in the same paragraph («Якутия — один
+   из регионов России. … до 120 млрд рублей»); where both are named («товарооборот Беларуси и
+   России … рублей») the text does not say, and the next steps decide;
 3. ``document``: a qualified rouble elsewhere in the document (one «белорусских рублей» makes
    the bare ones Belarusian), the nearest one before the mention, else after it;
 4. ``header``: the currency of the header line's rate (BYN or BYR: Belarusian; RUB: Russian);
@@ -134,11 +136,12 @@ class RoubleRule:
     def _named_around(self, start: int) -> tuple[str, str] | None:
         sentence_start, sentence_end = self._sentence(start)
         clause_start, clause_end = _clause(self._text, sentence_start, sentence_end, start)
-        clause = self._between(clause_start, clause_end)
-        if clause:
-            before = [place for place in clause if place.start < start]
-            place = before[-1] if before else clause[0]
-            return place.country, f"{_NAMES[place.country]} is named in its clause"
+        in_clause = {place.country for place in self._between(clause_start, clause_end)}
+        if len(in_clause) == 1:
+            country = in_clause.pop()
+            return country, f"{_NAMES[country]} is named in its clause"
+        if in_clause:
+            return None  # «Беларуси и России … рублей»: both, so the text does not say
         if _RELATIVE_RE.match(self._text, clause_start, clause_end) is not None:
             # «…России, где … рублей»: the clause is about the place named just before it.
             before = self._between(sentence_start, clause_start)
