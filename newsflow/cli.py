@@ -496,6 +496,10 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
     currency: Annotated[
         str | None, typer.Option(help="Only documents mentioning this ISO 4217 currency.")
     ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(help="Only documents quoting this rate, BASE/QUOTE (USD/BYN)."),
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Published on or after this day."),
@@ -530,6 +534,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             entity=entity,
             type=entity_type.value if entity_type else None,
             currency=currency,
+            rate=rate,
             since=since.date() if since else None,
             until=until.date() if until else None,
             collapse=not all_duplicates,

@@ -57,7 +57,7 @@ from shared.messages import EnrichedDocument, Entity, MoneyMention
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 # A tsvector holds at most 1 MB; news bodies are a few KiB, but a huge one must not make the
 # document unindexable. The full body is still stored and shown; only its tail is not searchable.
@@ -138,6 +138,30 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
                 claimed_at timestamptz NOT NULL
             )
             """,
+        ),
+    ),
+    # Number 2 is another change's (dropping claims); they apply in order of their numbers.
+    (
+        3,
+        "rate pairs",
+        # The rates a document quotes («USD/BYN», «/BYN» with no base), derived from the stored
+        # document by the database itself, so the upsert does not change: the same strings as
+        # fields.rate_pairs. Adding the stored column computes it for every existing row.
+        (
+            """
+            CREATE FUNCTION {schema}.newsflow_rate_pairs(document jsonb) RETURNS text[]
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN ARRAY(
+                SELECT DISTINCT coalesce(rate ->> 'base', '') || '/' || (rate ->> 'quote')
+                FROM jsonb_array_elements(coalesce(document -> 'rates', '[]'::jsonb)) AS rate
+                ORDER BY 1
+            )
+            """,
+            """
+            ALTER TABLE {schema}.documents ADD COLUMN rate_pairs text[] NOT NULL
+            GENERATED ALWAYS AS ({schema}.newsflow_rate_pairs(document)) STORED
+            """,
+            "CREATE INDEX documents_rate_pairs ON {schema}.documents USING gin (rate_pairs)",
         ),
     ),
 )
@@ -649,6 +673,7 @@ class PostgresIndex(ClosingOnExit):
         if query.currency is not None:
             clauses.append(sql.SQL("d.currencies @> %(currencies)s::text[]"))
             params["currencies"] = [query.currency]
+        clauses.extend(_rate_filter(query, params))
         prefix = f"{query.type}:" if query.type is not None else ""
         if query.entity is not None:
             keys = [f"{prefix}id:{query.entity}"]
@@ -661,6 +686,13 @@ class PostgresIndex(ClosingOnExit):
             clauses.append(sql.SQL("d.entity_keys @> %(entity_keys)s::text[]"))
             params["entity_keys"] = [f"type:{query.type}"]
         return clauses
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+    if query.rate is None:
+        return []
+    params["rate_pairs"] = [query.rate]
+    return [sql.SQL("d.rate_pairs @> %(rate_pairs)s::text[]")]
 
 
 def _hit(row: tuple[Any, ...], stems: set[str]) -> SearchHit:

@@ -19,7 +19,7 @@ import pytest
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.sqlite import SCHEMA_VERSION, SqliteIndex
 from services.index.stemming import stem_text, tokenize
-from shared.messages import EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_LANGUAGES = {"000": "ru", "001": "de", "002": "ru", "003": "ru", "004": "ru"}
@@ -290,7 +290,7 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
     _write_v1_file(path, [_minsk_doc(), _minsk_doc("copy", cluster_id="minsk")])
     with SqliteIndex(path) as idx:
-        assert idx.schema_version == SCHEMA_VERSION == 2
+        assert idx.schema_version == SCHEMA_VERSION == 3
         assert idx.count() == 2
         assert idx.get("minsk") == _minsk_doc()
         assert idx.claim("minsk", "r-2") == "r-1"
@@ -303,6 +303,27 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
         assert [(f.value, f.count) for f in facets.entities["ORG"]] == [("org:belta", 2)]
         idx.upsert(make_doc("new", "Neu", ["Technopark."], "de"))
         assert set(ids(idx, "Technopark", collapse=False)) == {"copy", "minsk", "new"}
+
+
+def test_an_upgraded_file_answers_the_rate_filter_from_its_stored_rates(tmp_path: Path) -> None:
+    """Version 3 adds the rates table: documents stored before are read into it on upgrade,
+    and a re-enriched document replaces its rows (the triggers keep them)."""
+    path = tmp_path / "index.db"
+    rated = _minsk_doc().model_copy(
+        update={
+            "rates": [
+                CurrencyRate(quote="BYN", value=3.69, text="3.69 BYN"),
+                CurrencyRate(base="USD", quote="BYN", value=3.2, text="x", start=0, end=1),
+            ]
+        }
+    )
+    _write_v1_file(path, [rated, _minsk_doc("copy", cluster_id="minsk")])
+    with SqliteIndex(path) as idx:
+        assert ids(idx, rate="usd/byn") == ["minsk"]
+        assert ids(idx, rate="/BYN") == ["minsk"]
+        idx.upsert(rated.model_copy(update={"rates": rated.rates[:1]}))
+        assert ids(idx, rate="USD/BYN") == []
+        assert ids(idx, rate="/BYN") == ["minsk"]
 
 
 def _open_and_count(
