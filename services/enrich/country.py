@@ -25,6 +25,9 @@ from shared.messages import CountryShare, Entity
 VERSION = "1"
 
 _COUNTRY_ID_LENGTH = 2
+# A smaller town says little about a country: town names are also common words in the
+# languages we read («Seven», a Russian town, in «Seven new paper currencies»).
+MIN_CITY_POPULATION = 50_000
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class CountryFocus:
 
 def entity_country(entity_id: str) -> str | None:
     """The country an entity id belongs to: a country is its own code («BY»), a region the
-    prefix of its ISO 3166-2 code («RU-SA»), a city its GeoNames country, an organisation the
+    prefix of its ISO 3166-2 code («RU-SA»), a city of ``MIN_CITY_POPULATION`` its GeoNames
+    country, an organisation the
     one ``data/country_focus.toml`` gives; None for anything else."""
     if len(entity_id) == _COUNTRY_ID_LENGTH and entity_id.isupper():
         return entity_id
@@ -63,7 +67,7 @@ def entity_country(entity_id: str) -> str | None:
     if dash and len(head) == _COUNTRY_ID_LENGTH and head.isupper():
         return head
     if entity_id.startswith("geonames:"):
-        return load_models().gazetteer.country_of(entity_id)
+        return load_models().gazetteer.country_of(entity_id, min_population=MIN_CITY_POPULATION)
     if entity_id.startswith("org:"):
         return _evidence().organisations.get(entity_id.removeprefix("org:"))
     return None
@@ -75,12 +79,14 @@ def country_focus(
     *,
     header_currency: str | None,
     language: str,
+    title_end: int = 0,
 ) -> CountryFocus:
     """The country the document is about, and each country's share of the evidence.
 
-    ``currencies`` are the currencies the text writes out (not a bare rouble). ``country`` is
-    the country with the largest share when no other has as much; None without evidence or on
-    a tie.
+    ``currencies`` are the currencies the text writes out (not a bare rouble). An entity before
+    ``title_end`` (in the headline) counts twice: the headline says what the article is about.
+    ``country`` is the country with the largest share when no other has as much; None without
+    evidence or on a tie.
     """
     evidence = _evidence()
     weights = evidence.weights
@@ -90,7 +96,8 @@ def country_focus(
             continue
         country = entity_country(entity.id)
         if country is not None:
-            score[country] += weights["entity"]
+            in_title = entity.start < title_end
+            score[country] += weights["entity"] * (weights["title"] if in_title else 1.0)
     for code in currencies:
         country = evidence.currencies.get(code)
         if country is not None:

@@ -51,7 +51,11 @@ def money_fields(
     reading = money.read_money(text, language=language_code)
     header = doc.header_rate.currency if doc.header_rate else None
     focus = country.country_focus(
-        found, reading.qualified_currencies(), header_currency=header, language=language_code
+        found,
+        reading.qualified_currencies(),
+        header_currency=header,
+        language=language_code,
+        title_end=len(doc.title),
     )
     places = [
         money.Place(entity.start, code)

@@ -132,6 +132,21 @@ def test_step_3_one_qualified_rouble_makes_the_bare_ones_belarusian() -> None:
     assert found[1].currency_note == "a Belarusian rouble is written out elsewhere in the document"
 
 
+def test_step_3_a_rouble_unit_priced_does_not_make_the_bare_ones_its_own() -> None:
+    """«За 100 российских рублей … 4,26 белорусских рубля»: the round unit is the foreign rouble
+    being priced; the document's own roubles are the prices, and the bare ones are those."""
+    text = (
+        "Евро подорожал на 1,1%, текущий курс 2,38 рубля.\n"
+        "За 100 российских рублей нужно заплатить 4,26 белорусских рубля."
+    )
+    found = mentions(text, country="RU")
+    assert [(m.amount, m.currency, m.currency_basis) for m in found] == [
+        (2.38, "BYN", "document"),
+        (100, "RUB", "explicit"),
+        (4.26, "BYN", "explicit"),
+    ]
+
+
 def test_step_3_an_elliptic_russian_rouble_after_a_rate() -> None:
     """«… за 100 российских» is RUB, and the price of it is the other rouble (BYN)."""
     found = mentions("Курс составил 3,41 рубля за 100 российских.")

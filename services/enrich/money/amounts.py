@@ -80,13 +80,20 @@ def digit_amounts(doc: Doc) -> list[Found]:
             join_range(doc, tokens, token, mention, found)
         if mention is not None:
             token.mention = len(found)
-            found.append(mention)
-            taken = mention.end
-            if mention.unit is not None:
-                found.append(mention.unit)
-                taken = mention.unit.end
+            taken = _append(found, mention)
         tokens.append(token)
     return found
+
+
+def _append(found: list[Found], mention: Found) -> int:
+    """Add ``mention`` (and a rate's unit when it carries a number); return where it ends."""
+    found.append(mention)
+    unit = mention.unit
+    if unit is None:
+        return mention.end
+    if unit.numbered:
+        found.append(unit)
+    return unit.end
 
 
 def _amount_at(

@@ -40,9 +40,10 @@ _UNIT_BY_GROUP: dict[str, tuple[Unit, bool]] = {
     **{f"y{i}": (unit, True) for i, unit in enumerate(SYMBOLS)},
 }
 # A currency right after a number: words on the lower-cased text, signs and codes on the text.
+# A noun in quotes counts too («174 «зайчика»»: a nickname, quoted).
 _WORDS_AFTER_RE = re.compile(
-    rf"(?:{SP}{{0,2}}+|-)(?:(?P<adj>{trie(ADJECTIVES)})(?:\s++|-))?(?P<noun>{trie(NOUNS)})"
-    rf"(?:(?<=\.)|{END})"
+    rf"(?:{SP}{{0,2}}+|-)(?P<quote>[«\"„])?(?:(?P<adj>{trie(ADJECTIVES)})(?:\s++|-))?"
+    rf"(?P<noun>{trie(NOUNS)})(?:(?<=\.)|{END})(?(quote)[»\"“])"
 )
 _SIGNS_AFTER_RE = re.compile(
     rf"{SP}{{0,2}}+(?:{_alternatives(SIGNS, 's', after=END)}|{_alternatives(SYMBOLS, 'y')}"

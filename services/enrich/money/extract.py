@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from services.enrich.money.amounts import digit_amounts, word_amounts
 from services.enrich.money.rouble import (
@@ -28,6 +29,7 @@ __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_
 _DIGIT_RE = re.compile(r"\d")
 _CODE_SHAPE_RE = re.compile(r"[A-Z]{3}")
 _BELARUSIAN_CODE_RE = re.compile(r"BY[NR]")
+_ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,11 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
     (10 000 : 1) is reported as BYR.
     """
     text = reading.doc.text
-    explicit = [
-        (item.start, item.currency) for item in reading.found if item.currency in COUNTRY_OF_ROUBLE
-    ]
+    qualified = [item for item in reading.found if item.currency in COUNTRY_OF_ROUBLE]
+    # «за 100 российских рублей нужно заплатить 4,26 белорусских рубля»: a round unit priced is
+    # the foreign rouble; the document's own roubles are the prices. Units count only alone.
+    prices = [item for item in qualified if item.amount not in _ROUND_UNITS]
+    explicit = [(item.start, item.currency) for item in prices or qualified]
     bare = any(ROUBLE in (item.currency, item.per_currency) for item in reading.found)
     rule = RoubleRule(text, explicit, context) if bare else None
     mentions: list[MoneyMention] = []

@@ -30,8 +30,9 @@ MAX_WORDS_VALUE = Decimal(10) ** MAX_DIGITS
 _SCALE_WORDS = trie({*SCALES, *GERMAN_SCALES})
 # «$1-billion», «50-Milliarden-Euro-Paket»: a hyphen may join the scale to the number.
 _WORD_SCALE_RE = re.compile(rf"(?:{SP}{{0,2}}+|-)({_SCALE_WORDS})(?:(\.)|{END})")
-# The next part of a compound amount: «483 млн. 187 тыс. рублёў».
-_COMPOUND_PART_RE = re.compile(rf"{SP}++(\d{{1,3}})(?!\d|[.,]\d)")
+# The next part of a compound amount: «483 млн. 187 тыс. рублёў», «20 трлн. 370,8 млрд.»,
+# «4 тыс. 930 белорусских рублей».
+_COMPOUND_PART_RE = re.compile(rf"{SP}++(\d{{1,3}}(?:,\d{{1,2}})?)(?!\d|[.,]\d)")
 _ATTACHED_SCALE_RE = re.compile(rf"(bn|mn|tn|[kKкКmMbBT]){END}")
 # «a» and «an» are left out of the scan (English has one every few words); a scale word looks
 # back for them instead («a million dollars»).
@@ -120,15 +121,22 @@ def scale_after(doc: Doc, pos: int) -> tuple[int, int] | None:
 
 
 def compound_tail(doc: Doc, pos: int, scale: int) -> tuple[Decimal, int]:
-    """«483 млн. 187 тыс.»: the smaller scaled parts after a scaled number, summed, and where
-    they end (``pos`` and nothing when none follows)."""
+    """«483 млн. 187 тыс.», «4 тыс. 930»: the smaller parts after a scaled number, summed, and
+    where they end (``pos`` and nothing when none follows). A last part with no scale of its
+    own («930») counts in units; the currency must follow it, or there is no amount."""
     extra = Decimal(0)
     while (part := _COMPOUND_PART_RE.match(doc.text, pos)) is not None:
+        value = Decimal(part.group(1).replace(",", "."))
         found = scale_after(doc, part.end())
-        if found is None or found[0] >= scale:
+        if found is None:
+            if "," not in part.group(1) and value < scale:
+                extra += value
+                pos = part.end()
+            break
+        if found[0] >= scale:
             break
         scale, pos = found
-        extra += Decimal(part.group(1)) * scale
+        extra += value * scale
     return extra, pos
 
 

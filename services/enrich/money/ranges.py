@@ -15,11 +15,11 @@ from services.enrich.money.vocabulary import PREFIX_SYMBOLS
 
 _RATE_RE = re.compile(
     rf"{SP}++(?:за|per|pro|je|a|to{SP}++the|for{SP}++one|for{SP}++a){SP}++"
-    rf"(?:(?P<units>1|100|1000|один|одну|адзін|one|einen?){SP}++)?"
+    rf"(?:(?P<units>1|10|100|1000|один|одну|адзін|one|einen?){SP}++)?"
 )
 # «4930 руб. за $1», «за €1»: the unit as a sign and a one.
 _SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
-_UNIT_WORDS = {"100": Decimal(100), "1000": Decimal(1000)}
+_UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
 _RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
@@ -54,8 +54,9 @@ def rate(doc: Doc, pos: int, currency: str) -> Found | None:
     if per is None or per.code == currency or per.scale != 1:
         return None
     units = lead.group("units")
-    start = lead.start("units") if units is not None else per.start
-    return Found(start, per.end, _UNIT_WORDS.get(units or "", Decimal(1)), per.code)
+    if units is None:
+        return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
+    return Found(lead.start("units"), per.end, _UNIT_WORDS.get(units, Decimal(1)), per.code)
 
 
 def join_range(

@@ -45,11 +45,22 @@ def find_rates(
     in_rate: set[int] = set()
     for index, item in enumerate(found):
         unit = item.unit
-        if unit is None or index + 1 >= len(found) or found[index + 1] is not unit:
+        price = mentions[index]
+        if unit is None or price.per_currency is None:
             continue
-        price, priced = mentions[index], mentions[index + 1]
-        rates.append(_rate(text, priced, price, price.start, priced.end))
-        in_rate |= {index, index + 1}
+        rates.append(
+            CurrencyRate(
+                base=price.per_currency,
+                quote=price.currency,
+                value=round(price.amount / float(unit.amount), _VALUE_DIGITS + 4),
+                text=text[price.start : unit.end],
+                start=price.start,
+                end=unit.end,
+            )
+        )
+        in_rate.add(index)
+        if index + 1 < len(found) and found[index + 1] is unit:
+            in_rate.add(index + 1)
     for index in range(len(mentions) - 1):
         first, second = mentions[index], mentions[index + 1]
         if {index, index + 1} & in_rate or not _is_equation(text, first, second):
