@@ -294,6 +294,8 @@ def test_russian_rouble_is_never_byr() -> None:
         ("ад 5 да 7 млн даляраў", "be", 5e6, 7e6, "USD"),
         ("від 5 до 7 млн доларів", "uk", 5e6, 7e6, "USD"),
         ("zwischen 5 und 7 Mio. Euro", "de", 5e6, 7e6, "EUR"),
+        # «bis» alone joins a range: «Schäden auf 2,4 bis 5,6 Milliarden Euro geschätzt».
+        ("auf 2,4 bis 5,6 Milliarden Euro geschätzt", "de", 2.4e9, 5.6e9, "EUR"),
         ("between $5 and $7 million", "en", 5e6, 7e6, "USD"),
         ("$5–7 million", "en", 5e6, 7e6, "USD"),
     ],

@@ -22,6 +22,9 @@ _SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
 _UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
+# German «bis» between two numbers joins them on its own («2,4 bis 5,6 Milliarden Euro»); «до»,
+# «и», «and» need an opening word, as they also join two separate amounts.
+_RANGE_BIS_RE = re.compile(rf"{SP}++bis{SP}++")
 _RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
 
 
@@ -85,7 +88,7 @@ def _range_between(doc: Doc, lower: Token, upper: Token) -> bool:
     """Whether the text between two numbers joins them into a range: a dash, or «до», «and»,
     «und», «bis» after an opening «от», «between», «zwischen», «von»."""
     gap = doc.lowered[lower.end : upper.start]
-    if _RANGE_DASH_RE.fullmatch(gap) is not None:
+    if _RANGE_DASH_RE.fullmatch(gap) is not None or _RANGE_BIS_RE.fullmatch(gap) is not None:
         return True
     return (
         _RANGE_WORD_RE.fullmatch(gap) is not None
