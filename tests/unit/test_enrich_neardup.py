@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,8 @@ from services.enrich.neardup import (
     Signature,
     find_near_duplicate,
     jaccard,
+    numbers,
+    numbers_agree,
     shingles,
     signature,
 )
@@ -143,7 +146,11 @@ def test_band_collision_that_is_not_similar_is_rejected(store: NearDuplicateStor
     assert held is not None
     assert unrelated is not None
     band = neardup.ROWS * 4
-    colliding = Signature.from_values(held.values[:band] + unrelated.values[band:])
+    colliding = Signature.from_values(
+        held.values[:band] + unrelated.values[band:],
+        size=unrelated.size,
+        numbers=unrelated.numbers,
+    )
     assert colliding.bands[0] == held.bands[0]
     store.claim("held", held)
     assert store.claim("colliding", colliding) == NearDuplicateResult(None, None, "colliding")
@@ -207,25 +214,29 @@ def test_signature_is_identical_in_another_process() -> None:
     assert other.stdout == held.values.hex()
 
 
-GOLDEN_DIGEST = "f570f00178cedf59"
+GOLDEN_DIGEST = "735c1c9b659f292e"
 
 
 def test_signature_has_not_changed_for_this_version() -> None:
     """Stored signatures outlive the code: if this fails (a datasketch upgrade, a change in
-    normalisation), signatures are no longer comparable to stored ones, so bump VERSION and
-    update the digest."""
-    held = signature(BASE)
+    normalisation, in what a signature records), signatures are no longer comparable to stored
+    ones, so bump VERSION and update the digest."""
+    held = signature(BASE + " Курс 3,2456 на 24.08.2010.")
     assert held is not None
     assert len(held.values) == neardup.NUM_PERM * 4
-    digest = hashlib.blake2b(held.values, digest_size=8).hexdigest()
-    assert (neardup.VERSION, digest) == ("1", GOLDEN_DIGEST)
+    assert len(held.numbers) == 2 * 4
+    digest = hashlib.blake2b(held.stored, digest_size=8).hexdigest()
+    assert (neardup.VERSION, digest) == ("2", GOLDEN_DIGEST)
 
 
 def test_concurrent_claims_in_threads_agree_on_one_first_member(
     store: NearDuplicateStore,
 ) -> None:
     """Within one process (``newsflow run`` with threads) the lock orders the claims."""
-    variants = [reflow([*FOUR[:3], FOUR[3] + f" Источник {index}."]) for index in range(8)]
+    # Variants differ by a word, not a number: differing numbers would make them distinct.
+    variants = [
+        reflow([*FOUR[:3], FOUR[3] + f" Источник {'абвгдежз'[index]}."]) for index in range(8)
+    ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
             pool.map(lambda i: find_near_duplicate(f"d{i}", variants[i], store), range(8))
@@ -257,3 +268,100 @@ def test_a_long_body_gets_the_signature_of_one_unbatched_minhash() -> None:
     )
     whole.update_batch([s.encode() for s in sorted(shingle_set)])
     assert neardup.signature_values(shingle_set) == whole.hashvalues.astype("<u4").tobytes()
+
+
+def test_copy_with_one_of_two_paragraphs_cut_is_found_by_containment(
+    store: NearDuplicateStore,
+) -> None:
+    """The copy keeps the shorter paragraph only: well under half of the original's shingles
+    (Jaccard below THRESHOLD), but every one of them is in the original."""
+    original = "\n\n".join([FOUR[2], FOUR[3]])
+    copy = reflow([FOUR[2]])
+    assert 0.3 < jaccard(shingles(original), shingles(copy)) < neardup.THRESHOLD
+    find_near_duplicate("original", original, store)
+    found = find_near_duplicate("copy", copy, store)
+    assert found is not None
+    assert found.near_duplicate_of == "original"
+
+
+def test_a_brief_that_is_one_paragraph_of_a_long_article_is_not_merged(
+    store: NearDuplicateStore,
+) -> None:
+    """Contained, but a tenth of the article: below MIN_CONTAINED_JACCARD it is its own
+    document."""
+    article = "\n\n".join(seed_paragraphs("000"))
+    brief = FOUR[0]
+    assert jaccard(shingles(article), shingles(brief)) < neardup.MIN_CONTAINED_JACCARD
+    find_near_duplicate("article", article, store)
+    assert find_near_duplicate("brief", brief, store) == NearDuplicateResult(None, None, "brief")
+
+
+def test_a_copy_rewrapped_at_72_columns_keeps_its_signature() -> None:
+    """Re-flowed by hard line breaks, a file's lines are no longer its paragraphs, and the title
+    line ends elsewhere: the signature is of the title and body's words, so nothing changes."""
+    text = "\n\n".join(["Выставка ИННОПРОМ открылась в Минске", *FOUR])
+    wrapped = "\n".join(textwrap.wrap(" ".join(text.split()), 72))
+    assert signature(wrapped) == signature(text)
+
+
+RATE_REPORT = (
+    "Национальный банк Республики Беларусь установил официальные курсы иностранных валют к "
+    "белорусскому рублю на {day} августа 2010 года.\n\n"
+    "Официальный курс доллара США составил {usd} рубля, евро — {eur} рубля, 100 российских "
+    "рублей — {rub} рубля.\n\n"
+    "Курсы установлены по итогам торгов на Белорусской валютно-фондовой бирже и действуют до "
+    "следующего рабочего дня.\n\n"
+    "Национальный банк напоминает, что банки самостоятельно устанавливают курсы покупки и "
+    "продажи иностранной валюты для населения, ориентируясь на официальный курс и ситуацию на "
+    "внутреннем валютном рынке."
+)
+MONDAY = RATE_REPORT.format(day=23, usd="3005,00", eur="3812,00", rub="98,50")
+TUESDAY = RATE_REPORT.format(day=24, usd="3010,00", eur="3805,00", rub="98,75")
+
+
+def test_two_daily_rate_reports_from_one_template_are_not_merged(
+    store: NearDuplicateStore,
+) -> None:
+    """Same words, another day and other rates: by shingles alone they are near-duplicates,
+    but a report of Tuesday's rates is not a copy of Monday's. Their numbers disagree."""
+    assert jaccard(shingles(MONDAY), shingles(TUESDAY)) >= neardup.THRESHOLD
+    find_near_duplicate("monday", MONDAY, store)
+    assert find_near_duplicate("tuesday", TUESDAY, store) == NearDuplicateResult(
+        None, None, "tuesday"
+    )
+
+
+def test_a_rate_report_with_a_paragraph_cut_is_still_its_copy(store: NearDuplicateStore) -> None:
+    """A copy's numbers are a subset of the original's, so they agree."""
+    paragraphs = TUESDAY.split("\n\n")
+    find_near_duplicate("tuesday", TUESDAY, store)
+    found = find_near_duplicate("copy", reflow([*paragraphs[:2], paragraphs[3]]), store)
+    assert found is not None
+    assert found.near_duplicate_of == "tuesday"
+
+
+def test_numbers_hash_alike_whatever_the_decimal_mark() -> None:
+    """«3,2456» and «3.2456» are one number; «3,2456» and «3,2457» are two."""
+    assert numbers("курс 3,2456") == numbers("курс 3.2456")
+    assert numbers("курс 3,2456") != numbers("курс 3,2457")
+    assert len(numbers("24.08.2010, 100 и 100")) == 2 * 4
+
+
+def test_numbers_of_a_long_table_are_compared_on_one_sample() -> None:
+    """Past MAX_NUMBERS each signature keeps its smallest hashes; a copy with rows cut still
+    agrees with the original on the hash range both cover, and another table does not."""
+    rows = [f"{code} {index},{index * 7 % 1000:04d}" for index, code in enumerate(["USD"] * 300)]
+    original = "\n".join(rows)
+    copy = "\n".join(rows[:200])
+    other = "\n".join(f"USD {index},{index * 11 % 1000:04d}" for index in range(300))
+    assert len(numbers(original)) == neardup.MAX_NUMBERS * 4
+    stored = {
+        name: Signature.from_values(b"\0" * neardup.NUM_PERM * 4, size=1, numbers=numbers(text))
+        for name, text in (("original", original), ("copy", copy), ("other", other))
+    }
+    assert numbers_agree(stored["original"].stored, stored["copy"].stored)
+    assert not numbers_agree(stored["original"].stored, stored["other"].stored)
+    assert numbers_agree(
+        stored["original"].stored,
+        Signature.from_values(b"\0" * neardup.NUM_PERM * 4, size=1).stored,
+    )
