@@ -7,6 +7,7 @@ fakeredis with Lua), so the two implementations of one atomic step cannot drift 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -364,4 +365,28 @@ def test_numbers_of_a_long_table_are_compared_on_one_sample() -> None:
     assert numbers_agree(
         stored["original"].stored,
         Signature.from_values(b"\0" * neardup.NUM_PERM * 4, size=1).stored,
+    )
+
+
+def test_lua_and_python_give_the_same_verdicts_on_every_rule() -> None:
+    """The Lua script re-implements ``verify``: on documents that pass and fail each rule
+    (Jaccard, containment, too little of the original, numbers that disagree), both stores must
+    give the same verdicts in the same order."""
+    pytest.importorskip("lupa", reason="fakeredis runs Lua scripts only with fakeredis[lua]")
+    bodies = [
+        reflow([FOUR[index] for index in subset]) + suffix
+        for size in range(1, 5)
+        for subset in itertools.combinations(range(4), size)
+        for suffix in ("", " Курс 3,2456 на 2010 год.", " Курс 3,2511 на 2011 год.")
+    ]
+    signatures = [signature(body) for body in bodies]
+    claims = [(f"d{index}", sig) for index, sig in enumerate(signatures) if sig is not None]
+    memory = MemoryNearDuplicates()
+    redis_store = RedisNearDuplicates(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
+    in_memory = [memory.claim(*claim) for claim in claims]
+    assert redis_store.claim_many(claims) == in_memory
+    assert len({result.cluster_id for result in in_memory}) > 1
+    assert any(
+        result.similarity is not None and result.similarity < neardup.THRESHOLD
+        for result in in_memory
     )
