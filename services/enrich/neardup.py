@@ -120,8 +120,11 @@ _NUMBERS_AT: Final = _SIGNATURE_BYTES + _SIZE_BYTES
 _BAND_BYTES: Final = ROWS * 4
 _U32_MAX: Final = 2**32 - 1
 _WORD = re.compile(r"\w+")
-# A number as written, with its decimal and thousands separators: «3,2456», «24.08.2010», «2011».
-_NUMBER = re.compile(r"\d++(?:[.,]\d++)*+")
+# A number as written, with its decimal and thousands separators: «3,2456», «24.08.2010», «2011»;
+# or a clock time («14:35»), matched first so that it can be left out: an «updated at 14:35» line
+# changes with every re-scrape of one article, and a time is when it was written, not what it
+# reports.
+_NUMBER = re.compile(r"\d++(?::\d\d)++|\d++(?:[.,]\d++)*+")
 _BATCH: Final = 4096
 
 
@@ -189,7 +192,7 @@ def _shingles(words: list[str]) -> set[str]:
 def numbers(body: str) -> bytes:
     """The hashes of the text's distinct numbers, the ``MAX_NUMBERS`` smallest, sorted, as
     big-endian uint32 (what the Lua script reads). A decimal comma and point hash alike, so a
-    copy that changed «3,2456» to «3.2456» keeps its numbers."""
+    copy that changed «3,2456» to «3.2456» keeps its numbers; clock times are not numbers."""
     return _numbers(unicodedata.normalize("NFKC", body))
 
 
@@ -197,6 +200,7 @@ def _numbers(nfkc: str) -> bytes:
     hashes = {
         int.from_bytes(hashlib.blake2b(number.replace(",", ".").encode(), digest_size=4).digest())
         for number in _NUMBER.findall(nfkc)
+        if ":" not in number
     }
     return b"".join(h.to_bytes(4, "big") for h in heapq.nsmallest(MAX_NUMBERS, hashes))
 

@@ -348,6 +348,23 @@ def test_numbers_hash_alike_whatever_the_decimal_mark() -> None:
     assert len(numbers("24.08.2010, 100 и 100")) == 2 * 4
 
 
+def test_clock_times_are_not_numbers() -> None:
+    """Two scrapes of one article differ in their «updated at» line; a score is a number."""
+    assert numbers("Обновлено в 12:30. Курс 3,2456") == numbers("Обновлено в 14:05:10. Курс 3,2456")
+    assert numbers("счёт 2:1") == numbers("2 и 1")
+
+
+def test_two_scrapes_with_other_update_times_are_near_duplicates(
+    store: NearDuplicateStore,
+) -> None:
+    """The text has one number of its own; the update times must not make it two documents."""
+    base = "\n".join(FOUR) + "\nКурс 3,2456."
+    find_near_duplicate("first", base + "\nОбновлено в 12:30", store)
+    found = find_near_duplicate("second", base + "\nОбновлено в 14:05", store)
+    assert found is not None
+    assert found.near_duplicate_of == "first"
+
+
 def test_numbers_of_a_long_table_are_compared_on_one_sample() -> None:
     """Past MAX_NUMBERS each signature keeps its smallest hashes; a copy with rows cut still
     agrees with the original on the hash range both cover, and another table does not."""
