@@ -89,12 +89,13 @@ seed copy with one paragraph of four cut measures 0.66; unrelated articles, 0.00
 CONTAINED: Final = Fraction(4, 5)
 """Estimated containment (shared shingles over the smaller text's) that makes a near-duplicate
 below ``THRESHOLD``. On the real-news benchmark's dev half, copies with one paragraph cut and
-re-flowed measure 0.96-1.00 (a word or two of the shingles that straddled the cut are lost) and
-distinct articles at most 0.15."""
+re-flowed measure 0.93-1.00 (the shingles that straddled the cut are lost) and distinct articles
+at most 0.15."""
 MIN_CONTAINED_JACCARD: Final = 0.25
 """Jaccard a contained copy still needs: it keeps at least about a quarter of the original. A
 brief that is one paragraph of a long article is not that article. On the benchmark's dev half
-every copy with one paragraph cut that is long enough to sign measures 0.40 or more."""
+the copies with one paragraph cut that are long enough to sign measure 0.26 or more (the lowest:
+an article of one or two paragraphs that loses the longer, keeping its headline)."""
 NUMBERS_AGREE: Final = Fraction(4, 5)
 """Share of the smaller text's numbers the other must also hold. A copy's numbers are a subset
 of the original's; two daily rate reports from one template share their words but not their
