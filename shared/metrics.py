@@ -80,6 +80,20 @@ MONEY_MENTIONS = Counter(
     "newsflow_money_mentions_total", "Money mentions found, by ISO 4217 currency.", ["currency"]
 )
 ENTITIES = Counter("newsflow_entities_total", "Entities found, by type.", ["type"])
+# Per indexed document: it started a story ("new") or joined one ("joined"); "merged" counts the
+# stories a document folded into another. New stories per minute is what the dashboard shows as
+# "new stories", joins as stories growing.
+STORY_OUTCOMES = ("new", "joined", "merged")
+STORIES = Counter(
+    "newsflow_stories_total",
+    "Story assignments: documents that started (new) or joined one, and stories merged away.",
+    ["outcome"],
+)
+STORY_SIZE = Histogram(
+    "newsflow_story_size_documents",
+    "Size (documents) of the story a document joined or started, after it did.",
+    buckets=(1, 2, 3, 5, 10, 20, 50, 100, 500),
+)
 # From the moment intake accepted a file to the moment its document is searchable. A quiet
 # pipeline does it in well under a second; a backlog stretches it to minutes, which is exactly
 # what the alert on this histogram must see, so the buckets reach ten minutes.
@@ -115,6 +129,8 @@ def initialise_stage_series(stage: str, outcomes: Sequence[str]) -> None:
             DUPLICATES.labels(kind=kind)
         for entity_type in get_args(EntityType):
             ENTITIES.labels(type=entity_type)
+        for outcome in STORY_OUTCOMES:
+            STORIES.labels(outcome=outcome)
 
 
 class QueueDepthCollector(Collector):
