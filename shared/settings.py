@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         default="./newsflow.db",
         description="The index: a SQLite file path (or sqlite:///path) or a postgresql:// URL.",
     )
+    # The workers keep exact-duplicate claims in Redis; `newsflow run` (no servers) in a SQLite
+    # file, so a second run knows what the first took.
+    local_claims_path: str = Field(
+        default="",
+        description="Where `newsflow run` keeps exact-duplicate claims (a SQLite file); empty: "
+        "beside a SQLite index as <index>-claims, ./newsflow-claims.db beside PostgreSQL.",
+    )
     max_file_bytes: int = Field(default=10 * MIB, gt=0, description="Larger files: too_large.")
     inline_max_bytes: int = Field(
         default=256 * 1024,

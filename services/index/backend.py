@@ -136,8 +136,8 @@ class IndexBackend(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
-    def claim(self, doc_id: str, receipt: str) -> str:
-        """First-claimer-wins record for in-process runs' exact-duplicate detection."""
+    def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
+        """The database's plan for ``query``; ``analyze`` runs it too, where the database can."""
 
     def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
         """Stored documents whose recorded enricher versions differ from ``versions``."""

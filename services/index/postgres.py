@@ -33,31 +33,17 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
-from pydantic import TypeAdapter
 
 from services.index import fields
-from services.index.backend import (
-    ClosingOnExit,
-    Facets,
-    IndexSchemaError,
-    SearchHit,
-    SearchQuery,
-    SearchResult,
-)
-from services.index.query import Node, highlight_stems, is_negative, parse
-from services.index.search import (
-    FACET_ROW,
-    HIT_ROW,
-    TOTAL_ROW,
-    assemble_result,
-    build_snippet,
-)
+from services.index.backend import IndexSchemaError, SearchQuery
+from services.index.query import Node, is_negative
+from services.index.search import AnsweringIndex, Dialect, answer_sql
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument, Entity, MoneyMention
+from shared.messages import EnrichedDocument
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # A tsvector holds at most 1 MB; news bodies are a few KiB, but a huge one must not make the
 # document unindexable. The full body is still stored and shown; only its tail is not searchable.
@@ -140,6 +126,9 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    # Exact-duplicate claims moved to enrich (``services.enrich.dedupe``: Redis for the workers,
+    # a file of its own for the in-process runner). Migration 1 is left as released.
+    (2, "claims moved to enrich", ("DROP TABLE IF EXISTS {schema}.claims",)),
 )
 
 _UPSERT = """
@@ -171,11 +160,6 @@ _UPSERT = """
 # xmax is 0 only on a freshly inserted row version, so it tells an insert from an update.
 
 _ORDER = 'score DESC, published DESC NULLS LAST, id COLLATE "C"'
-# What each row of a search answer is: the total, a hit, or a facet count (see _answer_sql).
-_TOTAL, _HIT, _FACET = TOTAL_ROW, HIT_ROW, FACET_ROW
-
-_ENTITIES = TypeAdapter(list[Entity])
-_MONEY = TypeAdapter(list[MoneyMention])
 
 
 def _server_gone(error: psycopg.OperationalError) -> bool:
@@ -270,7 +254,7 @@ class _Search:
     params: dict[str, Any]
 
 
-class PostgresIndex(ClosingOnExit):
+class PostgresIndex(AnsweringIndex):
     """A search index in a PostgreSQL schema; any number of processes and threads may share it.
 
     The schema is created or migrated when this is constructed (a short-lived connection);
@@ -453,28 +437,6 @@ class PostgresIndex(ClosingOnExit):
                     break
         return new
 
-    def claim(self, doc_id: str, receipt: str) -> str:
-        """Record ``receipt`` as the first to submit ``doc_id`` unless one already is; return it.
-
-        An insert that meets a concurrent uncommitted claim waits for it; the read after it runs
-        on a fresh snapshot, so every claimer sees the same winner.
-        """
-        with self._connection() as conn:
-            conn.execute(
-                self._q(
-                    "INSERT INTO {schema}.claims (doc_id, receipt, claimed_at)"
-                    " VALUES (%s, %s, %s) ON CONFLICT (doc_id) DO NOTHING"
-                ),
-                (doc_id, receipt, self._clock()),
-            )
-            row = conn.execute(
-                self._q("SELECT receipt FROM {schema}.claims WHERE doc_id = %s"), (doc_id,)
-            ).fetchone()
-        if row is None:  # pragma: no cover - the insert or the conflicting row guarantees one
-            msg = f"claim for {doc_id!r} vanished"
-            raise RuntimeError(msg)
-        return str(row[0])
-
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, doc_id: str) -> EnrichedDocument | None:
@@ -508,71 +470,26 @@ class PostgresIndex(ClosingOnExit):
             for _, document in rows:
                 yield EnrichedDocument.model_validate(document)
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Answer ``query`` (see ``SearchQuery``): the page of hits, best first, the total before
-        ``limit``/``offset``, and facets when asked for."""
-        text = query.q.strip()
-        node = parse(text) if text else None
-        if text and node is None:  # only punctuation: nothing can match it
-            return SearchResult(total=0, hits=[], facets=Facets() if query.facets else None)
-        search = self._search_sql(query, text, node)
-        params = {**search.params, "limit": query.limit, "offset": query.offset}
+    def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
+        statement, params = self._statement(query, text, node)
         with self._connection() as conn:
-            rows = conn.execute(self._answer_sql(search, facets=query.facets), params).fetchall()
-        return assemble_result(rows, facets=query.facets, stems=highlight_stems(node), to_hit=_hit)
+            return conn.execute(statement, params).fetchall()
 
-    def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
-        """PostgreSQL's plan for ``query``'s page (and facets, when asked for): shows whether
-        the indexes serve it. ``analyze`` runs it and adds timings."""
-        text = query.q.strip()
-        node = parse(text) if text else None
-        if text and node is None:
-            return ["no words in the query: answered without a database query"]
-        search = self._search_sql(query, text, node)
-        params = {**search.params, "limit": query.limit, "offset": query.offset}
+    def _plan(
+        self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
+    ) -> list[str]:
+        statement, params = self._statement(query, text, node)
         prefix = sql.SQL("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ")
         with self._connection() as conn:
-            plan = conn.execute(prefix + self._answer_sql(search, facets=query.facets), params)
-            return [str(row[0]) for row in plan]
+            return [str(row[0]) for row in conn.execute(prefix + statement, params)]
 
-    def _answer_sql(self, search: _Search, *, facets: bool) -> sql.Composed:
-        """One statement for the whole answer, so the matching documents are found, ranked and
-        collapsed once: a total row, the page's hit rows and, if asked for, the facet rows,
-        told apart by their first column."""
-        parts = [
-            sql.SQL(
-                "SELECT {total} AS part, NULL::text AS id, NULL::float8 AS score, NULL::text,"
-                " NULL::text, NULL::text, NULL::date, NULL::text, NULL::jsonb, NULL::jsonb,"
-                " NULL::bigint AS position, NULL::text, NULL::text, NULL::text, NULL::text,"
-                " count(*) FROM result"
-            ).format(total=sql.Literal(_TOTAL)),
-            sql.SQL(
-                "SELECT {hit}, p.id, p.score, d.title, d.body, d.language, d.published,"
-                " d.cluster_id, d.document -> 'entities', d.document -> 'money', p.position,"
-                " NULL, NULL, NULL, NULL, NULL"
-                " FROM page AS p JOIN {schema}.documents AS d ON d.id = p.id"
-            ).format(hit=sql.Literal(_HIT), schema=sql.Identifier(self.schema)),
-        ]
-        if facets:
-            parts.append(
-                sql.SQL(
-                    "SELECT {facet}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-                    " kind, value, entity_id, normal, n"
-                    " FROM ({facets}) AS f(kind, value, entity_id, normal, n)"
-                ).format(facet=sql.Literal(_FACET), facets=sql.SQL(_FACETS))
-            )
-        # The page is a top-N sort of the result; position orders just those N rows.
-        return sql.SQL(
-            "{ctes}, page AS ("
-            " SELECT id, score, row_number() OVER (ORDER BY {order}) AS position FROM ("
-            "  SELECT id, score, published FROM result ORDER BY {order}"
-            "  LIMIT %(limit)s OFFSET %(offset)s) AS top)"
-            " {parts} ORDER BY part, position"
-        ).format(
-            ctes=search.ctes,
-            order=sql.SQL(_ORDER),
-            parts=sql.SQL(" UNION ALL ").join(parts),
-        )
+    def _statement(
+        self, query: SearchQuery, text: str, node: Node | None
+    ) -> tuple[sql.Composed, dict[str, Any]]:
+        search = self._search_sql(query, text, node)
+        template = answer_sql(_DIALECT, facets=query.facets)
+        statement = sql.SQL(template).format(ctes=search.ctes, schema=sql.Identifier(self.schema))
+        return statement, {**search.params, "limit": query.limit, "offset": query.offset}
 
     def _search_sql(self, query: SearchQuery, text: str, node: Node | None) -> _Search:
         params: dict[str, Any] = {}
@@ -634,18 +551,9 @@ class PostgresIndex(ClosingOnExit):
     @staticmethod
     def _filters(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
         clauses: list[sql.Composable] = []
-        if query.lang is not None:
-            clauses.append(sql.SQL("d.language = %(lang)s"))
-            params["lang"] = query.lang
-        if query.since is not None:
-            clauses.append(sql.SQL("d.published >= %(since)s"))
-            params["since"] = query.since
-        if query.until is not None:
-            clauses.append(sql.SQL("d.published <= %(until)s"))
-            params["until"] = query.until
-        if query.has_money is not None:
-            clauses.append(sql.SQL("d.has_money = %(has_money)s"))
-            params["has_money"] = query.has_money
+        for clause, name, value in _DIALECT.column_filters(query):
+            clauses.append(sql.SQL(clause))
+            params[name] = value
         if query.currency is not None:
             clauses.append(sql.SQL("d.currencies @> %(currencies)s::text[]"))
             params["currencies"] = [query.currency]
@@ -663,21 +571,6 @@ class PostgresIndex(ClosingOnExit):
         return clauses
 
 
-def _hit(row: tuple[Any, ...], stems: set[str]) -> SearchHit:
-    _, doc_id, score, title, body, language, published, cluster_id, entities, money, *_ = row
-    return SearchHit(
-        id=doc_id,
-        title=title,
-        published=published,
-        language=language,
-        score=float(score),
-        snippet=build_snippet(title, body, language, stems),
-        entities=_ENTITIES.validate_python(entities or []),
-        money=_MONEY.validate_python(money or []),
-        cluster_id=cluster_id,
-    )
-
-
 def _regconfig(config: str) -> sql.Composable:
     # A literal regconfig (not a text cast at run time), so the planner folds
     # websearch_to_tsquery(...) to a constant and can use the GIN index.
@@ -687,7 +580,9 @@ def _regconfig(config: str) -> sql.Composable:
 # Set-returning functions in the select list (zipped in lockstep, one row per array element)
 # run about twice as fast as the same unnest in FROM, which pays a function scan per document.
 _FACETS = """
-    SELECT 'language', language, NULL::text, NULL::text, count(*) FROM result GROUP BY language
+    SELECT 'language' AS kind, language AS value, NULL::text AS entity_id, NULL::text AS normal,
+           count(*) AS n
+    FROM result GROUP BY language
     UNION ALL
     SELECT 'currency', currency, NULL, NULL, count(*)
     FROM (SELECT unnest(currencies) AS currency FROM result) AS c GROUP BY currency
@@ -697,3 +592,14 @@ _FACETS = """
                  unnest(entity_normals) AS normal FROM result) AS e
     GROUP BY type, id, normal
 """
+
+_DIALECT = Dialect(
+    key="id",
+    documents="{schema}.documents",
+    entities="d.document -> 'entities'",
+    money="d.document -> 'money'",
+    order=_ORDER,
+    placeholder="%({})s",
+    facets=_FACETS,
+    typed_nulls=True,
+)

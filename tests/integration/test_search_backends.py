@@ -34,7 +34,7 @@ from services.index.backend import (
     SearchResult,
     open_backend,
 )
-from services.index.postgres import PostgresIndex, parse_index_url
+from services.index.postgres import _MIGRATIONS, SCHEMA_VERSION, PostgresIndex, parse_index_url
 from services.index.query import parse, to_tsquery_text
 from services.index.sqlite import SqliteIndex
 from services.index.stemming import tokenize
@@ -210,11 +210,7 @@ def _empty_postgres(url: str) -> None:
     conninfo, schema = parse_index_url(url)
     assert schema is not None
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("TRUNCATE {}.documents, {}.claims").format(
-                sql.Identifier(schema), sql.Identifier(schema)
-            )
-        )
+        conn.execute(sql.SQL("TRUNCATE {}.documents").format(sql.Identifier(schema)))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -745,13 +741,6 @@ def test_stale_pages_through_large_indexes(index: IndexBackend) -> None:
     assert sorted(ids) == [f"d{n:04d}" for n in range(1203)]
 
 
-def test_first_claim_wins(index: IndexBackend) -> None:
-    """Exact-duplicate detection: later submissions of the same content learn the first receipt."""
-    assert index.claim("doc-1", "r-first") == "r-first"
-    assert index.claim("doc-1", "r-second") == "r-first"
-    assert index.claim("doc-2", "r-second") == "r-second"
-
-
 # --- concurrent writers -------------------------------------------------------------------------
 
 
@@ -913,15 +902,49 @@ def test_postgres_records_migrations_once(postgres_url: str) -> None:
     """Opening the index again must not re-run or re-record a migration."""
     PostgresIndex(postgres_url).close()
     with PostgresIndex(postgres_url) as index:
-        assert index.schema_version == 1
+        assert index.schema_version == SCHEMA_VERSION
         conninfo, schema = parse_index_url(postgres_url)
         with psycopg.connect(conninfo) as conn:
             rows = conn.execute(
-                sql.SQL("SELECT version, name FROM {}.newsflow_migrations").format(
+                sql.SQL("SELECT version, name FROM {}.newsflow_migrations ORDER BY version").format(
                     sql.Identifier(schema or "")
                 )
             ).fetchall()
-        assert rows == [(1, "documents and claims")]
+        assert [version for version, _ in rows] == list(range(1, SCHEMA_VERSION + 1))
+        assert rows[:2] == [(1, "documents and claims"), (2, "claims moved to enrich")]
+
+
+def test_postgres_drops_the_claims_table_of_a_version_1_schema(fresh_postgres_url: str) -> None:
+    """Claims moved to enrich: an index laid out by version 1 loses its claims table on open,
+    and its documents stay searchable."""
+    conninfo, schema = parse_index_url(fresh_postgres_url)
+    name = sql.Identifier(schema or "")
+    version, title, statements = _MIGRATIONS[0]
+    assert version == 1
+    with psycopg.connect(conninfo) as conn:  # the schema exactly as version 1 left it
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
+        for statement in statements:
+            conn.execute(sql.SQL(statement).format(schema=name))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {}.newsflow_migrations (version integer PRIMARY KEY,"
+                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            ).format(name)
+        )
+        conn.execute(
+            sql.SQL("INSERT INTO {}.newsflow_migrations (version, name) VALUES (1, %s)").format(
+                name
+            ),
+            (title,),
+        )
+        conn.execute(sql.SQL("INSERT INTO {}.claims VALUES ('kept', 'r-1', now())").format(name))
+    with PostgresIndex(fresh_postgres_url) as index:
+        assert index.schema_version == SCHEMA_VERSION
+        index.upsert(make_doc("kept", "Technopark", ["Minsk."], "de"))
+        assert [hit.id for hit in index.search(SearchQuery(q="Technoparks")).hits] == ["kept"]
+    with psycopg.connect(conninfo) as conn:
+        table = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".claims',)).fetchone()
+    assert table == (None,)
 
 
 def test_postgres_schemas_are_created_concurrently_by_starting_workers() -> None:
@@ -952,7 +975,7 @@ def test_postgres_schemas_are_created_concurrently_by_starting_workers() -> None
             thread.join()
         assert errors == []
         with PostgresIndex(url) as index:
-            assert index.schema_version == 1
+            assert index.schema_version == SCHEMA_VERSION
     finally:
         _, schema = parse_index_url(url)
         with psycopg.connect(conninfo, autocommit=True) as conn:

@@ -1,4 +1,4 @@
-"""Unit tests for the embedded SQLite index: storage, schema upgrades, claims and concurrency.
+"""Unit tests for the embedded SQLite index: storage, schema upgrades and concurrency.
 
 What searches mean is tested on both backends in tests/integration/test_search_backends.py.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from services.index.backend import IndexSchemaError, SearchQuery
-from services.index.sqlite import SCHEMA_VERSION, SqliteIndex
+from services.index.sqlite import _MIGRATIONS, SCHEMA_VERSION, SqliteIndex
 from services.index.stemming import stem_text, tokenize
 from shared.messages import EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
 
@@ -290,10 +290,9 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
     _write_v1_file(path, [_minsk_doc(), _minsk_doc("copy", cluster_id="minsk")])
     with SqliteIndex(path) as idx:
-        assert idx.schema_version == SCHEMA_VERSION == 2
+        assert idx.schema_version == SCHEMA_VERSION
         assert idx.count() == 2
         assert idx.get("minsk") == _minsk_doc()
-        assert idx.claim("minsk", "r-2") == "r-1"
         assert ids(idx, "Technoparks", collapse=False) == ["copy", "minsk"]
         assert ids(idx, "Technoparks") == ["copy"]
         assert ids(idx, entity="minsk", type="LOC", collapse=False) == ["copy", "minsk"]
@@ -303,6 +302,38 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
         assert [(f.value, f.count) for f in facets.entities["ORG"]] == [("org:belta", 2)]
         idx.upsert(make_doc("new", "Neu", ["Technopark."], "de"))
         assert set(ids(idx, "Technopark", collapse=False)) == {"copy", "minsk", "new"}
+
+
+def _tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_version_2_file_loses_its_claims_table_and_keeps_working(tmp_path: Path) -> None:
+    """Claims moved to enrich (newsflow run keeps them in a file of its own): a file written
+    by version 2 drops its claims table on open; its documents, filters and facets stay."""
+    path = tmp_path / "index.db"
+    _write_v1_file(path, [_minsk_doc()])
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        _MIGRATIONS[2](conn)  # exactly what version 2 did to a version 1 file
+        conn.execute("PRAGMA user_version = 2")
+    assert "claims" in _tables(path)
+    with SqliteIndex(path) as idx:
+        assert idx.schema_version == SCHEMA_VERSION
+        assert ids(idx, "Technoparks", entity="minsk", type="LOC") == ["minsk"]
+        idx.upsert(make_doc("new", "Neu", ["Technopark."], "de"))
+        assert set(ids(idx, "Technopark", collapse=False)) == {"minsk", "new"}
+    assert "claims" not in _tables(path)
+
+
+def test_a_new_file_has_no_claims_table(tmp_path: Path) -> None:
+    """Nothing in the index records claims any more."""
+    SqliteIndex(tmp_path / "index.db").close()
+    assert "claims" not in _tables(tmp_path / "index.db")
+    assert {"documents", "doc_entities", "doc_entity_names", "doc_money"} <= _tables(
+        tmp_path / "index.db"
+    )
 
 
 def _open_and_count(
@@ -337,41 +368,3 @@ def test_in_memory_index_works() -> None:
         idx.upsert(make_doc("m", "Technopark", ["Text."], "de"))
         assert idx.count() == 1
         assert ids(idx, "Technoparks") == ["m"]
-
-
-# --- claims -------------------------------------------------------------------------------------
-
-
-def test_first_claim_wins(index: SqliteIndex) -> None:
-    """Exact-duplicate detection: later submissions of the same content learn the first receipt."""
-    assert index.claim("doc-1", "r-first") == "r-first"
-    assert index.claim("doc-1", "r-second") == "r-first"
-    assert index.claim("doc-1", "r-first") == "r-first"
-    assert index.claim("doc-2", "r-second") == "r-second"
-
-
-def test_concurrent_claims_on_one_file_agree_on_one_winner(tmp_path: Path) -> None:
-    """Parallel runs submitting the same file must not both believe they were first."""
-    path = tmp_path / "index.db"
-    SqliteIndex(path).close()
-    workers = 8
-    barrier = threading.Barrier(workers)
-    results: dict[str, list[str]] = {}
-    lock = threading.Lock()
-
-    def claim_all(receipt: str) -> None:
-        with SqliteIndex(path) as idx:
-            barrier.wait()
-            won = [idx.claim(f"doc-{n}", receipt) for n in range(20)]
-        with lock:
-            results[receipt] = won
-
-    threads = [threading.Thread(target=claim_all, args=(f"r-{n}",)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == workers
-    winners = list(results.values())
-    assert all(won == winners[0] for won in winners)
-    assert set(winners[0]) <= set(results)
