@@ -9,6 +9,7 @@ the worker's start command before Python starts) sums them when ``/metrics`` is 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import get_args
 
@@ -180,6 +181,36 @@ class LedgerCollector(Collector):
             "Receipts that have not moved for the reconcile deadline.",
             value=float(overdue),
         )
+
+
+ACTIVE_WINDOWS = {"1h": 3600, "24h": 86400}
+
+
+class ActiveStoriesCollector(Collector):
+    """``newsflow_stories_active{window}``: stories that received a document within the last
+    hour and day, read from the story store at scrape time (a count of distinct stories is not
+    something counters can add up)."""
+
+    def __init__(
+        self, active_since: Callable[[float], int], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._active_since = active_since
+        self._clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "newsflow_stories_active",
+            "Stories that received a document within the window.",
+            labels=["window"],
+        )
+        now = self._clock()
+        try:
+            for window, seconds in ACTIVE_WINDOWS.items():
+                family.add_metric([window], float(self._active_since(now - seconds)))
+        except Exception as error:  # noqa: BLE001  # a scrape must not fail because Redis did
+            log.warning("active stories unavailable", error=repr(error))
+            return
+        yield family
 
 
 def metrics_registry() -> CollectorRegistry | None:

@@ -8,12 +8,14 @@ at the same fair and must not.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import fakeredis
 import pytest
+import structlog
 
 from newsflow.local import local_stores, process_file
 from services.enrich.entities import extract_entities
@@ -228,6 +230,28 @@ def test_a_document_linking_two_stories_merges_them_and_old_ids_resolve(store: S
     assert c.merged_from == (b.story_id,)
     assert store.story_of("b") == a.story_id
     assert store.assign("b", _sig("e:per:c"), when(), PARAMS).story_id == a.story_id
+
+
+def test_each_merge_is_logged_once_and_active_stories_count_the_survivor() -> None:
+    """Operators follow a story id through merges by the log line; the active-stories gauge
+    must not count a merged story twice."""
+    store = RedisStories(fakeredis.FakeRedis(server=fakeredis.FakeServer()), "test")
+    store.assign("a", _sig("e:per:a", "e:per:b", "e:org:x"), when(), PARAMS)
+    store.assign("b", _sig("e:per:c", "e:per:d", "e:org:y"), when(), PARAMS)
+    assert store.active_since(0) == 2
+    with structlog.testing.capture_logs() as logs:
+        merged = store.assign(
+            "c",
+            _sig("e:per:a", "e:per:b", "e:org:x", "e:per:c", "e:per:d", "e:org:y"),
+            when(),
+            PARAMS,
+        )
+    merges = [line for line in logs if line["event"] == "stories merged"]
+    assert [(line["story_id"], line["into"]) for line in merges] == [
+        (merged.merged_from[0], merged.story_id)
+    ]
+    assert store.active_since(0) == 1
+    assert store.active_since(time.time() + 60) == 0
 
 
 def test_stories_outside_the_window_are_not_candidates(store: StoryStore) -> None:

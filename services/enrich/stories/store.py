@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
@@ -284,6 +285,15 @@ class RedisStories:
     def alias_key(self) -> str:
         return f"{self.prefix}alias"
 
+    @property
+    def active_key(self) -> str:
+        """Every story by when a worker last added a document to it: what "active" counts."""
+        return f"{self.prefix}active"
+
+    def active_since(self, seconds: float) -> int:
+        """How many stories received a document at ``seconds`` (epoch) or later."""
+        return int(self.client.zcount(self.active_key, seconds, "+inf"))
+
     def resolve(self, story_id: str) -> str:
         for _ in range(MAX_ALIAS_HOPS):
             survivor = self.client.hget(self.alias_key, story_id)
@@ -392,7 +402,13 @@ class _RedisTransaction:
     def commit(self, writes: Writes) -> bool:
         store, pipe, record = self._store, self._watcher, writes.record
         pipe.multi()
+        # Active is operational time (when a worker last added to the story), not the
+        # documents' own times: a backfill of last year's news is activity now.
+        now = time.time()
+        pipe.zadd(store.active_key, {record.id: now})
+        pipe.zremrangebyscore(store.active_key, 0, now - self._ttl)
         for old in writes.removed:
+            pipe.zrem(store.active_key, old.id)
             pipe.delete(store.record_key(old.id))
             for feature in old.features:
                 pipe.zrem(store.posting_key(feature), old.id)
