@@ -523,18 +523,15 @@ class PostgresIndex(AnsweringIndex):
         docs: Iterable[EnrichedDocument],
         before: dict[str, tuple[str | None, str | None]],
     ) -> None:
-        resolve, insert, repoint = (
+        statements = [
             self._q(statement)
             for statement in stories.alias_statements("{schema}.story_aliases", "%({})s")
-        )
+        ]
         for doc in docs:
             stored_story, stored_version = before.get(doc.id, (None, None))
             for old, new in stories.aliases_for(doc, stored_story, stored_version):
-                row = conn.execute(resolve, {"new": new}).fetchone()
-                survivor = row[0] if row else new
-                if survivor != old:
-                    conn.execute(insert, {"old": old, "survivor": survivor})
-                    conn.execute(repoint, {"old": old, "survivor": survivor})
+                for statement in statements:
+                    conn.execute(statement, {"old": old, "new": new})
 
     def resolve_story(self, story_id: str) -> str:
         """The story ``story_id`` is part of now (itself, unless merged or re-assigned)."""

@@ -376,7 +376,7 @@ _MEMBER_COLUMNS = stories.member_columns(
     "json_extract(d.document, '$.story_similarity')",
     "json_extract(d.document, '$.entities')",
 )
-_RESOLVE, _INSERT_ALIAS, _REPOINT_ALIASES = stories.alias_statements("story_aliases", ":{}")
+_ALIAS_STATEMENTS = stories.alias_statements("story_aliases", ":{}")
 
 
 def _record_story_aliases(
@@ -390,11 +390,8 @@ def _record_story_aliases(
         stored_story = before.get("story_id")
         stored_version = before.get("enrichers", {}).get("stories")
     for old, new in stories.aliases_for(doc, stored_story, stored_version):
-        row = conn.execute(_RESOLVE, {"new": new}).fetchone()
-        survivor = row[0] if row else new
-        if survivor != old:
-            conn.execute(_INSERT_ALIAS, {"old": old, "survivor": survivor})
-            conn.execute(_REPOINT_ALIASES, {"old": old, "survivor": survivor})
+        for statement in _ALIAS_STATEMENTS:
+            conn.execute(statement, {"old": old, "new": new})
 
 
 def _is_stale(enrichers: str | None, versions: dict[str, str]) -> bool:
@@ -578,7 +575,9 @@ class SqliteIndex(AnsweringIndex):
 
     def resolve_story(self, story_id: str) -> str:
         """The story ``story_id`` is part of now (itself, unless merged or re-assigned)."""
-        row = self._conn.execute(_RESOLVE, {"new": story_id}).fetchone()
+        row = self._conn.execute(
+            "SELECT survivor FROM story_aliases WHERE story_id = ?", (story_id,)
+        ).fetchone()
         return str(row[0]) if row else story_id
 
     def stories(self, query: StoriesQuery) -> list[StorySummary]:

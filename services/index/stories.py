@@ -144,17 +144,18 @@ def aliases_for(
 
 
 def alias_statements(aliases: str, placeholder: str) -> tuple[str, str, str]:
-    """The three statements that record ``old -> new`` in the ``aliases`` table, in order:
-    resolve ``new`` to its own survivor (parameter ``new``), insert ``old -> survivor`` unless
-    ``old`` already has one (parameters ``old``, ``survivor``) and repoint every alias of ``old``
-    to the survivor (the same). ``placeholder`` spells a named parameter (``:{}``, ``%({})s``).
+    """The three statements that record ``old -> new`` in the ``aliases`` table, in order, all
+    with the parameters ``old`` and ``new``: ``new`` is a live story from now on (an alias it had,
+    from a rolled-back version, goes), ``old`` points at it (the latest record wins), and so does
+    every id that pointed at ``old``, so chains never form. ``placeholder`` spells a named
+    parameter (``:{}``, ``%({})s``).
     """
     p = placeholder.format
     return (
-        f"SELECT survivor FROM {aliases} WHERE story_id = {p('new')}",
-        f"INSERT INTO {aliases} (story_id, survivor) VALUES ({p('old')}, {p('survivor')})"
-        " ON CONFLICT (story_id) DO NOTHING",
-        f"UPDATE {aliases} SET survivor = {p('survivor')} WHERE survivor = {p('old')}",
+        f"DELETE FROM {aliases} WHERE story_id = {p('new')}",
+        f"INSERT INTO {aliases} (story_id, survivor) VALUES ({p('old')}, {p('new')})"
+        " ON CONFLICT (story_id) DO UPDATE SET survivor = excluded.survivor",
+        f"UPDATE {aliases} SET survivor = {p('new')} WHERE survivor = {p('old')}",
     )
 
 

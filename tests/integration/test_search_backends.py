@@ -680,6 +680,10 @@ def test_a_new_stories_version_keeps_the_old_id_resolving(index: IndexBackend) -
     index.upsert(in_story(old, "s-new", version="2"))
     assert index.resolve_story("s-old") == "s-new"
     assert found(index, story="s-old") == {"x"}
+    # A rolled-back version: the id it gives is live again, and the other one resolves to it.
+    index.upsert(in_story(old, "s-old", version="1"))
+    assert index.resolve_story("s-old") == "s-old"
+    assert index.resolve_story("s-new") == "s-old"
     # The same version giving another id is not a re-assignment and records nothing.
     index.upsert(in_story(make_doc("y", "Yttrium", ["Y."], "en"), "s-y1", version="2"))
     index.upsert(in_story(make_doc("y", "Yttrium", ["Y."], "en"), "s-y2", version="2"))
