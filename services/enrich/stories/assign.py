@@ -37,7 +37,7 @@ from services.enrich.stories.signature import (
 )
 
 POSTINGS_PER_FEATURE: Final = 32
-MAX_CANDIDATES: Final = 64
+MAX_CANDIDATES: Final = 32
 MAX_STORY_FEATURES: Final = 64
 MAX_FACTS: Final = 32
 DAY_SECONDS: Final = 86_400
