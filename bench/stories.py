@@ -151,6 +151,36 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def probe_store(  # noqa: PLR0917  (the bench's state, passed along)
+    store: RedisStories,
+    client: redis.Redis,
+    events: list[Event],
+    rng: random.Random,
+    probes: int,
+    size: int,
+) -> tuple[list[float], list[float], int, int]:
+    """Assign ``probes`` reports one at a time: (timings ms, PING ms, joined, false joins)."""
+    timings: list[float] = []
+    pings: list[float] = []
+    joined = false_joins = 0
+    for probe in range(probes):
+        follow_up = probe % 2 == 0
+        event = rng.choice(events) if follow_up else make_event(rng, -1)
+        signature = report(rng, event)
+        doc_id = f"probe-{size}-{probe}"
+        started = time.perf_counter()
+        answer = store.assign(doc_id, signature, when(event, rng), PARAMS)
+        timings.append((time.perf_counter() - started) * 1000)
+        if follow_up:
+            joined += answer.outcome == "joined"
+        else:
+            false_joins += answer.outcome == "joined"
+        started = time.perf_counter()
+        client.ping()
+        pings.append((time.perf_counter() - started) * 1000)
+    return timings, pings, joined, false_joins
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="the Redis server")
@@ -178,24 +208,9 @@ def main() -> int:
                 events.append(event)
             fill = time.perf_counter() - started
             memory = store_memory(client, store.prefix)
-            timings: list[float] = []
-            pings: list[float] = []
-            joined = false_joins = 0
-            for probe in range(options.probes):
-                follow_up = probe % 2 == 0
-                event = rng.choice(events) if follow_up else make_event(rng, -1)
-                signature = report(rng, event)
-                doc_id = f"probe-{size}-{probe}"
-                started = time.perf_counter()
-                answer = store.assign(doc_id, signature, when(event, rng), PARAMS)
-                timings.append((time.perf_counter() - started) * 1000)
-                if follow_up:
-                    joined += answer.outcome == "joined"
-                else:
-                    false_joins += answer.outcome == "joined"
-                started = time.perf_counter()
-                client.ping()
-                pings.append((time.perf_counter() - started) * 1000)
+            timings, pings, joined, false_joins = probe_store(
+                store, client, events, rng, options.probes, size
+            )
             p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
             figures[size] = (p50, p95)
             half = options.probes / 2

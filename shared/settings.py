@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         le=1.0,
         description="Similarity a document needs with two stories for them to merge.",
     )
+    display_language: str = Field(
+        default="en",
+        pattern="^[a-z]{2,3}$",
+        description="The language search facets label entities in (ISO 639-1), with their ids.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console renderer on a terminal, JSON otherwise."

@@ -45,6 +45,12 @@ class SearchQuery(BaseModel):
         default=False, description="One hit per story (documents without one: per cluster)."
     )
     facets: bool = False
+    label_language: str | None = Field(
+        default=None,
+        pattern="^[a-z]{2,3}$",
+        description="The language entity facet labels are shown in (ISO 639-1); unset: the "
+        "NEWSFLOW_DISPLAY_LANGUAGE setting.",
+    )
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 

@@ -36,8 +36,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.index import fields, stories
 from services.index.backend import IndexSchemaError, SearchQuery
-from services.index.query import Node, is_negative
+from services.index.query import Node, is_negative, to_tsquery_text
 from services.index.search import AnsweringIndex, Dialect, answer_sql
+from services.index.stemming import stem_text
 from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
 from shared.errors import TransientError
 from shared.messages import EnrichedDocument
@@ -163,8 +164,10 @@ _UPSERT = """
         %(entity_keys)s,
         %(entity_types)s, %(entity_ids)s, %(entity_normals)s, %(enrichers)s, %(document)s,
         %(indexed_at)s,
-        setweight(to_tsvector(%(config)s::text::regconfig, %(title)s), 'A')
-        || setweight(to_tsvector(%(config)s::text::regconfig, left(%(body)s, %(max_chars)s)), 'B')
+        setweight(to_tsvector(%(regconfig)s::text::regconfig, %(title_text)s), 'A')
+        || setweight(
+            to_tsvector(%(regconfig)s::text::regconfig, left(%(body_text)s, %(max_chars)s)), 'B'
+        )
     )
     ON CONFLICT (id) DO UPDATE SET
         title = EXCLUDED.title, body = EXCLUDED.body, language = EXCLUDED.language,
@@ -177,10 +180,17 @@ _UPSERT = """
         enrichers = EXCLUDED.enrichers, document = EXCLUDED.document,
         indexed_at = EXCLUDED.indexed_at, tsv = EXCLUDED.tsv
     WHERE d.document IS DISTINCT FROM EXCLUDED.document
+        OR d.config IS DISTINCT FROM EXCLUDED.config
+        OR d.entity_keys IS DISTINCT FROM EXCLUDED.entity_keys
+        OR d.entity_normals IS DISTINCT FROM EXCLUDED.entity_normals
     RETURNING (xmax = 0) AS inserted
 """
-# RETURNING gives no row when the stored document is identical (the WHERE skipped the update);
-# xmax is 0 only on a freshly inserted row version, so it tells an insert from an update.
+# RETURNING gives no row when the stored row is the same (the WHERE skipped the update); xmax is
+# 0 only on a freshly inserted row version, so it tells an insert from an update. A document
+# stored by an older newsflow that derived its search columns differently (names without their
+# phonetic keys, Belarusian and Ukrainian unstemmed, facet normals first seen rather than
+# fullest) is rewritten when upserted again, which
+# `newsflow reindex` does for every document.
 
 _ORDER = 'score DESC, published DESC NULLS LAST, id COLLATE "C"'
 
@@ -227,12 +237,19 @@ def _entity_keys(doc: EnrichedDocument) -> list[str]:
 def _row(doc: EnrichedDocument, indexed_at: datetime) -> dict[str, Any]:
     facets = fields.entity_facets(doc)
     currencies = fields.currencies(doc)
+    config = fields.text_config(doc.language)
+    # Languages PostgreSQL cannot stem arrive stemmed (the same stems SQLite stores); the others
+    # are stemmed by PostgreSQL's own configuration from the text as it is.
+    stemmed = fields.python_stemmed(config)
     return {
         "id": doc.id,
         "title": doc.title,
         "body": doc.body,
         "language": doc.language,
-        "config": fields.text_config(doc.language),
+        "config": config,
+        "regconfig": fields.regconfig(config),
+        "title_text": stem_text(doc.title, doc.language) if stemmed else doc.title,
+        "body_text": stem_text(doc.body, doc.language) if stemmed else doc.body,
         "published": doc.published,
         "receipt": doc.receipt,
         "filename": doc.filename,
@@ -611,24 +628,38 @@ class PostgresIndex(AnsweringIndex):
                 (fields.text_config(query.lang),) if query.lang is not None else fields.TEXT_CONFIGS
             )
             params["q"] = text
+            for config in fields.TEXT_CONFIGS:
+                if fields.python_stemmed(config):
+                    params[f"q_{config}"] = to_tsquery_text(node, stemmer=config)
             clauses.append(
                 sql.SQL("({})").format(
                     sql.SQL(" OR ").join(
-                        sql.SQL(
-                            "(d.config = {name} AND d.tsv @@ websearch_to_tsquery({config}, %(q)s))"
-                        ).format(name=sql.Literal(config), config=_regconfig(config))
+                        sql.SQL("(d.config = {name} AND d.tsv @@ {tsquery})").format(
+                            name=sql.Literal(config), tsquery=_tsquery(config)
+                        )
                         for config in configs
                     )
                 )
             )
+            if len(configs) > 1:
+                # Any document the per-configuration test accepts matches one of the queries:
+                # their union, one GIN scan, finds the candidates that test then rechecks,
+                # where one scan per configuration would cost the planner more than a walk
+                # over another index.
+                clauses.insert(
+                    len(clauses) - 1,
+                    sql.SQL("d.tsv @@ ({})").format(
+                        sql.SQL(" || ").join(_tsquery(config) for config in configs)
+                    ),
+                )
         clauses.extend(self._filters(query, params))
         if node is None or is_negative(node):
             score: sql.Composable = sql.SQL("0.0::float8")
         else:
             score = sql.SQL("ts_rank(d.tsv, CASE d.config {whens} END)::float8").format(
                 whens=sql.SQL(" ").join(
-                    sql.SQL("WHEN {name} THEN websearch_to_tsquery({config}, %(q)s)").format(
-                        name=sql.Literal(config), config=_regconfig(config)
+                    sql.SQL("WHEN {name} THEN {tsquery}").format(
+                        name=sql.Literal(config), tsquery=_tsquery(config)
                     )
                     for config in fields.TEXT_CONFIGS
                 )
@@ -680,8 +711,20 @@ class PostgresIndex(AnsweringIndex):
             name = fields.fold_name(query.entity)
             if name:
                 keys.append(f"{prefix}name:{name}")
-            clauses.append(sql.SQL("d.entity_keys && %(entity_keys)s::text[]"))
             params["entity_keys"] = keys
+            # Or every word of the name by its phonetic key (``fields.query_name_keys``).
+            by_key: list[sql.Composable] = []
+            for word, word_keys in enumerate(fields.query_name_keys(query.entity)):
+                params[f"entity_key_{word}"] = [f"{prefix}name:{key}" for key in word_keys]
+                by_key.append(
+                    sql.SQL("d.entity_keys && {}::text[]").format(
+                        sql.Placeholder(f"entity_key_{word}")
+                    )
+                )
+            matches: sql.Composable = sql.SQL("d.entity_keys && %(entity_keys)s::text[]")
+            if by_key:
+                matches = sql.SQL("({} OR ({}))").format(matches, sql.SQL(" AND ").join(by_key))
+            clauses.append(matches)
         elif query.type is not None:
             clauses.append(sql.SQL("d.entity_keys @> %(entity_keys)s::text[]"))
             params["entity_keys"] = [f"type:{query.type}"]
@@ -716,10 +759,17 @@ _MEMBERS = (
 )
 
 
-def _regconfig(config: str) -> sql.Composable:
-    # A literal regconfig (not a text cast at run time), so the planner folds
-    # websearch_to_tsquery(...) to a constant and can use the GIN index.
-    return sql.SQL("{}::regconfig").format(sql.Literal(config))
+def _tsquery(config: str) -> sql.Composable:
+    """The query for documents searched with ``config``: the text parsed by PostgreSQL with
+    that configuration, or for a language stemmed in Python, the query compiled here with the
+    same stemmer (parameter ``q_<config>``) and read as simple words.
+
+    The configuration is a literal regconfig (not a text cast at run time), so the planner folds
+    the tsquery to a constant and can use the GIN index.
+    """
+    if fields.python_stemmed(config):
+        return sql.SQL("to_tsquery('simple'::regconfig, {})").format(sql.Placeholder(f"q_{config}"))
+    return sql.SQL("websearch_to_tsquery({}::regconfig, %(q)s)").format(sql.Literal(config))
 
 
 # Set-returning functions in the select list (zipped in lockstep, one row per array element)
@@ -732,10 +782,10 @@ _FACETS = """
     SELECT 'currency', currency, NULL, NULL, count(*)
     FROM (SELECT unnest(currencies) AS currency FROM result) AS c GROUP BY currency
     UNION ALL
-    SELECT 'entity', type, id, normal, count(*)
-    FROM (SELECT unnest(entity_types) AS type, unnest(entity_ids) AS id,
+    SELECT 'entity:' || language, type, id, normal, count(*)
+    FROM (SELECT language, unnest(entity_types) AS type, unnest(entity_ids) AS id,
                  unnest(entity_normals) AS normal FROM result) AS e
-    GROUP BY type, id, normal
+    GROUP BY language, type, id, normal
 """
 
 _DIALECT = Dialect(

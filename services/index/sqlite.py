@@ -33,13 +33,13 @@ from services.index import fields, stories
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.query import Node, to_fts5
 from services.index.search import AnsweringIndex, Dialect, answer_sql
-from services.index.stemming import stem_text
+from services.index.stemming import PYTHON_ALGORITHMS, stem_text
 from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
 from shared.messages import EnrichedDocument
 
 __all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -222,10 +222,37 @@ def _upgrade_to_v3(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS claims")
 
 
-# Version 4: stories. story_id is a column (the filter and the views group on it), backfilled
+def _upgrade_to_v4(conn: sqlite3.Connection) -> None:
+    # Names are also matched by the phonetic keys of their words, facets keep an entity's
+    # fullest normal form, and Belarusian and Ukrainian text is stemmed: every document's
+    # entity rows, and the full text of those two languages, are derived again with the
+    # functions upsert uses.
+    python_stemmed = tuple(PYTHON_ALGORITHMS)
+    for seq, language, payload in conn.execute(
+        "SELECT seq, language, document FROM documents"
+    ).fetchall():
+        doc = EnrichedDocument.model_validate_json(payload)
+        conn.execute("DELETE FROM doc_entities WHERE seq = ?", (seq,))
+        conn.executemany(
+            "INSERT INTO doc_entities (seq, type, entity_id, normal) VALUES (?, ?, ?, ?)",
+            [(seq, facet.type, facet.id, facet.normal) for facet in fields.entity_facets(doc)],
+        )
+        conn.execute("DELETE FROM doc_entity_names WHERE seq = ?", (seq,))
+        conn.executemany(
+            "INSERT INTO doc_entity_names (seq, type, name) VALUES (?, ?, ?)",
+            [(seq, kind, name) for kind, name in sorted(fields.entity_names(doc))],
+        )
+        if language in python_stemmed:
+            conn.execute(
+                "UPDATE documents_fts SET title = ?, body = ? WHERE rowid = ?",
+                (stem_text(doc.title, language), stem_text(doc.body, language), seq),
+            )
+
+
+# Version 5: stories. story_id is a column (the filter and the views group on it), backfilled
 # from the stored documents (None before enrich had stories); story_aliases maps a merged or
 # re-assigned story id to the story it is now part of (see services.index.stories).
-_SCHEMA_V4 = (
+_SCHEMA_V5 = (
     "ALTER TABLE documents ADD COLUMN story_id TEXT",
     "UPDATE documents SET story_id = json_extract(document, '$.story_id')",
     "CREATE INDEX documents_story ON documents (story_id)",
@@ -239,8 +266,8 @@ _SCHEMA_V4 = (
 )
 
 
-def _upgrade_to_v4(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA_V4:
+def _upgrade_to_v5(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V5:
         conn.execute(statement)
 
 
@@ -249,6 +276,7 @@ _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _upgrade_to_v2,
     3: _upgrade_to_v3,
     4: _upgrade_to_v4,
+    5: _upgrade_to_v5,
 }
 
 
@@ -273,9 +301,20 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     if query.type is not None:
         params["type"] = query.type
     if query.entity is not None:
+        # The id, the name as written, or every word of it by its phonetic key.
+        by_key = []
+        for word, keys in enumerate(fields.query_name_keys(query.entity)):
+            marks = []
+            for n, key in enumerate(keys):
+                params[f"entity_key_{word}_{n}"] = key
+                marks.append(f":entity_key_{word}_{n}")
+            by_key.append(
+                f"SELECT seq FROM doc_entity_names WHERE name IN ({', '.join(marks)}){typed}"
+            )
+        keyed = f" UNION SELECT seq FROM ({' INTERSECT '.join(by_key)})" if by_key else ""
         clauses.append(
             f"d.seq IN (SELECT seq FROM doc_entities WHERE entity_id = :entity{typed}"
-            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed})"
+            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed}{keyed})"
         )
         params["entity"] = query.entity
         params["entity_name"] = fields.fold_name(query.entity)
@@ -337,9 +376,9 @@ _FACETS = """
     SELECT 'currency', m.currency, NULL, NULL, count(*)
     FROM result AS r CROSS JOIN doc_money AS m ON m.seq = r.seq GROUP BY m.currency
     UNION ALL
-    SELECT 'entity', e.type, e.entity_id, e.normal, count(*)
+    SELECT 'entity:' || r.language, e.type, e.entity_id, e.normal, count(*)
     FROM result AS r CROSS JOIN doc_entities AS e ON e.seq = r.seq
-    GROUP BY e.type, e.entity_id, e.normal
+    GROUP BY r.language, e.type, e.entity_id, e.normal
 """
 
 _DIALECT = Dialect(

@@ -307,6 +307,32 @@ def test_yo_and_ie_spellings_find_each_other(index: IndexBackend) -> None:
     assert find(index, "Ёлки") == ["yo"]
 
 
+def test_belarusian_word_forms_find_each_other(index: IndexBackend) -> None:
+    """Belarusian has no Snowball stemmer: «тэхнапарк» must still find «тэхнапаркаў»."""
+    index.upsert(
+        make_doc("be-1", "Рэзідэнты тэхнапаркаў", ["Экспарт паслуг рэзідэнтаў вырас."], "be")
+    )
+    index.upsert(make_doc("be-2", "Новы тэхнапарк", ["У Мінску адкрыўся тэхнапарк."], "be"))
+    assert find(index, "тэхнапарк", collapse=False) == ["be-2", "be-1"]
+    assert found(index, "ТЭХНАПАРКАМІ") == {"be-1", "be-2"}
+    assert found(index, '"рэзідэнты тэхнапарка"') == {"be-1"}
+    (hit,) = index.search(SearchQuery(q="тэхнапарк", lang="be", limit=1)).hits
+    assert "[тэхнапарк]" in hit.snippet
+
+
+def test_ukrainian_word_forms_find_each_other(index: IndexBackend) -> None:
+    """«Київ» must find «Києві» (pymorphy3 reads it first as a form of «кий»), and back."""
+    index.upsert(make_doc("uk-1", "Форум у Києві", ["Учасники зібралися в Києві."], "uk"))
+    index.upsert(make_doc("uk-2", "Курс гривні", ["Курс гривні до долара зріс."], "uk"))
+    assert find(index, "Київ") == ["uk-1"]
+    assert find(index, "києва") == ["uk-1"]
+    assert find(index, "гривня") == ["uk-2"]
+    assert find(index, "гривень -Київ") == ["uk-2"]
+    assert found(index, '"у Києві"') == {"uk-1"}
+    (hit,) = index.search(SearchQuery(q="Київ")).hits
+    assert "[Києві]" in hit.snippet
+
+
 def test_unstemmed_languages_match_the_word_in_any_case(index: IndexBackend) -> None:
     """Documents in languages without a stemmer must still be found by their words."""
     index.upsert(make_doc("fr", "Les parcs technologiques", ["Un nouveau parc."], "fr"))
@@ -530,20 +556,52 @@ def test_entity_filter_by_id_crosses_languages(newsroom: IndexBackend) -> None:
 def test_entity_filter_by_name_matches_normal_form_and_text_in_any_case(
     newsroom: IndexBackend,
 ) -> None:
-    """People type names: the normal form or the form in the text, in any case, both work."""
-    assert found(newsroom, entity="минск", collapse=False) == {"ru-talks-1", "ru-talks-2"}
-    assert found(newsroom, entity="МИНСКЕ", collapse=False) == {"ru-talks-1", "ru-talks-2"}
-    assert found(newsroom, entity="Minsk") == {"de-park"}
-    assert found(newsroom, entity="alexander  LUKASHENKO") == {"en-trade"}
-    assert found(newsroom, entity="Александр Лукашенко") == {"ru-talks-2"}
+    """People type names: the normal form or the form in the text, in any case and in any
+    script, all work («минск» finds the German «Minsk», «Lukashenko» the Russian articles)."""
+    minsk = {"ru-talks-1", "ru-talks-2", "de-park"}
+    assert found(newsroom, entity="минск", collapse=False) == minsk
+    assert found(newsroom, entity="МИНСКЕ", collapse=False) == minsk
+    assert found(newsroom, entity="Minsk", collapse=False) == minsk
+    assert found(newsroom, entity="alexander  LUKASHENKO", collapse=False) == {
+        "ru-talks-1", "ru-talks-2", "en-trade",
+    }  # fmt: skip
+    assert found(newsroom, entity="Александр Лукашенко") == {"ru-talks-2", "en-trade"}
     assert found(newsroom, entity="Берлин") == set()
+
+
+def test_entity_name_in_another_language_finds_the_person_everywhere(index: IndexBackend) -> None:
+    """«Лазаревич», «Lasarewitsch» and the Belarusian «Лазарэвіч», in any case, each find every
+    article that names her, whatever language the article is in."""
+    index.upsert_many(
+        [
+            make_doc("ru", "Лазаревич о технопарке", ["Надежда Лазаревич рассказала."], "ru",
+                     entities=[("Надежда Лазаревич", "PER", "Надежда Лазаревич",
+                                "per:ndsd-lsrvc")]),
+            make_doc("de", "Technopark", ["Nadeschda Lasarewitsch sagte."], "de",
+                     entities=[("Nadeschda Lasarewitsch", "PER", "Nadeschda Lasarewitsch",
+                                "per:ndsd-lsrvc")]),
+            make_doc("ru-other", "Лукашенко", ["Александр Лукашенко сказал."], "ru",
+                     entities=[("Александр Лукашенко", "PER", "Александр Лукашенко",
+                                "per:lksndr-lksnk")]),
+        ]
+    )  # fmt: skip
+    for name in ("Лазаревич", "лазаревича", "Lasarewitsch", "LAZAREVICH", "Лазарэвіч"):
+        assert found(index, entity=name) == {"ru", "de"}, name
+        assert found(index, entity=name, type="PER") == {"ru", "de"}, name
+        assert found(index, entity=name, type="ORG") == set(), name
+    # Every word must meet: the first name too, in the Russian form the id is built from.
+    assert found(index, entity="Надежда Лазарэвіч") == {"ru", "de"}
+    assert found(index, entity="Александр Лазаревич") == set()
 
 
 def test_entity_filter_with_a_type_needs_that_entity_with_that_type(
     newsroom: IndexBackend,
 ) -> None:
     """entity=Minsk type=ORG must not match the place Minsk."""
-    assert found(newsroom, entity="Minsk", type="LOC") == {"de-park"}
+    assert found(newsroom, entity="Minsk", type="LOC", lang="de") == {"de-park"}
+    assert found(newsroom, entity="Minsk", type="LOC", collapse=False) == {
+        "de-park", "ru-talks-1", "ru-talks-2",
+    }  # fmt: skip
     assert found(newsroom, entity="Minsk", type="ORG") == set()
     assert found(newsroom, entity="org:htp", type="ORG") == {"de-park"}
 
@@ -738,19 +796,25 @@ def test_facets_count_the_filtered_results_before_the_limit(newsroom: IndexBacke
         ("EUR", 1),
         ("RUB", 1),
     ]
+    # Labels in English (the default display language), whatever language named them.
     assert [(f.value, f.count, f.label) for f in facets.entities["PER"]] == [
-        ("per:lukashenko", 3, "Александр Лукашенко"),
-        ("per:putin", 2, "Владимир Путин"),
+        ("per:lukashenko", 3, "Alexander Lukashenko"),
+        ("per:putin", 2, "Vladimir Putin"),
     ]
     assert [(f.value, f.count, f.label) for f in facets.entities["LOC"]] == [
-        ("BY", 3, "Беларусь"),
-        ("geonames:625144", 3, "Минск"),
+        ("BY", 3, "Belarus"),
+        ("geonames:625144", 3, "Minsk"),
         ("RU", 1, "Russia"),
     ]
     assert [(f.value, f.count, f.label) for f in facets.entities["ORG"]] == [
         ("org:htp", 1, "Hightech-Park"),
-        ("org:nbrb", 1, "Национальный банк"),
+        ("org:nbrb", 1, "Natsionalnyy bank"),
     ]
+    russian = newsroom.search(SearchQuery(facets=True, collapse=False, label_language="ru"))
+    assert russian.facets is not None
+    assert [(f.value, f.label) for f in russian.facets.entities["LOC"]] == [
+        ("BY", "Беларусь"), ("geonames:625144", "Минск"), ("RU", "Российская Федерация"),
+    ]  # fmt: skip
 
 
 def test_facets_follow_the_query_filters_and_collapsing(newsroom: IndexBackend) -> None:

@@ -505,6 +505,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
             until=date(2025, 12, 31),
             collapse=False,
             facets=True,
+            label_language="en",  # the display language setting, as none was asked for
             limit=5,
             offset=1,
         )
@@ -592,7 +593,7 @@ def test_a_story_by_its_id_or_a_merged_id_and_404_for_none(api: Api) -> None:
 def test_search_takes_the_story_filter_and_one_hit_per_story(api: Api) -> None:
     answer = api.client.get("/v1/search", params={"story": "s-1", "collapse_story": "true"})
     assert answer.status_code == 200
-    assert api.index.queries == [SearchQuery(story="s-1", collapse_story=True)]
+    assert api.index.queries == [SearchQuery(story="s-1", collapse_story=True, label_language="en")]
 
 
 def test_openapi_documents_every_route(api: Api) -> None:

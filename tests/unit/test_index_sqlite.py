@@ -229,8 +229,9 @@ def _minsk_doc(doc_id: str = "minsk", cluster_id: str = "minsk") -> EnrichedDocu
 
 
 def test_side_tables_hold_what_filters_and_facets_read(index: SqliteIndex) -> None:
-    """Operators query the file directly: one entity row per (type, id), every folded name,
-    one money row per currency, and the collapse and money columns on the document."""
+    """Operators query the file directly: one entity row per (type, id), every folded name and
+    phonetic key of a name's words, one money row per currency, and the collapse and money
+    columns on the document."""
     index.upsert(_minsk_doc())
     conn = index._conn  # reading the tables themselves is the point
     entities = conn.execute("SELECT type, entity_id, normal FROM doc_entities ORDER BY 2")
@@ -238,7 +239,7 @@ def test_side_tables_hold_what_filters_and_facets_read(index: SqliteIndex) -> No
         ("LOC", "geonames:625144", "Minsk"), ("ORG", "org:belta", "BelTA"),
     ]  # fmt: skip
     assert conn.execute("SELECT type, name FROM doc_entity_names ORDER BY 2").fetchall() == [
-        ("ORG", "belta"), ("LOC", "minsk"),
+        ("ORG", "belta"), ("ORG", "key:blt"), ("LOC", "key:mnsk"), ("LOC", "minsk"),
     ]  # fmt: skip
     assert conn.execute("SELECT currency FROM doc_money").fetchall() == [("BYN",)]
     assert conn.execute("SELECT cluster_id, has_money FROM documents").fetchall() == [("minsk", 1)]
@@ -325,6 +326,34 @@ def test_a_version_2_file_loses_its_claims_table_and_keeps_working(tmp_path: Pat
         idx.upsert(make_doc("new", "Neu", ["Technopark."], "de"))
         assert set(ids(idx, "Technopark", collapse=False)) == {"minsk", "new"}
     assert "claims" not in _tables(path)
+
+
+def test_a_version_3_file_gains_name_keys_and_belarusian_stems(tmp_path: Path) -> None:
+    """Version 3 stored Belarusian text unstemmed and names without their phonetic keys; on
+    open both are derived again, so old documents answer like new ones."""
+    path = tmp_path / "index.db"
+    be_doc = make_doc("be", "Рэзідэнты тэхнапаркаў", ["Экспарт вырас."], "be")
+    ru_doc = make_doc("ru", "Лазаревич", ["Надежда Лазаревич рассказала."], "ru").model_copy(
+        update={
+            "entities": [
+                Entity(text="Лазаревич", start=0, end=9, type="PER", normal="Надежда Лазаревич",
+                       id="per:ndsd-lsrvc"),
+            ]
+        }
+    )  # fmt: skip
+    with SqliteIndex(path) as idx:
+        idx.upsert_many([be_doc, ru_doc])
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:  # as version 3 left it
+        conn.execute(
+            "UPDATE documents_fts SET title = ?, body = ? WHERE rowid = 1",
+            (" ".join(tokenize(be_doc.title)), " ".join(tokenize(be_doc.body))),
+        )
+        conn.execute("DELETE FROM doc_entity_names WHERE name LIKE 'key:%'")
+        conn.execute("PRAGMA user_version = 3")
+    with SqliteIndex(path) as idx:
+        assert idx.schema_version == SCHEMA_VERSION
+        assert ids(idx, "тэхнапарк") == ["be"]
+        assert ids(idx, entity="Lasarewitsch") == ["ru"]
 
 
 def test_a_new_file_has_no_claims_table(tmp_path: Path) -> None:
