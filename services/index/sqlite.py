@@ -253,20 +253,24 @@ def _upgrade_to_v4(conn: sqlite3.Connection) -> None:
 # from the stored documents (None before enrich had stories); story_aliases maps a merged or
 # re-assigned story id to the story it is now part of (see services.index.stories).
 _SCHEMA_V5 = (
-    "ALTER TABLE documents ADD COLUMN story_id TEXT",
     "UPDATE documents SET story_id = json_extract(document, '$.story_id')",
-    "CREATE INDEX documents_story ON documents (story_id)",
+    "CREATE INDEX IF NOT EXISTS documents_story ON documents (story_id)",
     """
-    CREATE TABLE story_aliases (
+    CREATE TABLE IF NOT EXISTS story_aliases (
         story_id TEXT PRIMARY KEY,
         survivor TEXT NOT NULL
     ) WITHOUT ROWID
     """,
-    "CREATE INDEX story_aliases_survivor ON story_aliases (survivor)",
+    "CREATE INDEX IF NOT EXISTS story_aliases_survivor ON story_aliases (survivor)",
 )
 
 
 def _upgrade_to_v5(conn: sqlite3.Connection) -> None:
+    # Written to run again on a file that has it already (a file whose version number was set
+    # back), since SQLite has no ADD COLUMN IF NOT EXISTS.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    if "story_id" not in columns:
+        conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
     for statement in _SCHEMA_V5:
         conn.execute(statement)
 
