@@ -66,7 +66,7 @@ from services.enrich.stories.signature import (
 )
 from tests.support import DatabaseClaim  # the tests' way to share one Redis
 
-PARAMS = StoryParams(threshold=0.3, merge_threshold=0.5, window_days=7)
+PARAMS = StoryParams(threshold=0.25, merge_threshold=0.5, window_days=7)
 NOW = datetime(2025, 10, 8, 12, tzinfo=UTC)
 SIZES = (10_000, 100_000)
 
@@ -125,7 +125,6 @@ def report(rng: random.Random, event: Event) -> StorySignature:
     return StorySignature(
         features=kept,
         facts=Facts(
-            amounts={"USD": event.amounts} if event.amounts else {},
             percentages=event.percentages,
             dates=event.dates,
         ),

@@ -41,7 +41,7 @@ from services.enrich.stories.signature import (
 from shared.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-PARAMS = StoryParams(threshold=0.3, merge_threshold=0.5, window_days=7)
+PARAMS = StoryParams(threshold=0.25, merge_threshold=0.5, window_days=7)
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 
 
@@ -121,7 +121,7 @@ def test_a_country_alone_joins_nothing(store: StoryStore) -> None:
     b = signature_of("Беларусь увеличила экспорт мебели.", "ru")
     assert "e:BY" in a.features
     assert "e:BY" in b.features
-    _, shared = similarity(
+    _, shared, _ = similarity(
         dict.fromkeys(a.features, 1.0), dict.fromkeys(b.features, 1.0), {**a.features, **b.features}
     )
     assert shared < MIN_SHARED

@@ -28,6 +28,7 @@ from typing import Any, Final, Literal
 
 from services.enrich.stories.facts import NamedDate
 from services.enrich.stories.signature import (
+    MIN_CORROBORATION,
     MIN_SHARED,
     Facts,
     StorySignature,
@@ -54,7 +55,6 @@ class StoryRecord:
     size: int
     features: dict[str, list[float]]
     rates: dict[str, list[float]] = field(default_factory=dict)
-    amounts: dict[str, list[float]] = field(default_factory=dict)
     percentages: list[float] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
     published: tuple[int, int] | None = None
@@ -65,7 +65,6 @@ class StoryRecord:
     def facts(self) -> Facts:
         return Facts(
             rates={pair: frozenset(values) for pair, values in self.rates.items()},
-            amounts={currency: frozenset(values) for currency, values in self.amounts.items()},
             percentages=frozenset(self.percentages),
             dates=frozenset(NamedDate.decode(text) for text in self.dates),
         )
@@ -80,7 +79,6 @@ class StoryRecord:
             "size": self.size,
             "features": self.features,
             "rates": self.rates,
-            "amounts": self.amounts,
             "percentages": self.percentages,
             "dates": self.dates,
             "published": list(self.published) if self.published else None,
@@ -98,7 +96,6 @@ class StoryRecord:
             size=int(data["size"]),
             features={key: list(value) for key, value in data["features"].items()},
             rates={key: list(value) for key, value in data["rates"].items()},
-            amounts={key: list(value) for key, value in data["amounts"].items()},
             percentages=list(data["percentages"]),
             dates=list(data["dates"]),
             published=(int(published[0]), int(published[1])) if published else None,
@@ -186,7 +183,8 @@ def decide(
     """Which story the document joins, and which stories it links strongly enough to merge.
 
     A candidate counts when it is inside the window, no fact vetoes it, the document shares at
-    least ``MIN_SHARED`` weight with it and the weighted Dice reaches ``threshold``. The best
+    least ``MIN_SHARED`` weight with it, of which ``MIN_CORROBORATION`` beyond the strongest shared
+    feature, and the weighted Dice reaches ``threshold``. The best
     joins; every other that reaches ``merge_threshold`` while the best does too is merged into
     the oldest of them. ``forced`` is the story of the document's near-duplicate original: it is
     joined unless a fact vetoes it (a daily report reprinted with the next day's numbers).
@@ -203,8 +201,8 @@ def decide(
             continue
         story = record.centroid()
         story_weights = {key: weight for key, (_, weight) in record.features.items()}
-        score, shared = similarity(doc, story, {**story_weights, **weights})
-        if shared >= MIN_SHARED and score >= threshold:
+        score, shared, corroboration = similarity(doc, story, {**story_weights, **weights})
+        if shared >= MIN_SHARED and corroboration >= MIN_CORROBORATION and score >= threshold:
             scored.append((round(score, 3), record))
     if forced is not None and veto(signature.facts, forced.facts()) is None:
         forced_score = next((s for s, r in scored if r.id == forced.id), None)
@@ -256,8 +254,6 @@ def add_document(record: StoryRecord, signature: StorySignature, when: DocumentT
     facts = signature.facts
     for pair, values in facts.rates.items():
         record.rates[pair] = _bounded_union(record.rates.get(pair, []), sorted(values))
-    for currency, values in facts.amounts.items():
-        record.amounts[currency] = _bounded_union(record.amounts.get(currency, []), sorted(values))
     record.percentages = _bounded_union(record.percentages, sorted(facts.percentages))
     record.dates = [
         str(text)
@@ -281,8 +277,6 @@ def fold_into(survivor: StoryRecord, other: StoryRecord) -> None:
     survivor.features = _cap_features(survivor.features)
     for pair, values in other.rates.items():
         survivor.rates[pair] = _bounded_union(survivor.rates.get(pair, []), values)
-    for currency, values in other.amounts.items():
-        survivor.amounts[currency] = _bounded_union(survivor.amounts.get(currency, []), values)
     survivor.percentages = _bounded_union(survivor.percentages, other.percentages)
     survivor.dates = list(dict.fromkeys([*survivor.dates, *other.dates]))[:MAX_FACTS]
     published = _span(survivor.published, other.published)

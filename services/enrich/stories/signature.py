@@ -10,9 +10,11 @@ Two kinds of evidence, deliberately kept apart:
 
 - **features** (entity ids, names, amounts, rates, percentages, dates) carry weights and say how
   much two reports share: they decide *whether* a document joins;
-- **facts** (the exact rates, percentages, amounts and dates) can only say no: two reports that
-  both name a rate for the same pair, and no rate of one matches one of the other, are about
-  different days or different events however many entities they share.
+- **facts** (the exact rates, percentages and dates) can only say no: two reports that both name
+  a rate for the same pair, and no rate of one matches one of the other, are about different
+  days or different events however many entities they share. Amounts never veto: articles on
+  one event quote different sums (a loan, its first tranche, last year's), and a misread amount
+  would split a story.
 """
 
 from __future__ import annotations
@@ -51,6 +53,17 @@ MIN_SHARED: Final = 2.0
 """Shared weight a join needs whatever the ratio: a person (3.0), or an organisation and an
 amount; never countries and a date alone, however short both documents are."""
 
+MIN_CORROBORATION: Final = 0.75
+"""Shared weight a join needs beyond its strongest shared feature: one name in common is a
+coincidence of the news cycle (the president is in every other story of the week), a second
+(a place, an organisation, an amount) is evidence."""
+
+MAX_VETO_PERCENTAGES: Final = 3
+PERCENT_TOLERANCE: Final = 0.02
+"""Percentages match within 2 % of each other besides the written precision: sources round one
+step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
+(7 and 7.5 are 7 % apart)."""
+
 _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
 _SENTENCE_END = re.compile(r"[.!?…:«\"„“(\n]\s*$")
@@ -62,8 +75,6 @@ class Facts:
 
     rates: Mapping[str, frozenset[float]] = field(default_factory=dict)
     """«USD/BYN» -> the rates named for that pair."""
-    amounts: Mapping[str, frozenset[float]] = field(default_factory=dict)
-    """Currency -> the exact amounts named in it."""
     percentages: frozenset[float] = frozenset()
     dates: frozenset[NamedDate] = frozenset()
 
@@ -96,6 +107,10 @@ def values_match(a: float, b: float) -> bool:
     (7.5 at one digit is 8), 3.2145 does not match 3.2152."""
     digits = min(precision(a), precision(b))
     return significant(a, digits) == significant(b, digits)
+
+
+def percent_match(a: float, b: float) -> bool:
+    return values_match(a, b) or abs(a - b) <= PERCENT_TOLERANCE * max(abs(a), abs(b))
 
 
 def _entity_feature(entity: Entity) -> tuple[str, float]:
@@ -179,7 +194,6 @@ def story_signature(
         features=features,
         facts=Facts(
             rates={pair: frozenset(values) for pair, values in rates.items()},
-            amounts={currency: frozenset(values) for currency, values in amounts.items()},
             percentages=frozenset(found_percentages),
             dates=frozenset(dates),
         ),
@@ -198,35 +212,41 @@ def _disjoint(ours: Iterable[float], theirs: frozenset[float]) -> bool:
 def veto(doc: Facts, story: Facts) -> str | None:
     """Why the numbers and dates say these are different events, or None when they do not.
 
-    Each kind vetoes only when *both* sides name values of it (for rates and amounts: for the
-    same pair or currency) and none of one side matches one of the other: a report that gives
-    no rate says nothing against a report that gives one.
+    Each kind vetoes only when *both* sides name values of it (for rates: for the same pair)
+    and none of one side matches one of the other: a report that gives no rate says nothing
+    against a report that gives one. Percentages veto only while both sides name at most
+    ``MAX_VETO_PERCENTAGES``: a report of one step names its step, while an article quoting many
+    (inflation, last year's devaluation, a poll) is background whose numbers are not the event's.
     """
     for pair, values in doc.rates.items():
         if pair in story.rates and _disjoint(values, story.rates[pair]):
             return "rate"
-    if doc.percentages and story.percentages and _disjoint(doc.percentages, story.percentages):
+    if (
+        0 < len(doc.percentages) <= MAX_VETO_PERCENTAGES
+        and 0 < len(story.percentages) <= MAX_VETO_PERCENTAGES
+        and not any(percent_match(a, b) for a in doc.percentages for b in story.percentages)
+    ):
         return "percentage"
     if doc.dates and story.dates and not any(a.matches(b) for a in doc.dates for b in story.dates):
         return "date"
-    for currency, values in doc.amounts.items():
-        if currency in story.amounts and _disjoint(values, story.amounts[currency]):
-            return "amount"
     return None
 
 
 def similarity(
     doc: Mapping[str, float], story: Mapping[str, float], weights: Mapping[str, float]
-) -> tuple[float, float]:
-    """Weighted Dice of a document and a story: ``(score, shared weight)``.
+) -> tuple[float, float, float]:
+    """Weighted Dice of a document and a story: ``(score, shared weight, corroboration)``, the
+    last being the shared weight beyond the strongest shared feature.
 
     ``doc`` maps the document's features to 1.0; ``story`` maps the story's features to the share
     of its documents that carry them (its centroid), so a story's one-off details count for less
     than what all its reports say; ``weights`` is each feature's weight after rarity. A story of
     one document is compared exactly as two documents are.
     """
-    shared = sum(weights[key] * min(1.0, story[key]) for key in doc if key in story)
+    parts = [weights[key] * min(1.0, story[key]) for key in doc if key in story]
+    shared = sum(parts)
     total = sum(weights[key] for key in doc) + sum(
         weights.get(key, 0.0) * share for key, share in story.items()
     )
-    return (2 * shared / total if total else 0.0), shared
+    score = 2 * shared / total if total else 0.0
+    return score, shared, shared - max(parts, default=0.0)
