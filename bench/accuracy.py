@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.money_accuracy import DATA, accuracy  # noqa: E402  # after the path is set
 from bench.news_accuracy import report as news_report  # noqa: E402
+from bench.story_accuracy import report as stories_report  # noqa: E402
 from services.enrich.language import detect_language  # noqa: E402
 from shared.settings import DEFAULT_LANGUAGES  # noqa: E402
 
@@ -124,7 +125,7 @@ def money_accuracy() -> None:
     accuracy(show_misses=False)
 
 
-PARTS = ("langid", "money", "news")
+PARTS = ("langid", "money", "news", "stories")
 
 
 def main() -> int:
@@ -133,7 +134,9 @@ def main() -> int:
         "part", nargs="?", default="all", choices=(*PARTS, "all"), help="which figures (all)"
     )
     parser.add_argument("--testdata", type=Path, default=DEFAULT_TESTDATA)
-    parser.add_argument("--misses", action="store_true", help="news: newsflow's dev-half errors")
+    parser.add_argument(
+        "--misses", action="store_true", help="news, stories: newsflow's dev-half errors"
+    )
     args = parser.parse_args()
     parts = PARTS if args.part == "all" else (args.part,)
     if {"langid", "money"} & set(parts) and not args.testdata.is_dir():
@@ -148,6 +151,8 @@ def main() -> int:
         money_accuracy()
     if "news" in parts:
         news_report(show_misses=args.misses)
+    if "stories" in parts:
+        stories_report(show_misses=args.misses)
     return 0
 
 

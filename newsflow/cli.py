@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -230,6 +230,9 @@ def enrich_record(result: FileResult) -> dict[str, object]:
         "near_duplicate_of": doc.near_duplicate_of if doc else None,
         "similarity": doc.similarity if doc else None,
         "cluster_id": doc.cluster_id if doc else None,
+        "story_id": doc.story_id if doc else None,
+        "story_similarity": doc.story_similarity if doc else None,
+        "story_merged_from": doc.story_merged_from if doc else [],
         "money": [mention.model_dump() for mention in doc.money] if doc else [],
         "rates": [rate.model_dump() for rate in doc.rates] if doc else [],
         "country": doc.country if doc else None,
@@ -547,6 +550,11 @@ class EntityTypeChoice(StrEnum):
     LOC = "LOC"
 
 
+class CollapseChoice(StrEnum):
+    CLUSTER = "cluster"
+    STORY = "story"
+
+
 @app.command()
 def search(  # noqa: PLR0917  # typer maps each command-line option to a parameter
     query: Annotated[
@@ -582,6 +590,13 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
         bool,
         typer.Option("--all-duplicates", help="Every near-duplicate, not one hit per cluster."),
     ] = False,
+    story: Annotated[
+        str | None, typer.Option(help="Only this story's documents (an old, merged id resolves).")
+    ] = None,
+    collapse: Annotated[
+        CollapseChoice,
+        typer.Option(help="One hit per near-duplicate cluster, or per story."),
+    ] = CollapseChoice.CLUSTER,
     facets: Annotated[
         bool, typer.Option("--facets", help="Also count hits by language, entity, currency.")
     ] = False,
@@ -608,6 +623,8 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             since=since.date() if since else None,
             until=until.date() if until else None,
             collapse=not all_duplicates,
+            story=story,
+            collapse_story=collapse is CollapseChoice.STORY,
             facets=facets,
             label_language=settings.display_language,
             limit=limit,
@@ -647,6 +664,89 @@ def _print_facets(facets: Facets) -> None:
             table.add_row(f"entity {kind}", label, str(count.count))
     for count in facets.currency:
         table.add_row("currency", count.value, str(count.count))
+    console.print(table)
+
+
+@app.command("stories")
+def list_stories(
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Only stories last seen on or after this day."),
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="Only stories with a document in it.")] = None,
+    min_size: Annotated[int, typer.Option(min=1, help="Only stories of this many or more.")] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per story.")] = False,
+) -> None:
+    """List stories (reports of one event, across languages), last seen first."""
+    settings = _settings()
+    from services.index.stories import StoriesQuery
+
+    query = StoriesQuery(
+        since=since.date() if since else None, lang=lang, min_size=min_size, limit=limit
+    )
+    with _open_existing_index(settings) as backend:
+        found = backend.stories(query)
+    if as_json:
+        for summary in found:
+            sys.stdout.write(summary.model_dump_json() + "\n")
+        return
+    table = Table(title=f"{len(found)} {'story' if len(found) == 1 else 'stories'}")
+    for column in ("story", "size", "languages", "seen", "entities", "titles"):
+        table.add_column(column, overflow="fold")
+    for summary in found:
+        table.add_row(
+            summary.id,
+            str(summary.size),
+            " ".join(f"{lang}:{count}" for lang, count in summary.languages.items()),
+            _seen(summary.first_seen, summary.last_seen),
+            ", ".join(entity.label for entity in summary.entities[:5]),
+            "\n".join(f"[{lang}] {title}" for lang, title in summary.titles.items()),
+        )
+    console.print(table)
+
+
+def _seen(first: date | None, last: date | None) -> str:
+    if first is None or last is None:
+        return ""
+    return first.isoformat() if first == last else f"{first.isoformat()} .. {last.isoformat()}"
+
+
+@app.command("story")
+def show_story(
+    story_id: Annotated[str, typer.Argument(help="A story id (from stories or a document).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The story as one JSON object.")] = False,
+) -> None:
+    """Show one story with its documents; an id merged into another story shows that story."""
+    settings = _settings()
+    with _open_existing_index(settings) as backend:
+        found = backend.story(story_id)
+    if found is None:
+        err_console.print(f"[red]no story {story_id!r}")
+        raise typer.Exit(1)
+    if as_json:
+        sys.stdout.write(found.model_dump_json() + "\n")
+        return
+    merged = f"; merged from {', '.join(found.merged_ids)}" if found.merged_ids else ""
+    languages = " ".join(f"{lang}:{count}" for lang, count in found.languages.items())
+    console.print(
+        f"story {found.id}: {found.size} documents ({languages}), "
+        f"{_seen(found.first_seen, found.last_seen)}{merged}",
+        highlight=False,
+    )
+    entities = ", ".join(f"{e.label} ({e.id}, {e.documents})" for e in found.entities)
+    console.print(f"entities: {entities}", highlight=False)
+    table = Table()
+    for column in ("id", "lang", "published", "similarity", "title"):
+        table.add_column(column, overflow="fold")
+    for doc in found.documents:
+        table.add_row(
+            doc.id,
+            doc.language,
+            doc.published.isoformat() if doc.published else "",
+            "" if doc.story_similarity is None else f"{doc.story_similarity:.2f}",
+            doc.title,
+        )
     console.print(table)
 
 

@@ -223,6 +223,21 @@ class EnrichedDocument(ParsedDocument):
         default_factory=list, description="Every country with evidence, by share, largest first."
     )
     entities: list[Entity] = Field(default_factory=list)
+    story_id: str | None = Field(
+        default=None,
+        description="The story (reports of one event, in any language) this document joined "
+        "or started; an id merged into another later still resolves to it.",
+    )
+    story_similarity: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Similarity with the story it joined; None for the document that started it.",
+    )
+    story_merged_from: list[str] = Field(
+        default_factory=list,
+        description="Stories this document linked strongly enough to merge into story_id.",
+    )
     enrichers: dict[str, str] = Field(
         default_factory=dict, description="Enricher name -> version that produced its fields."
     )

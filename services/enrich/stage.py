@@ -1,7 +1,7 @@
 """The enrich step: a parsed document in, an enriched document out.
 
 No Celery and no I/O of its own beyond the stores it is given (exact-duplicate claims,
-near-duplicate bands), so the worker and the in-process runner share it exactly: the worker
+near-duplicate bands, stories), so the worker and the in-process runner share it exactly: the worker
 passes Redis-backed stores, ``newsflow run``/``enrich`` pass local ones.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.enrich import country, dedupe, entities, language, money, neardup
+from services.enrich import country, dedupe, entities, language, money, neardup, stories
 from services.enrich.dedupe import ClaimStore
 from services.enrich.neardup import NearDuplicateStore
+from services.enrich.stories import DocumentTime, StoryAssignment, StoryParams, StoryStore
 from shared.messages import CurrencyRate, EnrichedDocument, Entity, MoneyMention, ParsedDocument
 from shared.settings import Settings
 
@@ -22,6 +23,7 @@ ENRICHER_VERSIONS = {
     "money": money.VERSION,
     "entities": entities.VERSION,
     "country": country.VERSION,
+    "stories": stories.VERSION,
 }
 
 
@@ -31,6 +33,7 @@ class EnrichStores:
 
     claims: ClaimStore
     near_duplicates: NearDuplicateStore
+    stories: StoryStore
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,29 @@ def head(text: str, limit: int) -> str:
     return text[: space if space > 0 else limit]
 
 
+def story_params(settings: Settings) -> StoryParams:
+    return StoryParams(
+        threshold=settings.story_threshold,
+        merge_threshold=settings.story_merge_threshold,
+        window_days=settings.story_window_days,
+    )
+
+
 def enrich_document(
     doc: ParsedDocument, stores: EnrichStores, settings: Settings
 ) -> EnrichedDocument:
-    """The enrichers over one document. Entities and money read at most
+    """The enrichers over one document (see ``enrich_with_story``)."""
+    return enrich_with_story(doc, stores, settings)[0]
+
+
+def enrich_with_story(
+    doc: ParsedDocument, stores: EnrichStores, settings: Settings
+) -> tuple[EnrichedDocument, StoryAssignment | None]:
+    """The enrichers over one document, and how it was assigned to its story (None for an exact
+    duplicate, which only reports its original's story). Entities and money read at most
     ``settings.enrich_max_chars`` of its text, with a warning on the document when that is
-    not all of it; language and near-duplicates bound their own work."""
+    not all of it; language and near-duplicates bound their own work, and stories read only
+    what the others found."""
     profile = language.language_profile(
         [doc.title, *doc.paragraphs],
         tuple(settings.languages),
@@ -141,9 +161,26 @@ def enrich_document(
             *doc.warnings,
             f"entities and money read from the first {len(read)} of {len(text)} characters",
         ]
-    found = entities.extract_entities(read, language=guess.language)
-    money_found = money_fields(doc, read, guess.language, found)
-    return EnrichedDocument(
+    found_entities = entities.extract_entities(read, language=guess.language)
+    money_found = money_fields(doc, read, guess.language, found_entities)
+    assignment: StoryAssignment | None = None
+    if duplicate_of:
+        # An exact copy is not indexed and must not count twice in its story: it only says
+        # which story its original is in.
+        story_id = stores.stories.story_of(doc.id)
+    else:
+        signature = stories.story_signature(
+            read, language=guess.language, entities=found_entities, money=money_found.money
+        )
+        assignment = stores.stories.assign(
+            doc.id,
+            signature,
+            DocumentTime(published=doc.published, received=doc.received_at),
+            story_params(settings),
+            near_duplicate_of=near.near_duplicate_of if near else None,
+        )
+        story_id = assignment.story_id
+    enriched = EnrichedDocument(
         **fields,
         language=guess.language,
         language_confidence=guess.confidence,
@@ -156,6 +193,10 @@ def enrich_document(
         rates=money_found.rates,
         country=money_found.focus.country,
         countries=money_found.focus.countries,
-        entities=found,
+        entities=found_entities,
+        story_id=story_id,
+        story_similarity=assignment.similarity if assignment else None,
+        story_merged_from=list(assignment.merged_from) if assignment else [],
         enrichers=ENRICHER_VERSIONS,
     )
+    return enriched, assignment

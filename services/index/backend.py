@@ -16,6 +16,7 @@ from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.index.stories import StoriesQuery, StoryDetail, StorySummary
 from shared.messages import EnrichedDocument, Entity, EntityType, MoneyMention
 
 _RATE_PAIR = re.compile(r"(?:[A-Z]{3})?/[A-Z]{3}")
@@ -45,6 +46,12 @@ class SearchQuery(BaseModel):
     since: date | None = None
     until: date | None = None
     collapse: bool = Field(default=True, description="One hit per near-duplicate cluster.")
+    story: str | None = Field(
+        default=None, description="Only this story's documents (an old, merged id resolves)."
+    )
+    collapse_story: bool = Field(
+        default=False, description="One hit per story (documents without one: per cluster)."
+    )
     facets: bool = False
     label_language: str | None = Field(
         default=None,
@@ -166,6 +173,15 @@ class IndexBackend(Protocol):
 
     def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
         """Stored documents whose recorded enricher versions differ from ``versions``."""
+
+    def resolve_story(self, story_id: str) -> str:
+        """The story ``story_id`` is part of now: itself, or the story it was merged into."""
+
+    def stories(self, query: StoriesQuery) -> list[StorySummary]:
+        """Stories, last seen first, with size, languages, time span, entities and titles."""
+
+    def story(self, story_id: str) -> StoryDetail | None:
+        """One story with its documents (an old id gives the story it is now part of)."""
 
     def close(self) -> None: ...
 

@@ -16,7 +16,11 @@ import yaml
 from prometheus_client import REGISTRY
 
 from services.api.metrics import REGISTRY as API_REGISTRY  # the API's own registry
-from shared.metrics import LedgerCollector, QueueDepthCollector  # registers every metric too
+from shared.metrics import (  # registers every metric too
+    ActiveStoriesCollector,
+    LedgerCollector,
+    QueueDepthCollector,
+)
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -38,6 +42,7 @@ def _exported_names() -> set[str]:
     scraped = [
         *QueueDepthCollector(["ingest"], lambda _: 0).collect(),
         *LedgerCollector(lambda: (0, 0)).collect(),
+        *ActiveStoriesCollector(lambda _: 0).collect(),
     ]
     names = {family.name for family in scraped}
     for family in [*REGISTRY.collect(), *API_REGISTRY.collect()]:
@@ -127,6 +132,7 @@ def test_dashboard_is_valid_and_queries_only_exported_metrics() -> None:
         "duplicate",
         "currency",
         "entities",
+        "stories",
     ):
         assert topic in titles, f"the dashboard lacks a {topic} panel"
 
