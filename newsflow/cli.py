@@ -673,8 +673,9 @@ def serve(
     except AnonymousApiRefused as refused:
         sys.stderr.write(f"{refused}\n")  # one line, not wrapped by rich
         raise typer.Exit(2) from None
-    # log_config=None: uvicorn's own lines go through our JSON logging; access_log=False: the
-    # API writes its own richer line per request.
+    # log_config=None: uvicorn's own lines go through our logging (JSON, colour codes and its
+    # `color_message` dropped); access_log=False: the API writes the access line itself, one
+    # per request with route, status, duration and request id (a second one would double it).
     uvicorn.run(
         api,
         host=host,
