@@ -21,11 +21,22 @@ $(STAMP): pyproject.toml requirements/dev.txt
 
 install: $(STAMP) ## create .venv and install newsflow with its dev tools
 
+# --unsafe-package: the `all` extra names the project itself, and the lock must not pin a
+# path on this machine (make install adds the project in editable mode); setuptools and pip
+# stay the installer's own, as pip-compile leaves them by default.
+LOCK := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	--unsafe-package newsflow --unsafe-package setuptools --unsafe-package pip
+
 lock: $(STAMP) ## recompile requirements/*.txt from pyproject.toml (exact versions, all dependencies)
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
-		--output-file requirements/runtime.txt pyproject.toml
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
-		--extra dev --output-file requirements/dev.txt pyproject.toml
+	$(LOCK) --extra all --output-file requirements/all.txt pyproject.toml
+	@# Each image's lock is the full lock cut down to that stage's extras: one version of each
+	@# package across every image, the tests and CI. The index and the API open PostgreSQL.
+	for extras in ingest enrich index,postgres api,postgres; do \
+		$(LOCK) $$(echo $$extras | sed 's/[^,]*/--extra &/g; s/,/ /g') --constraint requirements/all.txt \
+			--output-file requirements/$${extras%%,*}.txt pyproject.toml || exit 1; \
+	done
+	$(LOCK) --extra all --extra dev --constraint requirements/all.txt \
+		--output-file requirements/dev.txt pyproject.toml
 
 run: $(STAMP) ## process seeds/ in-process (no servers) and print the table
 	$(BIN)/newsflow run seeds/

@@ -138,17 +138,19 @@ def run(
     Defaults to the seeds/ folder. Exits 1 if any file was dead-lettered.
     """
     settings = _settings()
-    from newsflow.local import local_stores, process_file
+    from newsflow.local import local_claims_path, local_stores, process_file
+    from services.enrich.dedupe import SqliteClaims
     from services.index.backend import open_backend
 
     files = _existing(paths, Path("seeds"))
     results = []
     with (
         open_backend(settings.index_url) as index,
+        SqliteClaims(local_claims_path(settings)) as claims,
         Progress(console=err_console, transient=True) as progress,
     ):
         task = progress.add_task("processing", total=len(files))
-        stores = local_stores(claims=index)
+        stores = local_stores(claims=claims)
         for path in files:
             results.append(process_file(path, settings, stores, index))
             progress.advance(task)
@@ -599,6 +601,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             until=until.date() if until else None,
             collapse=not all_duplicates,
             facets=facets,
+            label_language=settings.display_language,
             limit=limit,
             offset=offset,
         )

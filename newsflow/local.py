@@ -33,9 +33,27 @@ class FileResult:
     error: str | None = None
 
 
+def local_claims_path(settings: Settings) -> str:
+    """The claims file of ``newsflow run``: the setting, else beside a SQLite index.
+
+    Beside the index, named like SQLite's own companions (``-wal``, ``-shm``), so that starting
+    afresh with ``rm newsflow.db*`` forgets the claims with the documents: claims kept after
+    their index is gone would report every file a duplicate and index nothing. A PostgreSQL
+    index (or ``:memory:``) has no file to sit beside; the claims go to the working folder.
+    """
+    if settings.local_claims_path:
+        return settings.local_claims_path
+    url = settings.index_url
+    if "://" in url and not url.startswith("sqlite:///"):
+        return "newsflow-claims.db"
+    path = url.removeprefix("sqlite:///")
+    return ":memory:" if path == ":memory:" else f"{path}-claims"
+
+
 def local_stores(claims: ClaimStore | None = None) -> EnrichStores:
-    """Stores for one in-process run. ``claims`` may outlive the run (the index file keeps them,
-    so a second ``newsflow run`` finds the first's documents); near-duplicate bands do not."""
+    """Stores for one in-process run. ``claims`` may outlive the run (``SqliteClaims`` keeps
+    them, so a second ``newsflow run`` finds the first's documents); near-duplicate bands do
+    not."""
     return EnrichStores(claims=claims or MemoryClaims(), near_duplicates=MemoryNearDuplicates())
 
 

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         default="./newsflow.db",
         description="The index: a SQLite file path (or sqlite:///path) or a postgresql:// URL.",
     )
+    # The workers keep exact-duplicate claims in Redis; `newsflow run` (no servers) in a SQLite
+    # file, so a second run knows what the first took.
+    local_claims_path: str = Field(
+        default="",
+        description="Where `newsflow run` keeps exact-duplicate claims (a SQLite file); empty: "
+        "beside a SQLite index as <index>-claims, ./newsflow-claims.db beside PostgreSQL.",
+    )
     max_file_bytes: int = Field(default=10 * MIB, gt=0, description="Larger files: too_large.")
     inline_max_bytes: int = Field(
         default=256 * 1024,
@@ -89,6 +96,11 @@ class Settings(BaseSettings):
     # with the text: they read a document's first 100 000 characters (news runs to ~10 000).
     enrich_max_chars: int = Field(
         default=100_000, gt=0, description="Entities and money read at most this many characters."
+    )
+    display_language: str = Field(
+        default="en",
+        pattern="^[a-z]{2,3}$",
+        description="The language search facets label entities in (ISO 639-1), with their ids.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = Field(

@@ -452,6 +452,8 @@ async def search(state: StateDep, query: Annotated[SearchQuery, Query()]) -> Sea
     """Search the index: words, "phrases", -exclusions and OR, with filters and facets."""
     if query.since and query.until and query.since > query.until:
         raise HTTPException(status_code=422, detail="since is after until")
+    if query.label_language is None:
+        query = query.model_copy(update={"label_language": state.settings.display_language})
     return await _index_call(state, lambda backend: backend.search(query))
 
 

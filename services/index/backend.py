@@ -38,6 +38,12 @@ class SearchQuery(BaseModel):
     until: date | None = None
     collapse: bool = Field(default=True, description="One hit per near-duplicate cluster.")
     facets: bool = False
+    label_language: str | None = Field(
+        default=None,
+        pattern="^[a-z]{2,3}$",
+        description="The language entity facet labels are shown in (ISO 639-1); unset: the "
+        "NEWSFLOW_DISPLAY_LANGUAGE setting.",
+    )
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
@@ -136,8 +142,8 @@ class IndexBackend(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
-    def claim(self, doc_id: str, receipt: str) -> str:
-        """First-claimer-wins record for in-process runs' exact-duplicate detection."""
+    def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
+        """The database's plan for ``query``; ``analyze`` runs it too, where the database can."""
 
     def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
         """Stored documents whose recorded enricher versions differ from ``versions``."""

@@ -183,6 +183,32 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
         assert service["environment"]["NEWSFLOW_INDEX_URL"].startswith("postgresql://")
 
 
+# The image each service needs: what its command imports (tests/unit/test_lock.py proves each
+# stage's lock file is enough for its entry points, and that only enrich's loads the models).
+STAGE_OF_COMMAND = {
+    ("newsflow", "worker", "ingest"): "ingest",
+    ("newsflow", "worker", "enrich"): "enrich",
+    ("newsflow", "worker", "index"): "index",
+    ("newsflow", "watch"): "ingest",
+    ("newsflow", "reconcile"): "ingest",
+    ("newsflow", "serve"): "api",
+}
+
+
+def test_each_service_builds_the_image_of_its_stage(compose_config: dict[str, Any]) -> None:
+    """A worker's image holds only its stage's dependencies: the build argument must match
+    the command, or the service would start without a package it imports."""
+    for name in NEWSFLOW_SERVICES:
+        service = compose_config["services"][name]
+        command = tuple(service["command"])
+        stage = next(
+            s for prefix, s in STAGE_OF_COMMAND.items() if command[: len(prefix)] == prefix
+        )
+        assert service["build"]["args"]["NEWSFLOW_STAGE"] == stage, name
+        assert service["image"] == f"newsflow-{stage}:latest", name
+        assert (ROOT / "requirements" / f"{stage}.txt").is_file()
+
+
 @pytest.mark.parametrize("missing", sorted(REQUIRED))
 def test_compose_refuses_to_start_without_a_password(missing: str, tmp_path: Path) -> None:
     """A secret with no safe default must be set by the operator, not defaulted silently: the

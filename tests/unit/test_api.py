@@ -479,6 +479,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
             until=date(2025, 12, 31),
             collapse=False,
             facets=True,
+            label_language="en",  # the display language setting, as none was asked for
             limit=5,
             offset=1,
         )
