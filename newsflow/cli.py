@@ -231,6 +231,9 @@ def enrich_record(result: FileResult) -> dict[str, object]:
         "similarity": doc.similarity if doc else None,
         "cluster_id": doc.cluster_id if doc else None,
         "money": [mention.model_dump() for mention in doc.money] if doc else [],
+        "rates": [rate.model_dump() for rate in doc.rates] if doc else [],
+        "country": doc.country if doc else None,
+        "countries": [share.model_dump() for share in doc.countries] if doc else [],
         "entities": [entity.model_dump() for entity in doc.entities] if doc else [],
         "enrichers": doc.enrichers if doc else {},
         "warnings": doc.warnings if doc else [],
@@ -563,6 +566,10 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
     currency: Annotated[
         str | None, typer.Option(help="Only documents mentioning this ISO 4217 currency.")
     ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(help="Only documents quoting this rate, BASE/QUOTE (USD/BYN)."),
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Published on or after this day."),
@@ -597,6 +604,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             entity=entity,
             type=entity_type.value if entity_type else None,
             currency=currency,
+            rate=rate,
             since=since.date() if since else None,
             until=until.date() if until else None,
             collapse=not all_duplicates,

@@ -44,7 +44,7 @@ from shared.messages import EnrichedDocument
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # A tsvector holds at most 1 MB; news bodies are a few KiB, but a huge one must not make the
 # document unindexable. The full body is still stored and shown; only its tail is not searchable.
@@ -130,6 +130,29 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     # Exact-duplicate claims moved to enrich (``services.enrich.dedupe``: Redis for the workers,
     # a file of its own for the in-process runner). Migration 1 is left as released.
     (2, "claims moved to enrich", ("DROP TABLE IF EXISTS {schema}.claims",)),
+    (
+        3,
+        "rate pairs",
+        # The rates a document quotes («USD/BYN», «/BYN» with no base), derived from the stored
+        # document by the database itself, so the upsert does not change: the same strings as
+        # fields.rate_pairs. Adding the stored column computes it for every existing row.
+        (
+            """
+            CREATE FUNCTION {schema}.newsflow_rate_pairs(document jsonb) RETURNS text[]
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN ARRAY(
+                SELECT DISTINCT coalesce(rate ->> 'base', '') || '/' || (rate ->> 'quote')
+                FROM jsonb_array_elements(coalesce(document -> 'rates', '[]'::jsonb)) AS rate
+                ORDER BY 1
+            )
+            """,
+            """
+            ALTER TABLE {schema}.documents ADD COLUMN rate_pairs text[] NOT NULL
+            GENERATED ALWAYS AS ({schema}.newsflow_rate_pairs(document)) STORED
+            """,
+            "CREATE INDEX documents_rate_pairs ON {schema}.documents USING gin (rate_pairs)",
+        ),
+    ),
 )
 
 _UPSERT = """
@@ -588,6 +611,7 @@ class PostgresIndex(AnsweringIndex):
         if query.currency is not None:
             clauses.append(sql.SQL("d.currencies @> %(currencies)s::text[]"))
             params["currencies"] = [query.currency]
+        clauses.extend(_rate_filter(query, params))
         prefix = f"{query.type}:" if query.type is not None else ""
         if query.entity is not None:
             keys = [f"{prefix}id:{query.entity}"]
@@ -612,6 +636,13 @@ class PostgresIndex(AnsweringIndex):
             clauses.append(sql.SQL("d.entity_keys @> %(entity_keys)s::text[]"))
             params["entity_keys"] = [f"type:{query.type}"]
         return clauses
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+    if query.rate is None:
+        return []
+    params["rate_pairs"] = [query.rate]
+    return [sql.SQL("d.rate_pairs @> %(rate_pairs)s::text[]")]
 
 
 def _tsquery(config: str) -> sql.Composable:
