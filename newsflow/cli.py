@@ -470,7 +470,8 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
 
     Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
     one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
-    4 if some file still has no outcome when the wait ends. DIR must be inside
+    4 if some file still has no outcome when the wait ends, else 1 if some went to failed/
+    (dead-lettered or refused). DIR must be inside
     NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
@@ -517,8 +518,10 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(ExitCode.TIMED_OUT)
-    if once and summary.failed:
-        err_console.print(f"[yellow]{summary.failed} file(s) went to failed/ (see their .reason)")
+    # A refused file (a symlink, a FIFO, unreadable) went to failed/ too, never submitted.
+    if once and (summary.failed or summary.refused):
+        failed = summary.failed + summary.refused
+        err_console.print(f"[yellow]{failed} file(s) went to failed/ (see their .reason)")
         raise typer.Exit(ExitCode.FAILED)
 
 
