@@ -220,10 +220,10 @@ def enrichers(
 
     def near() -> Callable[[ParsedDocument], object]:
         store = neardup.MemoryNearDuplicates()
-        return lambda doc: neardup.find_near_duplicate(doc.id, doc.body, store)
+        return lambda doc: neardup.find_near_duplicate(doc.id, doc.text, store)
 
     def signature() -> Callable[[ParsedDocument], object]:
-        return lambda doc: neardup.signature(doc.body)
+        return lambda doc: neardup.signature(doc.text)
 
     def amounts() -> Callable[[ParsedDocument], object]:
         return lambda doc: money_fields(doc, doc.text, guesses[doc.id], found[doc.id])

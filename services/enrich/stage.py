@@ -131,7 +131,7 @@ def enrich_document(
     near = (
         None
         if duplicate_of
-        else neardup.find_near_duplicate(doc.id, doc.body, stores.near_duplicates)
+        else neardup.find_near_duplicate(doc.id, doc.text, stores.near_duplicates)
     )
     text = doc.text
     read = head(text, settings.enrich_max_chars)
