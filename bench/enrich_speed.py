@@ -88,12 +88,14 @@ os.environ.update(
 )
 
 if TYPE_CHECKING:
-    from shared.messages import EnrichedDocument, ParsedDocument
+    from shared.messages import EnrichedDocument, Entity, ParsedDocument
     from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 sys.path.insert(0, str(REPO))  # for bench.pipeline when run as a script; it imports nothing
+from bench.procmem import children_of, memory_mb, worker_memory  # noqa: E402  # needs the path
+
 READY_TIMEOUT_S = 60.0
 SETTLE_TIMEOUT_S = 60.0
 PAGE_MB = resource.getpagesize() / 2**20
@@ -193,15 +195,16 @@ def rss_peak_mb() -> float:
 
 
 def enrichers(
-    settings: Settings, guesses: dict[str, str]
+    settings: Settings, guesses: dict[str, str], found: dict[str, list[Entity]]
 ) -> list[tuple[str, Callable[[], Callable[[ParsedDocument], object]]]]:
     """Each enricher as ``enrich_document`` calls it, one factory per row of the report.
 
     ``guesses`` (document id -> detected language) feeds money and entities the language the
-    whole step would give them, without timing the detection twice.
+    whole step would give them, without timing the detection twice; ``found`` (document id ->
+    entities) feeds money (with the country focus and rates) the entities it reads.
     """
-    from services.enrich import dedupe, entities, language, money, neardup
-    from services.enrich.stage import default_rouble
+    from services.enrich import dedupe, entities, language, neardup
+    from services.enrich.stage import money_fields
 
     languages = tuple(settings.languages)
     confidence, letters = settings.language_min_confidence, settings.language_min_letters
@@ -217,18 +220,13 @@ def enrichers(
 
     def near() -> Callable[[ParsedDocument], object]:
         store = neardup.MemoryNearDuplicates()
-        return lambda doc: neardup.find_near_duplicate(doc.id, doc.body, store)
+        return lambda doc: neardup.find_near_duplicate(doc.id, doc.text, store)
 
     def signature() -> Callable[[ParsedDocument], object]:
-        return lambda doc: neardup.signature(doc.body)
+        return lambda doc: neardup.signature(doc.text)
 
     def amounts() -> Callable[[ParsedDocument], object]:
-        return lambda doc: money.extract_money(
-            doc.text,
-            language=guesses[doc.id],
-            published=doc.published,
-            default_rouble=default_rouble(doc),
-        )
+        return lambda doc: money_fields(doc, doc.text, guesses[doc.id], found[doc.id])
 
     def names() -> Callable[[ParsedDocument], object]:
         return lambda doc: entities.extract_entities(doc.text, language=guesses[doc.id])
@@ -307,7 +305,11 @@ def bench_in_process(docs: list[ParsedDocument], runs: int) -> dict[str, Any]:
     }
 
     languages = [guesses[doc.id] for doc in docs]
-    jobs = [*enrichers(settings, guesses), ("EnrichedDocument build", message_builder(enriched))]
+    found = {doc_id: e.entities for doc_id, e in enriched.items()}
+    jobs = [
+        *enrichers(settings, guesses, found),
+        ("EnrichedDocument build", message_builder(enriched)),
+    ]
     turns = best_in_turn(runs, docs, [(n, f) for n, f in jobs if not n.startswith(" ")])
     rows: dict[str, dict[str, float | None]] = {}
     by_language: dict[str, dict[str, float]] = defaultdict(dict)
@@ -359,54 +361,6 @@ def mean_ms_by(keys: Sequence[str], seconds: Sequence[float]) -> dict[str, float
 
 # ---------------------------------------------------------------------------------------------
 # A real enrich worker
-
-
-def children_of(pid: int) -> list[int]:
-    """Every descendant of ``pid``, from each process's parent id in /proc/<pid>/stat (this
-    kernel has no /proc/<pid>/task/<tid>/children, and psutil is not a dependency)."""
-    parents: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone since the listing
-            continue
-        # The command name may hold spaces and parentheses; the fields after the last ')' do not.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents[ppid].append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in sorted(parents.get(todo.pop(), [])):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def memory_mb(pid: int) -> dict[str, float | None]:
-    """VmRSS from /proc/<pid>/status and Pss from /proc/<pid>/smaps_rollup, in MB."""
-
-    def field(path: str, name: str) -> float | None:
-        try:
-            text = Path(f"/proc/{pid}/{path}").read_text()
-        except OSError:
-            return None
-        match = re.search(rf"^{name}:\s+(\d+) kB", text, re.MULTILINE)
-        return int(match[1]) / 1024 if match else None
-
-    return {"rss": field("status", "VmRSS"), "pss": field("smaps_rollup", "Pss")}
-
-
-def worker_memory(pid: int) -> dict[str, Any]:
-    parent = memory_mb(pid)
-    children = {child: memory_mb(child) for child in children_of(pid)}
-    every = [parent, *children.values()]
-    return {
-        "parent": parent,
-        "children": {str(child): figures for child, figures in children.items()},
-        "total_rss": sum(m["rss"] or 0.0 for m in every),
-        "total_pss": sum(m["pss"] or 0.0 for m in every),
-    }
 
 
 def wait_settled(pid: int, process: subprocess.Popen[bytes], concurrency: int) -> float:

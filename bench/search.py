@@ -510,7 +510,7 @@ def run_backend(
             result = backend.search(query)
             timings.append((time.perf_counter() - started) * 1000)
             totals.append(result.total)
-        plan = _plan_summary(_explain(backend, queries[0]))
+        plan = _plan_summary(backend.explain(queries[0]))
         print(
             f"{label:<10}{_percentile(timings, 0.5):9.1f}{_percentile(timings, 0.95):9.1f}"
             f"{max(timings):9.1f}{statistics.mean(totals):9.0f}  {plan}"
@@ -518,15 +518,7 @@ def run_backend(
     if args.explain:
         for label, queries in classes.items():
             print(f"\n-- {label}: {queries[0].model_dump(exclude_defaults=True)}")
-            print("\n".join(_explain(backend, queries[0], analyze=True)))
-
-
-def _explain(backend: IndexBackend, query: SearchQuery, *, analyze: bool = False) -> list[str]:
-    if isinstance(backend, PostgresIndex):
-        return backend.explain(query, analyze=analyze)
-    if isinstance(backend, SqliteIndex):
-        return backend.explain(query)
-    return []
+            print("\n".join(backend.explain(queries[0], analyze=True)))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from typing import Literal
 from services.enrich.dedupe import ClaimStore, MemoryClaims
 from services.enrich.neardup import MemoryNearDuplicates
 from services.enrich.stage import EnrichStores, enrich_document
+from services.enrich.stories import MemoryStories
 from services.index.backend import IndexBackend
 from services.ingest.intake import new_receipt, raw_file_message, read_limited
 from services.ingest.stage import ingest_raw
@@ -33,10 +34,32 @@ class FileResult:
     error: str | None = None
 
 
+def local_claims_path(settings: Settings) -> str:
+    """The claims file of ``newsflow run``: the setting, else beside a SQLite index.
+
+    Beside the index, named like SQLite's own companions (``-wal``, ``-shm``), so that starting
+    afresh with ``rm newsflow.db*`` forgets the claims with the documents: claims kept after
+    their index is gone would report every file a duplicate and index nothing. A PostgreSQL
+    index (or ``:memory:``) has no file to sit beside; the claims go to the working folder.
+    """
+    if settings.local_claims_path:
+        return settings.local_claims_path
+    url = settings.index_url
+    if "://" in url and not url.startswith("sqlite:///"):
+        return "newsflow-claims.db"
+    path = url.removeprefix("sqlite:///")
+    return ":memory:" if path == ":memory:" else f"{path}-claims"
+
+
 def local_stores(claims: ClaimStore | None = None) -> EnrichStores:
-    """Stores for one in-process run. ``claims`` may outlive the run (the index file keeps them,
-    so a second ``newsflow run`` finds the first's documents); near-duplicate bands do not."""
-    return EnrichStores(claims=claims or MemoryClaims(), near_duplicates=MemoryNearDuplicates())
+    """Stores for one in-process run. ``claims`` may outlive the run (``SqliteClaims`` keeps
+    them, so a second ``newsflow run`` finds the first's documents); near-duplicate bands and
+    stories do not."""
+    return EnrichStores(
+        claims=claims or MemoryClaims(),
+        near_duplicates=MemoryNearDuplicates(),
+        stories=MemoryStories(),
+    )
 
 
 def process_file(

@@ -29,31 +29,17 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from services.index import fields
-from services.index.backend import (
-    ClosingOnExit,
-    Facets,
-    IndexSchemaError,
-    SearchHit,
-    SearchQuery,
-    SearchResult,
-)
-from services.index.query import Node, highlight_stems, parse, to_fts5
-from services.index.search import (
-    FACET_ROW,
-    HIT_ROW,
-    TOTAL_ROW,
-    assemble_result,
-    build_snippet,
-)
-from services.index.stemming import stem_text
-from shared.messages import EnrichedDocument, Entity, MoneyMention
+from services.index import fields, stories
+from services.index.backend import IndexSchemaError, SearchQuery
+from services.index.query import Node, to_fts5
+from services.index.search import AnsweringIndex, Dialect, answer_sql
+from services.index.stemming import PYTHON_ALGORITHMS, stem_text
+from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
+from shared.messages import EnrichedDocument
 
 __all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 6
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -135,20 +121,55 @@ _SCHEMA_V2 = (
     "CREATE INDEX doc_money_currency ON doc_money (currency, seq)",
 )
 
+# The rates a document quotes («USD/BYN», «/BYN» for a rate with no base), kept by triggers from
+# the stored document itself, so that every write path fills them without knowing of them; the
+# same strings as ``fields.rate_pairs``.
+_RATE_PAIRS_OF_NEW = """
+    INSERT OR IGNORE INTO doc_rates (seq, pair)
+    SELECT NEW.seq, coalesce(json_extract(value, '$.base'), '') || '/'
+                    || json_extract(value, '$.quote')
+    FROM json_each(NEW.document, '$.rates')
+"""
+_RATES_SCHEMA = (
+    """
+    CREATE TABLE doc_rates (
+        seq INTEGER NOT NULL,
+        pair TEXT NOT NULL,
+        PRIMARY KEY (seq, pair)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX doc_rates_pair ON doc_rates (pair, seq)",
+    f"""
+    CREATE TRIGGER documents_rates_insert AFTER INSERT ON documents BEGIN
+        {_RATE_PAIRS_OF_NEW};
+    END
+    """,
+    f"""
+    CREATE TRIGGER documents_rates_update AFTER UPDATE OF document ON documents BEGIN
+        DELETE FROM doc_rates WHERE seq = OLD.seq; {_RATE_PAIRS_OF_NEW};
+    END
+    """,
+    """
+    CREATE TRIGGER documents_rates_delete AFTER DELETE ON documents BEGIN
+        DELETE FROM doc_rates WHERE seq = OLD.seq;
+    END
+    """,
+)
+
 _FIND = "SELECT seq, document FROM documents WHERE id = ?"
 _GET = "SELECT document FROM documents WHERE id = ?"
 _INSERT = """
     INSERT INTO documents (id, title, body, language, published, receipt, filename, indexed_at,
-                           document, cluster_id, has_money)
+                           document, cluster_id, has_money, story_id)
     VALUES (:id, :title, :body, :language, :published, :receipt, :filename, :indexed_at,
-            :document, :cluster_id, :has_money)
+            :document, :cluster_id, :has_money, :story_id)
     RETURNING seq
 """
 _UPDATE = """
     UPDATE documents
     SET title = :title, body = :body, language = :language, published = :published,
         receipt = :receipt, filename = :filename, indexed_at = :indexed_at, document = :document,
-        cluster_id = :cluster_id, has_money = :has_money
+        cluster_id = :cluster_id, has_money = :has_money, story_id = :story_id
     WHERE id = :id
 """
 _DELETE_SIDE_ROWS = (
@@ -164,9 +185,6 @@ _SCORE = "-bm25(documents_fts, 10.0, 1.0)"
 # SQLite sorts NULL below every value, so "published DESC" already puts undated documents last
 # (PostgreSQL needs NULLS LAST spelled out).
 _ORDER = "score DESC, published DESC, id"
-
-_ENTITIES = TypeAdapter(list[Entity])
-_MONEY = TypeAdapter(list[MoneyMention])
 
 
 def _utcnow() -> datetime:
@@ -232,7 +250,93 @@ def _upgrade_to_v2(conn: sqlite3.Connection) -> None:
         _write_side_rows(conn, seq, item)
 
 
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _create_v1, 2: _upgrade_to_v2}
+def _upgrade_to_v3(conn: sqlite3.Connection) -> None:
+    # Exact-duplicate claims moved to enrich (``services.enrich.dedupe``): the in-process runner
+    # keeps them in a file of its own, the workers in Redis. Migrations are never edited once
+    # released, so version 1 still creates the table a new file then loses here.
+    conn.execute("DROP TABLE IF EXISTS claims")
+
+
+def _upgrade_to_v4(conn: sqlite3.Connection) -> None:
+    # Names are also matched by the phonetic keys of their words, facets keep an entity's
+    # fullest normal form, and Belarusian and Ukrainian text is stemmed: every document's
+    # entity rows, and the full text of those two languages, are derived again with the
+    # functions upsert uses.
+    python_stemmed = tuple(PYTHON_ALGORITHMS)
+    for seq, language, payload in conn.execute(
+        "SELECT seq, language, document FROM documents"
+    ).fetchall():
+        doc = EnrichedDocument.model_validate_json(payload)
+        conn.execute("DELETE FROM doc_entities WHERE seq = ?", (seq,))
+        conn.executemany(
+            "INSERT INTO doc_entities (seq, type, entity_id, normal) VALUES (?, ?, ?, ?)",
+            [(seq, facet.type, facet.id, facet.normal) for facet in fields.entity_facets(doc)],
+        )
+        conn.execute("DELETE FROM doc_entity_names WHERE seq = ?", (seq,))
+        conn.executemany(
+            "INSERT INTO doc_entity_names (seq, type, name) VALUES (?, ?, ?)",
+            [(seq, kind, name) for kind, name in sorted(fields.entity_names(doc))],
+        )
+        if language in python_stemmed:
+            conn.execute(
+                "UPDATE documents_fts SET title = ?, body = ? WHERE rowid = ?",
+                (stem_text(doc.title, language), stem_text(doc.body, language), seq),
+            )
+
+
+def _upgrade_to_v5(conn: sqlite3.Connection) -> None:
+    """The rate filter's table and the triggers that keep it, filled for documents stored
+    before (whose stored documents have rates only once re-enriched)."""
+    for statement in _RATES_SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        _RATE_PAIRS_OF_NEW.replace("NEW.seq", "documents.seq").replace(
+            "json_each(NEW.document", "documents, json_each(documents.document"
+        )
+    )
+
+
+# Version 6: stories. story_id is a column (the filter and the views group on it), backfilled
+# from the stored documents (None before enrich had stories); story_aliases maps a merged or
+# re-assigned story id to the story it is now part of (see services.index.stories).
+_STORIES_SCHEMA = (
+    "UPDATE documents SET story_id = json_extract(document, '$.story_id')",
+    "CREATE INDEX IF NOT EXISTS documents_story ON documents (story_id)",
+    """
+    CREATE TABLE IF NOT EXISTS story_aliases (
+        story_id TEXT PRIMARY KEY,
+        survivor TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS story_aliases_survivor ON story_aliases (survivor)",
+)
+
+
+def _upgrade_to_v6(conn: sqlite3.Connection) -> None:
+    # Written to run again on a file that has it already (a file whose version number was set
+    # back), since SQLite has no ADD COLUMN IF NOT EXISTS.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    if "story_id" not in columns:
+        conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
+    for statement in _STORIES_SCHEMA:
+        conn.execute(statement)
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _create_v1,
+    2: _upgrade_to_v2,
+    3: _upgrade_to_v3,
+    4: _upgrade_to_v4,
+    5: _upgrade_to_v5,
+    6: _upgrade_to_v6,
+}
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    if query.rate is None:
+        return []
+    params["rate"] = query.rate
+    return ["d.seq IN (SELECT seq FROM doc_rates WHERE pair = :rate)"]
 
 
 @dataclass
@@ -245,40 +349,50 @@ class _Sql:
 
 def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     clauses: list[str] = []
-    if query.lang is not None:
-        clauses.append("d.language = :lang")
-        params["lang"] = query.lang
-    if query.since is not None:
-        clauses.append("d.published >= :since")
-        params["since"] = query.since.isoformat()
-    if query.until is not None:
-        clauses.append("d.published <= :until")
-        params["until"] = query.until.isoformat()
-    if query.has_money is not None:
-        clauses.append("d.has_money = :has_money")
-        params["has_money"] = int(query.has_money)
+    for clause, name, value in _DIALECT.column_filters(query):
+        clauses.append(clause)
+        # Dates are stored as ISO text; sqlite3's own date adapter is deprecated.
+        params[name] = value.isoformat() if isinstance(value, date) else value
     if query.currency is not None:
         clauses.append("d.seq IN (SELECT seq FROM doc_money WHERE currency = :currency)")
         params["currency"] = query.currency
+    clauses.extend(_rate_filter(query, params))
     typed = " AND type = :type" if query.type is not None else ""
     if query.type is not None:
         params["type"] = query.type
     if query.entity is not None:
+        # The id, the name as written, or every word of it by its phonetic key.
+        by_key = []
+        for word, keys in enumerate(fields.query_name_keys(query.entity)):
+            marks = []
+            for n, key in enumerate(keys):
+                params[f"entity_key_{word}_{n}"] = key
+                marks.append(f":entity_key_{word}_{n}")
+            by_key.append(
+                f"SELECT seq FROM doc_entity_names WHERE name IN ({', '.join(marks)}){typed}"
+            )
+        keyed = f" UNION SELECT seq FROM ({' INTERSECT '.join(by_key)})" if by_key else ""
         clauses.append(
             f"d.seq IN (SELECT seq FROM doc_entities WHERE entity_id = :entity{typed}"
-            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed})"
+            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed}{keyed})"
         )
         params["entity"] = query.entity
         params["entity_name"] = fields.fold_name(query.entity)
     elif query.type is not None:
         clauses.append("d.seq IN (SELECT seq FROM doc_entities WHERE type = :type)")
+    if query.story is not None:
+        clauses.append(_STORY_FILTER)
+        params["story"] = query.story
     return clauses
 
 
 def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
     params: dict[str, Any] = {}
     clauses = _filters(query, params)
-    columns = "d.seq, d.id, d.published, d.language, coalesce(d.cluster_id, d.id) AS cluster_key"
+    columns = (
+        "d.seq, d.id, d.published, d.language, coalesce(d.cluster_id, d.id) AS cluster_key, "
+        f"{_STORY_KEY} AS story_key"
+    )
     if node is None:
         source = f"SELECT {columns}, 0.0 AS score FROM documents AS d"
     else:
@@ -298,11 +412,12 @@ def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
             )
             clauses.insert(0, "documents_fts MATCH :expression")
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    if query.collapse:
+    if query.collapse or query.collapse_story:
+        key = "story_key" if query.collapse_story else "cluster_key"
         result = (
             "SELECT seq, id, published, language, score FROM ("
             " SELECT *, row_number() OVER"
-            f" (PARTITION BY cluster_key ORDER BY {_ORDER}) AS rank_in_cluster FROM matched"
+            f" (PARTITION BY {key} ORDER BY {_ORDER}) AS rank_in_cluster FROM matched"
             ") WHERE rank_in_cluster = 1"
         )
     else:
@@ -310,57 +425,72 @@ def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
     return _Sql(f"WITH matched AS ({source}{where}), result AS ({result})", params)
 
 
-# What each row of a search answer is: the total, a hit, or a facet count (see _answer_sql).
-_TOTAL, _HIT, _FACET = TOTAL_ROW, HIT_ROW, FACET_ROW
-
-
-def _answer_sql(sql: _Sql, *, facets: bool) -> str:
-    """One statement for the whole answer, so the matching documents are found, ranked and
-    collapsed once (SQLite materialises a CTE used more than once): a total row, the page's hit
-    rows and, if asked for, the facet rows, told apart by their first column."""
-    parts = [
-        f"SELECT {_TOTAL} AS part, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        " NULL AS position, NULL, NULL, NULL, NULL, count(*) FROM result",
-        f"SELECT {_HIT}, d.id, p.score, d.title, d.body, d.language, d.published, d.cluster_id,"
-        " json_extract(d.document, '$.entities'), json_extract(d.document, '$.money'),"
-        " p.position, NULL, NULL, NULL, NULL, NULL"
-        " FROM page AS p JOIN documents AS d ON d.seq = p.seq",
-    ]
-    if facets:
-        parts.append(
-            f"SELECT {_FACET}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, *"
-            f" FROM ({_FACETS})"
-        )
-    # The page is a top-N sort of the result; position orders just those N rows.
-    return (
-        f"{sql.ctes}, page AS ("
-        f" SELECT seq, score, row_number() OVER (ORDER BY {_ORDER}) AS position FROM ("
-        f"  SELECT seq, id, score, published FROM result ORDER BY {_ORDER}"
-        "   LIMIT :limit OFFSET :offset))"
-        f" {' UNION ALL '.join(parts)} ORDER BY part, position"
-    )
-
-
 # CROSS JOIN is SQLite's way to fix the join order: the result set drives and each of its
 # documents looks up its own side rows by primary key. Left to itself the planner may scan the
 # whole side table and probe the result instead, which costs the size of the index, not of the
 # result.
 _FACETS = """
-    SELECT 'language', language, NULL, NULL, count(*) FROM result GROUP BY language
+    SELECT 'language' AS kind, language AS value, NULL AS entity_id, NULL AS normal, count(*) AS n
+    FROM result GROUP BY language
     UNION ALL
     SELECT 'currency', m.currency, NULL, NULL, count(*)
     FROM result AS r CROSS JOIN doc_money AS m ON m.seq = r.seq GROUP BY m.currency
     UNION ALL
-    SELECT 'entity', e.type, e.entity_id, e.normal, count(*)
+    SELECT 'entity:' || r.language, e.type, e.entity_id, e.normal, count(*)
     FROM result AS r CROSS JOIN doc_entities AS e ON e.seq = r.seq
-    GROUP BY e.type, e.entity_id, e.normal
+    GROUP BY r.language, e.type, e.entity_id, e.normal
 """
 
-_HIT_COLUMNS = """
-    SELECT seq, id, title, body, language, published, cluster_id,
-           json_extract(document, '$.entities'), json_extract(document, '$.money')
-    FROM documents
-"""
+_DIALECT = Dialect(
+    key="seq",
+    documents="documents",
+    entities="json_extract(d.document, '$.entities')",
+    money="json_extract(d.document, '$.money')",
+    order=_ORDER,
+    placeholder=":{}",
+    facets=_FACETS,
+    typed_nulls=False,
+)
+
+
+# --- stories (see services.index.stories) --------------------------------------------------------
+
+# The documents of a story: those given its id, or an id that is now an alias of it (an alias
+# given as the filter resolves to its survivor first).
+_STORY_FILTER = (
+    "d.story_id IN (SELECT s FROM (SELECT coalesce((SELECT survivor FROM story_aliases"
+    " WHERE story_id = :story), :story) AS s) UNION ALL SELECT story_id FROM story_aliases"
+    " WHERE survivor = coalesce((SELECT survivor FROM story_aliases WHERE story_id = :story),"
+    " :story))"
+)
+# What one hit per story partitions by: the story now (through an alias), else the
+# near-duplicate cluster (a document without a story is its own group).
+_STORY_KEY = (
+    "coalesce((SELECT survivor FROM story_aliases WHERE story_id = d.story_id), d.story_id,"
+    " d.cluster_id, d.id)"
+)
+_RECEIVED_DAY = "substr(json_extract(d.document, '$.received_at'), 1, 10)"
+_MEMBER_COLUMNS = stories.member_columns(
+    _RECEIVED_DAY,
+    "json_extract(d.document, '$.story_similarity')",
+    "json_extract(d.document, '$.entities')",
+)
+_ALIAS_STATEMENTS = stories.alias_statements("story_aliases", ":{}")
+
+
+def _record_story_aliases(
+    conn: sqlite3.Connection, doc: EnrichedDocument, stored: str | None
+) -> None:
+    """Record the aliases ``doc``'s upsert makes (its merges, or its re-assignment by a new
+    stories version: ``stored`` is the document as stored before, JSON)."""
+    stored_story = stored_version = None
+    if stored is not None:
+        before = json.loads(stored)
+        stored_story = before.get("story_id")
+        stored_version = before.get("enrichers", {}).get("stories")
+    for old, new in stories.aliases_for(doc, stored_story, stored_version):
+        for statement in _ALIAS_STATEMENTS:
+            conn.execute(statement, {"old": old, "new": new})
 
 
 def _is_stale(enrichers: str | None, versions: dict[str, str]) -> bool:
@@ -368,7 +498,7 @@ def _is_stale(enrichers: str | None, versions: dict[str, str]) -> bool:
     return any(recorded.get(name) != version for name, version in versions.items())
 
 
-class SqliteIndex(ClosingOnExit):
+class SqliteIndex(AnsweringIndex):
     """A search index in one SQLite file (or ``:memory:``); many processes may open one file."""
 
     def __init__(
@@ -471,7 +601,9 @@ class SqliteIndex(ClosingOnExit):
             "document": item.payload,
             "cluster_id": doc.cluster_id,
             "has_money": int(bool(item.currencies)),
+            "story_id": doc.story_id,
         }
+        _record_story_aliases(conn, doc, found[1] if found else None)
         if found is None:
             seq = int(conn.execute(_INSERT, columns).fetchone()[0])
         else:
@@ -503,20 +635,6 @@ class SqliteIndex(ClosingOnExit):
         items = [_prepare(doc) for doc in docs]
         with self._write() as conn:
             return sum(self._store(conn, item) is True for item in items)
-
-    def claim(self, doc_id: str, receipt: str) -> str:
-        """Record ``receipt`` as the first to submit ``doc_id`` unless one already is; return it.
-
-        The caller is a duplicate exactly when the returned receipt is not its own. Insert and
-        read happen in one write transaction, so concurrent claimers all see the same winner.
-        """
-        with self._write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO claims (doc_id, receipt, claimed_at) VALUES (?, ?, ?)",
-                (doc_id, receipt, self._clock().isoformat()),
-            )
-            row = conn.execute("SELECT receipt FROM claims WHERE doc_id = ?", (doc_id,)).fetchone()
-        return str(row[0])
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -552,44 +670,71 @@ class SqliteIndex(ClosingOnExit):
             for (payload,) in found:
                 yield EnrichedDocument.model_validate_json(payload)
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Answer ``query`` (see ``SearchQuery`` for its meaning): the page of hits, best first,
-        the total before ``limit``/``offset``, and facets when asked for."""
-        text = query.q.strip()
-        node = parse(text) if text else None
-        if text and node is None:  # only punctuation: nothing can match it
-            return SearchResult(total=0, hits=[], facets=Facets() if query.facets else None)
-        sql = _search_sql(query, node)
-        rows = self._conn.execute(
-            _answer_sql(sql, facets=query.facets),
-            {**sql.params, "limit": query.limit, "offset": query.offset},
-        ).fetchall()
-        return assemble_result(rows, facets=query.facets, stems=highlight_stems(node), to_hit=_hit)
+    # --- stories ------------------------------------------------------------------------------
 
-    def explain(self, query: SearchQuery) -> list[str]:
-        """SQLite's plan for ``query``'s page (and facets, when asked for): shows whether the
-        indexes serve it."""
-        text = query.q.strip()
-        node = parse(text) if text else None
-        if text and node is None:
-            return ["no words in the query: answered without a database query"]
-        sql = _search_sql(query, node)
-        statement = _answer_sql(sql, facets=query.facets)
-        params = {**sql.params, "limit": query.limit, "offset": query.offset}
+    def resolve_story(self, story_id: str) -> str:
+        """The story ``story_id`` is part of now (itself, unless merged or re-assigned)."""
+        row = self._conn.execute(
+            "SELECT survivor FROM story_aliases WHERE story_id = ?", (story_id,)
+        ).fetchone()
+        return str(row[0]) if row else story_id
+
+    def stories(self, query: StoriesQuery) -> list[StorySummary]:
+        """The stories ``query`` asks for, last seen first (see ``services.index.stories``)."""
+        listing = stories.listing_sql("documents", "story_aliases", ":{}", _RECEIVED_DAY, query)
+        params = {
+            "min_size": query.min_size,
+            "since": query.since.isoformat() if query.since else None,
+            "lang": query.lang,
+            "limit": query.limit,
+        }
+        ids = [str(row[0]) for row in self._conn.execute(listing, params).fetchall()]
+        grouped = stories.group_members(self._members(ids))
+        found = (stories.summarise(sid, grouped.get(sid, [])) for sid in ids)
+        return [summary for summary in found if summary is not None]
+
+    def story(self, story_id: str) -> StoryDetail | None:
+        """One story with its documents; an old (merged) id gives the story it is part of."""
+        survivor = self.resolve_story(story_id)
+        members = self._members([survivor])
+        merged = [
+            str(row[0])
+            for row in self._conn.execute(
+                "SELECT story_id FROM story_aliases WHERE survivor = ?", (survivor,)
+            )
+        ]
+        return stories.detail(survivor, members, merged)
+
+    def _members(self, story_ids: list[str]) -> list[Member]:
+        """The documents of these (surviving) stories, with the ids merged into them."""
+        if not story_ids:
+            return []
+        marks = ", ".join("?" * len(story_ids))
+        rows = self._conn.execute(
+            f"SELECT {_MEMBER_COLUMNS} FROM documents AS d"
+            " LEFT JOIN story_aliases AS a ON a.story_id = d.story_id"
+            f" WHERE d.story_id IN ({marks}) OR d.story_id IN"
+            f" (SELECT story_id FROM story_aliases WHERE survivor IN ({marks}))",
+            [*story_ids, *story_ids],
+        ).fetchall()
+        return [stories.member_from_row(row) for row in rows]
+
+    def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
+        del text  # FTS5 is given the compiled expression, never the text itself
+        statement, params = _statement(query, node)
+        return self._conn.execute(statement, params).fetchall()
+
+    def _plan(
+        self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
+    ) -> list[str]:
+        """SQLite's query plan. It has no ANALYZE of a plan, so ``analyze`` adds nothing."""
+        del text, analyze
+        statement, params = _statement(query, node)
         plan = self._conn.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
         return [str(row[3]) for row in plan]
 
 
-def _hit(row: tuple[Any, ...], stems: set[str]) -> SearchHit:
-    _, doc_id, score, title, body, language, published, cluster_id, entities, money, *_ = row
-    return SearchHit(
-        id=doc_id,
-        title=title,
-        published=None if published is None else date.fromisoformat(published),
-        language=language,
-        score=float(score),
-        snippet=build_snippet(title, body, language, stems),
-        entities=_ENTITIES.validate_json(entities or "[]"),
-        money=_MONEY.validate_json(money or "[]"),
-        cluster_id=cluster_id,
-    )
+def _statement(query: SearchQuery, node: Node | None) -> tuple[str, dict[str, Any]]:
+    sql = _search_sql(query, node)
+    statement = answer_sql(_DIALECT, facets=query.facets).format(ctes=sql.ctes)
+    return statement, {**sql.params, "limit": query.limit, "offset": query.offset}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import fakeredis
 import pytest
 
-from services.enrich.dedupe import MemoryClaims, RedisClaims, duplicate_of
+from services.enrich.dedupe import MemoryClaims, RedisClaims, SqliteClaims, duplicate_of
 from services.enrich.language import detect_language, language_profile
 
 LANGS = ("ru", "be", "uk", "de", "en", "pl", "kk")
@@ -131,6 +133,36 @@ def test_concurrent_claims_agree_on_one_winner() -> None:
         with ThreadPoolExecutor(max_workers=8) as pool:
             holders = list(pool.map(claims.claim, ["same"] * 64, [f"r{i}" for i in range(64)]))
         assert len(set(holders)) == 1
+
+
+def test_a_claims_file_keeps_the_first_holder_across_runs(tmp_path: Path) -> None:
+    """newsflow run keeps its claims in a file: a second run must find the first's claims."""
+    path = tmp_path / "newsflow.db-claims"
+    with SqliteClaims(path) as claims:
+        assert claims.claim("doc-1", "r-first") == "r-first"
+        assert claims.claim("doc-1", "r-first") == "r-first"
+    with SqliteClaims(path) as claims:
+        assert duplicate_of(claims, "doc-1", "r-second") == "doc-1"
+        assert duplicate_of(claims, "doc-1", "r-first") is None
+        assert duplicate_of(claims, "doc-2", "r-second") is None
+
+
+def test_runs_claiming_one_file_at_once_agree_on_every_winner(tmp_path: Path) -> None:
+    """Two runs started together on the same files must not both believe they were first."""
+    path = tmp_path / "newsflow.db-claims"
+    SqliteClaims(path).close()
+    workers = 8
+    barrier = threading.Barrier(workers)
+
+    def claim_all(receipt: str) -> list[str]:
+        with SqliteClaims(path) as claims:  # one connection each, as separate runs have
+            barrier.wait()
+            return [claims.claim(f"doc-{n}", receipt) for n in range(20)]
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(claim_all, [f"r-{n}" for n in range(workers)]))
+    assert all(won == results[0] for won in results)
+    assert set(results[0]) <= {f"r-{n}" for n in range(workers)}
 
 
 @pytest.mark.timeout(60)

@@ -1,4 +1,4 @@
-"""Unit tests for the embedded SQLite index: storage, schema upgrades, claims and concurrency.
+"""Unit tests for the embedded SQLite index: storage, schema upgrades and concurrency.
 
 What searches mean is tested on both backends in tests/integration/test_search_backends.py.
 """
@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from services.index.backend import IndexSchemaError, SearchQuery
-from services.index.sqlite import SCHEMA_VERSION, SqliteIndex
+from services.index.sqlite import _MIGRATIONS, SCHEMA_VERSION, SqliteIndex
 from services.index.stemming import stem_text, tokenize
-from shared.messages import EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_LANGUAGES = {"000": "ru", "001": "de", "002": "ru", "003": "ru", "004": "ru"}
@@ -229,8 +229,9 @@ def _minsk_doc(doc_id: str = "minsk", cluster_id: str = "minsk") -> EnrichedDocu
 
 
 def test_side_tables_hold_what_filters_and_facets_read(index: SqliteIndex) -> None:
-    """Operators query the file directly: one entity row per (type, id), every folded name,
-    one money row per currency, and the collapse and money columns on the document."""
+    """Operators query the file directly: one entity row per (type, id), every folded name and
+    phonetic key of a name's words, one money row per currency, and the collapse and money
+    columns on the document."""
     index.upsert(_minsk_doc())
     conn = index._conn  # reading the tables themselves is the point
     entities = conn.execute("SELECT type, entity_id, normal FROM doc_entities ORDER BY 2")
@@ -238,7 +239,7 @@ def test_side_tables_hold_what_filters_and_facets_read(index: SqliteIndex) -> No
         ("LOC", "geonames:625144", "Minsk"), ("ORG", "org:belta", "BelTA"),
     ]  # fmt: skip
     assert conn.execute("SELECT type, name FROM doc_entity_names ORDER BY 2").fetchall() == [
-        ("ORG", "belta"), ("LOC", "minsk"),
+        ("ORG", "belta"), ("ORG", "key:blt"), ("LOC", "key:mnsk"), ("LOC", "minsk"),
     ]  # fmt: skip
     assert conn.execute("SELECT currency FROM doc_money").fetchall() == [("BYN",)]
     assert conn.execute("SELECT cluster_id, has_money FROM documents").fetchall() == [("minsk", 1)]
@@ -290,10 +291,9 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
     _write_v1_file(path, [_minsk_doc(), _minsk_doc("copy", cluster_id="minsk")])
     with SqliteIndex(path) as idx:
-        assert idx.schema_version == SCHEMA_VERSION == 2
+        assert idx.schema_version == SCHEMA_VERSION
         assert idx.count() == 2
         assert idx.get("minsk") == _minsk_doc()
-        assert idx.claim("minsk", "r-2") == "r-1"
         assert ids(idx, "Technoparks", collapse=False) == ["copy", "minsk"]
         assert ids(idx, "Technoparks") == ["copy"]
         assert ids(idx, entity="minsk", type="LOC", collapse=False) == ["copy", "minsk"]
@@ -303,6 +303,90 @@ def test_a_version_1_file_is_upgraded_in_place(tmp_path: Path) -> None:
         assert [(f.value, f.count) for f in facets.entities["ORG"]] == [("org:belta", 2)]
         idx.upsert(make_doc("new", "Neu", ["Technopark."], "de"))
         assert set(ids(idx, "Technopark", collapse=False)) == {"copy", "minsk", "new"}
+
+
+def _tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_a_version_2_file_loses_its_claims_table_and_keeps_working(tmp_path: Path) -> None:
+    """Claims moved to enrich (newsflow run keeps them in a file of its own): a file written
+    by version 2 drops its claims table on open; its documents, filters and facets stay."""
+    path = tmp_path / "index.db"
+    _write_v1_file(path, [_minsk_doc()])
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        _MIGRATIONS[2](conn)  # exactly what version 2 did to a version 1 file
+        conn.execute("PRAGMA user_version = 2")
+    assert "claims" in _tables(path)
+    with SqliteIndex(path) as idx:
+        assert idx.schema_version == SCHEMA_VERSION
+        assert ids(idx, "Technoparks", entity="minsk", type="LOC") == ["minsk"]
+        idx.upsert(make_doc("new", "Neu", ["Technopark."], "de"))
+        assert set(ids(idx, "Technopark", collapse=False)) == {"minsk", "new"}
+    assert "claims" not in _tables(path)
+
+
+def test_a_version_3_file_gains_name_keys_and_belarusian_stems(tmp_path: Path) -> None:
+    """Version 3 stored Belarusian text unstemmed and names without their phonetic keys; on
+    open both are derived again, so old documents answer like new ones."""
+    path = tmp_path / "index.db"
+    be_doc = make_doc("be", "Рэзідэнты тэхнапаркаў", ["Экспарт вырас."], "be")
+    ru_doc = make_doc("ru", "Лазаревич", ["Надежда Лазаревич рассказала."], "ru").model_copy(
+        update={
+            "entities": [
+                Entity(text="Лазаревич", start=0, end=9, type="PER", normal="Надежда Лазаревич",
+                       id="per:ndsd-lsrvc"),
+            ]
+        }
+    )  # fmt: skip
+    with SqliteIndex(path) as idx:
+        idx.upsert_many([be_doc, ru_doc])
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:  # as version 3 left it
+        conn.execute(
+            "UPDATE documents_fts SET title = ?, body = ? WHERE rowid = 1",
+            (" ".join(tokenize(be_doc.title)), " ".join(tokenize(be_doc.body))),
+        )
+        conn.execute("DELETE FROM doc_entity_names WHERE name LIKE 'key:%'")
+        for trigger in ("insert", "update", "delete"):  # the rates came with version 5
+            conn.execute(f"DROP TRIGGER documents_rates_{trigger}")
+        conn.execute("DROP TABLE doc_rates")
+        conn.execute("PRAGMA user_version = 3")
+    with SqliteIndex(path) as idx:
+        assert idx.schema_version == SCHEMA_VERSION
+        assert ids(idx, "тэхнапарк") == ["be"]
+        assert ids(idx, entity="Lasarewitsch") == ["ru"]
+
+
+def test_a_new_file_has_no_claims_table(tmp_path: Path) -> None:
+    """Nothing in the index records claims any more."""
+    SqliteIndex(tmp_path / "index.db").close()
+    assert "claims" not in _tables(tmp_path / "index.db")
+    assert {"documents", "doc_entities", "doc_entity_names", "doc_money"} <= _tables(
+        tmp_path / "index.db"
+    )
+
+
+def test_an_upgraded_file_answers_the_rate_filter_from_its_stored_rates(tmp_path: Path) -> None:
+    """Version 5 adds the rates table: documents stored before are read into it on upgrade,
+    and a re-enriched document replaces its rows (the triggers keep them)."""
+    path = tmp_path / "index.db"
+    rated = _minsk_doc().model_copy(
+        update={
+            "rates": [
+                CurrencyRate(quote="BYN", value=3.69, text="3.69 BYN"),
+                CurrencyRate(base="USD", quote="BYN", value=3.2, text="x", start=0, end=1),
+            ]
+        }
+    )
+    _write_v1_file(path, [rated, _minsk_doc("copy", cluster_id="minsk")])
+    with SqliteIndex(path) as idx:
+        assert ids(idx, rate="usd/byn") == ["minsk"]
+        assert ids(idx, rate="/BYN") == ["minsk"]
+        idx.upsert(rated.model_copy(update={"rates": rated.rates[:1]}))
+        assert ids(idx, rate="USD/BYN") == []
+        assert ids(idx, rate="/BYN") == ["minsk"]
 
 
 def _open_and_count(
@@ -337,41 +421,3 @@ def test_in_memory_index_works() -> None:
         idx.upsert(make_doc("m", "Technopark", ["Text."], "de"))
         assert idx.count() == 1
         assert ids(idx, "Technoparks") == ["m"]
-
-
-# --- claims -------------------------------------------------------------------------------------
-
-
-def test_first_claim_wins(index: SqliteIndex) -> None:
-    """Exact-duplicate detection: later submissions of the same content learn the first receipt."""
-    assert index.claim("doc-1", "r-first") == "r-first"
-    assert index.claim("doc-1", "r-second") == "r-first"
-    assert index.claim("doc-1", "r-first") == "r-first"
-    assert index.claim("doc-2", "r-second") == "r-second"
-
-
-def test_concurrent_claims_on_one_file_agree_on_one_winner(tmp_path: Path) -> None:
-    """Parallel runs submitting the same file must not both believe they were first."""
-    path = tmp_path / "index.db"
-    SqliteIndex(path).close()
-    workers = 8
-    barrier = threading.Barrier(workers)
-    results: dict[str, list[str]] = {}
-    lock = threading.Lock()
-
-    def claim_all(receipt: str) -> None:
-        with SqliteIndex(path) as idx:
-            barrier.wait()
-            won = [idx.claim(f"doc-{n}", receipt) for n in range(20)]
-        with lock:
-            results[receipt] = won
-
-    threads = [threading.Thread(target=claim_all, args=(f"r-{n}",)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == workers
-    winners = list(results.values())
-    assert all(won == winners[0] for won in winners)
-    assert set(winners[0]) <= set(results)

@@ -78,6 +78,7 @@ class Gazetteer:
         self._prefixes: set[tuple[str, ...]] = set()
         self._longest = 0
         self._token_cache: dict[str, tuple[str, ...]] = {}
+        self._countries: dict[str, tuple[str, int]] = {}
 
     def __len__(self) -> int:
         return len(self._aliases)
@@ -85,6 +86,8 @@ class Gazetteer:
     def add(self, name: str, entry: Entry, *, weak: bool = False, normal: str = "") -> None:
         """Index one name of an entry: a nominative, or a case form of ``normal`` (then its
         normal form)."""
+        if entry.country:
+            self._countries[entry.id] = (entry.country, entry.population)
         canon: list[str] = []
         for token in WORD.findall(name):
             # Interned: the same word is a key here, in ``_bases`` and in many names.
@@ -119,6 +122,12 @@ class Gazetteer:
         for size in range(1, len(words)):
             self._prefixes.add(words[:size])
         self._longest = max(self._longest, len(words))
+
+    def country_of(self, entry_id: str, *, min_population: int = 0) -> str | None:
+        """The ISO alpha-2 code of the country a city of at least ``min_population`` lies in,
+        if the gazetteer knows it."""
+        country, population = self._countries.get(entry_id, ("", 0))
+        return country if country and population >= min_population else None
 
     def _canon(self, token: str) -> tuple[str, ...]:
         """The name tokens a text token can be a form of, sorted: candidates are tried in this

@@ -56,7 +56,7 @@ class _Pymorphy:
     """Nouns and adjectives of one language put in every case with pymorphy3."""
 
     def __init__(self, language: str) -> None:
-        import pymorphy3  # type: ignore[import-untyped]  # noqa: PLC0415  (build time only; no hints)
+        import pymorphy3  # noqa: PLC0415  (build time only)
 
         if language == "uk":
             import pymorphy3_dicts_uk  # type: ignore[import-untyped]  # noqa: PLC0415  (build time)
