@@ -343,3 +343,22 @@ def test_a_country_does_not_start_a_name() -> None:
 )
 def test_a_headline_in_title_case_is_no_person(text: str, phrase: str) -> None:
     assert phrase not in [e.text for e in extract_entities(text, language="en")]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "bank", "key", "person"),
+    [
+        # be019 of the news benchmark's dev half: the short form, then the chairman.
+        ("be", "Пра гэта паведаміў старшыня праўлення Нацыянальнага банка Павел Калаур.",
+         "Нацыянальнага банка", "national-bank-belarus", "Павел Калаур"),
+        # uk009: the bank of a country, then a first name and surname.
+        ("uk", "Голова правління Національного банку Білорусі Павло Каллаур заявив.",
+         "Національного банку Білорусі", "national-bank-belarus", "Павло Каллаур"),
+    ],
+)  # fmt: skip
+def test_a_central_bank_of_x_ends_at_its_place(
+    language: str, text: str, bank: str, key: str, person: str
+) -> None:
+    found = {e.text: e for e in extract_entities(text, language=language)}
+    assert found[bank].id == f"org:{key}"
+    assert found[person].type == "PER"

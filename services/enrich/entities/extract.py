@@ -60,9 +60,7 @@ def extract_entities_batch(texts: Sequence[str], languages: Sequence[str]) -> li
         if i in ner_results and language in NER_LANGUAGES:
             drafts = merge_russian(text, ner_results[i][1], matches)
         else:
-            places = frozenset(
-                (m.start, m.end) for m in matches if m.entry.kind in ("country", "region")
-            )
+            places = [(m.start, m.end) for m in matches if m.entry.kind != "city"]
             persons = find_persons(text, language, models.first_names, places)
             organisations = find_organisations(text)
             drafts = merge_rules(text, language, persons, matches, organisations)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.enrich.entities.commonness import zipf
 from services.enrich.entities.gazetteer import Match
@@ -198,13 +198,24 @@ def drop_parts(text: str, language: str, drafts: Sequence[Draft]) -> list[Draft]
 
 
 def _pattern_orgs(
-    organisations: Sequence[PatternOrg], matches: Sequence[Match]
+    text: str, organisations: Sequence[PatternOrg], matches: Sequence[Match]
 ) -> list[PatternOrg]:
     """The pattern organisations that no curated organisation already names: one that overlaps
     a curated name gives way to it, except a central bank «of X» around a curated short form."""
     index = _Spans(matches)
     kept = []
-    for org in organisations:
+    for found in organisations:
+        org = found
+        if org.central_bank:
+            # «of X» must be a place, and the name ends with it: «Нацыянальнага банка Павел
+            # Калаур» is the bank's short form and its chairman, «Національного банку Білорусі
+            # Павло» the bank and a first name.
+            places = [matches[i] for i in index.overlapping(org.start, org.end)
+                      if matches[i].entry.type == "LOC" and matches[i].end <= org.end]  # fmt: skip
+            if not places:
+                continue
+            end = max(m.end for m in places)
+            org = replace(org, end=end, normal=" ".join(text[org.start : end].split()))
         curated = [matches[i] for i in index.overlapping(org.start, org.end)
                    if matches[i].entry.kind == "org"]  # fmt: skip
         if all(
@@ -226,7 +237,7 @@ def merge_rules(
     drafts: list[Draft] = []
     # An organisation found by its pattern is one name: the places and persons inside it are
     # its words («Nationalbank von Georgien», «ТОВ «Юнайтед гросеріс»»).
-    orgs = _pattern_orgs(organisations, matches)
+    orgs = _pattern_orgs(text, organisations, matches)
     for org in orgs:
         drafts.append(Draft(org.start, org.end, "ORG", normal=org.normal))
     inside = _Spans(orgs)

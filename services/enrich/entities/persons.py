@@ -193,11 +193,18 @@ def find_persons(
     text: str,
     language: str,
     names: FirstNames,
-    places: frozenset[tuple[int, int]] = frozenset(),
+    places: Sequence[tuple[int, int]] = (),
 ) -> list[PersonMatch]:
     """Person names found by the rules above, left to right, not overlapping. ``places`` are
-    the spans of country and region names, which never start a name: «міністра эканомікі
-    Беларусі Алена Пярмінава» is a place, then a person."""
+    the spans of the names of countries, regions and organisations, sorted, whose words never
+    start a name: «міністра эканомікі Беларусі Алена Пярмінава» is a place, then a person;
+    «Національного банку Білорусі Павло Каллаур» a bank, then a person."""
+    starts = [a for a, _ in places]
+
+    def in_place(word: _Word) -> bool:
+        k = bisect.bisect_right(starts, word.start) - 1
+        return k >= 0 and places[k][0] <= word.start < places[k][1]
+
     words = _words(text)
     found: list[PersonMatch] = []
     i = 0
@@ -220,7 +227,7 @@ def find_persons(
                 found.append(PersonMatch(words[first].start, words[end - 1].end, True))
                 i = end
                 continue
-        if _name_shaped(word.text) and (word.start, word.end) not in places:
+        if _name_shaped(word.text) and not in_place(word):
             end = _name_run(text, words, i)
             if end - i >= 2:
                 if end - i == 3 and not PATRONYMIC.search(words[i + 1].text):
