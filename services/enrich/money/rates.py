@@ -22,8 +22,17 @@ from services.enrich.money.extract import Reading
 from services.enrich.money.rouble import belarusian
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
-# Between the unit and its price in an equation: «=», a dash or a colon.
-_EQUALS_RE = re.compile(r"[ \t\u00a0]*+(?:=|—|–|-|:)[ \t\u00a0]*+")
+# Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
+# after at most a few words («1 доллар США равен 3,1720 рубля», «один доллар по официальному
+# курсу стоит 4 тыс. 930 белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
+_EQUALS_RE = re.compile(
+    r"[ \t\u00a0]*+(?:[=—–:-]|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
+    r"(?:равен|равна|равно|равнялся|равнялась|стоит|стоил|стоило|составляет|составил|"
+    r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?))[ \t\u00a0]*+",
+    re.IGNORECASE,
+)
+_MAX_GAP = 60
 _UNIT_AMOUNTS = frozenset({1.0, 10.0, 100.0, 1000.0})
 # A row of a rate table: an ISO code, then the number («USD 3,2456»).
 _TABLE_ENTRY_RE = re.compile(r"[A-Z]{3}[ \u00a0]?\d")
@@ -90,6 +99,7 @@ def _is_equation(text: str, unit: MoneyMention, price: MoneyMention) -> bool:
         unit.amount in _UNIT_AMOUNTS
         and unit.currency != price.currency
         and unit.bound == price.bound == "exact"
+        and price.start - unit.end <= _MAX_GAP
         and _EQUALS_RE.fullmatch(text, unit.end, price.start) is not None
     )
 
