@@ -98,6 +98,19 @@ def test_a_rate_in_the_text(
     assert rates(text, language, published=published) == [expected]
 
 
+def test_rows_of_a_rate_report_name_the_currency_then_its_price() -> None:
+    """Belarusian rate reports list «Долар ЗША — 3.005 беларускіх рублёў» line by line."""
+    text = (
+        "Нацбанк устанавіў курсы на 24 мая:\nДолар ЗША — 3.005 беларускіх рублёў;\n"
+        "Расійскі рубель — 98,19 беларускага рубля."
+    )
+    assert rates(text, "be", published=date(2011, 5, 24)) == [
+        ("USD", "BYR", 3005, "Долар ЗША — 3.005 беларускіх рублёў"),
+        ("RUB", "BYR", 98.19, "Расійскі рубель — 98,19 беларускага рубля"),
+    ]
+    assert rates("Итог — 5 млн долларов.") == []  # a word that names no currency
+
+
 def test_a_rate_table_is_quoted_in_the_local_currency() -> None:
     """«USD 3,2456 / EUR 3,5142» never writes the currency it is in: the caller's local one."""
     text = "Курсы на 5 марта: USD 3,2456 / EUR 3,5142; RUB 3,6010."

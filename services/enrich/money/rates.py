@@ -18,8 +18,10 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from services.enrich.money.currency import currency_after
 from services.enrich.money.extract import Reading
 from services.enrich.money.rouble import belarusian
+from services.enrich.money.vocabulary import ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
 # Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
@@ -33,6 +35,13 @@ _EQUALS_RE = re.compile(
     re.IGNORECASE,
 )
 _MAX_GAP = 60
+# «Долар ЗША — 3.005 …»: a currency's name at the start of a line or clause, then a dash.
+_NAMED_UNIT_RE = re.compile(
+    r"(?:^|(?<=[\n.;:,]))[ \t]*+(?P<name>[^\W\d][^\W\d \t]*+(?:[ \t][^\W\d]++){0,2})"
+    r"[ \t]*+[—–-][ \t]*+\Z",
+    re.MULTILINE,
+)
+_MAX_NAME = 40
 _UNIT_AMOUNTS = frozenset({1.0, 10.0, 100.0, 1000.0})
 # A row of a rate table: an ISO code, then the number («USD 3,2456»).
 _TABLE_ENTRY_RE = re.compile(r"[A-Z]{3}[ \u00a0]?\d")
@@ -76,6 +85,10 @@ def find_rates(
             continue
         rates.append(_rate(text, first, second, first.start, second.end))
         in_rate |= {index, index + 1}
+    for index, price in enumerate(mentions):
+        if index not in in_rate and (named := _named_unit(reading, price)) is not None:
+            rates.append(named)
+            in_rate.add(index)
     if local is not None:
         rates.extend(_table(text, mentions, in_rate, local))
     rates.sort(key=lambda rate: rate.start or 0)
@@ -90,6 +103,27 @@ def _rate(text: str, unit: MoneyMention, price: MoneyMention, start: int, end: i
         text=text[start:end],
         start=start,
         end=end,
+    )
+
+
+def _named_unit(reading: Reading, price: MoneyMention) -> CurrencyRate | None:
+    """A row of a rate report, «Долар ЗША — 3.005 беларускіх рублёў», «Расійскі рубель — 98,19
+    рубля»: a currency named at the start of a line or clause, a dash, and its price."""
+    text = reading.doc.text
+    head = _NAMED_UNIT_RE.search(text, max(0, price.start - _MAX_NAME), price.start)
+    if head is None:
+        return None
+    unit = currency_after(reading.doc, head.start("name"))
+    if unit is None or unit.end != head.end("name") or unit.code in {price.currency, ROUBLE}:
+        return None
+    start = head.start("name")
+    return CurrencyRate(
+        base=unit.code,
+        quote=price.currency,
+        value=price.amount,
+        text=text[start : price.end],
+        start=start,
+        end=price.end,
     )
 
 
