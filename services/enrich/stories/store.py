@@ -233,13 +233,9 @@ class MemoryStories:
         return None if found is None else self.resolve(found.story_id)
 
     def stories(self, ids: Iterable[str]) -> dict[str, StoryRecord]:
-        # Copies: a decision that loses (never here, but the interface allows it) must not have
-        # changed the stored record.
-        return {
-            sid: StoryRecord.from_json(json.loads(json.dumps(self._stories[sid].to_json())))
-            for sid in ids
-            if sid in self._stories
-        }
+        # The records themselves, not copies: the decision that changes one is committed under
+        # the same lock, and a memory commit never loses a race.
+        return {sid: self._stories[sid] for sid in ids if sid in self._stories}
 
     def commit(self, writes: Writes) -> bool:
         record = writes.record
