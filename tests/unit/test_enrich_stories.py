@@ -183,6 +183,7 @@ def test_daily_template_reports_start_separate_stories(store: StoryStore) -> Non
     monday = store.assign("mon", signature_of(RATE_MONDAY, "ru"), when(date(2025, 3, 10)), PARAMS)
     tuesday = store.assign("tue", signature_of(RATE_TUESDAY, "ru"), when(date(2025, 3, 11)), PARAMS)
     assert monday.story_id != tuesday.story_id
+    assert "rate" in tuesday.vetoes  # the reason the log line gives
 
 
 def test_the_same_event_in_two_languages_joins(store: StoryStore) -> None:

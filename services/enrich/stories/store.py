@@ -120,7 +120,12 @@ def _plan(
 ) -> Writes:
     if decision.join is None:
         record = new_record(story_id_for(doc_id), seq, signature, when)
-        assignment = StoryAssignment(story_id=record.id, similarity=None, outcome="new")
+        assignment = StoryAssignment(
+            story_id=record.id,
+            similarity=None,
+            outcome="new",
+            vetoes=tuple(sorted(decision.vetoes)),
+        )
         return Writes(doc_id, assignment, record, (), {}, tuple(record.features))
     record = decision.join
     for other in decision.merge:
@@ -133,6 +138,7 @@ def _plan(
         outcome="joined",
         merged_from=merged,
         size=record.size,
+        vetoes=tuple(sorted(decision.vetoes)),
     )
     posted = tuple(record.features) if merged else tuple(signature.features)
     return Writes(
@@ -403,6 +409,7 @@ class _RedisTransaction:
                 outcome=data["outcome"],
                 merged_from=tuple(data["merged_from"]),
                 size=int(data["size"]),
+                vetoes=tuple(data.get("vetoes", ())),
             )
         return Lookup(recorded, postings, counts, seq)
 
@@ -445,6 +452,7 @@ class _RedisTransaction:
             "outcome": assignment.outcome,
             "merged_from": list(assignment.merged_from),
             "size": assignment.size,
+            "vetoes": list(assignment.vetoes),
         }
         args: list[str | float | int] = [
             json.dumps(record.to_json()),
