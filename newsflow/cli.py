@@ -234,6 +234,9 @@ def enrich_record(result: FileResult) -> dict[str, object]:
         "story_similarity": doc.story_similarity if doc else None,
         "story_merged_from": doc.story_merged_from if doc else [],
         "money": [mention.model_dump() for mention in doc.money] if doc else [],
+        "rates": [rate.model_dump() for rate in doc.rates] if doc else [],
+        "country": doc.country if doc else None,
+        "countries": [share.model_dump() for share in doc.countries] if doc else [],
         "entities": [entity.model_dump() for entity in doc.entities] if doc else [],
         "enrichers": doc.enrichers if doc else {},
         "warnings": doc.warnings if doc else [],
@@ -470,7 +473,8 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
 
     Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
     one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
-    4 if some file still has no outcome when the wait ends. DIR must be inside
+    4 if some file still has no outcome when the wait ends, else 1 if some went to failed/
+    (dead-lettered or refused). DIR must be inside
     NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
@@ -517,8 +521,10 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(ExitCode.TIMED_OUT)
-    if once and summary.failed:
-        err_console.print(f"[yellow]{summary.failed} file(s) went to failed/ (see their .reason)")
+    # A refused file (a symlink, a FIFO, unreadable) went to failed/ too, never submitted.
+    if once and (summary.failed or summary.refused):
+        failed = summary.failed + summary.refused
+        err_console.print(f"[yellow]{failed} file(s) went to failed/ (see their .reason)")
         raise typer.Exit(ExitCode.FAILED)
 
 
@@ -571,6 +577,10 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
     currency: Annotated[
         str | None, typer.Option(help="Only documents mentioning this ISO 4217 currency.")
     ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(help="Only documents quoting this rate, BASE/QUOTE (USD/BYN)."),
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Published on or after this day."),
@@ -612,6 +622,7 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             entity=entity,
             type=entity_type.value if entity_type else None,
             currency=currency,
+            rate=rate,
             since=since.date() if since else None,
             until=until.date() if until else None,
             collapse=not all_duplicates,
@@ -776,8 +787,9 @@ def serve(
     except AnonymousApiRefused as refused:
         sys.stderr.write(f"{refused}\n")  # one line, not wrapped by rich
         raise typer.Exit(2) from None
-    # log_config=None: uvicorn's own lines go through our JSON logging; access_log=False: the
-    # API writes its own richer line per request.
+    # log_config=None: uvicorn's own lines go through our logging (JSON, colour codes and its
+    # `color_message` dropped); access_log=False: the API writes the access line itself, one
+    # per request with route, status, duration and request id (a second one would double it).
     uvicorn.run(
         api,
         host=host,

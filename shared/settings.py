@@ -90,7 +90,11 @@ class Settings(BaseSettings):
     )
     language_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     language_min_letters: int = Field(
-        default=12, ge=1, description="Texts with fewer letters than this are 'und'."
+        default=12,
+        ge=1,
+        description="Texts with fewer letters than this are 'und' unless they have two words "
+        "and lingua is confident among the languages whose alphabets can write them; "
+        "paragraphs with fewer do not count in a document's language shares.",
     )
     # NER and money cost far more per character than the rest of enrich, and NER's memory grows
     # with the text: they read a document's first 100 000 characters (news runs to ~10 000).

@@ -8,6 +8,7 @@ same meaning; the shared suite in ``tests/integration/test_search_backends.py`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from types import TracebackType
@@ -17,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.index.stories import StoriesQuery, StoryDetail, StorySummary
 from shared.messages import EnrichedDocument, Entity, EntityType, MoneyMention
+
+_RATE_PAIR = re.compile(r"(?:[A-Z]{3})?/[A-Z]{3}")
 
 
 class SearchQuery(BaseModel):
@@ -34,6 +37,11 @@ class SearchQuery(BaseModel):
     entity: str | None = Field(default=None, description="An entity id (e.g. BY) or a name.")
     type: EntityType | None = Field(default=None, description="Only documents with this type.")
     currency: str | None = None
+    rate: str | None = Field(
+        default=None,
+        description="Only documents quoting this rate, BASE/QUOTE (USD/BYN); /QUOTE for a rate "
+        "whose base is not written (the header line's).",
+    )
     has_money: bool | None = None
     since: date | None = None
     until: date | None = None
@@ -63,6 +71,17 @@ class SearchQuery(BaseModel):
     @classmethod
     def _upper_currency(cls, value: str | None) -> str | None:
         return None if value is None else value.strip().upper()
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_pair(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        pair = value.strip().upper()
+        if _RATE_PAIR.fullmatch(pair) is None:
+            msg = f"rate must be BASE/QUOTE in ISO 4217 codes (USD/BYN), not {value!r}"
+            raise ValueError(msg)
+        return pair
 
     @field_validator("entity")
     @classmethod

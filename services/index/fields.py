@@ -137,6 +137,13 @@ def currencies(doc: EnrichedDocument) -> list[str]:
     return sorted({mention.currency for mention in doc.money})
 
 
+def rate_pairs(doc: EnrichedDocument) -> list[str]:
+    """The distinct rates the document quotes, as ``BASE/QUOTE`` (``/QUOTE`` when the base is not
+    written), sorted: what the rate filter matches. Each backend derives the same strings from
+    the stored document in SQL (``sqlite._SCHEMA_V3``, ``postgres`` migration 3)."""
+    return sorted({f"{rate.base or ''}/{rate.quote}" for rate in doc.rates})
+
+
 def cluster_key(doc: EnrichedDocument) -> str:
     """What near-duplicates share: the cluster id, or the document's own id when it has none."""
     return doc.cluster_id or doc.id

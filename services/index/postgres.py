@@ -131,8 +131,29 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     # Exact-duplicate claims moved to enrich (``services.enrich.dedupe``: Redis for the workers,
     # a file of its own for the in-process runner). Migration 1 is left as released.
     (2, "claims moved to enrich", ("DROP TABLE IF EXISTS {schema}.claims",)),
-    # Version 3 is another branch's (rates); numbers were handed out so branches merge in any
-    # order, and each migration is applied when missing, not only when above the highest.
+    (
+        3,
+        "rate pairs",
+        # The rates a document quotes («USD/BYN», «/BYN» with no base), derived from the stored
+        # document by the database itself, so the upsert does not change: the same strings as
+        # fields.rate_pairs. Adding the stored column computes it for every existing row.
+        (
+            """
+            CREATE FUNCTION {schema}.newsflow_rate_pairs(document jsonb) RETURNS text[]
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN ARRAY(
+                SELECT DISTINCT coalesce(rate ->> 'base', '') || '/' || (rate ->> 'quote')
+                FROM jsonb_array_elements(coalesce(document -> 'rates', '[]'::jsonb)) AS rate
+                ORDER BY 1
+            )
+            """,
+            """
+            ALTER TABLE {schema}.documents ADD COLUMN rate_pairs text[] NOT NULL
+            GENERATED ALWAYS AS ({schema}.newsflow_rate_pairs(document)) STORED
+            """,
+            "CREATE INDEX documents_rate_pairs ON {schema}.documents USING gin (rate_pairs)",
+        ),
+    ),
     # Stories: story_id as a column (filtered and grouped on), backfilled from the documents;
     # story_aliases maps a merged or re-assigned story id to the story it is part of now.
     (
@@ -705,6 +726,7 @@ class PostgresIndex(AnsweringIndex):
         if query.currency is not None:
             clauses.append(sql.SQL("d.currencies @> %(currencies)s::text[]"))
             params["currencies"] = [query.currency]
+        clauses.extend(_rate_filter(query, params))
         prefix = f"{query.type}:" if query.type is not None else ""
         if query.entity is not None:
             keys = [f"{prefix}id:{query.entity}"]
@@ -732,6 +754,13 @@ class PostgresIndex(AnsweringIndex):
             clauses.append(self._q(_STORY_FILTER))
             params["story"] = query.story
         return clauses
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+    if query.rate is None:
+        return []
+    params["rate_pairs"] = [query.rate]
+    return [sql.SQL("d.rate_pairs @> %(rate_pairs)s::text[]")]
 
 
 # Stories (see services.index.stories): the filter takes the story's documents, given its id or

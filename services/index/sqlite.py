@@ -39,7 +39,7 @@ from shared.messages import EnrichedDocument
 
 __all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -119,6 +119,41 @@ _SCHEMA_V2 = (
     ) WITHOUT ROWID
     """,
     "CREATE INDEX doc_money_currency ON doc_money (currency, seq)",
+)
+
+# The rates a document quotes («USD/BYN», «/BYN» for a rate with no base), kept by triggers from
+# the stored document itself, so that every write path fills them without knowing of them; the
+# same strings as ``fields.rate_pairs``.
+_RATE_PAIRS_OF_NEW = """
+    INSERT OR IGNORE INTO doc_rates (seq, pair)
+    SELECT NEW.seq, coalesce(json_extract(value, '$.base'), '') || '/'
+                    || json_extract(value, '$.quote')
+    FROM json_each(NEW.document, '$.rates')
+"""
+_RATES_SCHEMA = (
+    """
+    CREATE TABLE doc_rates (
+        seq INTEGER NOT NULL,
+        pair TEXT NOT NULL,
+        PRIMARY KEY (seq, pair)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX doc_rates_pair ON doc_rates (pair, seq)",
+    f"""
+    CREATE TRIGGER documents_rates_insert AFTER INSERT ON documents BEGIN
+        {_RATE_PAIRS_OF_NEW};
+    END
+    """,
+    f"""
+    CREATE TRIGGER documents_rates_update AFTER UPDATE OF document ON documents BEGIN
+        DELETE FROM doc_rates WHERE seq = OLD.seq; {_RATE_PAIRS_OF_NEW};
+    END
+    """,
+    """
+    CREATE TRIGGER documents_rates_delete AFTER DELETE ON documents BEGIN
+        DELETE FROM doc_rates WHERE seq = OLD.seq;
+    END
+    """,
 )
 
 _FIND = "SELECT seq, document FROM documents WHERE id = ?"
@@ -249,10 +284,22 @@ def _upgrade_to_v4(conn: sqlite3.Connection) -> None:
             )
 
 
-# Version 5: stories. story_id is a column (the filter and the views group on it), backfilled
+def _upgrade_to_v5(conn: sqlite3.Connection) -> None:
+    """The rate filter's table and the triggers that keep it, filled for documents stored
+    before (whose stored documents have rates only once re-enriched)."""
+    for statement in _RATES_SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        _RATE_PAIRS_OF_NEW.replace("NEW.seq", "documents.seq").replace(
+            "json_each(NEW.document", "documents, json_each(documents.document"
+        )
+    )
+
+
+# Version 6: stories. story_id is a column (the filter and the views group on it), backfilled
 # from the stored documents (None before enrich had stories); story_aliases maps a merged or
 # re-assigned story id to the story it is now part of (see services.index.stories).
-_SCHEMA_V5 = (
+_STORIES_SCHEMA = (
     "UPDATE documents SET story_id = json_extract(document, '$.story_id')",
     "CREATE INDEX IF NOT EXISTS documents_story ON documents (story_id)",
     """
@@ -265,13 +312,13 @@ _SCHEMA_V5 = (
 )
 
 
-def _upgrade_to_v5(conn: sqlite3.Connection) -> None:
+def _upgrade_to_v6(conn: sqlite3.Connection) -> None:
     # Written to run again on a file that has it already (a file whose version number was set
     # back), since SQLite has no ADD COLUMN IF NOT EXISTS.
     columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
     if "story_id" not in columns:
         conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
-    for statement in _SCHEMA_V5:
+    for statement in _STORIES_SCHEMA:
         conn.execute(statement)
 
 
@@ -281,7 +328,15 @@ _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     3: _upgrade_to_v3,
     4: _upgrade_to_v4,
     5: _upgrade_to_v5,
+    6: _upgrade_to_v6,
 }
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    if query.rate is None:
+        return []
+    params["rate"] = query.rate
+    return ["d.seq IN (SELECT seq FROM doc_rates WHERE pair = :rate)"]
 
 
 @dataclass
@@ -301,6 +356,7 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     if query.currency is not None:
         clauses.append("d.seq IN (SELECT seq FROM doc_money WHERE currency = :currency)")
         params["currency"] = query.currency
+    clauses.extend(_rate_filter(query, params))
     typed = " AND type = :type" if query.type is not None else ""
     if query.type is not None:
         params["type"] = query.type

@@ -40,7 +40,7 @@ from services.index.sqlite import SqliteIndex
 from services.index.stemming import tokenize
 from services.index.stories import StoriesQuery
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument, Entity, EntityType, MoneyMention
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, EntityType, MoneyMention
 from tests.conftest import TEST_POSTGRES_URL, with_schema
 
 pytestmark = pytest.mark.integration
@@ -624,6 +624,52 @@ def test_currency_and_money_filters(newsroom: IndexBackend) -> None:
     assert found(newsroom, has_money=False) == {"fr-parc"}
 
 
+def _with_rates(doc: EnrichedDocument, *rates: tuple[str | None, str, str]) -> EnrichedDocument:
+    """``doc`` quoting ``rates`` (base, quote, text), each located by its first match."""
+    text = doc.text
+    return doc.model_copy(
+        update={
+            "rates": [
+                CurrencyRate(
+                    base=base,
+                    quote=quote,
+                    value=1.0,
+                    text=surface,
+                    start=text.find(surface) if base else None,
+                    end=text.find(surface) + len(surface) if base else None,
+                )
+                for base, quote, surface in rates
+            ]
+        }
+    )
+
+
+def test_rate_filter_finds_documents_quoting_the_pair(index: IndexBackend) -> None:
+    """--rate USD/BYN: documents quoting that rate, whichever way it was written; /BYN is a
+    rate whose base is not written (the header line's); a document re-stored without the rate
+    no longer matches."""
+    docs = {doc.id: doc for doc in news()}
+    rated = _with_rates(
+        docs["ru-rate"], ("RUB", "BYN", "100 российских рублей стоят 3,6 белорусского рубля")
+    )
+    headed = _with_rates(docs["ru-talks-1"], (None, "BYN", "3.69 BYN"), ("USD", "BYN", "кредит"))
+    index.upsert_many([rated, headed, docs["en-trade"]])
+    assert found(index, rate="RUB/BYN") == {"ru-rate"}
+    assert found(index, rate="usd/byn") == {"ru-talks-1"}
+    assert found(index, rate="/BYN") == {"ru-talks-1"}
+    assert found(index, rate="EUR/BYN") == set()
+    assert found(index, "кредит", rate="USD/BYN", lang="ru") == {"ru-talks-1"}
+    index.upsert(docs["ru-talks-1"])
+    assert found(index, rate="USD/BYN") == set()
+
+
+@pytest.mark.parametrize("rate", ["USD", "USD/", "US/BYN", "USD-BYN", "USD/BYN/EUR"])
+def test_a_rate_filter_is_a_pair_of_codes(rate: str) -> None:
+    """Anything but BASE/QUOTE is refused before it reaches a backend."""
+    with pytest.raises(ValueError, match="BASE/QUOTE"):
+        SearchQuery(rate=rate)
+
+
 def test_filters_combine_with_the_query(newsroom: IndexBackend) -> None:
     """Text, language, dates, entity and money narrow together."""
     assert found(
@@ -1095,9 +1141,13 @@ def test_postgres_records_migrations_once(postgres_url: str) -> None:
                     sql.Identifier(schema or "")
                 )
             ).fetchall()
-        assert [version for version, _ in rows] == [version for version, _, _ in _MIGRATIONS]
-        assert rows[-1][0] == SCHEMA_VERSION
-        assert rows[:2] == [(1, "documents and claims"), (2, "claims moved to enrich")]
+        assert [version for version, _ in rows] == list(range(1, SCHEMA_VERSION + 1))
+        assert rows == [
+            (1, "documents and claims"),
+            (2, "claims moved to enrich"),
+            (3, "rate pairs"),
+            (4, "stories"),
+        ]
 
 
 def test_postgres_drops_the_claims_table_of_a_version_1_schema(fresh_postgres_url: str) -> None:

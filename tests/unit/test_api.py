@@ -484,6 +484,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
             "entity": "BY",
             "type": "ORG",
             "currency": "BYN",
+            "rate": "usd/byn",
             "since": "2025-01-01",
             "until": "2025-12-31",
             "collapse": "false",
@@ -501,6 +502,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
             entity="BY",
             type="ORG",
             currency="BYN",
+            rate="USD/BYN",
             since=date(2025, 1, 1),
             until=date(2025, 12, 31),
             collapse=False,
@@ -523,6 +525,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
         {"q": "x", "collapse": "maybe"},
         {"q": "x", "since": "2025-02-01", "until": "2025-01-01"},
         {"q": "x", "lnag": "ru"},
+        {"q": "x", "rate": "USD"},
     ],
 )
 def test_bad_search_parameters_are_422(api: Api, params: dict[str, str]) -> None:

@@ -198,3 +198,15 @@ def test_grafana_provisioning_points_at_the_dashboard_and_prometheus() -> None:
     provider = yaml.safe_load((provisioning / "dashboards" / "newsflow.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
     assert Path(DEPLOY / "grafana" / "dashboards" / "newsflow.json").is_file()
+
+
+def test_every_variable_the_compose_file_reads_is_in_the_env_example() -> None:
+    """An operator learns what the stack can be told from .env.example: each ``${VAR}`` of
+    docker-compose.yml (ports, replicas, secrets, the watcher's uid) must be there."""
+    lines = (ROOT / "docker-compose.yml").read_text().splitlines()
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", text))
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^(?:# )?([A-Z_][A-Z0-9_]*)=", example, flags=re.M))
+    assert used, "the compose file should read variables"
+    assert sorted(used - documented) == []

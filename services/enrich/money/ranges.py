@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from services.enrich.money.currency import currency_after
 from services.enrich.money.numbers import number_value
 from services.enrich.money.scan import SP, START, Doc, Found
+from services.enrich.money.vocabulary import PREFIX_SYMBOLS
 
 _RATE_RE = re.compile(
-    rf"{SP}++(?:за|per|pro|je|a){SP}++(?:(?:1|один|одну|адзін|one|einen?){SP}++)?"
+    rf"{SP}++(?:за|per|pro|je|a|to{SP}++the|for{SP}++one|for{SP}++a){SP}++"
+    rf"(?:(?P<units>1|10|100|1000|один|одну|адзін|one|einen?){SP}++)?"
 )
+# «4930 руб. за $1», «за €1»: the unit as a sign and a one.
+_SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
+_UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
+# German «bis» between two numbers joins them on its own («2,4 bis 5,6 Milliarden Euro»); «до»,
+# «и», «and» need an opening word, as they also join two separate amounts.
+_RANGE_BIS_RE = re.compile(rf"{SP}++bis{SP}++")
 _RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
 
 
@@ -32,15 +41,25 @@ class Token:
     prefixed: bool = False
 
 
-def rate(doc: Doc, pos: int, currency: str) -> tuple[str | None, int]:
-    """«4930 рублей за доллар»: the unit priced, and where the rate ends."""
+def rate(doc: Doc, pos: int, currency: str) -> Found | None:
+    """«4930 рублей за доллар», «3,41 рубля за 100 российских рублей», «4930 руб. за $1»: the
+    unit priced, as a mention of its own (1 USD, 100 RUB), or None when no rate follows."""
     lead = _RATE_RE.match(doc.lowered, pos)
     if lead is None:
-        return None, pos
+        return None
+    sign = _SIGN_UNIT_RE.match(doc.text, lead.end())
+    if sign is not None and lead.group("units") is None:
+        code = PREFIX_SYMBOLS[sign.group(1)]
+        if code == currency:
+            return None
+        return Found(sign.start(), sign.end(), Decimal(sign.group(2)), code)
     per = currency_after(doc, lead.end())
     if per is None or per.code == currency or per.scale != 1:
-        return None, pos
-    return per.code, per.end
+        return None
+    units = lead.group("units")
+    if units is None:
+        return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
+    return Found(lead.start("units"), per.end, _UNIT_WORDS.get(units, Decimal(1)), per.code)
 
 
 def join_range(
@@ -69,7 +88,7 @@ def _range_between(doc: Doc, lower: Token, upper: Token) -> bool:
     """Whether the text between two numbers joins them into a range: a dash, or «до», «and»,
     «und», «bis» after an opening «от», «between», «zwischen», «von»."""
     gap = doc.lowered[lower.end : upper.start]
-    if _RANGE_DASH_RE.fullmatch(gap) is not None:
+    if _RANGE_DASH_RE.fullmatch(gap) is not None or _RANGE_BIS_RE.fullmatch(gap) is not None:
         return True
     return (
         _RANGE_WORD_RE.fullmatch(gap) is not None

@@ -113,6 +113,11 @@ QUALIFIED: dict[tuple[str, str], str] = {
     for country, code in codes.items()
     if country != "default"
 }
+# Plural genitive adjectives that stand for a rouble with its noun left out («за 100
+# российских»), mapped to the code they name.
+ELLIPTIC_ROUBLES: dict[str, str] = {
+    word: QUALIFIED[(ADJECTIVES[word], "rouble")] for word in _CURRENCIES["elliptic"]["words"]
+}
 # Singular nominative nouns, which only a number ending in 1 (not 11) takes in ru and uk.
 SINGULAR_NOMINATIVE = frozenset(_CURRENCIES["agreement"]["singular_nominative"])
 
