@@ -15,7 +15,7 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -56,6 +56,9 @@ class CountryFocus:
     countries: list[CountryShare]
 
 
+# Ids repeat across documents (the same countries, cities and organisations), and every entity
+# of every document is looked up twice (for the focus and for the rouble rule's places).
+@lru_cache(maxsize=65_536)
 def entity_country(entity_id: str) -> str | None:
     """The country an entity id belongs to: a country is its own code («BY»), a region the
     prefix of its ISO 3166-2 code («RU-SA»), a city of ``MIN_CITY_POPULATION`` its GeoNames

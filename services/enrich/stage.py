@@ -52,6 +52,12 @@ def money_fields(
     the entities found in it: the focus reads the currencies the text writes out, and the
     rouble rule reads the focus and the places the text names."""
     reading = money.read_money(text, language=language_code)
+    span = malformed_header_span(doc)
+    if span is not None:
+        # The line is kept as text for the reader, but its number is no one's money, and its
+        # currency says nothing of the document's.
+        kept = tuple(item for item in reading.found if not span[0] <= item.start < span[1])
+        reading = money.Reading(reading.doc, kept)
     header = doc.header_rate.currency if doc.header_rate else None
     focus = country.country_focus(
         found,
@@ -71,11 +77,6 @@ def money_fields(
     mentions = money.resolve_money(reading, context)
     local = header or money.local_currency(focus.country, doc.published)
     rates = money.find_rates(reading, mentions, local=local)
-    span = malformed_header_span(doc)
-    if span is not None:
-        # The line is kept as text for the reader, but its number is no one's money.
-        mentions = [m for m in mentions if not span[0] <= m.start < span[1]]
-        rates = [r for r in rates if r.start is None or not span[0] <= r.start < span[1]]
     if doc.header_rate is not None:
         rates.insert(0, money.header_rate(doc.header_rate))
     return MoneyFields(mentions, rates, focus)

@@ -109,6 +109,10 @@ def test_a_malformed_header_line_is_text_not_money() -> None:
     enriched = enrich_document(doc, local_stores(), Settings(_env_file=None))
     assert [(m.amount, m.currency) for m in enriched.money] == [(5e6, "USD")]
     assert enriched.rates == []
+    # Nor does its «BYN» make the document's bare roubles Belarusian.
+    doc = _parsed(" date 2025-13-45 3.69 BYN\nЗаголовок\nВыделено 5 млн рублей.")
+    enriched = enrich_document(doc, local_stores(), Settings(_env_file=None))
+    assert [(m.currency, m.currency_basis) for m in enriched.money] == [("RUB", "default")]
 
 
 def test_a_country_in_the_headline_counts_twice() -> None:

@@ -61,6 +61,30 @@ def rates(
             "Курс составил 3,41 рубля за 100 российских рублей.", "ru", date(2025, 3, 1),
             ("RUB", "BYN", 0.0341, "3,41 рубля за 100 российских рублей"),
         ),
+        (
+            "Официальный курс: 1 доллар США равен 3,1720 рубля.", "ru", date(2025, 1, 5),
+            ("USD", "BYN", 3.172, "1 доллар США равен 3,1720 рубля"),
+        ),
+        (
+            "Сегодня один доллар по официальному курсу стоит 4 тыс. 930 белорусских рублей.",
+            "ru", date(2011, 5, 24),
+            (
+                "USD", "BYR", 4930,
+                "один доллар по официальному курсу стоит 4 тыс. 930 белорусских рублей",
+            ),
+        ),
+        (
+            "Курс на бирже — 3 155 Br/USD.", "ru", date(2011, 5, 24),
+            ("USD", "BYR", 3155, "3 155 Br/USD"),
+        ),
+        (
+            "Im Umlauf waren 8.600 Rubel für einen Dollar.", "de", date(2011, 9, 1),
+            ("USD", "BYR", 8600, "8.600 Rubel für einen Dollar"),
+        ),
+        (
+            "На рынке давали 174 «зайчика» за рубль.", "ru", date(2000, 3, 1),
+            ("RUB", "BYR", 174, "174 «зайчика» за рубль"),
+        ),
     ],
     ids=repr,
 )  # fmt: skip
@@ -72,6 +96,19 @@ def test_a_rate_in_the_text(
 ) -> None:
     """Each way news quotes a rate gives one rate: the base, the quote and one base's price."""
     assert rates(text, language, published=published) == [expected]
+
+
+def test_rows_of_a_rate_report_name_the_currency_then_its_price() -> None:
+    """Belarusian rate reports list «Долар ЗША — 3.005 беларускіх рублёў» line by line."""
+    text = (
+        "Нацбанк устанавіў курсы на 24 мая:\nДолар ЗША — 3.005 беларускіх рублёў;\n"
+        "Расійскі рубель — 98,19 беларускага рубля."
+    )
+    assert rates(text, "be", published=date(2011, 5, 24)) == [
+        ("USD", "BYR", 3005, "Долар ЗША — 3.005 беларускіх рублёў"),
+        ("RUB", "BYR", 98.19, "Расійскі рубель — 98,19 беларускага рубля"),
+    ]
+    assert rates("Итог — 5 млн долларов.") == []  # a word that names no currency
 
 
 def test_a_rate_table_is_quoted_in_the_local_currency() -> None:
@@ -91,8 +128,11 @@ def test_one_code_and_number_is_an_amount_not_a_table() -> None:
 
 
 def test_amounts_side_by_side_are_no_rate() -> None:
-    """Two amounts joined by «и» or a comma are two amounts."""
+    """Two amounts joined by «и», a comma or a long stretch of text are two amounts."""
     assert rates("Выделено 1 млн долларов и 3 млн рублей; 100 евро, 5 рублей.") == []
+    assert rates("Он потратил 1 доллар и купил хлеб за 3 рубля.") == []
+    far = "1 доллар США, как сообщили в министерстве финансов республики вчера, стоит 3 рубля."
+    assert rates(far) == []
 
 
 def test_the_header_rate_keeps_its_base_unknown() -> None:

@@ -87,7 +87,10 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
         else:
             decision = _decide(item.currency, item.start, written, rule, context.published)
         per = None
-        if item.per_currency is not None:
+        if item.per_currency == ROUBLE and decision.currency in COUNTRY_OF_ROUBLE:
+            # «174 «зайчика» за рубль»: roubles priced in roubles are the other country's.
+            per = "RUB" if COUNTRY_OF_ROUBLE[decision.currency] == "BY" else "BYN"
+        elif item.per_currency is not None:
             per = _decide(item.per_currency, item.end, written, rule, context.published).currency
         mentions.append(
             MoneyMention(

@@ -11,12 +11,14 @@ from decimal import Decimal
 from services.enrich.money.currency import currency_after
 from services.enrich.money.numbers import number_value
 from services.enrich.money.scan import SP, START, Doc, Found
-from services.enrich.money.vocabulary import PREFIX_SYMBOLS
+from services.enrich.money.vocabulary import ISO_CODES, PREFIX_SYMBOLS
 
 _RATE_RE = re.compile(
-    rf"{SP}++(?:за|per|pro|je|a|to{SP}++the|for{SP}++one|for{SP}++a){SP}++"
+    rf"{SP}++(?:за|per|pro|je|für|a|to{SP}++the|for{SP}++one|for{SP}++a){SP}++"
     rf"(?:(?P<units>1|10|100|1000|один|одну|адзін|one|einen?){SP}++)?"
 )
+# «3 155 Br/USD»: a rate written as a pair after its price.
+_SLASH_CODE_RE = re.compile(r"/([A-Z]{3})(?![A-Za-z])")
 # «4930 руб. за $1», «за €1»: the unit as a sign and a one.
 _SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
 _UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
@@ -44,15 +46,16 @@ class Token:
 def rate(doc: Doc, pos: int, currency: str) -> Found | None:
     """«4930 рублей за доллар», «3,41 рубля за 100 российских рублей», «4930 руб. за $1»: the
     unit priced, as a mention of its own (1 USD, 100 RUB), or None when no rate follows."""
+    slash = _SLASH_CODE_RE.match(doc.text, pos)
+    if slash is not None:
+        return _slash_unit(slash, currency)
     lead = _RATE_RE.match(doc.lowered, pos)
     if lead is None:
         return None
     sign = _SIGN_UNIT_RE.match(doc.text, lead.end())
     if sign is not None and lead.group("units") is None:
         code = PREFIX_SYMBOLS[sign.group(1)]
-        if code == currency:
-            return None
-        return Found(sign.start(), sign.end(), Decimal(sign.group(2)), code)
+        return None if code == currency else Found(*sign.span(), Decimal(sign.group(2)), code)
     per = currency_after(doc, lead.end())
     if per is None or per.code == currency or per.scale != 1:
         return None
@@ -60,6 +63,14 @@ def rate(doc: Doc, pos: int, currency: str) -> Found | None:
     if units is None:
         return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
     return Found(lead.start("units"), per.end, _UNIT_WORDS.get(units, Decimal(1)), per.code)
+
+
+def _slash_unit(slash: re.Match[str], currency: str) -> Found | None:
+    """«Br/USD»: the code after the slash is the unit priced, if it is another currency."""
+    code = slash.group(1)
+    if code == currency or code not in ISO_CODES:
+        return None
+    return Found(slash.start(1), slash.end(), Decimal(1), code, numbered=False)
 
 
 def join_range(

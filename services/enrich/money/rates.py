@@ -18,12 +18,30 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from services.enrich.money.currency import currency_after
 from services.enrich.money.extract import Reading
 from services.enrich.money.rouble import belarusian
+from services.enrich.money.vocabulary import ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
-# Between the unit and its price in an equation: «=», a dash or a colon.
-_EQUALS_RE = re.compile(r"[ \t\u00a0]*+(?:=|—|–|-|:)[ \t\u00a0]*+")
+# Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
+# after at most a few words («1 доллар США равен 3,1720 рубля», «один доллар по официальному
+# курсу стоит 4 тыс. 930 белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
+_EQUALS_RE = re.compile(
+    r"[ \t\u00a0]*+(?:[=—–:-]|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
+    r"(?:равен|равна|равно|равнялся|равнялась|стоит|стоил|стоило|составляет|составил|"
+    r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?))[ \t\u00a0]*+",
+    re.IGNORECASE,
+)
+_MAX_GAP = 60
+# «Долар ЗША — 3.005 …»: a currency's name at the start of a line or clause, then a dash.
+_NAMED_UNIT_RE = re.compile(
+    r"(?:^|(?<=[\n.;:,]))[ \t]*+(?P<name>[^\W\d][^\W\d \t]*+(?:[ \t][^\W\d]++){0,2})"
+    r"[ \t]*+[—–-][ \t]*+\Z",
+    re.MULTILINE,
+)
+_MAX_NAME = 40
 _UNIT_AMOUNTS = frozenset({1.0, 10.0, 100.0, 1000.0})
 # A row of a rate table: an ISO code, then the number («USD 3,2456»).
 _TABLE_ENTRY_RE = re.compile(r"[A-Z]{3}[ \u00a0]?\d")
@@ -67,6 +85,10 @@ def find_rates(
             continue
         rates.append(_rate(text, first, second, first.start, second.end))
         in_rate |= {index, index + 1}
+    for index, price in enumerate(mentions):
+        if index not in in_rate and (named := _named_unit(reading, price)) is not None:
+            rates.append(named)
+            in_rate.add(index)
     if local is not None:
         rates.extend(_table(text, mentions, in_rate, local))
     rates.sort(key=lambda rate: rate.start or 0)
@@ -84,12 +106,34 @@ def _rate(text: str, unit: MoneyMention, price: MoneyMention, start: int, end: i
     )
 
 
+def _named_unit(reading: Reading, price: MoneyMention) -> CurrencyRate | None:
+    """A row of a rate report, «Долар ЗША — 3.005 беларускіх рублёў», «Расійскі рубель — 98,19
+    рубля»: a currency named at the start of a line or clause, a dash, and its price."""
+    text = reading.doc.text
+    head = _NAMED_UNIT_RE.search(text, max(0, price.start - _MAX_NAME), price.start)
+    if head is None:
+        return None
+    unit = currency_after(reading.doc, head.start("name"))
+    if unit is None or unit.end != head.end("name") or unit.code in {price.currency, ROUBLE}:
+        return None
+    start = head.start("name")
+    return CurrencyRate(
+        base=unit.code,
+        quote=price.currency,
+        value=price.amount,
+        text=text[start : price.end],
+        start=start,
+        end=price.end,
+    )
+
+
 def _is_equation(text: str, unit: MoneyMention, price: MoneyMention) -> bool:
     """«1 доллар США = 3,1720 рубля»: a round unit, a sign between, another currency."""
     return (
         unit.amount in _UNIT_AMOUNTS
         and unit.currency != price.currency
         and unit.bound == price.bound == "exact"
+        and price.start - unit.end <= _MAX_GAP
         and _EQUALS_RE.fullmatch(text, unit.end, price.start) is not None
     )
 
