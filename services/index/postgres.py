@@ -4,11 +4,10 @@ One ``documents`` row per document: the whole ``EnrichedDocument`` as JSONB, the
 filter, sort and show, a weighted ``tsvector`` (title A over body B) built with the document's own
 text search configuration (russian, german, english, or simple; Belarusian and Ukrainian text
 arrives stemmed in Python, ``services.index.lemmas``, and is stored as simple words), and array
-columns holding what
-the entity and money filters and facets need, each with an index that serves its filter. The
-schema lives in one PostgreSQL schema (``?schema=name`` in the URL, else the connection's current
-schema), created and migrated at start under an advisory lock; ``newsflow_migrations`` records
-which versions are applied.
+columns holding what the entity and money filters and facets need, each with an index that serves
+its filter. The schema lives in one PostgreSQL schema (``?schema=name`` in the URL, else the
+connection's current schema), created and migrated at start under an advisory lock;
+``newsflow_migrations`` records which versions are applied.
 
 Every write is one ``INSERT ... ON CONFLICT DO UPDATE`` keyed by the document id, so redelivered
 and concurrent upserts of a document leave exactly one row, and an unchanged document writes
