@@ -135,8 +135,3 @@ def query_name_keys(name: str) -> list[list[str]]:
 def currencies(doc: EnrichedDocument) -> list[str]:
     """The distinct currencies of the document's money mentions, sorted."""
     return sorted({mention.currency for mention in doc.money})
-
-
-def cluster_key(doc: EnrichedDocument) -> str:
-    """What near-duplicates share: the cluster id, or the document's own id when it has none."""
-    return doc.cluster_id or doc.id

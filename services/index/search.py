@@ -68,7 +68,7 @@ TOTAL_ROW, HIT_ROW, FACET_ROW = 0, 1, 2
 # The answer statement's columns after ``part``, named and typed by the first branch of its
 # UNION, the total row (PostgreSQL types a UNION's columns by it; both order by its names): a hit
 # row fills the first ten, a facet row the last five, the total row only the last (its count).
-_HIT_COLUMNS = (
+_ANSWER_HIT_COLUMNS = (
     ("id", "text"),
     ("score", "float8"),
     ("title", "text"),
@@ -80,7 +80,12 @@ _HIT_COLUMNS = (
     ("money", "jsonb"),
     ("position", "bigint"),
 )
-_FACET_COLUMNS = (("kind", "text"), ("value", "text"), ("entity_id", "text"), ("normal", "text"))
+_ANSWER_FACET_COLUMNS = (
+    ("kind", "text"),
+    ("value", "text"),
+    ("entity_id", "text"),
+    ("normal", "text"),
+)
 
 
 @dataclass(frozen=True)
@@ -134,8 +139,8 @@ def answer_sql(dialect: Dialect, *, facets: bool) -> str:
     placeholder, filled with ``str.format`` or psycopg's ``sql.SQL.format``).
     """
     parts = [
-        f"SELECT {TOTAL_ROW} AS part, {_nulls(dialect, _HIT_COLUMNS)},"
-        f" {_nulls(dialect, _FACET_COLUMNS)}, count(*) AS n FROM result",
+        f"SELECT {TOTAL_ROW} AS part, {_nulls(dialect, _ANSWER_HIT_COLUMNS)},"
+        f" {_nulls(dialect, _ANSWER_FACET_COLUMNS)}, count(*) AS n FROM result",
         f"SELECT {HIT_ROW}, d.id, p.score, d.title, d.body, d.language, d.published,"
         f" d.cluster_id, {dialect.entities}, {dialect.money}, p.position,"
         f" NULL, NULL, NULL, NULL, NULL"
