@@ -21,11 +21,22 @@ $(STAMP): pyproject.toml requirements/dev.txt
 
 install: $(STAMP) ## create .venv and install newsflow with its dev tools
 
+# --unsafe-package: the `all` extra names the project itself, and the lock must not pin a
+# path on this machine (make install adds the project in editable mode); setuptools and pip
+# stay the installer's own, as pip-compile leaves them by default.
+LOCK := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	--unsafe-package newsflow --unsafe-package setuptools --unsafe-package pip
+
 lock: $(STAMP) ## recompile requirements/*.txt from pyproject.toml (exact versions, all dependencies)
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
-		--output-file requirements/runtime.txt pyproject.toml
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
-		--extra dev --output-file requirements/dev.txt pyproject.toml
+	$(LOCK) --extra all --output-file requirements/all.txt pyproject.toml
+	@# Each image's lock is the full lock cut down to that stage's extras: one version of each
+	@# package across every image, the tests and CI. The index and the API open PostgreSQL.
+	for extras in ingest enrich index,postgres api,postgres; do \
+		$(LOCK) $$(echo $$extras | sed 's/[^,]*/--extra &/g; s/,/ /g') --constraint requirements/all.txt \
+			--output-file requirements/$${extras%%,*}.txt pyproject.toml || exit 1; \
+	done
+	$(LOCK) --extra all --extra dev --constraint requirements/all.txt \
+		--output-file requirements/dev.txt pyproject.toml
 
 run: $(STAMP) ## process seeds/ in-process (no servers) and print the table
 	$(BIN)/newsflow run seeds/
@@ -48,9 +59,22 @@ bench: $(STAMP) ## pipeline throughput, in-process and through Redis
 
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
+# The secrets with no safe default: compose refuses to start without them too, but only after
+# naming one at a time in its own words; this names them all, and where to set them.
+SECRETS := GRAFANA_ADMIN_PASSWORD POSTGRES_PASSWORD NEWSFLOW_API_TOKEN FLOWER_BASIC_AUTH
+
 up: ## start the whole stack with Docker (needs .env with the passwords and NEWSFLOW_API_TOKEN)
-	@test -f .env || { echo "copy .env.example to .env and set GRAFANA_ADMIN_PASSWORD, POSTGRES_PASSWORD, NEWSFLOW_API_TOKEN and FLOWER_BASIC_AUTH first"; exit 1; }
+	@test -f .env || { echo "copy .env.example to .env and set $(SECRETS) in it first"; exit 1; }
+	@missing=""; for name in $(SECRETS); do \
+		value=$$(printenv $$name || sed -n "s/^$$name=//p" .env | tail -n 1); \
+		[ -n "$$value" ] || missing="$$missing $$name"; \
+	done; \
+	[ -z "$$missing" ] || { echo "set$$missing in .env (empty in .env.example on purpose)"; exit 1; }
 	mkdir -p drop
+	@# The watcher must run as the owner of ./drop to move files in it (README, "Drop folder").
+	export NEWSFLOW_UID=$${NEWSFLOW_UID:-$$(sed -n 's/^NEWSFLOW_UID=//p' .env | tail -n 1)}; \
+	export NEWSFLOW_GID=$${NEWSFLOW_GID:-$$(sed -n 's/^NEWSFLOW_GID=//p' .env | tail -n 1)}; \
+	export NEWSFLOW_UID=$${NEWSFLOW_UID:-$$(stat -c %u drop)} NEWSFLOW_GID=$${NEWSFLOW_GID:-$$(stat -c %g drop)}; \
 	$(COMPOSE) up --build -d
 	@echo "Grafana: http://localhost:$${GRAFANA_PORT:-3000}  Prometheus: http://localhost:$${PROMETHEUS_PORT:-9090}"
 

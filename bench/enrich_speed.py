@@ -94,6 +94,8 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 sys.path.insert(0, str(REPO))  # for bench.pipeline when run as a script; it imports nothing
+from bench.procmem import children_of, memory_mb, worker_memory  # noqa: E402  # needs the path
+
 READY_TIMEOUT_S = 60.0
 SETTLE_TIMEOUT_S = 60.0
 PAGE_MB = resource.getpagesize() / 2**20
@@ -359,54 +361,6 @@ def mean_ms_by(keys: Sequence[str], seconds: Sequence[float]) -> dict[str, float
 
 # ---------------------------------------------------------------------------------------------
 # A real enrich worker
-
-
-def children_of(pid: int) -> list[int]:
-    """Every descendant of ``pid``, from each process's parent id in /proc/<pid>/stat (this
-    kernel has no /proc/<pid>/task/<tid>/children, and psutil is not a dependency)."""
-    parents: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # gone since the listing
-            continue
-        # The command name may hold spaces and parentheses; the fields after the last ')' do not.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents[ppid].append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in sorted(parents.get(todo.pop(), [])):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def memory_mb(pid: int) -> dict[str, float | None]:
-    """VmRSS from /proc/<pid>/status and Pss from /proc/<pid>/smaps_rollup, in MB."""
-
-    def field(path: str, name: str) -> float | None:
-        try:
-            text = Path(f"/proc/{pid}/{path}").read_text()
-        except OSError:
-            return None
-        match = re.search(rf"^{name}:\s+(\d+) kB", text, re.MULTILINE)
-        return int(match[1]) / 1024 if match else None
-
-    return {"rss": field("status", "VmRSS"), "pss": field("smaps_rollup", "Pss")}
-
-
-def worker_memory(pid: int) -> dict[str, Any]:
-    parent = memory_mb(pid)
-    children = {child: memory_mb(child) for child in children_of(pid)}
-    every = [parent, *children.values()]
-    return {
-        "parent": parent,
-        "children": {str(child): figures for child, figures in children.items()},
-        "total_rss": sum(m["rss"] or 0.0 for m in every),
-        "total_pss": sum(m["pss"] or 0.0 for m in every),
-    }
 
 
 def wait_settled(pid: int, process: subprocess.Popen[bytes], concurrency: int) -> float:

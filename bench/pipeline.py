@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
+sys.path.insert(0, str(REPO))  # for bench.procmem when run as a script
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
 STAGES = ("ingest", "enrich", "index")  # as in shared.stages; importing it would read settings
 READY_TIMEOUT_S = 60.0
@@ -410,12 +411,14 @@ def bench_redis(
     try:
         wait_ready(workers)
         idle_ms = warm_up(intake)
+        memory_warm = workers_memory(workers)
         submitted: list[tuple[str, float]] = []
         start = time.time()
         for path in paths:
             submitted.append((submit_path(intake, path).receipt, time.time()))
         submit_seconds = time.time() - start
         final, pending = wait_final(client, [r for r, _ in submitted], workers, timeout)
+        memory_after = workers_memory(workers)
     finally:
         stop_workers(workers)
 
@@ -441,7 +444,19 @@ def bench_redis(
         "batch_latency_p95_ms": statistics.quantiles(done, n=20)[18] if len(done) >= 2 else None,
         "outcomes": dict(outcomes),
         "in_index": in_index - len(idle_ms),  # the warm-up seeds are in it too
+        "memory_mb": {"warm": memory_warm, "after_batch": memory_after},
     }
+
+
+def workers_memory(workers: Workers) -> dict[str, dict[str, float]]:
+    """RSS and PSS of each stage's worker (its parent and prefork children together), in MB."""
+    from bench.procmem import worker_memory
+
+    figures = {}
+    for stage, process in workers.processes.items():
+        tree = worker_memory(process.pid)
+        figures[stage] = {"rss": tree["total_rss"], "pss": tree["total_pss"]}
+    return figures
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,6 +524,12 @@ def print_report(figures: dict[str, Any]) -> None:
         f"p50 {remote['batch_latency_p50_ms']:.0f} ms, "
         f"p95 {remote['batch_latency_p95_ms']:.0f} ms (mostly queueing)"
     )
+    for moment, label in (("warm", "after the warm-up"), ("after_batch", "after the batch")):
+        per_stage = remote["memory_mb"][moment]
+        line = "  ".join(
+            f"{stage} {m['pss']:.0f}/{m['rss']:.0f}" for stage, m in sorted(per_stage.items())
+        )
+        print(f"worker PSS/RSS MB {label:16} {line}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -200,15 +200,17 @@ def enrich(
     """Parse and enrich files in-process and print the result (nothing is stored)."""
     settings = _settings()
     from newsflow.local import local_stores, process_file
+    from newsflow.render import enrich_block
 
     stores = local_stores()
-    for path in _existing(paths):
+    for number, path in enumerate(_existing(paths)):
         result = process_file(path, settings, stores, None)
         record = enrich_record(result)
         if as_json:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            console.print(record)
+            # Plain text, not rich: titles and bodies hold [brackets] rich would read as markup.
+            sys.stdout.write(("\n" if number else "") + enrich_block(record) + "\n")
 
 
 def enrich_record(result: FileResult) -> dict[str, object]:
@@ -288,6 +290,35 @@ def worker(
         *passed,
     ]
     os.execvpe(sys.executable, argv, env)  # noqa: S606  # argv is ours, not user text
+
+
+@app.command()
+def health(
+    stage: Annotated[str, typer.Argument(help="ingest, enrich or index")],
+    node: Annotated[
+        str | None, typer.Option(help="The worker's node name (default: STAGE-PID@this host).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the answer.")] = 1.0,
+) -> None:
+    """Exit 0 if this host's worker of STAGE answers a ping over the broker, 1 if none does.
+
+    For container healthchecks: it asks the worker itself (Celery's remote control), so a live
+    process whose consumer is stuck or cut off from the broker counts as unhealthy.
+    """
+    if stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(ExitCode.USAGE)
+    settings = _settings()
+    from newsflow.health import ping_stage
+
+    answered = ping_stage(settings, stage, node=node, timeout=timeout)
+    if not answered:
+        import socket
+
+        whom = node or f"{stage}-*@{socket.gethostname()}"
+        sys.stderr.write(f"newsflow health: no {stage} worker {whom} answered in {timeout:g} s\n")
+        raise typer.Exit(ExitCode.FAILED)
+    sys.stdout.write(f"{', '.join(answered)}: ok\n")
 
 
 @app.command()
@@ -407,7 +438,7 @@ def _print_outcomes(receipts: dict[str, str], final: dict[str, ReceiptStatus]) -
 
 
 @app.command()
-def watch(
+def watch(  # noqa: PLR0917  # typer maps each command-line option to a parameter
     directory: Annotated[Path, typer.Argument(help="The drop folder scrapers write into.")],
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between scans.")] = 1.0,
     settle: Annotated[
@@ -416,6 +447,21 @@ def watch(
     once: Annotated[
         bool, typer.Option("--once", help="Take what is there, wait for the outcomes, exit.")
     ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="A line per finished file and a periodic summary on stdout "
+            "(default: when stdout is a terminal).",
+        ),
+    ] = None,
+    summary_every: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Seconds between summaries (printed, or logged as watch.summary); 0: none.",
+        ),
+    ] = 60.0,
 ) -> None:
     """Watch a drop folder: submit each new file, then move it to done/ or failed/.
 
@@ -425,13 +471,31 @@ def watch(
     NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
+    import structlog
+
+    from newsflow.render import WatchProgress, watch_totals
     from services.ingest.confine import RefusedPath
     from services.ingest.intake import Intake
-    from services.ingest.watch import watch_folder
+    from services.ingest.watch import CannotMoveFiles, watch_folder
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
         raise typer.Exit(2)
+    shown = sys.stdout.isatty() if progress is None else progress
+
+    def print_line(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()  # a line as it happens, also through a pipe
+
+    def log_summary(counts: dict[str, float]) -> None:
+        structlog.get_logger("services.ingest.watch").info("watch.summary", **counts)
+
+    reporter = WatchProgress(
+        every=summary_every,
+        print_line=print_line if shown else None,
+        # On a terminal the printed summary is the one a person reads; the log gets it otherwise.
+        log_summary=None if shown else log_summary,
+    )
     try:
         summary = watch_folder(
             directory,
@@ -439,10 +503,14 @@ def watch(
             interval=interval,
             once=once,
             settle_seconds=settle,
+            on_scan=reporter,
         )
-    except RefusedPath as error:
-        err_console.print(f"[red]newsflow watch: {error}")
-        raise typer.Exit(2) from None
+    except (RefusedPath, CannotMoveFiles) as error:
+        # One line, not wrapped or marked up by rich: it names paths and uids to copy.
+        sys.stderr.write(f"newsflow watch: {error}\n")
+        raise typer.Exit(ExitCode.USAGE) from None
+    if shown:
+        print_line(watch_totals(summary))
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(ExitCode.TIMED_OUT)
@@ -657,13 +725,10 @@ def reindex(
     if as_json:
         sys.stdout.write(json.dumps(record) + "\n")
     else:
-        stale = ", ".join(f"{name} {n}" for name, n in report.stale_by_enricher.items())
-        console.print(
-            f"{total} documents in the index; sent {report.sent} to enrich"
-            + (f" (stale: {stale})" if stale else "")
-        )
-        if wait:
-            console.print("outcomes: " + json.dumps(record["outcomes"]))
+        from newsflow.render import reindex_report
+
+        for line in reindex_report(record, stale_only=stale_only):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -56,10 +56,16 @@ def unavailable(error: BaseException, settings: Settings) -> Unavailable | None:
     """The server ``error`` says could not be reached, or None if it is something else."""
     # Imported here: every command imports this module for its exit codes, and `newsflow run`
     # must not pay for Redis, kombu and psycopg.
-    import psycopg  # noqa: PLC0415
     import redis  # noqa: PLC0415
     from kombu.exceptions import OperationalError as BrokerError  # noqa: PLC0415
 
+    index_errors: tuple[type[BaseException], ...] = (TransientError, sqlite3.OperationalError)
+    try:
+        import psycopg  # noqa: PLC0415
+    except ImportError:  # an install without the postgres extra has no PostgreSQL to lose
+        pass
+    else:
+        index_errors = (*index_errors, psycopg.OperationalError)
     for cause in _causes(error):
         if isinstance(cause, BrokerError):
             setting = "NEWSFLOW_BROKER_URL" if settings.broker_url else "NEWSFLOW_REDIS_URL"
@@ -68,7 +74,7 @@ def unavailable(error: BaseException, settings: Settings) -> Unavailable | None:
             return Unavailable(
                 "Redis", redact_url(settings.redis_url), "NEWSFLOW_REDIS_URL", _why(cause)
             )
-        if isinstance(cause, psycopg.OperationalError | TransientError | sqlite3.OperationalError):
+        if isinstance(cause, index_errors):
             return Unavailable(
                 "the index", redact_url(settings.index_url), "NEWSFLOW_INDEX_URL", _why(cause)
             )

@@ -60,6 +60,12 @@ def test_nothing_stale_sends_nothing(indexed: tuple[Pipeline, dict[str, str]]) -
         0,
         {},
     )
+    # Without --json it says the same in a sentence (rich would wrap it on a narrow terminal).
+    said = pipeline.newsflow("reindex", "--stale-only", env={"COLUMNS": "300"})
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.strip() == (
+        f"{len(owners)} documents in the index, none enriched by an older version: sent none."
+    )
 
 
 def test_stale_documents_are_re_enriched_in_place(

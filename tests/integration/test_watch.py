@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -100,7 +102,7 @@ def test_two_watchers_move_every_file_to_done_or_failed_exactly_once(
         with log.open("wb") as out:
             watchers.append(
                 subprocess.Popen(
-                    [NEWSFLOW, "watch", str(drop), "--interval", "0.2"],
+                    [NEWSFLOW, "watch", str(drop), "--interval", "0.2", "--summary-every", "1"],
                     env=pipeline.env,
                     cwd=pipeline.workdir,
                     stdout=out,
@@ -154,6 +156,11 @@ def test_two_watchers_move_every_file_to_done_or_failed_exactly_once(
     for log in logs:
         stopped = [r for r in _records(log) if r.get("event") == "watch.stopped"]
         assert [r["signal"] for r in stopped] == ["SIGTERM"]
+    # Off a terminal the periodic summary is a log event. The first batch's windows closed
+    # while the second batch settled (2 s), so they count at least the first batch's files.
+    summaries = [r for log in logs for r in _records(log) if r.get("event") == "watch.summary"]
+    assert sum(int(str(r["done"])) for r in summaries) >= len(seed_files)
+    assert sum(int(str(r["failed"])) for r in summaries) >= 1
 
 
 def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
@@ -169,9 +176,23 @@ def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
     orphan = "0123456789abcdef0123456789abcdef.claimed--orphan.txt"
     shutil.copy(seed_files[2], drop / ".processing" / orphan)
 
-    result = pipeline.newsflow("watch", str(drop), "--once", "--interval", "0.2", timeout=90)
+    result = pipeline.newsflow(
+        "watch", str(drop), "--once", "--interval", "0.2", "--progress", timeout=90
+    )
 
     assert result.returncode == 1, result.stderr[-3000:]
+    # --progress: a line per finished file as it happens, then the totals.
+    lines = result.stdout.splitlines()
+    assert sorted(line.split()[:2][0] + " " + line.split()[1] for line in lines[:-1]) == [
+        "done one.txt",
+        "done orphan.txt",
+        "failed bad.bin",
+    ]
+    assert any(line.startswith("failed  bad.bin  dead letter: binary  [") for line in lines)
+    # Indexed, or a duplicate when the module's first test indexed the seeds already.
+    one = re.compile(r"done    one\.txt  (indexed as|duplicate of) [0-9a-f]{12,}  \[[0-9a-f]{12}\]")
+    assert any(one.fullmatch(line) for line in lines), lines
+    assert lines[-1] == "stopped: 2 done, 1 failed, 0 refused; 0 still waiting for an outcome"
     assert "1 file(s) went to failed/" in result.stderr
     assert _files(drop / "done") == ["one.txt", "orphan.txt"]
     assert _files(drop / "failed") == ["bad.bin", "bad.bin.reason"]
@@ -209,3 +230,69 @@ def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
     assert _files(drop / ".processing") == []
     status = json.loads(pipeline.newsflow("status", receipt).stdout)
     assert status["state"] == "indexed", status
+
+
+# Two uids no account on this machine has: the drop folder's owner (the host user, as compose
+# bind-mounts ./drop) and a scraper that wrote a file into it.
+OWNER, SCRAPER, STRANGER = 54321, 54322, 54323
+
+
+def _as_uid(uid: int) -> list[str]:
+    """Run a command as ``uid`` (and gid), no other groups, as compose's ``user:`` does. The
+    tests run as root from a virtualenv under /root (mode 0700), which no other uid may read:
+    CAP_DAC_READ_SEARCH lets the process read and traverse any path, and nothing more, so
+    whether it may *move* files (write to a folder) is decided by the uid alone."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root with util-linux's setpriv")
+        pytest.skip("needs root and setpriv to run the watcher as another uid")
+    caps = "+dac_read_search"
+    return [
+        "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+        f"--inh-caps={caps}", f"--ambient-caps={caps}",
+    ]  # fmt: skip
+
+
+def test_the_watcher_run_as_the_folders_owner_moves_files_another_uid_wrote(
+    pipeline: Pipeline, seed_files: list[Path]
+) -> None:
+    """The compose watcher runs as NEWSFLOW_UID:NEWSFLOW_GID: set to the owner of the host's
+    ./drop, it moves the files scrapers (another uid) wrote there; run as any other uid it
+    stops at start with one line saying which uid to use, instead of failing on every file."""
+    drop = Path(tempfile.mkdtemp(prefix="newsflow-drop-"))  # pytest's tmp is root's only
+    try:
+        os.chown(drop, OWNER, OWNER)
+        drop.chmod(0o755)
+        written = drop / "scraped.txt"
+        shutil.copy(seed_files[3], written)
+        os.chown(written, SCRAPER, SCRAPER)
+        written.chmod(0o644)
+        command = [NEWSFLOW, "watch", str(drop), "--once", "--interval", "0.2", "--settle", "0"]
+        # As in compose: the watched folder is the configured drop folder.
+        env = {**pipeline.env, "HOME": str(drop), "NEWSFLOW_DROP_DIRS": str(drop)}
+
+        refused = subprocess.run(
+            [*_as_uid(STRANGER), *command],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr == (
+            f"newsflow watch: cannot move files in {drop}: it belongs to uid {OWNER} "
+            f"(gid {OWNER}, drwxr-xr-x) and this process runs as uid {STRANGER} "
+            f"(gid {STRANGER}); run the watcher as the folder's owner (docker compose: "
+            f"NEWSFLOW_UID={OWNER} and NEWSFLOW_GID={OWNER} in .env) or let it write there\n"
+        )
+        assert _files(drop) == ["scraped.txt"]
+
+        moved = subprocess.run(
+            [*_as_uid(OWNER), *command],
+            env=env, capture_output=True, text=True, timeout=90, check=False,
+        )  # fmt: skip
+        assert moved.returncode == 0, moved.stderr[-3000:]
+        assert _files(drop / "done") == ["scraped.txt"]
+        assert _files(drop) == [".processing", "done", "failed"]
+        # The file keeps its writer; the folders the watcher made are the owner's.
+        assert (drop / "done" / "scraped.txt").stat().st_uid == SCRAPER
+        assert (drop / "done").stat().st_uid == OWNER
+    finally:
+        shutil.rmtree(drop, ignore_errors=True)

@@ -28,13 +28,19 @@ CONTRACT = {
 
 
 @pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The seeds, an exact copy of seed 000 and a binary file, in this order."""
     folder = tmp_path_factory.mktemp("contract")
     copy = folder / "copy_of_000.txt"
     copy.write_bytes((SEEDS / "000_d695069b074354cf.txt").read_bytes())
     binary = folder / "binary.txt"
     binary.write_bytes(b"\x00\x01\x02" * 50)
-    paths = [*sorted(SEEDS.glob("*.txt")), copy, binary]
+    return [*sorted(SEEDS.glob("*.txt")), copy, binary]
+
+
+@pytest.fixture(scope="module")
+def records(inputs: list[Path]) -> dict[str, dict[str, Any]]:
+    paths = inputs
     result = subprocess.run(
         [NEWSFLOW, "enrich", "--json", *map(str, paths)],
         env={**os.environ, "NEWSFLOW_LOG_LEVEL": "ERROR"},
@@ -107,3 +113,33 @@ def test_copy_in_the_same_run_is_a_duplicate_and_bad_input_has_an_error(
     assert records["000"]["duplicate_of"] is None
     assert records["binary"]["error"] == "binary"
     assert records["binary"]["id"] is None
+
+
+def test_without_json_each_file_is_a_readable_block_of_the_same_facts(
+    inputs: list[Path], records: dict[str, dict[str, Any]]
+) -> None:
+    """A person runs `newsflow enrich FILE` to see what enrich makes of it: a block per file,
+    in input order, stating what --json states (not a Python dict dump)."""
+    result = subprocess.run(
+        [NEWSFLOW, "enrich", *map(str, inputs)],
+        env={**os.environ, "NEWSFLOW_LOG_LEVEL": "ERROR"},
+        capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    blocks = result.stdout.rstrip("\n").split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == [str(path) for path in inputs]
+    by_name = dict(zip(records, blocks, strict=True))
+    for name, block in by_name.items():
+        assert "{" not in block.splitlines()[1], "a dict dump, not a block"
+        record = records[name]
+        if record["error"]:
+            assert f"dead letter: {record['error']}" in block
+            continue
+        fields = {line[:14].strip(): line[14:] for line in block.splitlines()[1:]}
+        assert fields["id"] == record["id"]
+        assert fields["title"] == record["title"]
+        assert fields["language"].startswith(f"{record['language']} (")
+    assert "\n  header      published 2025-10-11, rate 3.69 BYN\n" in by_name["000"]
+    assert f"duplicate of {records['000']['id']}" in by_name["copy_of_000"]
+    assert "PER Надежда Лазаревич (per:ndsd-lsrvc)" in by_name["000"]
+    assert "1 600 000 000 000 RUB «1,6 триллиона рублей»" in by_name["004"]
+    assert "2 trailer_stripped" in by_name["004"]

@@ -294,6 +294,30 @@ def test_outcomes_go_to_done_and_failed_with_a_reason(
     assert _names(drop / ".processing") == []
 
 
+def test_a_scan_reports_each_file_it_finished_and_how(
+    drop: Path, client: fakeredis.FakeRedis
+) -> None:
+    """`newsflow watch` shows a line per finished file: the scan must say which files it moved,
+    where to, and their outcome as a person reads it, refusals included."""
+    pipeline = FakePipeline(client)
+    (drop / "done").mkdir()
+    (drop / "done" / "good.txt").write_text("an earlier file of the same name")
+    (drop / "good.txt").write_text("a story")
+    (drop / "bad.bin").write_bytes(b"PNG\0\0\0")
+    (drop / "link.txt").symlink_to("/etc/passwd")
+    report = _watcher(drop, client, pipeline).scan(now=time.time() + LATER)
+    receipts = {name: receipt for name, receipt, _ in pipeline.calls}
+    said = {(f.name, f.outcome, f.detail, f.moved_to, f.doc_id) for f in report.finished}
+    assert said == {
+        ("good.txt", "done", "indexed", "done/good-1.txt", "d" * 16),
+        ("bad.bin", "failed", "dead letter: binary", "failed/bad.bin", None),
+        ("link.txt", "failed", "refused: symlink", "failed/link.txt", None),
+    }
+    by_name = {f.name: f for f in report.finished}
+    assert by_name["good.txt"].receipt == receipts["good.txt"]
+    assert _watcher(drop, client, pipeline).scan(now=time.time() + LATER).finished == []
+
+
 def test_a_name_already_in_done_is_never_overwritten(
     drop: Path, client: fakeredis.FakeRedis
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,13 +75,41 @@ def test_a_bad_value_stops_the_command_with_a_clear_message(tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
 
 
-def test_every_setting_is_documented_in_the_env_example() -> None:
-    """.env.example is where operators learn the settings: none may be missing from it."""
-    documented = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
-    missing = [
-        name for name in Settings.model_fields if f"NEWSFLOW_{name.upper()}" not in documented
-    ]
-    assert missing == []
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+ASSIGNMENT = re.compile(r"^(?P<commented># )?(?P<name>NEWSFLOW_[A-Z0-9_]+)=(?P<value>.*)$")
+
+
+def test_every_setting_is_in_the_env_example_with_its_default_and_a_comment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """.env.example is where operators learn the settings, and what compose passes on when it
+    is copied to .env: each one must be there, set to its default (or, for a setting unset by
+    default, commented out with no value), under a comment that says what it is for."""
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    assigned: dict[str, str] = {}
+    unset: set[str] = set()
+    for number, line in enumerate(lines):
+        found = ASSIGNMENT.match(line)
+        if found is None:
+            continue
+        if found["commented"]:
+            if not found["value"]:
+                unset.add(found["name"])
+            continue  # an example of another value, not a default
+        assigned[found["name"]] = found["value"]
+        above = next(text for text in reversed(lines[:number]) if not ASSIGNMENT.match(text))
+        assert above.startswith("#"), f"{found['name']} has no comment above it"
+    for name, field in Settings.model_fields.items():
+        variable = f"NEWSFLOW_{name.upper()}"
+        if field.default is None and field.default_factory is None:
+            assert variable in assigned or variable in unset, variable
+        else:
+            assert variable in assigned, f"{variable} is not in .env.example"
+    for name in list(os.environ):
+        if name.startswith("NEWSFLOW_"):
+            monkeypatch.delenv(name)
+    from_example = Settings(_env_file=ENV_EXAMPLE)
+    assert from_example.model_dump() == Settings(_env_file=None).model_dump()
 
 
 def test_soft_time_limits_must_be_below_the_hard_ones(monkeypatch: pytest.MonkeyPatch) -> None:

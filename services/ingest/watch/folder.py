@@ -130,6 +130,19 @@ def _note_names(note: Path, receipt: str) -> bool:
         os.close(fd)
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A file this watcher moved to done/ or failed/, and why, as a person reads it
+    (``indexed``, ``near-duplicate of X (0.82)``, ``dead letter: binary``, ``refused: symlink``)."""
+
+    name: str
+    outcome: Outcome
+    receipt: str
+    detail: str
+    doc_id: str | None = None
+    moved_to: str = ""  # its path under the watched folder: done/a.txt, failed/a-1.txt
+
+
 @dataclass
 class ScanReport:
     claimed: int = 0
@@ -138,6 +151,7 @@ class ScanReport:
     failed: int = 0
     waiting: int = 0  # files in DIR not settled yet
     pending: int = 0  # claims in .processing/ without an outcome, after the scan
+    finished: list[Finished] = field(default_factory=list)  # in the order they were moved
 
     @property
     def idle(self) -> bool:
@@ -173,6 +187,8 @@ class DropFolder:
     max_file_bytes: int
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     _seen: dict[str, Signature] = field(default_factory=dict, repr=False)
+    # What finish() moved since the scan began; handed to that scan's report.
+    _finished: list[Finished] = field(default_factory=list, repr=False)
 
     @property
     def processing(self) -> Path:
@@ -193,8 +209,10 @@ class DropFolder:
     def scan(self, now: float | None = None) -> ScanReport:
         """One pass: claim what settled in DIR, then finish or recover what is in .processing/."""
         report = ScanReport()
+        self._finished.clear()  # moves made outside a scan (a replay's) are not this scan's
         self._intake(time.time() if now is None else now, report)
         self._tend(report)
+        report.finished = list(self._finished)
         return report
 
     # -- intake --
@@ -284,7 +302,16 @@ class DropFolder:
             detail = refusal_detail(why, os.readlink(path) if why == "symlink" else None)
         except FileNotFoundError:
             return False  # another watcher refused it first
-        moved = self.finish(path, name, "failed", receipt, reason=why, error=detail, stage="watch")
+        moved = self.finish(
+            path,
+            name,
+            "failed",
+            receipt,
+            reason=why,
+            error=detail,
+            stage="watch",
+            detail=f"refused: {why}",
+        )
         if moved:
             log.warning("watch.refused", file=name, reason=why, error=detail)
         return moved
@@ -382,6 +409,8 @@ class DropFolder:
             reason=(status.reason or "unknown") if outcome == "failed" else None,
             error=status.error or "",
             stage=status.stage or "",
+            detail=status.outcome(),
+            doc_id=status.doc_id,
         )
         return outcome if moved else None
 
@@ -419,9 +448,12 @@ class DropFolder:
         reason: str | None = None,
         error: str = "",
         stage: str = "",
+        detail: str | None = None,
+        doc_id: str | None = None,
     ) -> bool:
         """Move ``src`` to ``outcome``/ under ``name`` (or the first free ``stem-N.ext``), with a
-        ``.reason`` note when ``reason`` is given. False when another watcher already did."""
+        ``.reason`` note when ``reason`` is given. False when another watcher already did.
+        ``detail`` and ``doc_id`` are what the scan's report says of it."""
         folder = self.outcome_dir(outcome)
         with self._finish_lock():
             if not os.path.lexists(src):
@@ -442,6 +474,10 @@ class DropFolder:
                         ),
                     )
                 os.rename(src, target)
+                said = detail or (f"dead letter: {reason}" if reason else outcome)
+                self._finished.append(
+                    Finished(name, outcome, receipt, said, doc_id, f"{outcome}/{candidate}")
+                )
                 log.info(
                     "watch.finished",
                     file=name,

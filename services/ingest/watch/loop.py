@@ -3,10 +3,12 @@ pipeline; and the safety checks made before it starts."""
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -18,6 +20,7 @@ from services.ingest.confine import RefusedPath, drop_roots, is_inside
 from services.ingest.intake import Intake
 from services.ingest.watch.folder import (
     DropFolder,
+    ScanReport,
     Submit,
     WatchSummary,
     pipeline_submit,
@@ -25,6 +28,7 @@ from services.ingest.watch.folder import (
 from services.ingest.watch.rules import (
     DEFAULT_ONCE_TIMEOUT,
     DEFAULT_SETTLE_SECONDS,
+    PROCESSING,
 )
 from shared.settings import Settings
 
@@ -80,6 +84,33 @@ def check_watched_folder(directory: Path, settings: Settings) -> None:
         raise RefusedPath(msg)
 
 
+class CannotMoveFiles(Exception):
+    """The watcher may not rename files in the drop folder (or one of its subfolders)."""
+
+
+def check_can_move_files(directory: Path) -> None:
+    """Moving a file out of DIR and into its subfolders needs write access to each folder (not
+    to the file). In a container the process's uid is not the host user's, and a bind-mounted
+    folder keeps the host's owner: say so at start, naming both, rather than fail on every file
+    forever."""
+    folders = [directory, *(directory / name for name in (PROCESSING, "done", "failed"))]
+    effective = os.access in os.supports_effective_ids
+    for folder in folders:
+        try:
+            st = os.stat(folder)
+        except FileNotFoundError:
+            continue  # created by this watcher, as its own
+        if os.access(folder, os.W_OK | os.X_OK, effective_ids=effective):
+            continue
+        msg = (
+            f"cannot move files in {folder}: it belongs to uid {st.st_uid} (gid {st.st_gid}, "
+            f"{stat.filemode(st.st_mode)}) and this process runs as uid {os.geteuid()} "
+            f"(gid {os.getegid()}); run the watcher as the folder's owner (docker compose: "
+            f"NEWSFLOW_UID={st.st_uid} and NEWSFLOW_GID={st.st_gid} in .env) or let it write there"
+        )
+        raise CannotMoveFiles(msg)
+
+
 # The longest wait between two looks at a Redis that is down.
 MAX_BACKOFF_SECONDS = 30.0
 
@@ -121,14 +152,17 @@ def watch_folder(
     settle_seconds: float = DEFAULT_SETTLE_SECONDS,
     once_timeout: float = DEFAULT_ONCE_TIMEOUT,
     submit: Submit | None = None,
+    on_scan: Callable[[ScanReport], None] | None = None,
 ) -> WatchSummary:
     """Scan ``directory`` every ``interval`` seconds until ``stop`` is set or a signal arrives.
 
     With ``once``, take what is there (waiting for files still settling) and return when every
     claim in ``.processing/`` has an outcome, or after ``once_timeout`` seconds; the summary's
-    ``pending`` says how many were still without one.
+    ``pending`` says how many were still without one. ``on_scan`` sees each scan's report
+    (what it claimed and finished), e.g. to show progress.
     """
     check_watched_folder(directory, intake.settings)
+    check_can_move_files(directory)
     folder = DropFolder(
         directory,
         intake.client,
@@ -150,6 +184,8 @@ def watch_folder(
                 continue
             report = folder.scan()
             summary.add(report)
+            if on_scan is not None:
+                on_scan(report)
             if once and report.idle:
                 break
             if once and time.monotonic() >= deadline:

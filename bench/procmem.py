@@ -1,0 +1,58 @@
+"""Memory of a process tree from /proc: VmRSS and PSS (proportional set size: a page shared by n
+processes counts 1/n to each, so the PSS of a prefork worker's parent and children adds up to
+what the worker really costs the machine, models shared copy-on-write counted once)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+def children_of(pid: int) -> list[int]:
+    """Every descendant of ``pid``, from each process's parent id in /proc/<pid>/stat (this
+    kernel has no /proc/<pid>/task/<tid>/children, and psutil is not a dependency)."""
+    parents: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone since the listing
+            continue
+        # The command name may hold spaces and parentheses; the fields after the last ')' do not.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents[ppid].append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in sorted(parents.get(todo.pop(), [])):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def memory_mb(pid: int) -> dict[str, float | None]:
+    """VmRSS from /proc/<pid>/status and Pss from /proc/<pid>/smaps_rollup, in MB."""
+
+    def field(path: str, name: str) -> float | None:
+        try:
+            text = Path(f"/proc/{pid}/{path}").read_text()
+        except OSError:
+            return None
+        match = re.search(rf"^{name}:\s+(\d+) kB", text, re.MULTILINE)
+        return int(match[1]) / 1024 if match else None
+
+    return {"rss": field("status", "VmRSS"), "pss": field("smaps_rollup", "Pss")}
+
+
+def worker_memory(pid: int) -> dict[str, Any]:
+    parent = memory_mb(pid)
+    children = {child: memory_mb(child) for child in children_of(pid)}
+    every = [parent, *children.values()]
+    return {
+        "parent": parent,
+        "children": {str(child): figures for child, figures in children.items()},
+        "total_rss": sum(m["rss"] or 0.0 for m in every),
+        "total_pss": sum(m["pss"] or 0.0 for m in every),
+    }
