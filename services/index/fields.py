@@ -8,10 +8,11 @@ storage or changes a document.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.index.stemming import LANGUAGE_ALGORITHMS, PYTHON_ALGORITHMS, tokenize
-from shared.messages import EnrichedDocument, EntityType
+from shared.messages import EnrichedDocument, Entity, EntityType
 from shared.names import has_cyrillic, name_key
 
 # A phonetic key with fewer consonants than this says too little to match a name by («Ли», «Уфа»,
@@ -100,19 +101,44 @@ def entity_names(doc: EnrichedDocument) -> set[tuple[EntityType, str]]:
     so its parts are keys too: a surname searched alone meets the person in every document,
     whatever form the text gave it.
     """
-    names: set[tuple[EntityType, str]] = set()
-    for entity in doc.entities:
-        for name in (entity.normal, entity.text):
-            names.add((entity.type, fold_name(name)))
-            for word in tokenize(name):
-                key = _key(word, doc.language)
-                if key is not None:
-                    names.add((entity.type, key))
-        if entity.type == "PER" and entity.id.startswith("per:"):
-            for part in entity.id.removeprefix("per:").split("-"):
-                if len(part) >= MIN_NAME_KEY:
-                    names.add((entity.type, f"key:{part}"))
-    return {(kind, name) for kind, name in names if name}
+    return {
+        (entity.type, name)
+        for entity in doc.entities
+        for name in _names_of(entity, doc.language)
+        if name
+    }
+
+
+def _names_of(entity: Entity, language: str) -> set[str]:
+    """One entity's folded normal form and text, and the keys of their words and of its id."""
+    names = {fold_name(entity.normal), fold_name(entity.text)}
+    for name in (entity.normal, entity.text):
+        names.update(key for word in tokenize(name) if (key := _key(word, language)) is not None)
+    if entity.type == "PER" and entity.id.startswith("per:"):
+        parts = entity.id.removeprefix("per:").split("-")
+        names.update(f"key:{part}" for part in parts if len(part) >= MIN_NAME_KEY)
+    return names
+
+
+def resolve_entity_ids(
+    name: str, kind: EntityType | None, named: Iterable[tuple[str, Sequence[Entity]]]
+) -> list[str]:
+    """The ids of the entities that ``name`` names among ``named`` (documents' languages and
+    entities, found by the name filter): the entities whose folded normal form or text is the
+    name, or whose words meet every word of it by key (``query_name_keys``); of type ``kind``
+    when given. Searching by these ids as well finds the articles that name the same entity in
+    words that share nothing with ``name`` («Нацбанк» -> ``org:nbrb`` -> «National Bank»)."""
+    folded = fold_name(name)
+    keyed = query_name_keys(name)
+    ids: set[str] = set()
+    for language, entities in named:
+        for entity in entities:
+            if kind is not None and entity.type != kind:
+                continue
+            names = _names_of(entity, language)
+            if folded in names or (keyed and all(names.intersection(keys) for keys in keyed)):
+                ids.add(entity.id)
+    return sorted(ids)
 
 
 def query_name_keys(name: str) -> list[list[str]]:

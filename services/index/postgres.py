@@ -23,7 +23,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,10 +38,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from services.index import fields
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.query import Node, is_negative, to_tsquery_text
-from services.index.search import AnsweringIndex, Dialect, answer_sql
+from services.index.search import AnsweringIndex, Dialect, answer_sql, entities_from_json
 from services.index.stemming import stem_text
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument
+from shared.messages import EnrichedDocument, Entity, EntityType
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
@@ -493,6 +493,19 @@ class PostgresIndex(AnsweringIndex):
         with self._connection() as conn:
             return conn.execute(statement, params).fetchall()
 
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[Entity]]]:
+        params: dict[str, Any] = {"limit": limit}
+        where = sql.SQL(" AND ").join(self._filters(SearchQuery(entity=name, type=kind), params))
+        statement = sql.SQL(
+            "SELECT d.language, d.document -> 'entities' FROM {schema}.documents AS d"
+            " WHERE {where} LIMIT %(limit)s"
+        ).format(schema=sql.Identifier(self.schema), where=where)
+        with self._connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
+        return [(language, entities_from_json(entities)) for language, entities in rows]
+
     def _plan(
         self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
     ) -> list[str]:
@@ -544,7 +557,7 @@ class PostgresIndex(AnsweringIndex):
                         sql.SQL(" || ").join(_tsquery(config) for config in configs)
                     ),
                 )
-        clauses.extend(self._filters(query, params))
+        clauses.extend(self._filters(query, params, self.entity_ids(query)))
         if node is None or is_negative(node):
             score: sql.Composable = sql.SQL("0.0::float8")
         else:
@@ -581,7 +594,9 @@ class PostgresIndex(AnsweringIndex):
         return _Search(ctes=ctes, params=params)
 
     @staticmethod
-    def _filters(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+    def _filters(
+        query: SearchQuery, params: dict[str, Any], entity_ids: Sequence[str] = ()
+    ) -> list[sql.Composable]:
         clauses: list[sql.Composable] = []
         for clause, name, value in _DIALECT.column_filters(query):
             clauses.append(sql.SQL(clause))
@@ -595,6 +610,8 @@ class PostgresIndex(AnsweringIndex):
             name = fields.fold_name(query.entity)
             if name:
                 keys.append(f"{prefix}name:{name}")
+            # Or any id the name resolves to (``AnsweringIndex.entity_ids``).
+            keys.extend(f"{prefix}id:{entity_id}" for entity_id in entity_ids)
             params["entity_keys"] = keys
             # Or every word of the name by its phonetic key (``fields.query_name_keys``).
             by_key: list[sql.Composable] = []

@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from pydantic import TypeAdapter
 
+from services.index import fields
 from services.index.backend import (
     ClosingOnExit,
     FacetCount,
@@ -35,13 +36,16 @@ from services.index.backend import (
 )
 from services.index.query import Node, highlight_stems, parse
 from services.index.stemming import iter_words, stem_words
-from shared.messages import Entity, MoneyMention
+from shared.messages import Entity, EntityType, MoneyMention
 from shared.names import has_cyrillic, romanize
 
 SNIPPET_WIDTH = 200
 
 # How many entities per type a facet lists.
 ENTITY_FACET_SIZE = 10
+
+# How many documents naming an entity are read to learn which ids the name stands for.
+ENTITY_SAMPLE = 200
 
 # Facet labels are in this language unless the query says otherwise (NEWSFLOW_DISPLAY_LANGUAGE).
 DEFAULT_LABEL_LANGUAGE = "en"
@@ -180,6 +184,11 @@ def hit_from_row(row: tuple[Any, ...], stems: set[str]) -> SearchHit:
     )
 
 
+def entities_from_json(value: object) -> list[Entity]:
+    """A document's entities as a backend hands them back: JSON text (SQLite) or values."""
+    return _from_json(_ENTITIES, value)
+
+
 def _from_json(adapter: TypeAdapter[_T], value: object) -> _T:
     if value is None:
         return adapter.validate_python([])
@@ -243,6 +252,23 @@ class AnsweringIndex(ClosingOnExit):
 
     def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
         """The rows of the answer statement for ``query`` (``text`` stripped, ``node`` parsed)."""
+        raise NotImplementedError
+
+    def entity_ids(self, query: SearchQuery) -> list[str]:
+        """The ids ``query.entity`` resolves to when it is a name (any language, script, case):
+        those of the entities it names in the documents the name filter alone finds (at most
+        ``ENTITY_SAMPLE`` of them, which is plenty: a name names few entities). The entity
+        filter then also takes every document with one of these ids."""
+        if query.entity is None:
+            return []
+        named = self._named_entities(query.entity, query.type, ENTITY_SAMPLE)
+        return fields.resolve_entity_ids(query.entity, query.type, named)
+
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[Entity]]]:
+        """Language and entities of up to ``limit`` documents the name filter finds for ``name``
+        (of type ``kind``), with no other filter."""
         raise NotImplementedError
 
     def _plan(
