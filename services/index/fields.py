@@ -8,8 +8,10 @@ storage or changes a document.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from services.index.stemming import LANGUAGE_ALGORITHMS, PYTHON_ALGORITHMS, tokenize
 from shared.messages import EnrichedDocument, Entity, EntityType
@@ -109,7 +111,21 @@ def entity_names(doc: EnrichedDocument) -> set[tuple[EntityType, str]]:
     }
 
 
-def _names_of(entity: Entity, language: str) -> set[str]:
+class NamedEntity(NamedTuple):
+    """What name resolution reads of a stored entity (cheaper to build than an ``Entity``)."""
+
+    type: str
+    id: str
+    normal: str
+    text: str
+
+
+def named_entities(entities: Iterable[dict[str, Any]]) -> list[NamedEntity]:
+    """The stored entities' JSON objects as ``NamedEntity`` tuples."""
+    return [NamedEntity(e["type"], e["id"], e["normal"], e["text"]) for e in entities]
+
+
+def _names_of(entity: Entity | NamedEntity, language: str) -> set[str]:
     """One entity's folded normal form and text, and the keys of their words and of its id."""
     names = {fold_name(entity.normal), fold_name(entity.text)}
     for name in (entity.normal, entity.text):
@@ -120,8 +136,17 @@ def _names_of(entity: Entity, language: str) -> set[str]:
     return names
 
 
+# An entity filter written as an id (``BY``, ``RU-SA``, ``geonames:625144``, ``per:ndsd-lsrvc``)
+# is not resolved as a name: it finds its own documents.
+_ID = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?|[a-z]+:\S+")
+
+
+def looks_like_id(value: str) -> bool:
+    return _ID.fullmatch(value) is not None
+
+
 def resolve_entity_ids(
-    name: str, kind: EntityType | None, named: Iterable[tuple[str, Sequence[Entity]]]
+    name: str, kind: EntityType | None, named: Iterable[tuple[str, Sequence[NamedEntity]]]
 ) -> list[str]:
     """The ids of the entities that ``name`` names among ``named`` (documents' languages and
     entities, found by the name filter): the entities whose folded normal form or text is the

@@ -38,10 +38,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from services.index import fields
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.query import Node, is_negative, to_tsquery_text
-from services.index.search import AnsweringIndex, Dialect, answer_sql, entities_from_json
+from services.index.search import AnsweringIndex, Dialect, answer_sql
 from services.index.stemming import stem_text
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument, Entity, EntityType
+from shared.messages import EnrichedDocument, EntityType
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
@@ -495,7 +495,7 @@ class PostgresIndex(AnsweringIndex):
 
     def _named_entities(
         self, name: str, kind: EntityType | None, limit: int
-    ) -> list[tuple[str, list[Entity]]]:
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
         params: dict[str, Any] = {"limit": limit}
         where = sql.SQL(" AND ").join(self._filters(SearchQuery(entity=name, type=kind), params))
         statement = sql.SQL(
@@ -504,7 +504,7 @@ class PostgresIndex(AnsweringIndex):
         ).format(schema=sql.Identifier(self.schema), where=where)
         with self._connection() as conn:
             rows = conn.execute(statement, params).fetchall()
-        return [(language, entities_from_json(entities)) for language, entities in rows]
+        return [(language, fields.named_entities(entities or [])) for language, entities in rows]
 
     def _plan(
         self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool

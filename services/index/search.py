@@ -45,7 +45,7 @@ SNIPPET_WIDTH = 200
 ENTITY_FACET_SIZE = 10
 
 # How many documents naming an entity are read to learn which ids the name stands for.
-ENTITY_SAMPLE = 200
+ENTITY_SAMPLE = 50
 
 # Facet labels are in this language unless the query says otherwise (NEWSFLOW_DISPLAY_LANGUAGE).
 DEFAULT_LABEL_LANGUAGE = "en"
@@ -184,11 +184,6 @@ def hit_from_row(row: tuple[Any, ...], stems: set[str]) -> SearchHit:
     )
 
 
-def entities_from_json(value: object) -> list[Entity]:
-    """A document's entities as a backend hands them back: JSON text (SQLite) or values."""
-    return _from_json(_ENTITIES, value)
-
-
 def _from_json(adapter: TypeAdapter[_T], value: object) -> _T:
     if value is None:
         return adapter.validate_python([])
@@ -259,14 +254,14 @@ class AnsweringIndex(ClosingOnExit):
         those of the entities it names in the documents the name filter alone finds (at most
         ``ENTITY_SAMPLE`` of them, which is plenty: a name names few entities). The entity
         filter then also takes every document with one of these ids."""
-        if query.entity is None:
+        if query.entity is None or fields.looks_like_id(query.entity):
             return []
         named = self._named_entities(query.entity, query.type, ENTITY_SAMPLE)
         return fields.resolve_entity_ids(query.entity, query.type, named)
 
     def _named_entities(
         self, name: str, kind: EntityType | None, limit: int
-    ) -> list[tuple[str, list[Entity]]]:
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
         """Language and entities of up to ``limit`` documents the name filter finds for ``name``
         (of type ``kind``), with no other filter."""
         raise NotImplementedError

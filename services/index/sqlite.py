@@ -32,9 +32,9 @@ from typing import Any
 from services.index import fields
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.query import Node, to_fts5
-from services.index.search import AnsweringIndex, Dialect, answer_sql, entities_from_json
+from services.index.search import AnsweringIndex, Dialect, answer_sql
 from services.index.stemming import PYTHON_ALGORITHMS, stem_text
-from shared.messages import EnrichedDocument, Entity, EntityType
+from shared.messages import EnrichedDocument, EntityType
 
 __all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
 
@@ -556,7 +556,7 @@ class SqliteIndex(AnsweringIndex):
 
     def _named_entities(
         self, name: str, kind: EntityType | None, limit: int
-    ) -> list[tuple[str, list[Entity]]]:
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
         params: dict[str, Any] = {"limit": limit}
         where = " AND ".join(_filters(SearchQuery(entity=name, type=kind), params))
         rows = self._conn.execute(
@@ -564,7 +564,10 @@ class SqliteIndex(AnsweringIndex):
             f" WHERE {where} LIMIT :limit",
             params,
         ).fetchall()
-        return [(language, entities_from_json(entities)) for language, entities in rows]
+        return [
+            (language, fields.named_entities(json.loads(entities or "[]")))
+            for language, entities in rows
+        ]
 
     def _plan(
         self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
