@@ -88,7 +88,7 @@ os.environ.update(
 )
 
 if TYPE_CHECKING:
-    from shared.messages import EnrichedDocument, ParsedDocument
+    from shared.messages import EnrichedDocument, Entity, ParsedDocument
     from shared.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -195,15 +195,16 @@ def rss_peak_mb() -> float:
 
 
 def enrichers(
-    settings: Settings, guesses: dict[str, str]
+    settings: Settings, guesses: dict[str, str], found: dict[str, list[Entity]]
 ) -> list[tuple[str, Callable[[], Callable[[ParsedDocument], object]]]]:
     """Each enricher as ``enrich_document`` calls it, one factory per row of the report.
 
     ``guesses`` (document id -> detected language) feeds money and entities the language the
-    whole step would give them, without timing the detection twice.
+    whole step would give them, without timing the detection twice; ``found`` (document id ->
+    entities) feeds money (with the country focus and rates) the entities it reads.
     """
-    from services.enrich import dedupe, entities, language, money, neardup
-    from services.enrich.stage import default_rouble
+    from services.enrich import dedupe, entities, language, neardup
+    from services.enrich.stage import money_fields
 
     languages = tuple(settings.languages)
     confidence, letters = settings.language_min_confidence, settings.language_min_letters
@@ -219,18 +220,13 @@ def enrichers(
 
     def near() -> Callable[[ParsedDocument], object]:
         store = neardup.MemoryNearDuplicates()
-        return lambda doc: neardup.find_near_duplicate(doc.id, doc.body, store)
+        return lambda doc: neardup.find_near_duplicate(doc.id, doc.text, store)
 
     def signature() -> Callable[[ParsedDocument], object]:
-        return lambda doc: neardup.signature(doc.body)
+        return lambda doc: neardup.signature(doc.text)
 
     def amounts() -> Callable[[ParsedDocument], object]:
-        return lambda doc: money.extract_money(
-            doc.text,
-            language=guesses[doc.id],
-            published=doc.published,
-            default_rouble=default_rouble(doc),
-        )
+        return lambda doc: money_fields(doc, doc.text, guesses[doc.id], found[doc.id])
 
     def names() -> Callable[[ParsedDocument], object]:
         return lambda doc: entities.extract_entities(doc.text, language=guesses[doc.id])
@@ -309,7 +305,11 @@ def bench_in_process(docs: list[ParsedDocument], runs: int) -> dict[str, Any]:
     }
 
     languages = [guesses[doc.id] for doc in docs]
-    jobs = [*enrichers(settings, guesses), ("EnrichedDocument build", message_builder(enriched))]
+    found = {doc_id: e.entities for doc_id, e in enriched.items()}
+    jobs = [
+        *enrichers(settings, guesses, found),
+        ("EnrichedDocument build", message_builder(enriched)),
+    ]
     turns = best_in_turn(runs, docs, [(n, f) for n, f in jobs if not n.startswith(" ")])
     rows: dict[str, dict[str, float | None]] = {}
     by_language: dict[str, dict[str, float]] = defaultdict(dict)

@@ -12,10 +12,10 @@ from typing import Any
 import structlog
 from celery import signals
 
-from services.enrich import entities, language
+from services.enrich import entities, language, stories
 from services.enrich.dedupe import RedisClaims
 from services.enrich.neardup import RedisNearDuplicates
-from services.enrich.stage import EnrichStores, enrich_document
+from services.enrich.stage import EnrichStores, enrich_with_story
 from shared.celery_app import NewsflowCelery
 from shared.messages import ParsedDocument
 from shared.metrics import (
@@ -23,6 +23,8 @@ from shared.metrics import (
     DUPLICATES,
     ENTITIES,
     MONEY_MENTIONS,
+    STORIES,
+    STORY_SIZE,
     initialise_stage_series,
 )
 from shared.tasks import StageTask, register_stage_task
@@ -30,14 +32,19 @@ from shared.tasks import StageTask, register_stage_task
 
 def document(task: StageTask, doc: ParsedDocument) -> str:
     client = task.redis
-    stores = EnrichStores(claims=RedisClaims(client), near_duplicates=RedisNearDuplicates(client))
-    enriched = enrich_document(doc, stores, task.settings)
+    stores = EnrichStores(
+        claims=RedisClaims(client),
+        near_duplicates=RedisNearDuplicates(client),
+        stories=stories.RedisStories(client, stories.VERSION),
+    )
+    enriched, assignment = enrich_with_story(doc, stores, task.settings)
     structlog.contextvars.bind_contextvars(
         language=enriched.language,
         language_confidence=enriched.language_confidence,
         duplicate_of=enriched.duplicate_of,
         near_duplicate_of=enriched.near_duplicate_of,
         cluster_id=enriched.cluster_id,
+        story_id=enriched.story_id,
     )
     if enriched.duplicate_of:
         DUPLICATES.labels(kind="exact").inc()
@@ -51,6 +58,10 @@ def document(task: StageTask, doc: ParsedDocument) -> str:
         MONEY_MENTIONS.labels(currency=mention.currency).inc()
     for entity in enriched.entities:
         ENTITIES.labels(type=entity.type).inc()
+    if assignment is not None:
+        STORIES.labels(outcome=assignment.outcome).inc()
+        STORIES.labels(outcome="merged").inc(len(assignment.merged_from))
+        STORY_SIZE.observe(assignment.size)
     task.report(doc, "enriched")
     task.forward("index", enriched)
     return "enriched"

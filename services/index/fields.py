@@ -186,3 +186,10 @@ def query_name_keys(name: str) -> list[list[str]]:
 def currencies(doc: EnrichedDocument) -> list[str]:
     """The distinct currencies of the document's money mentions, sorted."""
     return sorted({mention.currency for mention in doc.money})
+
+
+def rate_pairs(doc: EnrichedDocument) -> list[str]:
+    """The distinct rates the document quotes, as ``BASE/QUOTE`` (``/QUOTE`` when the base is not
+    written), sorted: what the rate filter matches. Each backend derives the same strings from
+    the stored document in SQL (``sqlite._SCHEMA_V3``, ``postgres`` migration 3)."""
+    return sorted({f"{rate.base or ''}/{rate.quote}" for rate in doc.rates})

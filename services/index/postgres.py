@@ -35,17 +35,18 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from services.index import fields
+from services.index import fields, stories
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.query import Node, is_negative, to_tsquery_text
 from services.index.search import AnsweringIndex, Dialect, answer_sql
 from services.index.stemming import stem_text
+from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
 from shared.errors import TransientError
 from shared.messages import EnrichedDocument, EntityType
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 # A tsvector holds at most 1 MB; news bodies are a few KiB, but a huge one must not make the
 # document unindexable. The full body is still stored and shown; only its tail is not searchable.
@@ -131,16 +132,58 @@ _MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     # Exact-duplicate claims moved to enrich (``services.enrich.dedupe``: Redis for the workers,
     # a file of its own for the in-process runner). Migration 1 is left as released.
     (2, "claims moved to enrich", ("DROP TABLE IF EXISTS {schema}.claims",)),
+    (
+        3,
+        "rate pairs",
+        # The rates a document quotes («USD/BYN», «/BYN» with no base), derived from the stored
+        # document by the database itself, so the upsert does not change: the same strings as
+        # fields.rate_pairs. Adding the stored column computes it for every existing row.
+        (
+            """
+            CREATE FUNCTION {schema}.newsflow_rate_pairs(document jsonb) RETURNS text[]
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            RETURN ARRAY(
+                SELECT DISTINCT coalesce(rate ->> 'base', '') || '/' || (rate ->> 'quote')
+                FROM jsonb_array_elements(coalesce(document -> 'rates', '[]'::jsonb)) AS rate
+                ORDER BY 1
+            )
+            """,
+            """
+            ALTER TABLE {schema}.documents ADD COLUMN rate_pairs text[] NOT NULL
+            GENERATED ALWAYS AS ({schema}.newsflow_rate_pairs(document)) STORED
+            """,
+            "CREATE INDEX documents_rate_pairs ON {schema}.documents USING gin (rate_pairs)",
+        ),
+    ),
+    # Stories: story_id as a column (filtered and grouped on), backfilled from the documents;
+    # story_aliases maps a merged or re-assigned story id to the story it is part of now.
+    (
+        4,
+        "stories",
+        (
+            'ALTER TABLE {schema}.documents ADD COLUMN story_id text COLLATE "C"',
+            "UPDATE {schema}.documents SET story_id = document ->> 'story_id'",
+            "CREATE INDEX documents_story ON {schema}.documents (story_id)",
+            """
+            CREATE TABLE {schema}.story_aliases (
+                story_id text COLLATE "C" PRIMARY KEY,
+                survivor text COLLATE "C" NOT NULL
+            )
+            """,
+            "CREATE INDEX story_aliases_survivor ON {schema}.story_aliases (survivor)",
+        ),
+    ),
 )
 
 _UPSERT = """
     INSERT INTO {schema}.documents AS d (
-        id, title, body, language, config, published, receipt, filename, cluster_id,
+        id, title, body, language, config, published, receipt, filename, cluster_id, story_id,
         has_money, currencies, entity_keys, entity_types, entity_ids, entity_normals,
         enrichers, document, indexed_at, tsv
     ) VALUES (
         %(id)s, %(title)s, %(body)s, %(language)s, %(config)s, %(published)s, %(receipt)s,
-        %(filename)s, %(cluster_id)s, %(has_money)s, %(currencies)s, %(entity_keys)s,
+        %(filename)s, %(cluster_id)s, %(story_id)s, %(has_money)s, %(currencies)s,
+        %(entity_keys)s,
         %(entity_types)s, %(entity_ids)s, %(entity_normals)s, %(enrichers)s, %(document)s,
         %(indexed_at)s,
         setweight(to_tsvector(%(regconfig)s::text::regconfig, %(title_text)s), 'A')
@@ -152,7 +195,8 @@ _UPSERT = """
         title = EXCLUDED.title, body = EXCLUDED.body, language = EXCLUDED.language,
         config = EXCLUDED.config, published = EXCLUDED.published, receipt = EXCLUDED.receipt,
         filename = EXCLUDED.filename, cluster_id = EXCLUDED.cluster_id,
-        has_money = EXCLUDED.has_money, currencies = EXCLUDED.currencies,
+        story_id = EXCLUDED.story_id, has_money = EXCLUDED.has_money,
+        currencies = EXCLUDED.currencies,
         entity_keys = EXCLUDED.entity_keys, entity_types = EXCLUDED.entity_types,
         entity_ids = EXCLUDED.entity_ids, entity_normals = EXCLUDED.entity_normals,
         enrichers = EXCLUDED.enrichers, document = EXCLUDED.document,
@@ -232,6 +276,7 @@ def _row(doc: EnrichedDocument, indexed_at: datetime) -> dict[str, Any]:
         "receipt": doc.receipt,
         "filename": doc.filename,
         "cluster_id": doc.cluster_id,
+        "story_id": doc.story_id,
         "has_money": bool(currencies),
         "currencies": currencies,
         "entity_keys": _entity_keys(doc),
@@ -388,15 +433,18 @@ class PostgresIndex(AnsweringIndex):
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             ).format(name)
         )
-        row = conn.execute(
-            sql.SQL("SELECT coalesce(max(version), 0) FROM {}.newsflow_migrations").format(name)
-        ).fetchone()
-        current = int(row[0]) if row else 0
+        applied = {
+            int(row[0])
+            for row in conn.execute(
+                sql.SQL("SELECT version FROM {}.newsflow_migrations").format(name)
+            ).fetchall()
+        }
+        current = max(applied, default=0)
         if current > SCHEMA_VERSION:
             msg = f"index schema version {current} is newer than supported {SCHEMA_VERSION}"
             raise IndexSchemaError(msg)
         for version, title, statements in _MIGRATIONS:
-            if version <= current:
+            if version in applied:
                 continue
             for statement in statements:
                 conn.execute(sql.SQL(statement).format(schema=name))
@@ -432,7 +480,9 @@ class PostgresIndex(AnsweringIndex):
         row lock, so whichever commits last wins and exactly one of them reports it new.
         """
         with self._connection() as conn:
+            before = self._stored_stories(conn, [doc.id])
             row = conn.execute(self._q(_UPSERT), _row(doc, self._clock())).fetchone()
+            self._record_story_aliases(conn, [doc], before)
         return bool(row and row[0])
 
     def upsert_many(self, docs: Iterable[EnrichedDocument]) -> int:
@@ -442,17 +492,20 @@ class PostgresIndex(AnsweringIndex):
         cannot deadlock each other.
         """
         now = self._clock()
+        docs = list(docs)
         rows = sorted((_row(doc, now) for doc in docs), key=lambda row: str(row["id"]))
         if not rows:
             return 0
         new = 0
         with self._connection() as conn, conn.cursor() as cursor:
+            before = self._stored_stories(conn, [str(row["id"]) for row in rows])
             cursor.executemany(self._q(_UPSERT), rows, returning=True)
             while True:
                 found = cursor.fetchone()
                 new += bool(found and found[0])
                 if not cursor.nextset():
                     break
+            self._record_story_aliases(conn, docs, before)
         return new
 
     # --- reading ------------------------------------------------------------------------------
@@ -487,6 +540,83 @@ class PostgresIndex(AnsweringIndex):
             after = rows[-1][0]
             for _, document in rows:
                 yield EnrichedDocument.model_validate(document)
+
+    # --- stories (see services.index.stories) ------------------------------------------------
+
+    def _stored_stories(
+        self, conn: psycopg.Connection[Any], ids: list[str]
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """The story id and stories version each of ``ids`` is stored with, before an upsert."""
+        rows = conn.execute(
+            self._q(
+                "SELECT id, story_id, enrichers ->> 'stories' FROM {schema}.documents"
+                " WHERE id = ANY(%s)"
+            ),
+            (ids,),
+        ).fetchall()
+        return {str(row[0]): (row[1], row[2]) for row in rows}
+
+    def _record_story_aliases(
+        self,
+        conn: psycopg.Connection[Any],
+        docs: Iterable[EnrichedDocument],
+        before: dict[str, tuple[str | None, str | None]],
+    ) -> None:
+        statements = [
+            self._q(statement)
+            for statement in stories.alias_statements("{schema}.story_aliases", "%({})s")
+        ]
+        for doc in docs:
+            stored_story, stored_version = before.get(doc.id, (None, None))
+            for old, new in stories.aliases_for(doc, stored_story, stored_version):
+                for statement in statements:
+                    conn.execute(statement, {"old": old, "new": new})
+
+    def resolve_story(self, story_id: str) -> str:
+        """The story ``story_id`` is part of now (itself, unless merged or re-assigned)."""
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT survivor FROM {schema}.story_aliases WHERE story_id = %s"),
+                (story_id,),
+            ).fetchone()
+        return str(row[0]) if row else story_id
+
+    def stories(self, query: StoriesQuery) -> list[StorySummary]:
+        """The stories ``query`` asks for, last seen first (see ``services.index.stories``)."""
+        listing = stories.listing_sql(
+            "{schema}.documents", "{schema}.story_aliases", "%({})s", _RECEIVED_DAY, query
+        )
+        params = {
+            "min_size": query.min_size,
+            "since": query.since,
+            "lang": query.lang,
+            "limit": query.limit,
+        }
+        with self._connection() as conn:
+            ids = [str(row[0]) for row in conn.execute(self._q(listing), params).fetchall()]
+            grouped = stories.group_members(self._members(conn, ids))
+        found = (stories.summarise(sid, grouped.get(sid, [])) for sid in ids)
+        return [summary for summary in found if summary is not None]
+
+    def story(self, story_id: str) -> StoryDetail | None:
+        """One story with its documents; an old (merged) id gives the story it is part of."""
+        survivor = self.resolve_story(story_id)
+        with self._connection() as conn:
+            members = self._members(conn, [survivor])
+            merged = [
+                str(row[0])
+                for row in conn.execute(
+                    self._q("SELECT story_id FROM {schema}.story_aliases WHERE survivor = %s"),
+                    (survivor,),
+                )
+            ]
+        return stories.detail(survivor, members, merged)
+
+    def _members(self, conn: psycopg.Connection[Any], story_ids: list[str]) -> list[Member]:
+        if not story_ids:
+            return []
+        rows = conn.execute(self._q(_MEMBERS), {"ids": story_ids}).fetchall()
+        return [stories.member_from_row(row) for row in rows]
 
     def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
         statement, params = self._statement(query, text, node)
@@ -576,16 +706,25 @@ class PostgresIndex(AnsweringIndex):
         )
         where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
         matched = sql.SQL(
-            "SELECT d.id, d.published, d.language, d.cluster_key{extra}, {score} AS score"
-            " FROM {schema}.documents AS d{where}"
-        ).format(extra=extra, score=score, schema=sql.Identifier(self.schema), where=where)
+            "SELECT d.id, d.published, d.language, d.cluster_key{extra}, {score} AS score,"
+            " {story_key} AS story_key FROM {schema}.documents AS d{where}"
+        ).format(
+            extra=extra,
+            score=score,
+            story_key=self._q(_STORY_KEY),
+            schema=sql.Identifier(self.schema),
+            where=where,
+        )
         result: sql.Composable
-        if query.collapse:
+        if query.collapse or query.collapse_story:
             result = sql.SQL(
                 "SELECT * FROM (SELECT m.*, row_number() OVER"
-                " (PARTITION BY cluster_key ORDER BY {order}) AS rank_in_cluster"
+                " (PARTITION BY {key} ORDER BY {order}) AS rank_in_cluster"
                 " FROM matched AS m) AS ranked WHERE rank_in_cluster = 1"
-            ).format(order=sql.SQL(_ORDER))
+            ).format(
+                key=sql.Identifier("story_key" if query.collapse_story else "cluster_key"),
+                order=sql.SQL(_ORDER),
+            )
         else:
             result = sql.SQL("SELECT * FROM matched")
         ctes = sql.SQL("WITH matched AS ({matched}), result AS ({result})").format(
@@ -593,9 +732,8 @@ class PostgresIndex(AnsweringIndex):
         )
         return _Search(ctes=ctes, params=params)
 
-    @staticmethod
     def _filters(
-        query: SearchQuery, params: dict[str, Any], entity_ids: Sequence[str] = ()
+        self, query: SearchQuery, params: dict[str, Any], entity_ids: Sequence[str] = ()
     ) -> list[sql.Composable]:
         clauses: list[sql.Composable] = []
         for clause, name, value in _DIALECT.column_filters(query):
@@ -604,6 +742,7 @@ class PostgresIndex(AnsweringIndex):
         if query.currency is not None:
             clauses.append(sql.SQL("d.currencies @> %(currencies)s::text[]"))
             params["currencies"] = [query.currency]
+        clauses.extend(_rate_filter(query, params))
         prefix = f"{query.type}:" if query.type is not None else ""
         if query.entity is not None:
             keys = [f"{prefix}id:{query.entity}"]
@@ -629,7 +768,42 @@ class PostgresIndex(AnsweringIndex):
         elif query.type is not None:
             clauses.append(sql.SQL("d.entity_keys @> %(entity_keys)s::text[]"))
             params["entity_keys"] = [f"type:{query.type}"]
+        if query.story is not None:
+            clauses.append(self._q(_STORY_FILTER))
+            params["story"] = query.story
         return clauses
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+    if query.rate is None:
+        return []
+    params["rate_pairs"] = [query.rate]
+    return [sql.SQL("d.rate_pairs @> %(rate_pairs)s::text[]")]
+
+
+# Stories (see services.index.stories): the filter takes the story's documents, given its id or
+# an id now an alias of it; one hit per story partitions by the story now, else the cluster.
+_STORY_FILTER = """d.story_id IN (
+    SELECT coalesce((SELECT survivor FROM {schema}.story_aliases WHERE story_id = %(story)s),
+                    %(story)s)
+    UNION ALL
+    SELECT story_id FROM {schema}.story_aliases WHERE survivor = coalesce(
+        (SELECT survivor FROM {schema}.story_aliases WHERE story_id = %(story)s), %(story)s))"""
+_STORY_KEY = (
+    "coalesce((SELECT survivor FROM {schema}.story_aliases AS sa WHERE sa.story_id = d.story_id),"
+    " d.story_id, d.cluster_key)"
+)
+_RECEIVED_DAY = "left(d.document ->> 'received_at', 10)::date"
+_MEMBER_COLUMNS = stories.member_columns(
+    _RECEIVED_DAY, "(d.document ->> 'story_similarity')::float8", "d.document -> 'entities'"
+)
+# The documents of these (surviving) stories, with those given an id merged into them since.
+_MEMBERS = (
+    f"SELECT {_MEMBER_COLUMNS} FROM {{schema}}.documents AS d"  # noqa: S608  (fixed fragments)
+    " LEFT JOIN {schema}.story_aliases AS a ON a.story_id = d.story_id"
+    " WHERE d.story_id = ANY(%(ids)s) OR d.story_id IN"
+    " (SELECT story_id FROM {schema}.story_aliases WHERE survivor = ANY(%(ids)s))"
+)
 
 
 def _tsquery(config: str) -> sql.Composable:

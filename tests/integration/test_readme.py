@@ -217,6 +217,9 @@ def _wait_for_api(url: str) -> None:
             time.sleep(0.2)
 
 
+# Some forty commands, three of which load the language and NER models: longer than the
+# suite's per-test limit on a loaded machine, though each command has its own timeout.
+@pytest.mark.timeout(900)
 def test_every_shell_example_of_the_readme_works_as_written(reader: Reader) -> None:
     ran = []
     for block in readme_blocks():

@@ -38,8 +38,9 @@ from services.index.postgres import _MIGRATIONS, SCHEMA_VERSION, PostgresIndex, 
 from services.index.query import parse, to_tsquery_text
 from services.index.sqlite import SqliteIndex
 from services.index.stemming import tokenize
+from services.index.stories import StoriesQuery
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument, Entity, EntityType, MoneyMention
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, EntityType, MoneyMention
 from tests.conftest import TEST_POSTGRES_URL, with_schema
 
 pytestmark = pytest.mark.integration
@@ -210,7 +211,11 @@ def _empty_postgres(url: str) -> None:
     conninfo, schema = parse_index_url(url)
     assert schema is not None
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("TRUNCATE {}.documents").format(sql.Identifier(schema)))
+        conn.execute(
+            sql.SQL("TRUNCATE {}.documents, {}.story_aliases").format(
+                sql.Identifier(schema), sql.Identifier(schema)
+            )
+        )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -642,6 +647,52 @@ def test_currency_and_money_filters(newsroom: IndexBackend) -> None:
     assert found(newsroom, has_money=False) == {"fr-parc"}
 
 
+def _with_rates(doc: EnrichedDocument, *rates: tuple[str | None, str, str]) -> EnrichedDocument:
+    """``doc`` quoting ``rates`` (base, quote, text), each located by its first match."""
+    text = doc.text
+    return doc.model_copy(
+        update={
+            "rates": [
+                CurrencyRate(
+                    base=base,
+                    quote=quote,
+                    value=1.0,
+                    text=surface,
+                    start=text.find(surface) if base else None,
+                    end=text.find(surface) + len(surface) if base else None,
+                )
+                for base, quote, surface in rates
+            ]
+        }
+    )
+
+
+def test_rate_filter_finds_documents_quoting_the_pair(index: IndexBackend) -> None:
+    """--rate USD/BYN: documents quoting that rate, whichever way it was written; /BYN is a
+    rate whose base is not written (the header line's); a document re-stored without the rate
+    no longer matches."""
+    docs = {doc.id: doc for doc in news()}
+    rated = _with_rates(
+        docs["ru-rate"], ("RUB", "BYN", "100 российских рублей стоят 3,6 белорусского рубля")
+    )
+    headed = _with_rates(docs["ru-talks-1"], (None, "BYN", "3.69 BYN"), ("USD", "BYN", "кредит"))
+    index.upsert_many([rated, headed, docs["en-trade"]])
+    assert found(index, rate="RUB/BYN") == {"ru-rate"}
+    assert found(index, rate="usd/byn") == {"ru-talks-1"}
+    assert found(index, rate="/BYN") == {"ru-talks-1"}
+    assert found(index, rate="EUR/BYN") == set()
+    assert found(index, "кредит", rate="USD/BYN", lang="ru") == {"ru-talks-1"}
+    index.upsert(docs["ru-talks-1"])
+    assert found(index, rate="USD/BYN") == set()
+
+
+@pytest.mark.parametrize("rate", ["USD", "USD/", "US/BYN", "USD-BYN", "USD/BYN/EUR"])
+def test_a_rate_filter_is_a_pair_of_codes(rate: str) -> None:
+    """Anything but BASE/QUOTE is refused before it reaches a backend."""
+    with pytest.raises(ValueError, match="BASE/QUOTE"):
+        SearchQuery(rate=rate)
+
+
 def test_filters_combine_with_the_query(newsroom: IndexBackend) -> None:
     """Text, language, dates, entity and money narrow together."""
     assert found(
@@ -674,6 +725,122 @@ def test_collapsing_keeps_the_member_that_passes_the_filters(newsroom: IndexBack
     """Filters apply before collapsing: a filter that excludes one copy shows the other."""
     assert find(newsroom, "переговоры", since=date(2025, 10, 2)) == ["ru-talks-2"]
     assert find(newsroom, "переговоры", until=date(2025, 10, 1)) == ["ru-talks-1"]
+
+
+# --- stories ------------------------------------------------------------------------------------
+
+
+def in_story(
+    doc: EnrichedDocument,
+    story_id: str,
+    *,
+    similarity: float | None = None,
+    merged_from: Sequence[str] = (),
+    version: str = "1",
+) -> EnrichedDocument:
+    """``doc`` as enrich hands it over once it has been assigned to ``story_id``."""
+    return doc.model_copy(
+        update={
+            "story_id": story_id,
+            "story_similarity": similarity,
+            "story_merged_from": list(merged_from),
+            "enrichers": {**doc.enrichers, "stories": version},
+        }
+    )
+
+
+def story_news() -> list[EnrichedDocument]:
+    """Three stories: the talks (ru, its ru copy, en), the Minsk park in German and in French
+    (not yet joined); the rate report was indexed before stories existed and has none."""
+    docs = {doc.id: doc for doc in news()}
+    return [
+        in_story(docs["ru-talks-1"], "s-talks"),
+        in_story(docs["ru-talks-2"], "s-talks", similarity=0.9),
+        in_story(docs["en-trade"], "s-talks", similarity=0.4),
+        in_story(docs["de-park"], "s-park"),
+        in_story(docs["fr-parc"], "s-parc"),
+        docs["ru-rate"],
+    ]
+
+
+def test_story_filter_and_one_hit_per_story(index: IndexBackend) -> None:
+    """--story keeps one story's documents; --collapse story shows each story once."""
+    index.upsert_many(story_news())
+    assert found(index, story="s-talks", collapse=False) == {"ru-talks-1", "ru-talks-2", "en-trade"}
+    assert found(index, story="s-none") == set()
+    per_story = index.search(SearchQuery(collapse_story=True, limit=100))
+    assert per_story.total == 4  # three stories, and the rate report on its own
+    # The best-ranked report of the story stands for it (ranking is each backend's own).
+    (hit,) = find(index, "переговоры", collapse_story=True)
+    assert hit in {"ru-talks-1", "ru-talks-2"}
+
+
+def test_a_merged_story_id_resolves_to_the_survivor_everywhere(index: IndexBackend) -> None:
+    """A document that merged s-parc into s-park: the filter, the views and resolve take the old
+    id to the story it is now part of, and its documents (still carrying s-parc) are in it."""
+    index.upsert_many(story_news())
+    merger = make_doc("de-merger", "Der Park in Minsk", ["Der Park öffnet."], "de")
+    index.upsert(in_story(merger, "s-park", similarity=0.7, merged_from=["s-parc"]))
+    assert index.resolve_story("s-parc") == "s-park"
+    assert found(index, story="s-parc") == found(index, story="s-park") != set()
+    assert "fr-parc" in found(index, story="s-park")
+    detail = index.story("s-parc")
+    assert detail is not None
+    assert detail.id == "s-park"
+    assert detail.merged_ids == ["s-parc"]
+    assert {doc.id for doc in detail.documents} >= {"de-park", "fr-parc", "de-merger"}
+    assert index.search(SearchQuery(collapse_story=True, q="parc")).total == 1
+
+
+def test_alias_chains_resolve_to_the_final_survivor(index: IndexBackend) -> None:
+    index.upsert(in_story(make_doc("a", "Alpha", ["Alpha."], "en"), "s-a"))
+    index.upsert(in_story(make_doc("b", "Beta", ["Beta."], "en"), "s-b", merged_from=["s-a"]))
+    index.upsert(in_story(make_doc("c", "Gamma", ["Gamma."], "en"), "s-c", merged_from=["s-b"]))
+    assert index.resolve_story("s-a") == "s-c"
+    assert found(index, story="s-a") == {"a", "b", "c"}
+
+
+def test_a_new_stories_version_keeps_the_old_id_resolving(index: IndexBackend) -> None:
+    """Re-enrichment under a new stories version gives new ids; the ids users saw resolve."""
+    old = in_story(make_doc("x", "Xenon", ["Xenon."], "en"), "s-old", version="1")
+    index.upsert(old)
+    index.upsert(in_story(old, "s-new", version="2"))
+    assert index.resolve_story("s-old") == "s-new"
+    assert found(index, story="s-old") == {"x"}
+    # A rolled-back version: the id it gives is live again, and the other one resolves to it.
+    index.upsert(in_story(old, "s-old", version="1"))
+    assert index.resolve_story("s-old") == "s-old"
+    assert index.resolve_story("s-new") == "s-old"
+    # The same version giving another id is not a re-assignment and records nothing.
+    index.upsert(in_story(make_doc("y", "Yttrium", ["Y."], "en"), "s-y1", version="2"))
+    index.upsert(in_story(make_doc("y", "Yttrium", ["Y."], "en"), "s-y2", version="2"))
+    assert index.resolve_story("s-y1") == "s-y1"
+
+
+def test_stories_list_sizes_languages_span_entities_and_titles(index: IndexBackend) -> None:
+    index.upsert_many(story_news())
+    listed = {story.id: story for story in index.stories(StoriesQuery())}
+    talks = listed["s-talks"]
+    assert talks.size == 3
+    assert talks.languages == {"ru": 2, "en": 1}
+    assert talks.titles["ru"] == "Лукашенко провёл переговоры с Путиным в Минске"
+    assert talks.entities[0].type == "PER"
+    assert {entity.id for entity in talks.entities} >= {"per:lukashenko", "per:putin"}
+    assert talks.first_seen is not None
+    assert talks.last_seen is not None
+    assert talks.first_seen <= talks.last_seen
+    assert [story.id for story in index.stories(StoriesQuery(min_size=2))] == sorted(
+        (sid for sid, story in listed.items() if story.size >= 2),
+        key=lambda sid: (-(listed[sid].last_seen or date.min).toordinal(), -listed[sid].size, sid),
+    )
+    assert {story.id for story in index.stories(StoriesQuery(lang="fr"))} == {"s-parc"}
+    assert set(listed) == {"s-talks", "s-park", "s-parc"}
+    assert len(index.stories(StoriesQuery(limit=1))) == 1
+    latest = max(story.last_seen for story in listed.values() if story.last_seen)
+    assert {story.id for story in index.stories(StoriesQuery(since=latest))} == {
+        sid for sid, story in listed.items() if story.last_seen == latest
+    }
+    assert index.story("s-none") is None
 
 
 # --- facets -------------------------------------------------------------------------------------
@@ -998,7 +1165,12 @@ def test_postgres_records_migrations_once(postgres_url: str) -> None:
                 )
             ).fetchall()
         assert [version for version, _ in rows] == list(range(1, SCHEMA_VERSION + 1))
-        assert rows[:2] == [(1, "documents and claims"), (2, "claims moved to enrich")]
+        assert rows == [
+            (1, "documents and claims"),
+            (2, "claims moved to enrich"),
+            (3, "rate pairs"),
+            (4, "stories"),
+        ]
 
 
 def test_postgres_drops_the_claims_table_of_a_version_1_schema(fresh_postgres_url: str) -> None:

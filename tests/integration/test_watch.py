@@ -200,6 +200,19 @@ def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
     assert "watch.resubmitted" in result.stderr
 
 
+def test_once_exits_1_when_a_file_was_refused(pipeline: Pipeline, tmp_path: Path) -> None:
+    """A refused file (here a symlink) is in failed/ as surely as a dead letter: a cron job
+    must be told, not get exit 0."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "link.txt").symlink_to("/etc/hostname")
+    result = pipeline.newsflow("watch", str(drop), "--once", "--settle", "0", "--progress")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "1 file(s) went to failed/" in result.stderr
+    assert result.stdout.splitlines()[0].startswith("failed  link.txt  refused: symlink  [")
+    assert _files(drop / "failed") == ["link.txt", "link.txt.reason"]
+
+
 def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:

@@ -16,7 +16,11 @@ import yaml
 from prometheus_client import REGISTRY
 
 from services.api.metrics import REGISTRY as API_REGISTRY  # the API's own registry
-from shared.metrics import LedgerCollector, QueueDepthCollector  # registers every metric too
+from shared.metrics import (  # registers every metric too
+    ActiveStoriesCollector,
+    LedgerCollector,
+    QueueDepthCollector,
+)
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -38,6 +42,7 @@ def _exported_names() -> set[str]:
     scraped = [
         *QueueDepthCollector(["ingest"], lambda _: 0).collect(),
         *LedgerCollector(lambda: (0, 0)).collect(),
+        *ActiveStoriesCollector(lambda _: 0).collect(),
     ]
     names = {family.name for family in scraped}
     for family in [*REGISTRY.collect(), *API_REGISTRY.collect()]:
@@ -127,6 +132,7 @@ def test_dashboard_is_valid_and_queries_only_exported_metrics() -> None:
         "duplicate",
         "currency",
         "entities",
+        "stories",
     ):
         assert topic in titles, f"the dashboard lacks a {topic} panel"
 
@@ -192,3 +198,15 @@ def test_grafana_provisioning_points_at_the_dashboard_and_prometheus() -> None:
     provider = yaml.safe_load((provisioning / "dashboards" / "newsflow.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
     assert Path(DEPLOY / "grafana" / "dashboards" / "newsflow.json").is_file()
+
+
+def test_every_variable_the_compose_file_reads_is_in_the_env_example() -> None:
+    """An operator learns what the stack can be told from .env.example: each ``${VAR}`` of
+    docker-compose.yml (ports, replicas, secrets, the watcher's uid) must be there."""
+    lines = (ROOT / "docker-compose.yml").read_text().splitlines()
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", text))
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^(?:# )?([A-Z_][A-Z0-9_]*)=", example, flags=re.M))
+    assert used, "the compose file should read variables"
+    assert sorted(used - documented) == []

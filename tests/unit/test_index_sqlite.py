@@ -19,7 +19,7 @@ import pytest
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.sqlite import _MIGRATIONS, SCHEMA_VERSION, SqliteIndex
 from services.index.stemming import stem_text, tokenize
-from shared.messages import EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_LANGUAGES = {"000": "ru", "001": "de", "002": "ru", "003": "ru", "004": "ru"}
@@ -349,6 +349,9 @@ def test_a_version_3_file_gains_name_keys_and_belarusian_stems(tmp_path: Path) -
             (" ".join(tokenize(be_doc.title)), " ".join(tokenize(be_doc.body))),
         )
         conn.execute("DELETE FROM doc_entity_names WHERE name LIKE 'key:%'")
+        for trigger in ("insert", "update", "delete"):  # the rates came with version 5
+            conn.execute(f"DROP TRIGGER documents_rates_{trigger}")
+        conn.execute("DROP TABLE doc_rates")
         conn.execute("PRAGMA user_version = 3")
     with SqliteIndex(path) as idx:
         assert idx.schema_version == SCHEMA_VERSION
@@ -363,6 +366,27 @@ def test_a_new_file_has_no_claims_table(tmp_path: Path) -> None:
     assert {"documents", "doc_entities", "doc_entity_names", "doc_money"} <= _tables(
         tmp_path / "index.db"
     )
+
+
+def test_an_upgraded_file_answers_the_rate_filter_from_its_stored_rates(tmp_path: Path) -> None:
+    """Version 5 adds the rates table: documents stored before are read into it on upgrade,
+    and a re-enriched document replaces its rows (the triggers keep them)."""
+    path = tmp_path / "index.db"
+    rated = _minsk_doc().model_copy(
+        update={
+            "rates": [
+                CurrencyRate(quote="BYN", value=3.69, text="3.69 BYN"),
+                CurrencyRate(base="USD", quote="BYN", value=3.2, text="x", start=0, end=1),
+            ]
+        }
+    )
+    _write_v1_file(path, [rated, _minsk_doc("copy", cluster_id="minsk")])
+    with SqliteIndex(path) as idx:
+        assert ids(idx, rate="usd/byn") == ["minsk"]
+        assert ids(idx, rate="/BYN") == ["minsk"]
+        idx.upsert(rated.model_copy(update={"rates": rated.rates[:1]}))
+        assert ids(idx, rate="USD/BYN") == []
+        assert ids(idx, rate="/BYN") == ["minsk"]
 
 
 def _open_and_count(
