@@ -241,6 +241,36 @@ def enrichers(
     ]
 
 
+def story_step(
+    settings: Settings, enriched: dict[str, EnrichedDocument]
+) -> Callable[[], Callable[[ParsedDocument], object]]:
+    """The story step as ``enrich_document`` runs it, on the entities and money the other
+    enrichers found: the signature, then the assignment in a fresh memory store per pass. The
+    whole step with and without it is the before/after of adding stories."""
+    from services.enrich import stories
+    from services.enrich.stage import head, story_params
+
+    params = story_params(settings)
+
+    def make_work() -> Callable[[ParsedDocument], object]:
+        store = stories.MemoryStories()
+
+        def work(doc: ParsedDocument) -> object:
+            found = enriched[doc.id]
+            signature = stories.story_signature(
+                head(doc.text, settings.enrich_max_chars),
+                language=found.language,
+                entities=found.entities,
+                money=found.money,
+            )
+            when = stories.DocumentTime(published=doc.published, received=doc.received_at)
+            return store.assign(doc.id, signature, when, params)
+
+        return work
+
+    return make_work
+
+
 def message_builder(
     enriched: dict[str, EnrichedDocument],
 ) -> Callable[[], Callable[[ParsedDocument], object]]:
@@ -308,6 +338,7 @@ def bench_in_process(docs: list[ParsedDocument], runs: int) -> dict[str, Any]:
     found = {doc_id: e.entities for doc_id, e in enriched.items()}
     jobs = [
         *enrichers(settings, guesses, found),
+        ("stories (sig + memory)", story_step(settings, enriched)),
         ("EnrichedDocument build", message_builder(enriched)),
     ]
     turns = best_in_turn(runs, docs, [(n, f) for n, f in jobs if not n.startswith(" ")])

@@ -45,6 +45,7 @@ def document(task: StageTask, doc: ParsedDocument) -> str:
         near_duplicate_of=enriched.near_duplicate_of,
         cluster_id=enriched.cluster_id,
         story_id=enriched.story_id,
+        story_vetoes=list(assignment.vetoes) if assignment else [],
     )
     if enriched.duplicate_of:
         DUPLICATES.labels(kind="exact").inc()

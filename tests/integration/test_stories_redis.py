@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 WORKERS = 6
 ROUNDS = 10
-PARAMS = StoryParams(threshold=0.25, merge_threshold=0.5, window_days=7)
+PARAMS = StoryParams(threshold=0.2, merge_threshold=0.5, window_days=7)
 WHEN = DocumentTime(published=date(2025, 9, 29), received=datetime(2025, 9, 29, 12, tzinfo=UTC))
 
 

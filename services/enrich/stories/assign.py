@@ -126,6 +126,9 @@ class StoryAssignment:
     outcome: Outcome
     merged_from: tuple[str, ...] = ()
     size: int = 1
+    vetoes: tuple[str, ...] = ()
+    """Why candidate stories were refused (``rate``, ``date``, ``percentage``), for the log
+    line: what an operator asks when two reports did not join."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +293,3 @@ def new_record(
     record = StoryRecord(id=story_id, seq=seq, size=0, features={})
     add_document(record, signature, when)
     return record
-
-
-def index_features(record: StoryRecord) -> list[str]:
-    """The features under which a story is found: all it keeps."""
-    return list(record.features)

@@ -120,7 +120,12 @@ def _plan(
 ) -> Writes:
     if decision.join is None:
         record = new_record(story_id_for(doc_id), seq, signature, when)
-        assignment = StoryAssignment(story_id=record.id, similarity=None, outcome="new")
+        assignment = StoryAssignment(
+            story_id=record.id,
+            similarity=None,
+            outcome="new",
+            vetoes=tuple(sorted(decision.vetoes)),
+        )
         return Writes(doc_id, assignment, record, (), {}, tuple(record.features))
     record = decision.join
     for other in decision.merge:
@@ -133,6 +138,7 @@ def _plan(
         outcome="joined",
         merged_from=merged,
         size=record.size,
+        vetoes=tuple(sorted(decision.vetoes)),
     )
     posted = tuple(record.features) if merged else tuple(signature.features)
     return Writes(
@@ -233,13 +239,9 @@ class MemoryStories:
         return None if found is None else self.resolve(found.story_id)
 
     def stories(self, ids: Iterable[str]) -> dict[str, StoryRecord]:
-        # Copies: a decision that loses (never here, but the interface allows it) must not have
-        # changed the stored record.
-        return {
-            sid: StoryRecord.from_json(json.loads(json.dumps(self._stories[sid].to_json())))
-            for sid in ids
-            if sid in self._stories
-        }
+        # The records themselves, not copies: the decision that changes one is committed under
+        # the same lock, and a memory commit never loses a race.
+        return {sid: self._stories[sid] for sid in ids if sid in self._stories}
 
     def commit(self, writes: Writes) -> bool:
         record = writes.record
@@ -407,6 +409,7 @@ class _RedisTransaction:
                 outcome=data["outcome"],
                 merged_from=tuple(data["merged_from"]),
                 size=int(data["size"]),
+                vetoes=tuple(data.get("vetoes", ())),
             )
         return Lookup(recorded, postings, counts, seq)
 
@@ -449,6 +452,7 @@ class _RedisTransaction:
             "outcome": assignment.outcome,
             "merged_from": list(assignment.merged_from),
             "size": assignment.size,
+            "vetoes": list(assignment.vetoes),
         }
         args: list[str | float | int] = [
             json.dumps(record.to_json()),
