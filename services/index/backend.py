@@ -168,6 +168,9 @@ class IndexBackend(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
+    def entity_ids(self, query: SearchQuery) -> list[str]:
+        """The ids ``query.entity`` resolves to, when it is a name."""
+
     def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
         """The database's plan for ``query``; ``analyze`` runs it too, where the database can."""
 

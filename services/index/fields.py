@@ -8,10 +8,13 @@ storage or changes a document.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from services.index.stemming import LANGUAGE_ALGORITHMS, PYTHON_ALGORITHMS, tokenize
-from shared.messages import EnrichedDocument, EntityType
+from shared.messages import EnrichedDocument, Entity, EntityType
 from shared.names import has_cyrillic, name_key
 
 # A phonetic key with fewer consonants than this says too little to match a name by («Ли», «Уфа»,
@@ -100,19 +103,67 @@ def entity_names(doc: EnrichedDocument) -> set[tuple[EntityType, str]]:
     so its parts are keys too: a surname searched alone meets the person in every document,
     whatever form the text gave it.
     """
-    names: set[tuple[EntityType, str]] = set()
-    for entity in doc.entities:
-        for name in (entity.normal, entity.text):
-            names.add((entity.type, fold_name(name)))
-            for word in tokenize(name):
-                key = _key(word, doc.language)
-                if key is not None:
-                    names.add((entity.type, key))
-        if entity.type == "PER" and entity.id.startswith("per:"):
-            for part in entity.id.removeprefix("per:").split("-"):
-                if len(part) >= MIN_NAME_KEY:
-                    names.add((entity.type, f"key:{part}"))
-    return {(kind, name) for kind, name in names if name}
+    return {
+        (entity.type, name)
+        for entity in doc.entities
+        for name in _names_of(entity, doc.language)
+        if name
+    }
+
+
+class NamedEntity(NamedTuple):
+    """What name resolution reads of a stored entity (cheaper to build than an ``Entity``)."""
+
+    type: str
+    id: str
+    normal: str
+    text: str
+
+
+def named_entities(entities: Iterable[dict[str, Any]]) -> list[NamedEntity]:
+    """The stored entities' JSON objects as ``NamedEntity`` tuples."""
+    return [NamedEntity(e["type"], e["id"], e["normal"], e["text"]) for e in entities]
+
+
+def _names_of(entity: Entity | NamedEntity, language: str) -> set[str]:
+    """One entity's folded normal form and text, and the keys of their words and of its id."""
+    names = {fold_name(entity.normal), fold_name(entity.text)}
+    for name in (entity.normal, entity.text):
+        names.update(key for word in tokenize(name) if (key := _key(word, language)) is not None)
+    if entity.type == "PER" and entity.id.startswith("per:"):
+        parts = entity.id.removeprefix("per:").split("-")
+        names.update(f"key:{part}" for part in parts if len(part) >= MIN_NAME_KEY)
+    return names
+
+
+# An entity filter written as an id (``BY``, ``RU-SA``, ``geonames:625144``, ``per:ndsd-lsrvc``)
+# is not resolved as a name: it finds its own documents.
+_ID = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?|[a-z]+:\S+")
+
+
+def looks_like_id(value: str) -> bool:
+    return _ID.fullmatch(value) is not None
+
+
+def resolve_entity_ids(
+    name: str, kind: EntityType | None, named: Iterable[tuple[str, Sequence[NamedEntity]]]
+) -> list[str]:
+    """The ids of the entities that ``name`` names among ``named`` (documents' languages and
+    entities, found by the name filter): the entities whose folded normal form or text is the
+    name, or whose words meet every word of it by key (``query_name_keys``); of type ``kind``
+    when given. Searching by these ids as well finds the articles that name the same entity in
+    words that share nothing with ``name`` («Нацбанк» -> ``org:nbrb`` -> «National Bank»)."""
+    folded = fold_name(name)
+    keyed = query_name_keys(name)
+    ids: set[str] = set()
+    for language, entities in named:
+        for entity in entities:
+            if kind is not None and entity.type != kind:
+                continue
+            names = _names_of(entity, language)
+            if folded in names or (keyed and all(names.intersection(keys) for keys in keyed)):
+                ids.add(entity.id)
+    return sorted(ids)
 
 
 def query_name_keys(name: str) -> list[list[str]]:
@@ -142,8 +193,3 @@ def rate_pairs(doc: EnrichedDocument) -> list[str]:
     written), sorted: what the rate filter matches. Each backend derives the same strings from
     the stored document in SQL (``sqlite._SCHEMA_V3``, ``postgres`` migration 3)."""
     return sorted({f"{rate.base or ''}/{rate.quote}" for rate in doc.rates})
-
-
-def cluster_key(doc: EnrichedDocument) -> str:
-    """What near-duplicates share: the cluster id, or the document's own id when it has none."""
-    return doc.cluster_id or doc.id

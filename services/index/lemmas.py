@@ -37,17 +37,19 @@ _BE_ENDINGS = tuple(
             # adjectives
             "ага", "яга", "ога", "аму", "яму", "ому", "ымі", "імі", "ая", "яя", "ое", "ае",
             "ее", "ыя", "ія", "ую", "юю", "ым", "ім", "ых", "іх",
+            # genitive plural of nouns in -ія / -ыя («кампаній», «інвестыцый»)
+            "ій", "ый",
             # verbs
             "аць", "яць", "іць", "ыць", "ець", "уць", "юць", "ла", "лі", "ло", "аюць",
-            "аем", "аеце", "аеш", "уе", "юе", "еш", "еце", "іш", "іце",
+            "аем", "аеце", "аеш", "уе", "юе", "еш", "еце", "іш", "іце", "ў",
         },
         key=len,
         reverse=True,
     )
 )  # fmt: skip
-# Past-tense endings, only after a vowel («зрабіла», «былі»): after a consonant they are a
-# noun's л and its case ending («рублі», «сяло»).
-_BE_AFTER_VOWEL = frozenset({"ла", "лі", "ло"})
+# Past-tense endings, only after a vowel («зрабіла», «былі», «адкрыў»): after a consonant they
+# are a noun's л and its case ending («рублі», «сяло»).
+_BE_AFTER_VOWEL = frozenset({"ла", "лі", "ло", "ў"})
 # A stem keeps at least this many letters, so short words («мы», «ён», «дзе») stay whole.
 _BE_MIN_STEM = 2
 
@@ -73,7 +75,16 @@ def belarusian_stem(word: str) -> str:
         return word
     region = first_vowel + 1
     stripped = _strip_one(word, region, _BE_REFLEXIVE)
-    return _strip_one(stripped, region, _BE_ENDINGS)
+    stem = _strip_one(stripped, region, _BE_ENDINGS)
+    # A stem vowel і / ы before the ending («кампані-я», «павялічы-ла») goes too, so that the
+    # forms that end in it and those that do not share one stem.
+    if stem != word and stem[-1:] in ("і", "ы") and len(stem) - 1 >= max(region, _BE_MIN_STEM):
+        stem = stem[:-1]
+    # Belarusian softens т and д to ц and дз before е and і («праект» -> «у праекце», «горад» ->
+    # «у горадзе»); the stem is written with the hard consonant whichever form it came from.
+    if stem.endswith("дз"):
+        return stem[:-1]
+    return stem[:-1] + "т" if stem.endswith("ц") else stem
 
 
 # pymorphy3's analyzer loads its dictionary (about 30 MB resident) on first use; one per

@@ -2,11 +2,12 @@
 
 One ``documents`` row per document: the whole ``EnrichedDocument`` as JSONB, the columns searches
 filter, sort and show, a weighted ``tsvector`` (title A over body B) built with the document's own
-text search configuration (russian, german, english, or simple), and array columns holding what
-the entity and money filters and facets need, each with an index that serves its filter. The
-schema lives in one PostgreSQL schema (``?schema=name`` in the URL, else the connection's current
-schema), created and migrated at start under an advisory lock; ``newsflow_migrations`` records
-which versions are applied.
+text search configuration (russian, german, english, or simple; Belarusian and Ukrainian text
+arrives stemmed in Python, ``services.index.lemmas``, and is stored as simple words), and array
+columns holding what the entity and money filters and facets need, each with an index that serves
+its filter. The schema lives in one PostgreSQL schema (``?schema=name`` in the URL, else the
+connection's current schema), created and migrated at start under an advisory lock;
+``newsflow_migrations`` records which versions are applied.
 
 Every write is one ``INSERT ... ON CONFLICT DO UPDATE`` keyed by the document id, so redelivered
 and concurrent upserts of a document leave exactly one row, and an unchanged document writes
@@ -22,7 +23,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +42,7 @@ from services.index.search import AnsweringIndex, Dialect, answer_sql
 from services.index.stemming import stem_text
 from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument
+from shared.messages import EnrichedDocument, EntityType
 
 __all__ = ["SCHEMA_VERSION", "PostgresIndex", "parse_index_url"]
 
@@ -622,6 +623,19 @@ class PostgresIndex(AnsweringIndex):
         with self._connection() as conn:
             return conn.execute(statement, params).fetchall()
 
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
+        params: dict[str, Any] = {"limit": limit}
+        where = sql.SQL(" AND ").join(self._filters(SearchQuery(entity=name, type=kind), params))
+        statement = sql.SQL(
+            "SELECT d.language, d.document -> 'entities' FROM {schema}.documents AS d"
+            " WHERE {where} LIMIT %(limit)s"
+        ).format(schema=sql.Identifier(self.schema), where=where)
+        with self._connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
+        return [(language, fields.named_entities(entities or [])) for language, entities in rows]
+
     def _plan(
         self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
     ) -> list[str]:
@@ -673,7 +687,7 @@ class PostgresIndex(AnsweringIndex):
                         sql.SQL(" || ").join(_tsquery(config) for config in configs)
                     ),
                 )
-        clauses.extend(self._filters(query, params))
+        clauses.extend(self._filters(query, params, self.entity_ids(query)))
         if node is None or is_negative(node):
             score: sql.Composable = sql.SQL("0.0::float8")
         else:
@@ -718,7 +732,9 @@ class PostgresIndex(AnsweringIndex):
         )
         return _Search(ctes=ctes, params=params)
 
-    def _filters(self, query: SearchQuery, params: dict[str, Any]) -> list[sql.Composable]:
+    def _filters(
+        self, query: SearchQuery, params: dict[str, Any], entity_ids: Sequence[str] = ()
+    ) -> list[sql.Composable]:
         clauses: list[sql.Composable] = []
         for clause, name, value in _DIALECT.column_filters(query):
             clauses.append(sql.SQL(clause))
@@ -733,6 +749,8 @@ class PostgresIndex(AnsweringIndex):
             name = fields.fold_name(query.entity)
             if name:
                 keys.append(f"{prefix}name:{name}")
+            # Or any id the name resolves to (``AnsweringIndex.entity_ids``).
+            keys.extend(f"{prefix}id:{entity_id}" for entity_id in entity_ids)
             params["entity_keys"] = keys
             # Or every word of the name by its phonetic key (``fields.query_name_keys``).
             by_key: list[sql.Composable] = []

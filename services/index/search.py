@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from pydantic import TypeAdapter
 
+from services.index import fields
 from services.index.backend import (
     ClosingOnExit,
     FacetCount,
@@ -35,13 +36,16 @@ from services.index.backend import (
 )
 from services.index.query import Node, highlight_stems, parse
 from services.index.stemming import iter_words, stem_words
-from shared.messages import Entity, MoneyMention
+from shared.messages import Entity, EntityType, MoneyMention
 from shared.names import has_cyrillic, romanize
 
 SNIPPET_WIDTH = 200
 
 # How many entities per type a facet lists.
 ENTITY_FACET_SIZE = 10
+
+# How many documents naming an entity are read to learn which ids the name stands for.
+ENTITY_SAMPLE = 50
 
 # Facet labels are in this language unless the query says otherwise (NEWSFLOW_DISPLAY_LANGUAGE).
 DEFAULT_LABEL_LANGUAGE = "en"
@@ -68,7 +72,7 @@ TOTAL_ROW, HIT_ROW, FACET_ROW = 0, 1, 2
 # The answer statement's columns after ``part``, named and typed by the first branch of its
 # UNION, the total row (PostgreSQL types a UNION's columns by it; both order by its names): a hit
 # row fills the first ten, a facet row the last five, the total row only the last (its count).
-_HIT_COLUMNS = (
+_ANSWER_HIT_COLUMNS = (
     ("id", "text"),
     ("score", "float8"),
     ("title", "text"),
@@ -80,7 +84,12 @@ _HIT_COLUMNS = (
     ("money", "jsonb"),
     ("position", "bigint"),
 )
-_FACET_COLUMNS = (("kind", "text"), ("value", "text"), ("entity_id", "text"), ("normal", "text"))
+_ANSWER_FACET_COLUMNS = (
+    ("kind", "text"),
+    ("value", "text"),
+    ("entity_id", "text"),
+    ("normal", "text"),
+)
 
 
 @dataclass(frozen=True)
@@ -134,8 +143,8 @@ def answer_sql(dialect: Dialect, *, facets: bool) -> str:
     placeholder, filled with ``str.format`` or psycopg's ``sql.SQL.format``).
     """
     parts = [
-        f"SELECT {TOTAL_ROW} AS part, {_nulls(dialect, _HIT_COLUMNS)},"
-        f" {_nulls(dialect, _FACET_COLUMNS)}, count(*) AS n FROM result",
+        f"SELECT {TOTAL_ROW} AS part, {_nulls(dialect, _ANSWER_HIT_COLUMNS)},"
+        f" {_nulls(dialect, _ANSWER_FACET_COLUMNS)}, count(*) AS n FROM result",
         f"SELECT {HIT_ROW}, d.id, p.score, d.title, d.body, d.language, d.published,"
         f" d.cluster_id, {dialect.entities}, {dialect.money}, p.position,"
         f" NULL, NULL, NULL, NULL, NULL"
@@ -238,6 +247,23 @@ class AnsweringIndex(ClosingOnExit):
 
     def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
         """The rows of the answer statement for ``query`` (``text`` stripped, ``node`` parsed)."""
+        raise NotImplementedError
+
+    def entity_ids(self, query: SearchQuery) -> list[str]:
+        """The ids ``query.entity`` resolves to when it is a name (any language, script, case):
+        those of the entities it names in the documents the name filter alone finds (at most
+        ``ENTITY_SAMPLE`` of them, which is plenty: a name names few entities). The entity
+        filter then also takes every document with one of these ids."""
+        if query.entity is None or fields.looks_like_id(query.entity):
+            return []
+        named = self._named_entities(query.entity, query.type, ENTITY_SAMPLE)
+        return fields.resolve_entity_ids(query.entity, query.type, named)
+
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
+        """Language and entities of up to ``limit`` documents the name filter finds for ``name``
+        (of type ``kind``), with no other filter."""
         raise NotImplementedError
 
     def _plan(

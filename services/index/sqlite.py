@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,7 +35,7 @@ from services.index.query import Node, to_fts5
 from services.index.search import AnsweringIndex, Dialect, answer_sql
 from services.index.stemming import PYTHON_ALGORITHMS, stem_text
 from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
-from shared.messages import EnrichedDocument
+from shared.messages import EnrichedDocument, EntityType
 
 __all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
 
@@ -347,7 +347,9 @@ class _Sql:
     params: dict[str, Any]
 
 
-def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+def _filters(
+    query: SearchQuery, params: dict[str, Any], entity_ids: Sequence[str] = ()
+) -> list[str]:
     clauses: list[str] = []
     for clause, name, value in _DIALECT.column_filters(query):
         clauses.append(clause)
@@ -372,9 +374,19 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
                 f"SELECT seq FROM doc_entity_names WHERE name IN ({', '.join(marks)}){typed}"
             )
         keyed = f" UNION SELECT seq FROM ({' INTERSECT '.join(by_key)})" if by_key else ""
+        # Or any id the name resolves to (``AnsweringIndex.entity_ids``).
+        for n, entity_id in enumerate(entity_ids):
+            params[f"entity_id_{n}"] = entity_id
+        id_marks = ", ".join(f":entity_id_{n}" for n in range(len(entity_ids)))
+        resolved = (
+            f" UNION SELECT seq FROM doc_entities WHERE entity_id IN ({id_marks}){typed}"
+            if entity_ids
+            else ""
+        )
         clauses.append(
             f"d.seq IN (SELECT seq FROM doc_entities WHERE entity_id = :entity{typed}"
-            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed}{keyed})"
+            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed}"
+            f"{keyed}{resolved})"
         )
         params["entity"] = query.entity
         params["entity_name"] = fields.fold_name(query.entity)
@@ -386,9 +398,9 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     return clauses
 
 
-def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
+def _search_sql(query: SearchQuery, node: Node | None, entity_ids: Sequence[str] = ()) -> _Sql:
     params: dict[str, Any] = {}
-    clauses = _filters(query, params)
+    clauses = _filters(query, params, entity_ids)
     columns = (
         "d.seq, d.id, d.published, d.language, coalesce(d.cluster_id, d.id) AS cluster_key, "
         f"{_STORY_KEY} AS story_key"
@@ -721,20 +733,37 @@ class SqliteIndex(AnsweringIndex):
 
     def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
         del text  # FTS5 is given the compiled expression, never the text itself
-        statement, params = _statement(query, node)
+        statement, params = _statement(query, node, self.entity_ids(query))
         return self._conn.execute(statement, params).fetchall()
+
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
+        params: dict[str, Any] = {"limit": limit}
+        where = " AND ".join(_filters(SearchQuery(entity=name, type=kind), params))
+        rows = self._conn.execute(
+            "SELECT d.language, json_extract(d.document, '$.entities') FROM documents AS d"
+            f" WHERE {where} LIMIT :limit",
+            params,
+        ).fetchall()
+        return [
+            (language, fields.named_entities(json.loads(entities or "[]")))
+            for language, entities in rows
+        ]
 
     def _plan(
         self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
     ) -> list[str]:
         """SQLite's query plan. It has no ANALYZE of a plan, so ``analyze`` adds nothing."""
         del text, analyze
-        statement, params = _statement(query, node)
+        statement, params = _statement(query, node, self.entity_ids(query))
         plan = self._conn.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
         return [str(row[3]) for row in plan]
 
 
-def _statement(query: SearchQuery, node: Node | None) -> tuple[str, dict[str, Any]]:
-    sql = _search_sql(query, node)
+def _statement(
+    query: SearchQuery, node: Node | None, entity_ids: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    sql = _search_sql(query, node, entity_ids)
     statement = answer_sql(_DIALECT, facets=query.facets).format(ctes=sql.ctes)
     return statement, {**sql.params, "limit": query.limit, "offset": query.offset}

@@ -594,6 +594,29 @@ def test_entity_name_in_another_language_finds_the_person_everywhere(index: Inde
     assert found(index, entity="Александр Лазаревич") == set()
 
 
+def test_entity_name_resolves_to_its_id_and_finds_articles_naming_it_otherwise(
+    index: IndexBackend,
+) -> None:
+    """«Нацбанк» shares no letter with «National Bank»: the name resolves to the id the
+    Russian article gives it, and the id finds the English article too; «National Bank» finds
+    the Russian one the same way. A name of another type resolves to nothing of this one."""
+    index.upsert_many(
+        [
+            make_doc("ru", "Нацбанк снизил ставку", ["Решение принял Нацбанк."], "ru",
+                     entities=[("Нацбанк", "ORG", "Национальный банк", "org:nbrb")]),
+            make_doc("en", "Rate cut", ["The National Bank of Belarus cut its rate."], "en",
+                     entities=[("National Bank of Belarus", "ORG", "National Bank of Belarus",
+                                "org:nbrb")]),
+            make_doc("other", "Банк", ["Другой банк."], "ru",
+                     entities=[("банк", "ORG", "Банк", "org:other-bank")]),
+        ]
+    )  # fmt: skip
+    assert found(index, entity="нацбанк") == {"ru", "en"}
+    assert found(index, entity="National Bank of Belarus", type="ORG") == {"ru", "en"}
+    assert found(index, entity="Нацбанк", type="PER") == set()
+    assert index.entity_ids(SearchQuery(entity="НАЦБАНКА")) == ["org:nbrb"]
+
+
 def test_entity_filter_with_a_type_needs_that_entity_with_that_type(
     newsroom: IndexBackend,
 ) -> None:

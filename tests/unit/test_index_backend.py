@@ -187,6 +187,27 @@ def test_entity_names_are_every_normal_form_and_text_folded_and_keyed() -> None:
     }
 
 
+def test_a_name_resolves_to_the_ids_of_the_entities_it_names() -> None:
+    """By its folded form or by the keys of all its words, of the type asked for only; one
+    document may name several entities, and only those the name fits count."""
+    named = [
+        ("ru", [fields.NamedEntity("ORG", "org:nbrb", "Национальный банк", "Нацбанка"),
+                fields.NamedEntity("LOC", "geonames:625144", "Минск", "Минске")]),
+        ("de", [fields.NamedEntity("PER", "per:ndsd-lsrvc", "Nadeschda Lasarewitsch",
+                                   "Lasarewitsch")]),
+    ]  # fmt: skip
+    for entity_id in ("BY", "RU-SA", "geonames:625144", "per:ndsd-lsrvc"):
+        assert fields.looks_like_id(entity_id), entity_id  # found as itself, not resolved
+    for name in ("Минск", "National Bank", "by"):
+        assert not fields.looks_like_id(name), name
+    assert fields.resolve_entity_ids("нацбанка", None, named) == ["org:nbrb"]
+    assert fields.resolve_entity_ids("Нацбанк", "ORG", named) == ["org:nbrb"]  # by key
+    assert fields.resolve_entity_ids("Нацбанк", "LOC", named) == []
+    assert fields.resolve_entity_ids("Лазарэвіч", None, named) == ["per:ndsd-lsrvc"]
+    assert fields.resolve_entity_ids("Мінск", None, named) == ["geonames:625144"]
+    assert fields.resolve_entity_ids("Берлин", None, named) == []
+
+
 def test_a_searched_name_is_keyed_word_by_word_in_every_script() -> None:
     """«Лазаревич» (ru), «Лазарэвіч» (be), «Lasarewitsch» (de), «Lazarevich» (en) in any case
     must meet the same key; a word too short to key leaves only the exact name."""

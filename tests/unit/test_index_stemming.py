@@ -125,6 +125,14 @@ def test_belarusian_word_forms_share_a_stem() -> None:
     assert {stem_text(form, "be") for form in forms} == {"тэхнапарк"}
     assert stem_text("беларускага", "be") == stem_text("беларускія", "be") == "беларуск"
     assert stem_text("рублі", "be") == stem_text("рублёў", "be")  # not the past tense -лі
+    # Softened т and д before -е («у праекце», «у горадзе») keep the stem of «праект», «горад».
+    assert stem_text("праекце", "be") == stem_text("праектаў", "be") == "праект"
+    assert stem_text("горадзе", "be") == stem_text("горада", "be") == "горад"
+    # Nouns in -ія, their genitive plural in -ій, and past tenses in -ў, -ла, -лі.
+    company = ["кампанія", "кампаніі", "кампанію", "кампаніяй", "кампаній", "кампаніямі"]
+    assert {stem_text(form, "be") for form in company} == {"кампан"}
+    opened = ["адкрыць", "адкрыў", "адкрыла", "адкрылі"]
+    assert {stem_text(form, "be") for form in opened} == {"адкр"}
     assert stem_text("Мы дзе ён", "be") == "мы дзе ен"  # short words stay whole (ё folded)
 
 
