@@ -14,7 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
-RUN useradd --create-home newsflow && mkdir -p /data && chown newsflow /data
+RUN useradd --create-home --uid 1000 newsflow && mkdir -p /data && chown newsflow /data
 ARG NEWSFLOW_STAGE=all
 COPY requirements/${NEWSFLOW_STAGE}.txt ./requirements.txt
 RUN pip install -r requirements.txt

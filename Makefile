@@ -71,6 +71,12 @@ up: ## start the whole stack with Docker (needs .env with the passwords and NEWS
 	done; \
 	[ -z "$$missing" ] || { echo "set$$missing in .env (empty in .env.example on purpose)"; exit 1; }
 	mkdir -p drop
+	@# The watcher must run as the owner of ./drop to move files in it (README, "Drop folder").
+	@export NEWSFLOW_UID=$${NEWSFLOW_UID:-$$(sed -n 's/^NEWSFLOW_UID=//p' .env | tail -n 1)}; \
+	export NEWSFLOW_GID=$${NEWSFLOW_GID:-$$(sed -n 's/^NEWSFLOW_GID=//p' .env | tail -n 1)}; \
+	export NEWSFLOW_UID=$${NEWSFLOW_UID:-$$(stat -c %u drop 2>/dev/null || stat -f %u drop)}; \
+	export NEWSFLOW_GID=$${NEWSFLOW_GID:-$$(stat -c %g drop 2>/dev/null || stat -f %g drop)}; \
+	echo "$(COMPOSE) up --build -d  (the watcher runs as $$NEWSFLOW_UID:$$NEWSFLOW_GID)"; \
 	$(COMPOSE) up --build -d
 	@echo "Grafana: http://localhost:$${GRAFANA_PORT:-3000}  Prometheus: http://localhost:$${PROMETHEUS_PORT:-9090}"
 

@@ -18,10 +18,6 @@ and every mention), and entities by type. Scoring is ``bench/news_gold.py``. ``-
 what newsflow got wrong on the dev half (never the test half: it is only scored).
 """
 
-# newsflow and Natasha are imported inside the functions that run them, so listing the
-# articles or scoring stored predictions never loads a model.
-# ruff: noqa: PLC0415
-
 from __future__ import annotations
 
 import argparse
@@ -31,9 +27,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
+
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+from natasha import Doc, MoneyExtractor, MorphVocab, NewsEmbedding, NewsNERTagger, Segmenter
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -55,6 +53,11 @@ from bench.news_gold import (  # noqa: E402
     score_money_distinct,
     score_money_mentions,
 )
+from newsflow.local import local_stores  # noqa: E402
+from services.enrich.stage import enrich_document  # noqa: E402
+from services.ingest.intake import raw_file_message  # noqa: E402
+from services.ingest.stage import ingest_raw  # noqa: E402
+from shared.settings import Settings  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,6 @@ def offset_map(source: str, target: str) -> Callable[[int, int], tuple[int, int]
 
 
 def run_newsflow(articles: Sequence[Article]) -> list[Prediction]:
-    from newsflow.local import local_stores
-    from services.enrich.stage import enrich_document
-    from services.ingest.intake import raw_file_message
-    from services.ingest.stage import ingest_raw
-    from shared.settings import Settings
-
     settings = Settings()
     predictions = []
     for article in articles:
@@ -135,18 +132,6 @@ NATASHA_TYPES = {"PER": "PER", "ORG": "ORG", "LOC": "LOC"}
 
 
 def run_anchor(articles: Sequence[Article]) -> list[Prediction]:
-    from lingua import IsoCode639_1, LanguageDetectorBuilder
-    from natasha import (
-        Doc,
-        MoneyExtractor,
-        MorphVocab,
-        NewsEmbedding,
-        NewsNERTagger,
-        Segmenter,
-    )
-
-    from shared.settings import Settings
-
     codes = [getattr(IsoCode639_1, code.upper()) for code in Settings().languages]
     detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
     segmenter = Segmenter()
@@ -213,8 +198,9 @@ def groups(articles: Sequence[Article]) -> list[tuple[str, str, list[int]]]:
     for lang in (*LANGUAGES, "all"):
         for split in SPLITS:
             indexes = [
-                i for i, a in enumerate(articles) if lang in ("all", a.lang) and a.split == split
-            ]
+                i for i, a in enumerate(articles)
+                if lang in ("all", a.lang) and a.split == split
+            ]  # fmt: skip
             if indexes:
                 rows.append((lang, split, indexes))
     return rows
@@ -226,8 +212,8 @@ def _prf(score: Score) -> str:
     return f"{precision}{score.recall:>6.2f}{score.f1:>6.2f}"
 
 
-def _entity_score(cell: Cell, kind: str) -> Score:
-    return cell.entities.by_type[kind]
+def _entity_type(kind: str) -> Callable[[Cell], Score]:
+    return lambda c: c.entities.by_type[kind]
 
 
 METRICS: tuple[tuple[str, Callable[[Cell], Score]], ...] = (
@@ -237,7 +223,7 @@ METRICS: tuple[tuple[str, Callable[[Cell], Score]], ...] = (
         lambda c: c.money_mentions,
     ),
     ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
-    *((f"entities, {kind}", partial(_entity_score, kind=kind)) for kind in ENTITY_TYPES),
+    *((f"entities, {kind}", _entity_type(kind)) for kind in ENTITY_TYPES),
 )
 
 
@@ -282,6 +268,39 @@ def print_tables(
     return cells
 
 
+ORG, PER, LOC = "ORG", "PER", "LOC"
+
+
+def _prf3(score: Score) -> str:
+    return f"{score.precision:.2f} {score.recall:.2f} {score.f1:.2f}"
+
+
+def markdown_table(cells: dict[tuple[str, str, str], Cell], rows: Iterable[tuple[str, str]]) -> str:
+    """The README's table: newsflow / anchor for each figure, one row per language and half."""
+    lines = [
+        "| lang | half | n | language | money, distinct F1 | money, mentions F1 "
+        "| entities P / R / F1 | ORG R | PER F1 | LOC F1 |",
+        "| --- | --- | ---: | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for lang, split in rows:
+        both = (cells[(lang, split, "newsflow")], cells[(lang, split, "anchor")])
+
+        def pair(figure: Callable[[Cell], str], cells_: tuple[Cell, Cell] = both) -> str:
+            return " / ".join(figure(c) for c in cells_)
+
+        lines.append(
+            f"| {lang} | {split} | {both[0].articles} "
+            f"| {pair(lambda c: f'{c.language_right / c.articles:.0%}')} "
+            f"| {pair(lambda c: f'{c.money_distinct.f1:.2f}')} "
+            f"| {pair(lambda c: f'{c.money_mentions.f1:.2f}')} "
+            f"| {pair(lambda c: _prf3(c.entities.all))} "
+            f"| {pair(lambda c: f'{c.entities.by_type[ORG].recall:.2f}')} "
+            f"| {pair(lambda c: f'{c.entities.by_type[PER].f1:.2f}')} "
+            f"| {pair(lambda c: f'{c.entities.by_type[LOC].f1:.2f}')} |"
+        )
+    return "\n".join(lines)
+
+
 def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction]) -> None:
     """What newsflow got wrong on the dev half: the figures' examples, never the test half's."""
     print("\nnewsflow's errors on the dev half")
@@ -322,7 +341,9 @@ def _entity_misses(text: str, predicted: Iterable[Span], gold: Iterable[Span]) -
     return lines
 
 
-def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
+def report(
+    show_misses: bool = False, labels: Path = LABELS, *, markdown: bool = False
+) -> dict[Any, Cell]:
     articles = load_articles(labels)
     counts = {lang: sum(a.lang == lang for a in articles) for lang in LANGUAGES}
     print(
@@ -340,6 +361,8 @@ def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
         f"{ended - middle:.1f} s, models loading included"
     )
     cells = print_tables(articles, {"newsflow": newsflow, "anchor": anchor})
+    if markdown:
+        print("\n" + markdown_table(cells, [(lang, split) for lang, split, _ in groups(articles)]))
     if show_misses:
         print_misses(articles, newsflow)
     return cells
@@ -348,8 +371,9 @@ def report(show_misses: bool = False, labels: Path = LABELS) -> dict[Any, Cell]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list newsflow's dev-half errors")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's table")
     args = parser.parse_args()
-    report(show_misses=args.misses)
+    report(show_misses=args.misses, markdown=args.markdown)
     return 0
 
 

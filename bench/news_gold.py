@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
 
 from bench.entities_gold import Score, combine  # noqa: E402  # after the path is set
+from services.enrich.entities.person_ids import person_ids, person_key  # noqa: E402
 
 NEWS = ROOT / "bench" / "data" / "news"
 LABELS = NEWS / "labels.jsonl"
@@ -152,8 +153,6 @@ def _claim(
 def person_id(normal: str, language: str) -> str:
     """The id newsflow's scheme gives a person of this nominative name (``per:<first>-<last>``
     from phonetic keys; see ``services/enrich/entities/person_ids.py``)."""
-    from services.enrich.entities.person_ids import person_ids, person_key  # noqa: PLC0415  # loads no model until asked
-
     return person_ids([person_key(normal, language)])[0]
 
 

@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -230,7 +230,13 @@ def enrich_record(result: FileResult) -> dict[str, object]:
         "near_duplicate_of": doc.near_duplicate_of if doc else None,
         "similarity": doc.similarity if doc else None,
         "cluster_id": doc.cluster_id if doc else None,
+        "story_id": doc.story_id if doc else None,
+        "story_similarity": doc.story_similarity if doc else None,
+        "story_merged_from": doc.story_merged_from if doc else [],
         "money": [mention.model_dump() for mention in doc.money] if doc else [],
+        "rates": [rate.model_dump() for rate in doc.rates] if doc else [],
+        "country": doc.country if doc else None,
+        "countries": [share.model_dump() for share in doc.countries] if doc else [],
         "entities": [entity.model_dump() for entity in doc.entities] if doc else [],
         "enrichers": doc.enrichers if doc else {},
         "warnings": doc.warnings if doc else [],
@@ -290,6 +296,35 @@ def worker(
         *passed,
     ]
     os.execvpe(sys.executable, argv, env)  # noqa: S606  # argv is ours, not user text
+
+
+@app.command()
+def health(
+    stage: Annotated[str, typer.Argument(help="ingest, enrich or index")],
+    node: Annotated[
+        str | None, typer.Option(help="The worker's node name (default: STAGE-PID@this host).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the answer.")] = 1.0,
+) -> None:
+    """Exit 0 if this host's worker of STAGE answers a ping over the broker, 1 if none does.
+
+    For container healthchecks: it asks the worker itself (Celery's remote control), so a live
+    process whose consumer is stuck or cut off from the broker counts as unhealthy.
+    """
+    if stage not in STAGES:
+        err_console.print(f"[red]unknown stage {stage!r}; choose one of {', '.join(STAGES)}")
+        raise typer.Exit(ExitCode.USAGE)
+    settings = _settings()
+    from newsflow.health import ping_stage
+
+    answered = ping_stage(settings, stage, node=node, timeout=timeout)
+    if not answered:
+        import socket
+
+        whom = node or f"{stage}-*@{socket.gethostname()}"
+        sys.stderr.write(f"newsflow health: no {stage} worker {whom} answered in {timeout:g} s\n")
+        raise typer.Exit(ExitCode.FAILED)
+    sys.stdout.write(f"{', '.join(answered)}: ok\n")
 
 
 @app.command()
@@ -438,7 +473,8 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
 
     Files are claimed by an atomic rename into DIR/.processing/, so several watchers can share
     one folder; files dropped while no watcher ran are taken when one starts. With --once, exits
-    4 if some file still has no outcome when the wait ends. DIR must be inside
+    4 if some file still has no outcome when the wait ends, else 1 if some went to failed/
+    (dead-lettered or refused). DIR must be inside
     NEWSFLOW_DROP_DIRS when that is set (dlq replay re-reads files only there).
     """
     settings = _settings()
@@ -447,7 +483,7 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
     from newsflow.render import WatchProgress, watch_totals
     from services.ingest.confine import RefusedPath
     from services.ingest.intake import Intake
-    from services.ingest.watch import watch_folder
+    from services.ingest.watch import CannotMoveFiles, watch_folder
 
     if not directory.is_dir():
         err_console.print(f"[red]not a folder: {directory}")
@@ -476,16 +512,19 @@ def watch(  # noqa: PLR0917  # typer maps each command-line option to a paramete
             settle_seconds=settle,
             on_scan=reporter,
         )
-    except RefusedPath as error:
-        err_console.print(f"[red]newsflow watch: {error}")
-        raise typer.Exit(2) from None
+    except (RefusedPath, CannotMoveFiles) as error:
+        # One line, not wrapped or marked up by rich: it names paths and uids to copy.
+        sys.stderr.write(f"newsflow watch: {error}\n")
+        raise typer.Exit(ExitCode.USAGE) from None
     if shown:
         print_line(watch_totals(summary))
     if once and summary.pending:
         err_console.print(f"[yellow]{summary.pending} file(s) still without an outcome")
         raise typer.Exit(ExitCode.TIMED_OUT)
-    if once and summary.failed:
-        err_console.print(f"[yellow]{summary.failed} file(s) went to failed/ (see their .reason)")
+    # A refused file (a symlink, a FIFO, unreadable) went to failed/ too, never submitted.
+    if once and (summary.failed or summary.refused):
+        failed = summary.failed + summary.refused
+        err_console.print(f"[yellow]{failed} file(s) went to failed/ (see their .reason)")
         raise typer.Exit(ExitCode.FAILED)
 
 
@@ -514,6 +553,11 @@ class EntityTypeChoice(StrEnum):
     LOC = "LOC"
 
 
+class CollapseChoice(StrEnum):
+    CLUSTER = "cluster"
+    STORY = "story"
+
+
 @app.command()
 def search(  # noqa: PLR0917  # typer maps each command-line option to a parameter
     query: Annotated[
@@ -533,6 +577,10 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
     currency: Annotated[
         str | None, typer.Option(help="Only documents mentioning this ISO 4217 currency.")
     ] = None,
+    rate: Annotated[
+        str | None,
+        typer.Option(help="Only documents quoting this rate, BASE/QUOTE (USD/BYN)."),
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Published on or after this day."),
@@ -545,6 +593,13 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
         bool,
         typer.Option("--all-duplicates", help="Every near-duplicate, not one hit per cluster."),
     ] = False,
+    story: Annotated[
+        str | None, typer.Option(help="Only this story's documents (an old, merged id resolves).")
+    ] = None,
+    collapse: Annotated[
+        CollapseChoice,
+        typer.Option(help="One hit per near-duplicate cluster, or per story."),
+    ] = CollapseChoice.CLUSTER,
     facets: Annotated[
         bool, typer.Option("--facets", help="Also count hits by language, entity, currency.")
     ] = False,
@@ -567,10 +622,14 @@ def search(  # noqa: PLR0917  # typer maps each command-line option to a paramet
             entity=entity,
             type=entity_type.value if entity_type else None,
             currency=currency,
+            rate=rate,
             since=since.date() if since else None,
             until=until.date() if until else None,
             collapse=not all_duplicates,
+            story=story,
+            collapse_story=collapse is CollapseChoice.STORY,
             facets=facets,
+            label_language=settings.display_language,
             limit=limit,
             offset=offset,
         )
@@ -611,6 +670,89 @@ def _print_facets(facets: Facets) -> None:
     console.print(table)
 
 
+@app.command("stories")
+def list_stories(
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Only stories last seen on or after this day."),
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="Only stories with a document in it.")] = None,
+    min_size: Annotated[int, typer.Option(min=1, help="Only stories of this many or more.")] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per story.")] = False,
+) -> None:
+    """List stories (reports of one event, across languages), last seen first."""
+    settings = _settings()
+    from services.index.stories import StoriesQuery
+
+    query = StoriesQuery(
+        since=since.date() if since else None, lang=lang, min_size=min_size, limit=limit
+    )
+    with _open_existing_index(settings) as backend:
+        found = backend.stories(query)
+    if as_json:
+        for summary in found:
+            sys.stdout.write(summary.model_dump_json() + "\n")
+        return
+    table = Table(title=f"{len(found)} {'story' if len(found) == 1 else 'stories'}")
+    for column in ("story", "size", "languages", "seen", "entities", "titles"):
+        table.add_column(column, overflow="fold")
+    for summary in found:
+        table.add_row(
+            summary.id,
+            str(summary.size),
+            " ".join(f"{lang}:{count}" for lang, count in summary.languages.items()),
+            _seen(summary.first_seen, summary.last_seen),
+            ", ".join(entity.label for entity in summary.entities[:5]),
+            "\n".join(f"[{lang}] {title}" for lang, title in summary.titles.items()),
+        )
+    console.print(table)
+
+
+def _seen(first: date | None, last: date | None) -> str:
+    if first is None or last is None:
+        return ""
+    return first.isoformat() if first == last else f"{first.isoformat()} .. {last.isoformat()}"
+
+
+@app.command("story")
+def show_story(
+    story_id: Annotated[str, typer.Argument(help="A story id (from stories or a document).")],
+    as_json: Annotated[bool, typer.Option("--json", help="The story as one JSON object.")] = False,
+) -> None:
+    """Show one story with its documents; an id merged into another story shows that story."""
+    settings = _settings()
+    with _open_existing_index(settings) as backend:
+        found = backend.story(story_id)
+    if found is None:
+        err_console.print(f"[red]no story {story_id!r}")
+        raise typer.Exit(1)
+    if as_json:
+        sys.stdout.write(found.model_dump_json() + "\n")
+        return
+    merged = f"; merged from {', '.join(found.merged_ids)}" if found.merged_ids else ""
+    languages = " ".join(f"{lang}:{count}" for lang, count in found.languages.items())
+    console.print(
+        f"story {found.id}: {found.size} documents ({languages}), "
+        f"{_seen(found.first_seen, found.last_seen)}{merged}",
+        highlight=False,
+    )
+    entities = ", ".join(f"{e.label} ({e.id}, {e.documents})" for e in found.entities)
+    console.print(f"entities: {entities}", highlight=False)
+    table = Table()
+    for column in ("id", "lang", "published", "similarity", "title"):
+        table.add_column(column, overflow="fold")
+    for doc in found.documents:
+        table.add_row(
+            doc.id,
+            doc.language,
+            doc.published.isoformat() if doc.published else "",
+            "" if doc.story_similarity is None else f"{doc.story_similarity:.2f}",
+            doc.title,
+        )
+    console.print(table)
+
+
 @app.command()
 def show(doc_id: Annotated[str, typer.Argument(help="A document id (from search).")]) -> None:
     """Print one stored document in full, as JSON."""
@@ -645,8 +787,9 @@ def serve(
     except AnonymousApiRefused as refused:
         sys.stderr.write(f"{refused}\n")  # one line, not wrapped by rich
         raise typer.Exit(2) from None
-    # log_config=None: uvicorn's own lines go through our JSON logging; access_log=False: the
-    # API writes its own richer line per request.
+    # log_config=None: uvicorn's own lines go through our logging (JSON, colour codes and its
+    # `color_message` dropped); access_log=False: the API writes the access line itself, one
+    # per request with route, status, duration and request id (a second one would double it).
     uvicorn.run(
         api,
         host=host,

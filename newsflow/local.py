@@ -14,6 +14,7 @@ from typing import Literal
 from services.enrich.dedupe import ClaimStore, MemoryClaims
 from services.enrich.neardup import MemoryNearDuplicates
 from services.enrich.stage import EnrichStores, enrich_document
+from services.enrich.stories import MemoryStories
 from services.index.backend import IndexBackend
 from services.ingest.intake import new_receipt, raw_file_message, read_limited
 from services.ingest.stage import ingest_raw
@@ -52,9 +53,13 @@ def local_claims_path(settings: Settings) -> str:
 
 def local_stores(claims: ClaimStore | None = None) -> EnrichStores:
     """Stores for one in-process run. ``claims`` may outlive the run (``SqliteClaims`` keeps
-    them, so a second ``newsflow run`` finds the first's documents); near-duplicate bands do
-    not."""
-    return EnrichStores(claims=claims or MemoryClaims(), near_duplicates=MemoryNearDuplicates())
+    them, so a second ``newsflow run`` finds the first's documents); near-duplicate bands and
+    stories do not."""
+    return EnrichStores(
+        claims=claims or MemoryClaims(),
+        near_duplicates=MemoryNearDuplicates(),
+        stories=MemoryStories(),
+    )
 
 
 def process_file(

@@ -59,6 +59,28 @@ def _languages(record: Mapping[str, Any]) -> str:
     return text
 
 
+def _country(record: Mapping[str, Any]) -> str:
+    """``BY (BY 69%, RU 31%)``: the country the document is about and each one's share of the
+    evidence; ``none`` without evidence, ``undecided`` on a tie."""
+    shares = record.get("countries") or []
+    if not shares:
+        return "none"
+    parts = ", ".join(f"{share['code']} {share['share']:.0%}" for share in shares)
+    return f"{record.get('country') or 'undecided'} ({parts})"
+
+
+def _rates(rates: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The rates the text quotes: ``1 USD = 3.2 BYN «3,2 рубля за доллар»``. The header's own
+    rate (no place in the text) is on the header line already."""
+    listed = []
+    for rate in rates:
+        if rate.get("start") is None:
+            continue
+        base = f"1 {rate['base']} = " if rate.get("base") else ""
+        listed.append(f"{base}{rate['value']:g} {rate['quote']} «{_shorten(rate['text'], 40)}»")
+    return listed
+
+
 def _entities(entities: Sequence[Mapping[str, Any]]) -> list[str]:
     """One entry per distinct entity (by id), the most mentioned first: «PER Надежда Лазаревич
     (per:ndsd-lsrvc) ×3». Its most used normal form names it, the longer on a tie (a full name
@@ -118,12 +140,18 @@ def enrich_block(record: Mapping[str, Any]) -> str:
     lines.append(_line("header", ", ".join(header) or "none"))
     lines.append(_line("language", _languages(record)))
     lines.append(_line("outcome", _outcome(record)))
+    if "countries" in record:  # written by an enrich that has the country focus
+        lines.append(_line("country", _country(record)))
     for label, mentions, listed in (
         ("entities", record.get("entities") or [], _entities(record.get("entities") or [])),
         ("money", record.get("money") or [], _money(record.get("money") or [])),
     ):
         lines.append(_line(label, _mentions(len(mentions))))
         lines.extend(_line("", item) for item in listed)
+    rates = _rates(record.get("rates") or [])
+    if rates:
+        lines.append(_line("rates", _mentions(len(rates))))
+        lines.extend(_line("", rate) for rate in rates)
     repairs = Counter(repair["kind"] for repair in record.get("repairs") or [])
     if repairs:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(repairs.items()))

@@ -16,7 +16,13 @@ from celery import signals
 
 from shared.celery_app import NewsflowCelery, make_celery, queue_depth
 from shared.logging import configure_logging
-from shared.metrics import QueueDepthCollector, mark_process_dead, serve_metrics
+from shared.metrics import (
+    ActiveStoriesCollector,
+    QueueDepthCollector,
+    mark_process_dead,
+    serve_metrics,
+)
+from shared.redis_client import redis_client
 from shared.settings import Settings, load_settings
 from shared.stages import STAGES, Stage
 
@@ -50,17 +56,23 @@ def main(argv: list[str] | None = None) -> None:
     stage: Stage = args[0]
     settings = load_settings()
     app = build_worker_app(stage, settings)
-    start_metrics(app, settings)
+    start_metrics(app, settings, stage)
     app.worker_main(["worker", "-Q", stage, *args[1:]])
 
 
-def start_metrics(app: NewsflowCelery, settings: Settings) -> None:
+def start_metrics(app: NewsflowCelery, settings: Settings, stage: Stage) -> None:
     """Serve /metrics from this, the main process, before Celery starts (children write to the
     multiprocess directory). A port that is taken stops the worker here, loudly: a worker that
-    reports "ready" without its metrics is invisible to every alert."""
-    depth = QueueDepthCollector(STAGES, lambda queue: queue_depth(app, queue))
+    reports "ready" without its metrics is invisible to every alert. The enrich worker also
+    reports the active stories, read from the story store at each scrape."""
+    collectors: list[Any] = [QueueDepthCollector(STAGES, lambda queue: queue_depth(app, queue))]
+    if stage == "enrich":
+        from services.enrich import stories  # noqa: PLC0415  # only the enrich worker needs it
+
+        store = stories.RedisStories(redis_client(settings.redis_url), stories.VERSION)
+        collectors.append(ActiveStoriesCollector(store.active_since))
     try:
-        serve_metrics(settings.metrics_port, depth)
+        serve_metrics(settings.metrics_port, *collectors)
     except OSError as error:
         sys.stderr.write(
             f"newsflow worker: cannot serve metrics on port {settings.metrics_port}: "

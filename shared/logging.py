@@ -8,8 +8,10 @@ and log shippers always get one JSON object per line.
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from typing import Literal
+from collections.abc import MutableMapping
+from typing import Any, Literal
 
 import structlog
 
@@ -21,6 +23,22 @@ _SHARED_PROCESSORS: list[structlog.types.Processor] = [
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+# An ANSI escape sequence (colours, cursor moves): what a terminal shows, noise in a JSON line.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def plain_text(
+    _logger: object, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """For JSON: no colour codes in any value, and no ``color_message``, the coloured copy of
+    its message uvicorn attaches to its records (rendered by ``ExtraAdder`` as a field)."""
+    event.pop("color_message", None)
+    for key, value in event.items():
+        if isinstance(value, str) and "\x1b" in value:
+            event[key] = _ANSI.sub("", value)
+    return event
 
 
 def configure_logging(
@@ -39,6 +57,7 @@ def configure_logging(
             # Last, so it also sees Celery's lines and formatted tracebacks: no password of a
             # Redis, PostgreSQL or AMQP URL reaches a log line.
             redact_event,
+            *([] if use_console else [plain_text]),
             renderer,
         ],
     )

@@ -131,8 +131,18 @@ class _Span(BaseModel):
     end: int = Field(ge=0)
 
 
+CurrencyBasis = Literal["explicit", "document", "header", "country", "default"]
+
+
 class MoneyMention(_Span):
-    """An amount of money in the text, in ISO 4217 terms."""
+    """An amount of money in the text, in ISO 4217 terms.
+
+    A rouble the text does not qualify («рублей», «Rubel») is Belarusian or Russian by the
+    document around it; ``currency_basis`` says what decided: the mention itself (``explicit``:
+    a sign, a code or a qualifier such as «белорусских»), the text around it (``document``: a
+    country named in its sentence, or a qualified rouble elsewhere), the ``header`` line's
+    currency, the document's ``country`` focus, or nothing (``default``: RUB).
+    """
 
     amount: float
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -142,6 +152,36 @@ class MoneyMention(_Span):
     per_currency: str | None = Field(
         default=None, description="For a rate («4930 рублей за доллар»): the unit priced."
     )
+    currency_basis: CurrencyBasis = Field(
+        default="explicit", description="What decided the currency (see the class docstring)."
+    )
+    currency_note: str | None = Field(
+        default=None, description="Why, in words, when the mention alone does not say."
+    )
+
+
+class CurrencyRate(BaseModel):
+    """A currency rate quoted in the text («3,2 рубля за доллар»): one ``base`` costs ``value``
+    of ``quote``. The header line's rate has no place in the text (``start``/``end`` null) and,
+    as the header never says what it is a rate of, a null ``base``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    quote: str = Field(pattern=r"^[A-Z]{3}$")
+    value: float
+    text: str
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=0)
+
+
+class CountryShare(BaseModel):
+    """A country a document is about (ISO 3166 alpha-2) and its share of the evidence."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=r"^[A-Z]{2}$")
+    share: float = Field(ge=0.0, le=1.0)
 
 
 class Entity(_Span):
@@ -175,7 +215,29 @@ class EnrichedDocument(ParsedDocument):
     similarity: float | None = Field(default=None, ge=0.0, le=1.0)
     cluster_id: str | None = None
     money: list[MoneyMention] = Field(default_factory=list)
+    rates: list[CurrencyRate] = Field(default_factory=list)
+    country: str | None = Field(
+        default=None, description="ISO 3166 alpha-2 of the country the document is about."
+    )
+    countries: list[CountryShare] = Field(
+        default_factory=list, description="Every country with evidence, by share, largest first."
+    )
     entities: list[Entity] = Field(default_factory=list)
+    story_id: str | None = Field(
+        default=None,
+        description="The story (reports of one event, in any language) this document joined "
+        "or started; an id merged into another later still resolves to it.",
+    )
+    story_similarity: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Similarity with the story it joined; None for the document that started it.",
+    )
+    story_merged_from: list[str] = Field(
+        default_factory=list,
+        description="Stories this document linked strongly enough to merge into story_id.",
+    )
     enrichers: dict[str, str] = Field(
         default_factory=dict, description="Enricher name -> version that produced its fields."
     )

@@ -9,6 +9,7 @@ the worker's start command before Python starts) sums them when ``/metrics`` is 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import get_args
 
@@ -80,6 +81,20 @@ MONEY_MENTIONS = Counter(
     "newsflow_money_mentions_total", "Money mentions found, by ISO 4217 currency.", ["currency"]
 )
 ENTITIES = Counter("newsflow_entities_total", "Entities found, by type.", ["type"])
+# Per indexed document: it started a story ("new") or joined one ("joined"); "merged" counts the
+# stories a document folded into another. New stories per minute is what the dashboard shows as
+# "new stories", joins as stories growing.
+STORY_OUTCOMES = ("new", "joined", "merged")
+STORIES = Counter(
+    "newsflow_stories_total",
+    "Story assignments: documents that started (new) or joined one, and stories merged away.",
+    ["outcome"],
+)
+STORY_SIZE = Histogram(
+    "newsflow_story_size_documents",
+    "Size (documents) of the story a document joined or started, after it did.",
+    buckets=(1, 2, 3, 5, 10, 20, 50, 100, 500),
+)
 # From the moment intake accepted a file to the moment its document is searchable. A quiet
 # pipeline does it in well under a second; a backlog stretches it to minutes, which is exactly
 # what the alert on this histogram must see, so the buckets reach ten minutes.
@@ -115,6 +130,8 @@ def initialise_stage_series(stage: str, outcomes: Sequence[str]) -> None:
             DUPLICATES.labels(kind=kind)
         for entity_type in get_args(EntityType):
             ENTITIES.labels(type=entity_type)
+        for outcome in STORY_OUTCOMES:
+            STORIES.labels(outcome=outcome)
 
 
 class QueueDepthCollector(Collector):
@@ -164,6 +181,36 @@ class LedgerCollector(Collector):
             "Receipts that have not moved for the reconcile deadline.",
             value=float(overdue),
         )
+
+
+ACTIVE_WINDOWS = {"1h": 3600, "24h": 86400}
+
+
+class ActiveStoriesCollector(Collector):
+    """``newsflow_stories_active{window}``: stories that received a document within the last
+    hour and day, read from the story store at scrape time (a count of distinct stories is not
+    something counters can add up)."""
+
+    def __init__(
+        self, active_since: Callable[[float], int], clock: Callable[[], float] = time.time
+    ) -> None:
+        self._active_since = active_since
+        self._clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "newsflow_stories_active",
+            "Stories that received a document within the window.",
+            labels=["window"],
+        )
+        now = self._clock()
+        try:
+            for window, seconds in ACTIVE_WINDOWS.items():
+                family.add_metric([window], float(self._active_since(now - seconds)))
+        except Exception as error:  # noqa: BLE001  # a scrape must not fail because Redis did
+            log.warning("active stories unavailable", error=repr(error))
+            return
+        yield family
 
 
 def metrics_registry() -> CollectorRegistry | None:

@@ -90,12 +90,38 @@ class Settings(BaseSettings):
     )
     language_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     language_min_letters: int = Field(
-        default=12, ge=1, description="Texts with fewer letters than this are 'und'."
+        default=12,
+        ge=1,
+        description="Texts with fewer letters than this are 'und' unless they have two words "
+        "and lingua is confident among the languages whose alphabets can write them; "
+        "paragraphs with fewer do not count in a document's language shares.",
     )
     # NER and money cost far more per character than the rest of enrich, and NER's memory grows
     # with the text: they read a document's first 100 000 characters (news runs to ~10 000).
     enrich_max_chars: int = Field(
         default=100_000, gt=0, description="Entities and money read at most this many characters."
+    )
+    # Stories (services/enrich/stories): see the README's "Stories" for what the numbers mean.
+    story_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="A document is compared with the stories within this many days of its "
+        "published date (or, without one, of when it was received).",
+    )
+    story_threshold: float = Field(
+        default=0.2, gt=0.0, le=1.0, description="Similarity a document needs to join a story."
+    )
+    story_merge_threshold: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Similarity a document needs with two stories for them to merge.",
+    )
+    display_language: str = Field(
+        default="en",
+        pattern="^[a-z]{2,3}$",
+        description="The language search facets label entities in (ISO 639-1), with their ids.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = Field(
@@ -273,6 +299,11 @@ class Settings(BaseSettings):
                     f"NEWSFLOW_{stage.upper()}_SOFT_TIME_LIMIT ({soft}) must be below "
                     f"NEWSFLOW_{stage.upper()}_TIME_LIMIT ({hard})"
                 )
+        if self.story_merge_threshold < self.story_threshold:
+            raise ValueError(
+                f"NEWSFLOW_STORY_MERGE_THRESHOLD ({self.story_merge_threshold}) must be at least "
+                f"NEWSFLOW_STORY_THRESHOLD ({self.story_threshold})"
+            )
         if self.visibility_timeout is not None and (
             self.visibility_timeout < self.min_visibility_timeout
         ):

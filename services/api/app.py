@@ -43,6 +43,7 @@ from services.api.uploads import (
     safe_filename,
 )
 from services.index.backend import IndexBackend, SearchQuery, SearchResult, open_backend
+from services.index.stories import StoriesQuery, StoryDetail, StorySummary
 from services.ingest.intake import Intake, submit_bytes
 from services.ingest.replay import NotReplayable
 from services.ingest.replay import replay as replay_letter
@@ -452,6 +453,8 @@ async def search(state: StateDep, query: Annotated[SearchQuery, Query()]) -> Sea
     """Search the index: words, "phrases", -exclusions and OR, with filters and facets."""
     if query.since and query.until and query.since > query.until:
         raise HTTPException(status_code=422, detail="since is after until")
+    if query.label_language is None:
+        query = query.model_copy(update={"label_language": state.settings.display_language})
     return await _index_call(state, lambda backend: backend.search(query))
 
 
@@ -467,6 +470,28 @@ async def document(
     found = await _index_call(state, lambda backend: backend.get(doc_id))
     if found is None:
         raise HTTPException(status_code=404, detail=f"no document {doc_id!r}")
+    return found
+
+
+@v1.get("/stories", response_model=list[StorySummary])
+async def stories(state: StateDep, query: Annotated[StoriesQuery, Query()]) -> list[StorySummary]:
+    """Stories (reports of one event, in any language), last seen first: size, languages, time
+    span, top entities and one title per language."""
+    return await _index_call(state, lambda backend: backend.stories(query))
+
+
+@v1.get(
+    "/stories/{story_id}",
+    response_model=StoryDetail,
+    responses={404: {"description": "No story with this id."}},
+)
+async def story(
+    state: StateDep, story_id: Annotated[str, Path(max_length=MAX_RECEIPT_CHARS)]
+) -> StoryDetail:
+    """One story with its documents; an id merged into another story gives that story."""
+    found = await _index_call(state, lambda backend: backend.story(story_id))
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no story {story_id!r}")
     return found
 
 

@@ -7,18 +7,29 @@ must get the very answer it got the first time.
 
 How it works, per document:
 
-1. The body is normalised (NFKC, casefold, ``ё`` -> ``е``, punctuation and any run of whitespace
-   become one separator) and cut into word 3-shingles. Bodies with fewer than ``MIN_SHINGLES``
-   shingles are skipped: on a stub one changed word swings the estimate by more than the margin
-   the threshold leaves, and stubs ("Фото: БелТА") collide with each other by boilerplate.
+1. The text (title and body: a re-flowed copy may move the line that ends the title) is
+   normalised (NFKC, casefold, ``ё`` -> ``е``, punctuation and any run of whitespace become one
+   separator) and cut into word 3-shingles. Texts with fewer than ``MIN_SHINGLES`` shingles are
+   skipped: on a stub one changed word swings the estimate by more than the margin the
+   threshold leaves, and stubs ("Фото: БелТА") collide with each other by boilerplate.
 2. A MinHash of ``NUM_PERM`` permutations (fixed seed, fixed scheme and hash function, so every
    process computes byte-identical signatures) is split into ``BANDS`` bands of ``ROWS`` rows.
+   The signature also records how many shingles the text has (to turn the Jaccard estimate into
+   containment) and its numbers: the ``MAX_NUMBERS`` smallest hashes of the distinct numbers it
+   holds (amounts, rates, dates, years).
 3. The store, in one atomic step, looks each band up, takes the band for this document where no
    one holds it yet, keeps the others' holders as candidates, verifies each candidate on its
-   stored signature (estimated Jaccard >= ``THRESHOLD``), records its own signature and verdict,
-   and returns the verdict. Because that step is atomic (one Lua script in Redis, one lock in
-   memory), two near-identical documents processed at the same moment on two workers are
-   ordered: the second sees the first and cannot also become "first".
+   stored signature (``verify``), records its own signature and verdict, and returns the
+   verdict. Because that step is atomic (one Lua script in Redis, one lock in memory), two
+   near-identical documents processed at the same moment on two workers are ordered: the second
+   sees the first and cannot also become "first".
+
+A candidate is a near-duplicate when the texts' numbers agree (at least ``NUMBERS_AGREE`` of the
+smaller set's numbers are in the other: two daily rate reports from one template differ in their
+date and rates, and are two reports) and either the estimated Jaccard is at least ``THRESHOLD``
+or one text is contained in the other (estimated containment at least ``CONTAINED``, with a
+Jaccard of at least ``MIN_CONTAINED_JACCARD``: a copy with one of two or three paragraphs cut
+keeps all of its shingles in the original but may be less than half of it).
 
 The verdict: ``near_duplicate_of`` is the earliest-claimed verified candidate, ``similarity`` the
 estimated Jaccard with it, ``cluster_id`` that candidate's cluster id. A document with no
@@ -27,18 +38,21 @@ group on ``cluster_id`` alone. A skipped (too short) document gets no near-dupli
 
 This module must never drop or rewrite a document, and must never compare signatures made with
 different parameters: every key carries ``VERSION``, which is bumped whenever anything that
-changes a signature changes (normalisation, shingle size, seed, permutations, bands).
+changes a signature or a verdict changes (normalisation, shingle size, seed, permutations,
+bands, what a signature records, the rules of ``verify``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from typing import Final, Protocol
 
@@ -51,7 +65,7 @@ import redis
 from datasketch import MinHash  # type: ignore[import-untyped]  # ships no type hints
 from datasketch.hashfunc import sha1_hash32  # type: ignore[import-untyped]  # ships no type hints
 
-VERSION = "1"
+VERSION = "2"
 
 SHINGLE_WORDS: Final = 3
 """Word 3-shingles: on the seeds, unrelated articles on the same event share 0 of them (2-shingles
@@ -59,19 +73,36 @@ already share set phrases such as "промышленной выставки"), 
 shingles that straddled it, as with any k."""
 
 MIN_SHINGLES: Final = 20
-"""Distinct shingles below which a body is skipped: 20 is a body of about 22 words."""
-BANDS: Final = 32
-ROWS: Final = 4
+"""Distinct shingles below which a text is skipped: 20 is a text of about 22 words."""
+BANDS: Final = 64
+ROWS: Final = 2
 NUM_PERM: Final = BANDS * ROWS
-"""128 permutations in 32 bands of 4 rows: a pair becomes a candidate with probability
-1 - (1 - J^4)^32, which is 0.87 at J = 0.5, 0.999 at 0.66 and 0.003 at 0.1. The verification on
-stored signatures, not the bands, decides; the bands only have to miss nothing above the
-threshold while keeping at most 32 candidates per document."""
+"""128 permutations in 64 bands of 2 rows: a pair becomes a candidate with probability
+1 - (1 - J^2)^64, which is 0.98 at J = 0.25 (the least a contained copy may have), 0.9998 at
+0.5, and 0.006 at J = 0.01 (unrelated news articles on the real-news benchmark's dev half share
+at most 0.07). The verification on stored signatures, not the bands, decides; the bands only
+have to miss nothing a verdict could accept while keeping at most 64 candidates per document.
+(32 bands of 4 rows found a pair at J = 0.4 only 56 % of the time.)"""
 THRESHOLD: Final = 0.5
-"""Estimated Jaccard a candidate must reach. The weakest copy we must find (one paragraph of four
-cut, the longest one) measures 0.66 true Jaccard; unrelated same-topic articles measure 0.00.
-With 128 permutations the estimate's standard deviation at 0.66 is 0.04, so 0.5 sits nearly
-four of them below the copy and far above anything unrelated."""
+"""Estimated Jaccard at which a candidate is a near-duplicate outright (numbers permitting). The
+seed copy with one paragraph of four cut measures 0.66; unrelated articles, 0.00-0.07."""
+CONTAINED: Final = Fraction(4, 5)
+"""Estimated containment (shared shingles over the smaller text's) that makes a near-duplicate
+below ``THRESHOLD``. On the real-news benchmark's dev half, copies with one paragraph cut and
+re-flowed measure 0.93-1.00 (the shingles that straddled the cut are lost) and distinct articles
+at most 0.15."""
+MIN_CONTAINED_JACCARD: Final = 0.25
+"""Jaccard a contained copy still needs: it keeps at least about a quarter of the original. A
+brief that is one paragraph of a long article is not that article. On the benchmark's dev half
+the copies with one paragraph cut that are long enough to sign measure 0.26 or more (the lowest:
+an article of one or two paragraphs that loses the longer, keeping its headline)."""
+NUMBERS_AGREE: Final = Fraction(4, 5)
+"""Share of the smaller text's numbers the other must also hold. A copy's numbers are a subset
+of the original's; two daily rate reports from one template share their words but not their
+date or rates, and must stay two documents."""
+MAX_NUMBERS: Final = 64
+"""Number hashes a signature keeps: the smallest ones (a bottom-k sample, so two texts' samples
+compare on one hash range), all of them in a news article, a sample of a long rate table."""
 
 SEED: Final = 20251011
 SCHEME: Final = "affine32"
@@ -79,29 +110,50 @@ SCHEME: Final = "affine32"
 changes with a datasketch release would silently make new signatures incomparable to stored ones."""
 
 MIN_EQUAL: Final = math.ceil(THRESHOLD * NUM_PERM)
-"""The threshold as a count of equal permutations: both stores compare integers, so the Lua
-script and Python agree exactly at the boundary."""
+MIN_EQUAL_CONTAINED: Final = math.ceil(MIN_CONTAINED_JACCARD * NUM_PERM)
+"""The thresholds as counts of equal permutations, and the ratios as integer fractions: both
+stores compare integers, so the Lua script and Python agree exactly at the boundary."""
 
 KEY_PREFIX: Final = "newsflow:nd:"
 _SIGNATURE_BYTES: Final = NUM_PERM * 4
+_SIZE_BYTES: Final = 4
+_NUMBERS_AT: Final = _SIGNATURE_BYTES + _SIZE_BYTES
 _BAND_BYTES: Final = ROWS * 4
+_U32_MAX: Final = 2**32 - 1
 _WORD = re.compile(r"\w+")
+# A number as written, with its decimal and thousands separators: «3,2456», «24.08.2010», «2011»;
+# or a clock time («14:35»), matched first so that it can be left out: an «updated at 14:35» line
+# changes with every re-scrape of one article, and a time is when it was written, not what it
+# reports.
+_NUMBER = re.compile(r"\d++(?::\d\d)++|\d++(?:[.,]\d++)*+")
 _BATCH: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """A document's MinHash: ``values`` are ``NUM_PERM`` little-endian uint32 (what is stored);
-    ``bands`` are one 8-byte digest per band (what is claimed)."""
+    """A text's MinHash and what verification needs besides it. ``values`` are ``NUM_PERM``
+    little-endian uint32; ``size`` the text's distinct shingles; ``numbers`` the sorted
+    big-endian uint32 hashes of up to ``MAX_NUMBERS`` of its numbers; ``bands`` one 8-byte digest
+    per band (what is claimed). ``stored`` is what the store keeps and ``verify`` reads."""
 
     values: bytes
+    size: int
+    numbers: bytes
     bands: tuple[bytes, ...]
 
     @classmethod
-    def from_values(cls, values: bytes) -> Signature:
+    def from_values(cls, values: bytes, *, size: int, numbers: bytes = b"") -> Signature:
         if len(values) != _SIGNATURE_BYTES:
             raise ValueError(f"a signature is {_SIGNATURE_BYTES} bytes, got {len(values)}")
-        return cls(values=values, bands=band_digests(values))
+        if len(numbers) % 4 or len(numbers) > MAX_NUMBERS * 4:
+            raise ValueError(f"numbers are at most {MAX_NUMBERS} 4-byte hashes")
+        return cls(
+            values=values, size=min(size, _U32_MAX), numbers=numbers, bands=band_digests(values)
+        )
+
+    @property
+    def stored(self) -> bytes:
+        return self.values + self.size.to_bytes(_SIZE_BYTES, "big") + self.numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +174,48 @@ class NearDuplicateStore(Protocol):
 
 
 def normalise(body: str) -> list[str]:
-    """The body's words, so that case, punctuation and reflowed whitespace do not matter."""
-    return _WORD.findall(unicodedata.normalize("NFKC", body).casefold().replace("ё", "е"))
+    """The text's words, so that case, punctuation and reflowed whitespace do not matter."""
+    return _words(unicodedata.normalize("NFKC", body))
+
+
+def _words(nfkc: str) -> list[str]:
+    return _WORD.findall(nfkc.casefold().replace("ё", "е"))
 
 
 def shingles(body: str) -> set[str]:
-    words = normalise(body)
+    return _shingles(normalise(body))
+
+
+def _shingles(words: list[str]) -> set[str]:
     return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def numbers(body: str) -> bytes:
+    """The hashes of the text's distinct numbers, the ``MAX_NUMBERS`` smallest, sorted, as
+    big-endian uint32 (what the Lua script reads). A decimal comma and point hash alike, so a
+    copy that changed «3,2456» to «3.2456» keeps its numbers; clock times are not numbers."""
+    return _numbers(unicodedata.normalize("NFKC", body))
+
+
+def _numbers(nfkc: str) -> bytes:
+    hashes = {
+        int.from_bytes(hashlib.blake2b(number.replace(",", ".").encode(), digest_size=4).digest())
+        for number in _NUMBER.findall(nfkc)
+        if ":" not in number
+    }
+    return b"".join(h.to_bytes(4, "big") for h in heapq.nsmallest(MAX_NUMBERS, hashes))
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
     """True Jaccard of two shingle sets: for measuring and tests, the store only estimates."""
     union = len(a | b)
     return len(a & b) / union if union else 0.0
+
+
+def containment(a: set[str], b: set[str]) -> float:
+    """True containment of the smaller shingle set in the other: for measuring and tests."""
+    smaller = min(len(a), len(b))
+    return len(a & b) / smaller if smaller else 0.0
 
 
 @cache
@@ -179,19 +260,72 @@ def band_digests(values: bytes) -> tuple[bytes, ...]:
     )
 
 
-def signature(body: str) -> Signature | None:
-    """The body's signature, or None when it has fewer than ``MIN_SHINGLES`` shingles."""
-    shingle_set = shingles(body)
+def signature(text: str) -> Signature | None:
+    """The text's signature, or None when it has fewer than ``MIN_SHINGLES`` shingles."""
+    nfkc = unicodedata.normalize("NFKC", text)
+    shingle_set = _shingles(_words(nfkc))
     if len(shingle_set) < MIN_SHINGLES:
         return None
-    return Signature.from_values(signature_values(shingle_set))
+    return Signature.from_values(
+        signature_values(shingle_set), size=len(shingle_set), numbers=_numbers(nfkc)
+    )
 
 
 def equal_count(a: bytes, b: bytes) -> int:
-    """Permutations on which two signatures agree: the estimated Jaccard times ``NUM_PERM``."""
-    if len(a) != len(b):
+    """Permutations on which two signatures' values agree: the estimated Jaccard times
+    ``NUM_PERM``."""
+    if len(a) < _SIGNATURE_BYTES or len(b) < _SIGNATURE_BYTES:
         return 0
-    return int(np.count_nonzero(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
+    return int(
+        np.count_nonzero(
+            np.frombuffer(a[:_SIGNATURE_BYTES], "<u4") == np.frombuffer(b[:_SIGNATURE_BYTES], "<u4")
+        )
+    )
+
+
+def numbers_agree(a: bytes, b: bytes) -> bool:
+    """Whether two stored number samples agree: at least ``NUMBERS_AGREE`` of the smaller one's
+    numbers are in the other. Only hashes up to the lower of the two full samples' largest are
+    compared (each sample holds every number of its text below that), so a copy of a long rate
+    table agrees with its original. A text without numbers agrees with any."""
+    x, y = _hashes(a), _hashes(b)
+    limit = min(
+        x[-1] if len(x) == MAX_NUMBERS else _U32_MAX, y[-1] if len(y) == MAX_NUMBERS else _U32_MAX
+    )
+    x_in = {h for h in x if h <= limit}
+    y_in = {h for h in y if h <= limit}
+    smaller = min(len(x_in), len(y_in))
+    return (
+        smaller == 0
+        or NUMBERS_AGREE.denominator * len(x_in & y_in) >= NUMBERS_AGREE.numerator * smaller
+    )
+
+
+def _hashes(stored: bytes) -> list[int]:
+    return [
+        int.from_bytes(stored[at : at + 4], "big") for at in range(_NUMBERS_AT, len(stored) - 3, 4)
+    ]
+
+
+def verify(a: bytes, b: bytes) -> int | None:
+    """The equal-permutation count when two stored signatures are near-duplicates (the module
+    docstring gives the rule), else None. The Lua script's ``verify`` is this, line for line."""
+    if len(a) < _NUMBERS_AT or len(b) < _NUMBERS_AT:
+        return None
+    equal = equal_count(a, b)
+    if equal < MIN_EQUAL_CONTAINED or not numbers_agree(a, b):
+        return None
+    if equal >= MIN_EQUAL:
+        return equal
+    # Shared shingles estimated from the Jaccard estimate e/n and the two sizes:
+    # |A and B| = J (|A| + |B|) / (1 + J) = e (|A| + |B|) / (n + e); over the smaller size.
+    size_a = int.from_bytes(a[_SIGNATURE_BYTES:_NUMBERS_AT], "big")
+    size_b = int.from_bytes(b[_SIGNATURE_BYTES:_NUMBERS_AT], "big")
+    if CONTAINED.denominator * equal * (size_a + size_b) >= CONTAINED.numerator * min(
+        size_a, size_b
+    ) * (NUM_PERM + equal):
+        return equal
+    return None
 
 
 def similarity(equal: int) -> float:
@@ -199,10 +333,11 @@ def similarity(equal: int) -> float:
 
 
 def find_near_duplicate(
-    doc_id: str, body: str, store: NearDuplicateStore
+    doc_id: str, text: str, store: NearDuplicateStore
 ) -> NearDuplicateResult | None:
-    """The document's place among near-duplicates, or None when its body is too short to say."""
-    sig = signature(body)
+    """The document's place among near-duplicates, or None when its text is too short to say.
+    ``text`` is the title and body together (``ParsedDocument.text``)."""
+    sig = signature(text)
     return None if sig is None else store.claim(doc_id, sig)
 
 
@@ -225,16 +360,22 @@ def band_location(digest: bytes) -> tuple[str, bytes]:
 
 
 # KEYS: the document's record, the sequence counter, then one bucket per band.
-# ARGV: doc id, signature, MIN_EQUAL, NUM_PERM, record key prefix, then one field per band.
+# ARGV: doc id, stored signature, MIN_EQUAL, NUM_PERM, record key prefix, MIN_EQUAL_CONTAINED,
+# CONTAINED and NUMBERS_AGREE as numerator and denominator, MAX_NUMBERS, then one field per band.
 # Candidates' records are read by keys built inside the script, so this needs a single Redis
 # server, not Redis Cluster. Nothing here may be evicted: run Redis with ``noeviction``.
 _CLAIM_LUA: Final = """
 local doc_id, sig = ARGV[1], ARGV[2]
 local min_equal, num_perm, prefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local min_equal_contained = tonumber(ARGV[6])
+local contained_num, contained_den = tonumber(ARGV[7]), tonumber(ARGV[8])
+local agree_num, agree_den = tonumber(ARGV[9]), tonumber(ARGV[10])
+local max_numbers = tonumber(ARGV[11])
+local sig_bytes = num_perm * 4
 
 -- A record is one string: "<seq> <equal> <#cluster> <#near> " .. cluster .. near .. signature.
--- Not a hash: the 512-byte signature would force a hash out of its compact encoding, which
--- measured 1072 bytes per record against about 640 for the string.
+-- Not a hash: the signature would force a hash out of its compact encoding, which measured
+-- 1072 bytes per record against about 640 for the string.
 local function read(record)
   local seq, equal, cluster_len, near_len, at =
     string.match(record, '^(%d+) (%-?%d+) (%d+) (%d+) ()')
@@ -252,7 +393,7 @@ end
 
 local candidates, seen = {}, {}
 for i = 3, #KEYS do
-  local field = ARGV[i + 3]
+  local field = ARGV[i + 9]  -- 11 arguments before the fields, which start with KEYS[3]
   local holder = redis.call('HGET', KEYS[i], field)
   if not holder then
     redis.call('HSET', KEYS[i], field, doc_id)
@@ -262,13 +403,59 @@ for i = 3, #KEYS do
   end
 end
 
+-- What follows is neardup.verify, line for line (doubles hold these integers exactly).
+local function u32(s, i)
+  local b1, b2, b3, b4 = string.byte(s, i, i + 3)
+  return ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+end
+
 local function equal_count(a, b)
-  if #a ~= #b then return 0 end
   local equal = 0
-  for i = 1, num_perm * 4, 4 do
+  for i = 1, sig_bytes, 4 do
     if string.sub(a, i, i + 3) == string.sub(b, i, i + 3) then equal = equal + 1 end
   end
   return equal
+end
+
+local function hashes(s)
+  local list = {}
+  for i = sig_bytes + 5, #s - 3, 4 do list[#list + 1] = u32(s, i) end
+  return list
+end
+
+local function numbers_agree(a, b)
+  local x, y = hashes(a), hashes(b)
+  local limit = 4294967295
+  if #x == max_numbers and x[#x] < limit then limit = x[#x] end
+  if #y == max_numbers and y[#y] < limit then limit = y[#y] end
+  local nx, ny = 0, 0
+  for _, h in ipairs(x) do if h <= limit then nx = nx + 1 end end
+  for _, h in ipairs(y) do if h <= limit then ny = ny + 1 end end
+  local i, j, common = 1, 1, 0
+  while i <= nx and j <= ny do
+    if x[i] == y[j] then
+      common, i, j = common + 1, i + 1, j + 1
+    elseif x[i] < y[j] then
+      i = i + 1
+    else
+      j = j + 1
+    end
+  end
+  local smaller = math.min(nx, ny)
+  return smaller == 0 or agree_den * common >= agree_num * smaller
+end
+
+local function verify(a, b)
+  if #a < sig_bytes + 4 or #b < sig_bytes + 4 then return -1 end
+  local equal = equal_count(a, b)
+  if equal < min_equal_contained or not numbers_agree(a, b) then return -1 end
+  if equal >= min_equal then return equal end
+  local size_a, size_b = u32(a, sig_bytes + 1), u32(b, sig_bytes + 1)
+  if contained_den * equal * (size_a + size_b)
+     >= contained_num * math.min(size_a, size_b) * (num_perm + equal) then
+    return equal
+  end
+  return -1
 end
 
 local near, near_equal, near_seq, cluster = '', -1, nil, doc_id
@@ -276,8 +463,8 @@ for _, candidate in ipairs(candidates) do
   local record = redis.call('GET', prefix .. candidate)
   if record then
     local seq, _, candidate_cluster, _, candidate_sig = read(record)
-    local equal = equal_count(sig, candidate_sig)
-    if equal >= min_equal and (near_seq == nil or seq < near_seq) then
+    local equal = verify(sig, candidate_sig)
+    if equal >= 0 and (near_seq == nil or seq < near_seq) then
       near, near_equal, near_seq, cluster = candidate, equal, seq, candidate_cluster
     end
   end
@@ -325,10 +512,16 @@ def _script_arguments(doc_id: str, signature: Signature) -> tuple[list[str], lis
     keys = [_doc_key(doc_id), _SEQUENCE_KEY, *(key for key, _ in locations)]
     args: list[str | bytes] = [
         doc_id,
-        signature.values,
+        signature.stored,
         str(MIN_EQUAL),
         str(NUM_PERM),
         _doc_key(""),
+        str(MIN_EQUAL_CONTAINED),
+        str(CONTAINED.numerator),
+        str(CONTAINED.denominator),
+        str(NUMBERS_AGREE.numerator),
+        str(NUMBERS_AGREE.denominator),
+        str(MAX_NUMBERS),
         *(field for _, field in locations),
     ]
     return keys, args
@@ -345,7 +538,7 @@ def _text(value: bytes | str | int) -> str:
 
 @dataclass(slots=True)
 class _Record:
-    signature: bytes
+    signature: bytes  # Signature.stored
     seq: int
     result: NearDuplicateResult
 
@@ -369,12 +562,13 @@ class MemoryNearDuplicates:
                 if holder != doc_id:
                     candidates[holder] = None
             near, near_equal, near_seq, cluster = "", -1, -1, doc_id
+            stored = signature.stored
             for candidate in candidates:
                 other = self._records[candidate]
-                equal = equal_count(signature.values, other.signature)
-                if equal >= MIN_EQUAL and (not near or other.seq < near_seq):
+                equal = verify(stored, other.signature)
+                if equal is not None and (not near or other.seq < near_seq):
                     near, near_equal, near_seq = candidate, equal, other.seq
                     cluster = other.result.cluster_id
             result = _result(near, near_equal, cluster)
-            self._records[doc_id] = _Record(signature.values, len(self._records) + 1, result)
+            self._records[doc_id] = _Record(stored, len(self._records) + 1, result)
             return result

@@ -1,7 +1,7 @@
 """The enrich step: a parsed document in, an enriched document out.
 
 No Celery and no I/O of its own beyond the stores it is given (exact-duplicate claims,
-near-duplicate bands), so the worker and the in-process runner share it exactly: the worker
+near-duplicate bands, stories), so the worker and the in-process runner share it exactly: the worker
 passes Redis-backed stores, ``newsflow run``/``enrich`` pass local ones.
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.enrich import dedupe, entities, language, money, neardup
+from services.enrich import country, dedupe, entities, language, money, neardup, stories
 from services.enrich.dedupe import ClaimStore
 from services.enrich.neardup import NearDuplicateStore
-from shared.messages import EnrichedDocument, Entity, ParsedDocument
+from services.enrich.stories import DocumentTime, StoryAssignment, StoryParams, StoryStore
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, MoneyMention, ParsedDocument
 from shared.settings import Settings
 
 ENRICHER_VERSIONS = {
@@ -22,6 +23,8 @@ ENRICHER_VERSIONS = {
     "near_dedupe": neardup.VERSION,
     "money": money.VERSION,
     "entities": entities.VERSION,
+    "country": country.VERSION,
+    "stories": stories.VERSION,
 }
 
 
@@ -31,12 +34,72 @@ class EnrichStores:
 
     claims: ClaimStore
     near_duplicates: NearDuplicateStore
+    stories: StoryStore
 
 
-def default_rouble(doc: ParsedDocument) -> str:
-    """What a bare «рублей» means in this document: Belarusian roubles when the source marks
-    itself Belarusian by a BYN header rate, Russian roubles otherwise."""
-    return "BYN" if doc.header_rate and doc.header_rate.currency in ("BYN", "BYR") else "RUB"
+@dataclass(frozen=True)
+class MoneyFields:
+    """What the money step and the country focus add to a document."""
+
+    money: list[MoneyMention]
+    rates: list[CurrencyRate]
+    focus: country.CountryFocus
+
+
+def money_fields(
+    doc: ParsedDocument, text: str, language_code: str, found: list[Entity]
+) -> MoneyFields:
+    """Money, rates and the country focus of ``text`` (the document's text, maybe cut), given
+    the entities found in it: the focus reads the currencies the text writes out, and the
+    rouble rule reads the focus and the places the text names."""
+    reading = money.read_money(text, language=language_code)
+    span = malformed_header_span(doc)
+    if span is not None:
+        # The line is kept as text for the reader, but its number is no one's money, and its
+        # currency says nothing of the document's.
+        kept = tuple(item for item in reading.found if not span[0] <= item.start < span[1])
+        reading = money.Reading(reading.doc, kept)
+    header = doc.header_rate.currency if doc.header_rate else None
+    focus = country.country_focus(
+        found,
+        reading.qualified_currencies(),
+        header_currency=header,
+        language=language_code,
+        title_end=len(doc.title),
+    )
+    places = [
+        money.Place(entity.start, code)
+        for entity in found
+        if entity.type != "PER" and (code := country.entity_country(entity.id)) is not None
+    ]
+    context = money.RoubleContext(
+        published=doc.published, places=places, header_currency=header, country=focus.country
+    )
+    mentions = money.resolve_money(reading, context)
+    local = header or money.local_currency(focus.country, doc.published)
+    rates = money.find_rates(reading, mentions, local=local)
+    if doc.header_rate is not None:
+        rates.insert(0, money.header_rate(doc.header_rate))
+    return MoneyFields(mentions, rates, focus)
+
+
+# How ingest keeps a malformed header line: as one of the first two paragraphs (it goes after the
+# headline), starting as every header line does.
+_HEADER_START = "date "
+_HEADER_PARAGRAPHS = 2
+
+
+def malformed_header_span(doc: ParsedDocument) -> tuple[int, int] | None:
+    """Where in ``doc.text`` ingest kept a header-shaped first line it could not read, if it
+    did (``header == "malformed"``)."""
+    if doc.header != "malformed":
+        return None
+    offset = len(doc.title) + 2
+    for paragraph in doc.paragraphs[:_HEADER_PARAGRAPHS]:
+        if paragraph.startswith(_HEADER_START):
+            return offset, offset + len(paragraph)
+        offset += len(paragraph) + 2
+    return None
 
 
 # How far back from the limit a cut looks for a space or line break, so that it does not end in
@@ -55,8 +118,23 @@ def head(text: str, limit: int) -> str:
     return text[: space if space > 0 else limit]
 
 
+def story_params(settings: Settings) -> StoryParams:
+    return StoryParams(
+        threshold=settings.story_threshold,
+        merge_threshold=settings.story_merge_threshold,
+        window_days=settings.story_window_days,
+    )
+
+
+def enrich_document(
+    doc: ParsedDocument, stores: EnrichStores, settings: Settings
+) -> EnrichedDocument:
+    """The enrichers over one document (see ``enrich_with_story``)."""
+    return enrich_with_story(doc, stores, settings)[0]
+
+
 @dataclass(frozen=True)
-class Reading:
+class TextReading:
     """A document as the stateless enrichers read it: its language profile, and the part of its
     text (``head``) that entities and money read."""
 
@@ -64,46 +142,48 @@ class Reading:
     text: str
 
 
-def read_document(doc: ParsedDocument, settings: Settings) -> Reading:
+def read_document(doc: ParsedDocument, settings: Settings) -> TextReading:
     profile = language.language_profile(
         [doc.title, *doc.paragraphs],
         tuple(settings.languages),
         min_confidence=settings.language_min_confidence,
         min_letters=settings.language_min_letters,
     )
-    return Reading(profile, head(doc.text, settings.enrich_max_chars))
+    return TextReading(profile, head(doc.text, settings.enrich_max_chars))
 
 
-def enrich_documents(
+def enrich_with_stories(
     docs: Sequence[ParsedDocument], stores: EnrichStores, settings: Settings
-) -> list[EnrichedDocument]:
-    """The enrichers over several documents, each result the one ``enrich_document`` gives:
+) -> list[tuple[EnrichedDocument, StoryAssignment | None]]:
+    """The enrichers over several documents, each result the one ``enrich_with_story`` gives:
     NER runs over their texts together (the tagger is faster in batches), the stores are asked
     one document after another, in order, so a copy later in the batch is a duplicate of one
-    earlier in it."""
+    earlier in it, and stories are assigned in that order."""
     readings = [read_document(doc, settings) for doc in docs]
     found = entities.extract_entities_batch(
         [reading.text for reading in readings],
         [reading.profile.document.language for reading in readings],
     )
     return [
-        enrich_document(doc, stores, settings, reading=reading, found_entities=doc_entities)
+        enrich_with_story(doc, stores, settings, reading=reading, found_entities=doc_entities)
         for doc, reading, doc_entities in zip(docs, readings, found, strict=True)
     ]
 
 
-def enrich_document(
+def enrich_with_story(
     doc: ParsedDocument,
     stores: EnrichStores,
     settings: Settings,
     *,
-    reading: Reading | None = None,
+    reading: TextReading | None = None,
     found_entities: list[Entity] | None = None,
-) -> EnrichedDocument:
-    """The enrichers over one document. Entities and money read at most
+) -> tuple[EnrichedDocument, StoryAssignment | None]:
+    """The enrichers over one document, and how it was assigned to its story (None for an exact
+    duplicate, which only reports its original's story). Entities and money read at most
     ``settings.enrich_max_chars`` of its text, with a warning on the document when that is
-    not all of it; language and near-duplicates bound their own work. ``reading`` and
-    ``found_entities``, when given, are this document's from ``enrich_documents``."""
+    not all of it; language and near-duplicates bound their own work, and stories read only
+    what the others found. ``reading`` and ``found_entities``, when given, are this document's
+    from ``enrich_with_stories``."""
     reading = reading or read_document(doc, settings)
     profile = reading.profile
     guess = profile.document
@@ -112,7 +192,7 @@ def enrich_document(
     near = (
         None
         if duplicate_of
-        else neardup.find_near_duplicate(doc.id, doc.body, stores.near_duplicates)
+        else neardup.find_near_duplicate(doc.id, doc.text, stores.near_duplicates)
     )
     text = doc.text
     read = reading.text
@@ -122,7 +202,27 @@ def enrich_document(
             *doc.warnings,
             f"entities and money read from the first {len(read)} of {len(text)} characters",
         ]
-    return EnrichedDocument(
+    if found_entities is None:
+        found_entities = entities.extract_entities(read, language=guess.language)
+    money_found = money_fields(doc, read, guess.language, found_entities)
+    assignment: StoryAssignment | None = None
+    if duplicate_of:
+        # An exact copy is not indexed and must not count twice in its story: it only says
+        # which story its original is in.
+        story_id = stores.stories.story_of(doc.id)
+    else:
+        signature = stories.story_signature(
+            read, language=guess.language, entities=found_entities, money=money_found.money
+        )
+        assignment = stores.stories.assign(
+            doc.id,
+            signature,
+            DocumentTime(published=doc.published, received=doc.received_at),
+            story_params(settings),
+            near_duplicate_of=near.near_duplicate_of if near else None,
+        )
+        story_id = assignment.story_id
+    enriched = EnrichedDocument(
         **fields,
         language=guess.language,
         language_confidence=guess.confidence,
@@ -131,16 +231,14 @@ def enrich_document(
         near_duplicate_of=near.near_duplicate_of if near else None,
         similarity=near.similarity if near else None,
         cluster_id=near.cluster_id if near else None,
-        money=money.extract_money(
-            read,
-            language=guess.language,
-            published=doc.published,
-            default_rouble=default_rouble(doc),
-        ),
-        entities=(
-            found_entities
-            if found_entities is not None
-            else entities.extract_entities(read, language=guess.language)
-        ),
+        money=money_found.money,
+        rates=money_found.rates,
+        country=money_found.focus.country,
+        countries=money_found.focus.countries,
+        entities=found_entities,
+        story_id=story_id,
+        story_similarity=assignment.similarity if assignment else None,
+        story_merged_from=list(assignment.merged_from) if assignment else [],
         enrichers=ENRICHER_VERSIONS,
     )
+    return enriched, assignment

@@ -13,10 +13,11 @@ from typing import Any
 import structlog
 from celery import signals
 
-from services.enrich import entities, language
+from services.enrich import entities, language, stories
 from services.enrich.dedupe import RedisClaims
 from services.enrich.neardup import RedisNearDuplicates
-from services.enrich.stage import EnrichStores, enrich_document, enrich_documents
+from services.enrich.stage import EnrichStores, enrich_with_stories, enrich_with_story
+from services.enrich.stories import StoryAssignment
 from shared.celery_app import NewsflowCelery
 from shared.messages import EnrichedDocument, ParsedDocument
 from shared.metrics import (
@@ -24,6 +25,8 @@ from shared.metrics import (
     DUPLICATES,
     ENTITIES,
     MONEY_MENTIONS,
+    STORIES,
+    STORY_SIZE,
     initialise_stage_series,
 )
 from shared.tasks import Finish, StageTask, register_stage_task
@@ -31,21 +34,34 @@ from shared.tasks import Finish, StageTask, register_stage_task
 
 def stores_for(task: StageTask) -> EnrichStores:
     client = task.redis
-    return EnrichStores(claims=RedisClaims(client), near_duplicates=RedisNearDuplicates(client))
+    return EnrichStores(
+        claims=RedisClaims(client),
+        near_duplicates=RedisNearDuplicates(client),
+        stories=stories.RedisStories(client, stories.VERSION),
+    )
 
 
 def document(task: StageTask, doc: ParsedDocument) -> str:
-    return finish(task, doc, enrich_document(doc, stores_for(task), task.settings))
+    enriched, assignment = enrich_with_story(doc, stores_for(task), task.settings)
+    return finish(task, doc, enriched, assignment)
 
 
 def documents(task: StageTask, docs: list[ParsedDocument]) -> list[Finish]:
     """A batch (``shared.batches``): the enrichers over all of them together, then each
     document's own finishing step, which the base task runs under its classification."""
-    enriched = enrich_documents(docs, stores_for(task), task.settings)
-    return [partial(finish, task, doc, result) for doc, result in zip(docs, enriched, strict=True)]
+    results = enrich_with_stories(docs, stores_for(task), task.settings)
+    return [
+        partial(finish, task, doc, enriched, assignment)
+        for doc, (enriched, assignment) in zip(docs, results, strict=True)
+    ]
 
 
-def finish(task: StageTask, doc: ParsedDocument, enriched: EnrichedDocument) -> str:
+def finish(
+    task: StageTask,
+    doc: ParsedDocument,
+    enriched: EnrichedDocument,
+    assignment: StoryAssignment | None,
+) -> str:
     """Count, record and forward one enriched document."""
     structlog.contextvars.bind_contextvars(
         language=enriched.language,
@@ -53,6 +69,8 @@ def finish(task: StageTask, doc: ParsedDocument, enriched: EnrichedDocument) -> 
         duplicate_of=enriched.duplicate_of,
         near_duplicate_of=enriched.near_duplicate_of,
         cluster_id=enriched.cluster_id,
+        story_id=enriched.story_id,
+        story_vetoes=list(assignment.vetoes) if assignment else [],
     )
     if enriched.duplicate_of:
         DUPLICATES.labels(kind="exact").inc()
@@ -66,6 +84,10 @@ def finish(task: StageTask, doc: ParsedDocument, enriched: EnrichedDocument) -> 
         MONEY_MENTIONS.labels(currency=mention.currency).inc()
     for entity in enriched.entities:
         ENTITIES.labels(type=entity.type).inc()
+    if assignment is not None:
+        STORIES.labels(outcome=assignment.outcome).inc()
+        STORIES.labels(outcome="merged").inc(len(assignment.merged_from))
+        STORY_SIZE.observe(assignment.size)
     task.report(doc, "enriched")
     task.forward("index", enriched)
     return "enriched"

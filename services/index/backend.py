@@ -8,6 +8,7 @@ same meaning; the shared suite in ``tests/integration/test_search_backends.py`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from types import TracebackType
@@ -15,7 +16,10 @@ from typing import Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.index.stories import StoriesQuery, StoryDetail, StorySummary
 from shared.messages import EnrichedDocument, Entity, EntityType, MoneyMention
+
+_RATE_PAIR = re.compile(r"(?:[A-Z]{3})?/[A-Z]{3}")
 
 
 class SearchQuery(BaseModel):
@@ -33,11 +37,28 @@ class SearchQuery(BaseModel):
     entity: str | None = Field(default=None, description="An entity id (e.g. BY) or a name.")
     type: EntityType | None = Field(default=None, description="Only documents with this type.")
     currency: str | None = None
+    rate: str | None = Field(
+        default=None,
+        description="Only documents quoting this rate, BASE/QUOTE (USD/BYN); /QUOTE for a rate "
+        "whose base is not written (the header line's).",
+    )
     has_money: bool | None = None
     since: date | None = None
     until: date | None = None
     collapse: bool = Field(default=True, description="One hit per near-duplicate cluster.")
+    story: str | None = Field(
+        default=None, description="Only this story's documents (an old, merged id resolves)."
+    )
+    collapse_story: bool = Field(
+        default=False, description="One hit per story (documents without one: per cluster)."
+    )
     facets: bool = False
+    label_language: str | None = Field(
+        default=None,
+        pattern="^[a-z]{2,3}$",
+        description="The language entity facet labels are shown in (ISO 639-1); unset: the "
+        "NEWSFLOW_DISPLAY_LANGUAGE setting.",
+    )
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
@@ -50,6 +71,17 @@ class SearchQuery(BaseModel):
     @classmethod
     def _upper_currency(cls, value: str | None) -> str | None:
         return None if value is None else value.strip().upper()
+
+    @field_validator("rate")
+    @classmethod
+    def _rate_pair(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        pair = value.strip().upper()
+        if _RATE_PAIR.fullmatch(pair) is None:
+            msg = f"rate must be BASE/QUOTE in ISO 4217 codes (USD/BYN), not {value!r}"
+            raise ValueError(msg)
+        return pair
 
     @field_validator("entity")
     @classmethod
@@ -136,11 +168,23 @@ class IndexBackend(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
+    def entity_ids(self, query: SearchQuery) -> list[str]:
+        """The ids ``query.entity`` resolves to, when it is a name."""
+
     def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
         """The database's plan for ``query``; ``analyze`` runs it too, where the database can."""
 
     def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
         """Stored documents whose recorded enricher versions differ from ``versions``."""
+
+    def resolve_story(self, story_id: str) -> str:
+        """The story ``story_id`` is part of now: itself, or the story it was merged into."""
+
+    def stories(self, query: StoriesQuery) -> list[StorySummary]:
+        """Stories, last seen first, with size, languages, time span, entities and titles."""
+
+    def story(self, story_id: str) -> StoryDetail | None:
+        """One story with its documents (an old id gives the story it is now part of)."""
 
     def close(self) -> None: ...
 

@@ -248,22 +248,37 @@ def to_fts5(node: Node) -> tuple[str, bool]:  # noqa: PLR0911  # one return per 
 # --- PostgreSQL and snippets --------------------------------------------------------------------
 
 
-def _tsquery_operand(node: Node) -> str:
-    text = to_tsquery_text(node)
+def _tsquery_operand(node: Node, stemmer: str | None) -> str:
+    text = to_tsquery_text(node, stemmer=stemmer)
     return text if isinstance(node, Term | Not) else f"( {text} )"
 
 
-def to_tsquery_text(node: Node) -> str:
-    """The tsquery this AST stands for, unstemmed: what ``websearch_to_tsquery('simple', q)``
-    gives for the same text. Tests compare the two to prove the parsers agree."""
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("'", "''") + "'"
+
+
+def to_tsquery_text(node: Node, *, stemmer: str | None = None) -> str:
+    """The tsquery this AST stands for.
+
+    Unstemmed (no ``stemmer``) it is what ``websearch_to_tsquery('simple', q)`` gives for the
+    same text; tests compare the two to prove the parsers agree. With a ``stemmer`` (one of
+    ``PYTHON_ALGORITHMS``, which PostgreSQL lacks) it matches documents stored with that
+    stemmer's stems as SQLite's expression does: a word as any of its ``query_variants``, a
+    phrase in that stemmer's forms.
+    """
     if isinstance(node, Term):
-        return "'" + node.word.replace("'", "''") + "'"
+        if stemmer is None:
+            return _lexeme(node.word)
+        variants = sorted(query_variants(node.word))
+        joined = " | ".join(_lexeme(variant) for variant in variants)
+        return joined if len(variants) == 1 else f"( {joined} )"
     if isinstance(node, Phrase):
-        return " <-> ".join(to_tsquery_text(Term(word)) for word in node.words)
+        forms = node.words if stemmer is None else [stem_word(w, stemmer) for w in node.words]
+        return " <-> ".join(_lexeme(form) for form in forms)
     if isinstance(node, Not):
-        return "!" + _tsquery_operand(node.child)
+        return "!" + _tsquery_operand(node.child, stemmer)
     operator = " & " if isinstance(node, And) else " | "
-    return operator.join(_tsquery_operand(child) for child in node.children)
+    return operator.join(_tsquery_operand(child, stemmer) for child in node.children)
 
 
 def highlight_stems(node: Node | None) -> set[str]:

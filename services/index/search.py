@@ -14,15 +14,18 @@ whichever backend found it. Nothing here opens a connection; the backends run th
 
 from __future__ import annotations
 
+import gettext
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal, TypeVar, cast
 
 from pydantic import TypeAdapter
 
+from services.index import fields
 from services.index.backend import (
     ClosingOnExit,
     FacetCount,
@@ -33,12 +36,19 @@ from services.index.backend import (
 )
 from services.index.query import Node, highlight_stems, parse
 from services.index.stemming import iter_words, stem_words
-from shared.messages import Entity, MoneyMention
+from shared.messages import Entity, EntityType, MoneyMention
+from shared.names import has_cyrillic, romanize
 
 SNIPPET_WIDTH = 200
 
 # How many entities per type a facet lists.
 ENTITY_FACET_SIZE = 10
+
+# How many documents naming an entity are read to learn which ids the name stands for.
+ENTITY_SAMPLE = 50
+
+# Facet labels are in this language unless the query says otherwise (NEWSFLOW_DISPLAY_LANGUAGE).
+DEFAULT_LABEL_LANGUAGE = "en"
 
 NO_WORDS_PLAN = "no words in the query: answered without a database query"
 
@@ -62,7 +72,7 @@ TOTAL_ROW, HIT_ROW, FACET_ROW = 0, 1, 2
 # The answer statement's columns after ``part``, named and typed by the first branch of its
 # UNION, the total row (PostgreSQL types a UNION's columns by it; both order by its names): a hit
 # row fills the first ten, a facet row the last five, the total row only the last (its count).
-_HIT_COLUMNS = (
+_ANSWER_HIT_COLUMNS = (
     ("id", "text"),
     ("score", "float8"),
     ("title", "text"),
@@ -74,7 +84,12 @@ _HIT_COLUMNS = (
     ("money", "jsonb"),
     ("position", "bigint"),
 )
-_FACET_COLUMNS = (("kind", "text"), ("value", "text"), ("entity_id", "text"), ("normal", "text"))
+_ANSWER_FACET_COLUMNS = (
+    ("kind", "text"),
+    ("value", "text"),
+    ("entity_id", "text"),
+    ("normal", "text"),
+)
 
 
 @dataclass(frozen=True)
@@ -128,8 +143,8 @@ def answer_sql(dialect: Dialect, *, facets: bool) -> str:
     placeholder, filled with ``str.format`` or psycopg's ``sql.SQL.format``).
     """
     parts = [
-        f"SELECT {TOTAL_ROW} AS part, {_nulls(dialect, _HIT_COLUMNS)},"
-        f" {_nulls(dialect, _FACET_COLUMNS)}, count(*) AS n FROM result",
+        f"SELECT {TOTAL_ROW} AS part, {_nulls(dialect, _ANSWER_HIT_COLUMNS)},"
+        f" {_nulls(dialect, _ANSWER_FACET_COLUMNS)}, count(*) AS n FROM result",
         f"SELECT {HIT_ROW}, d.id, p.score, d.title, d.body, d.language, d.published,"
         f" d.cluster_id, {dialect.entities}, {dialect.money}, p.position,"
         f" NULL, NULL, NULL, NULL, NULL"
@@ -178,16 +193,19 @@ def _from_json(adapter: TypeAdapter[_T], value: object) -> _T:
 
 
 def assemble_result(
-    rows: Sequence[tuple[Any, ...]], *, facets: bool, stems: set[str]
+    rows: Sequence[tuple[Any, ...]], *, facets: bool, stems: set[str], label_language: str = "en"
 ) -> SearchResult:
     """The ``SearchResult`` from the answer statement's rows."""
     total = next(int(row[-1]) for row in rows if row[0] == TOTAL_ROW)
     found_facets = None
     if facets:
         found_facets = build_facets(
-            (kind, value, entity_id, normal, int(count))
-            for part, *_, kind, value, entity_id, normal, count in rows
-            if part == FACET_ROW
+            (
+                (kind, value, entity_id, normal, int(count))
+                for part, *_, kind, value, entity_id, normal, count in rows
+                if part == FACET_ROW
+            ),
+            label_language,
         )
     hits = [hit_from_row(row, stems) for row in rows if row[0] == HIT_ROW]
     return SearchResult(total=total, hits=hits, facets=found_facets)
@@ -212,7 +230,12 @@ class AnsweringIndex(ClosingOnExit):
         if parsed is None:
             return SearchResult(total=0, hits=[], facets=Facets() if query.facets else None)
         rows = self._answer(query, *parsed)
-        return assemble_result(rows, facets=query.facets, stems=highlight_stems(parsed[1]))
+        return assemble_result(
+            rows,
+            facets=query.facets,
+            stems=highlight_stems(parsed[1]),
+            label_language=query.label_language or DEFAULT_LABEL_LANGUAGE,
+        )
 
     def explain(self, query: SearchQuery, *, analyze: bool = False) -> list[str]:
         """The database's plan for ``query``'s page (and facets, when asked for): shows whether
@@ -224,6 +247,23 @@ class AnsweringIndex(ClosingOnExit):
 
     def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
         """The rows of the answer statement for ``query`` (``text`` stripped, ``node`` parsed)."""
+        raise NotImplementedError
+
+    def entity_ids(self, query: SearchQuery) -> list[str]:
+        """The ids ``query.entity`` resolves to when it is a name (any language, script, case):
+        those of the entities it names in the documents the name filter alone finds (at most
+        ``ENTITY_SAMPLE`` of them, which is plenty: a name names few entities). The entity
+        filter then also takes every document with one of these ids."""
+        if query.entity is None or fields.looks_like_id(query.entity):
+            return []
+        named = self._named_entities(query.entity, query.type, ENTITY_SAMPLE)
+        return fields.resolve_entity_ids(query.entity, query.type, named)
+
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
+        """Language and entities of up to ``limit`` documents the name filter finds for ``name``
+        (of type ``kind``), with no other filter."""
         raise NotImplementedError
 
     def _plan(
@@ -238,26 +278,87 @@ def _ordered(counts: Counter[str]) -> list[FacetCount]:
     return [FacetCount(value=value, count=count) for value, count in items]
 
 
-def build_facets(rows: Iterable[FacetRow]) -> Facets:
+# Languages written in Cyrillic; a label for any other is shown in Latin letters.
+_CYRILLIC_LANGUAGES = frozenset({"ru", "be", "uk", "bg", "sr", "mk", "kk", "ky", "mn", "tg"})
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+
+
+def _most_frequent(normals: Counter[str]) -> str:
+    return min(normals.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str, language: str) -> str | None:
+    """A country's name in ``language`` from pycountry's ISO 3166 translations, or None."""
+    import pycountry  # noqa: PLC0415  # only facets need it, and only for country ids
+
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return None
+    english = str(getattr(country, "common_name", None) or country.name)
+    if language == "en":
+        return english
+    try:
+        translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [language])
+    except OSError:  # no translation into that language
+        return None
+    return translation.gettext(english)
+
+
+def entity_label(entity_id: str, normals: dict[str, Counter[str]], language: str) -> str:
+    """An entity's label in ``language``, from its normal forms by the language of the documents
+    they come from (``normals[language][normal]`` = documents).
+
+    In order: its most frequent normal form in documents of that language; for a country, its
+    name in that language (ISO 3166 translations); then its most frequent form in the script of
+    that language, where for a Latin-script language a person's Cyrillic name comes first,
+    romanized («Надежда Лазаревич» -> «Nadezhda Lazarevich», not German «Nadeschda
+    Lasarewitsch»), while an organisation or place is better named by another language's Latin
+    form («EU») than by a romanized abbreviation («ES»); else its most frequent form. Ties: the
+    smallest.
+    """
+    own = normals.get(language)
+    if own:
+        return _most_frequent(own)
+    if _COUNTRY_CODE.fullmatch(entity_id):
+        name = country_name(entity_id, language)
+        if name is not None:
+            return name
+    every: Counter[str] = sum(normals.values(), Counter())
+    cyrillic = Counter({normal: n for normal, n in every.items() if has_cyrillic(normal)})
+    if language in _CYRILLIC_LANGUAGES:
+        return _most_frequent(cyrillic or every)
+    latin = every - cyrillic
+    if cyrillic and (entity_id.startswith("per:") or not latin):
+        return romanize(_most_frequent(cyrillic))
+    return _most_frequent(latin or every)
+
+
+def build_facets(rows: Iterable[FacetRow], label_language: str = "en") -> Facets:
     """Turn grouped facet rows into ``Facets``: each list by descending count, then value.
 
-    An entity's label is its most frequent normal form in the result set (ties: the smallest),
-    since one id ("BY") has a normal form per language ("Беларусь", "Belarus").
+    Entity rows are ``("entity:<document language>", type, id, normal, count)``: one id ("BY")
+    has a normal form per language ("Беларусь", "Belarus"), and its label is the one for
+    ``label_language`` (see ``entity_label``).
     """
     languages: Counter[str] = Counter()
     money: Counter[str] = Counter()
-    entity_counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    entity_counts: dict[tuple[str, str], dict[str, Counter[str]]] = defaultdict(
+        lambda: defaultdict(Counter)
+    )
     for kind, value, entity_id, normal, count in rows:
         if kind == "language":
             languages[value] += count
         elif kind == "currency":
             money[value] += count
         elif entity_id is not None:
-            entity_counts[(value, entity_id)][normal or ""] += count
+            document_language = kind.partition(":")[2]
+            entity_counts[(value, entity_id)][document_language][normal or ""] += count
     per_type: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for (kind, entity_id), normals in entity_counts.items():
-        label = min(normals.items(), key=lambda item: (-item[1], item[0]))[0]
-        per_type[kind].append((sum(normals.values()), entity_id, label))
+        label = entity_label(entity_id, normals, label_language)
+        count = sum(sum(counts.values()) for counts in normals.values())
+        per_type[kind].append((count, entity_id, label))
     entities = {
         cast("Literal['PER', 'ORG', 'LOC']", kind): [
             FacetCount(value=entity_id, count=count, label=label)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,16 +29,17 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from services.index import fields
+from services.index import fields, stories
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.query import Node, to_fts5
 from services.index.search import AnsweringIndex, Dialect, answer_sql
-from services.index.stemming import stem_text
-from shared.messages import EnrichedDocument
+from services.index.stemming import PYTHON_ALGORITHMS, stem_text
+from services.index.stories import Member, StoriesQuery, StoryDetail, StorySummary
+from shared.messages import EnrichedDocument, EntityType
 
 __all__ = ["SCHEMA_VERSION", "IndexSchemaError", "SqliteIndex"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 6
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -120,20 +121,55 @@ _SCHEMA_V2 = (
     "CREATE INDEX doc_money_currency ON doc_money (currency, seq)",
 )
 
+# The rates a document quotes («USD/BYN», «/BYN» for a rate with no base), kept by triggers from
+# the stored document itself, so that every write path fills them without knowing of them; the
+# same strings as ``fields.rate_pairs``.
+_RATE_PAIRS_OF_NEW = """
+    INSERT OR IGNORE INTO doc_rates (seq, pair)
+    SELECT NEW.seq, coalesce(json_extract(value, '$.base'), '') || '/'
+                    || json_extract(value, '$.quote')
+    FROM json_each(NEW.document, '$.rates')
+"""
+_RATES_SCHEMA = (
+    """
+    CREATE TABLE doc_rates (
+        seq INTEGER NOT NULL,
+        pair TEXT NOT NULL,
+        PRIMARY KEY (seq, pair)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX doc_rates_pair ON doc_rates (pair, seq)",
+    f"""
+    CREATE TRIGGER documents_rates_insert AFTER INSERT ON documents BEGIN
+        {_RATE_PAIRS_OF_NEW};
+    END
+    """,
+    f"""
+    CREATE TRIGGER documents_rates_update AFTER UPDATE OF document ON documents BEGIN
+        DELETE FROM doc_rates WHERE seq = OLD.seq; {_RATE_PAIRS_OF_NEW};
+    END
+    """,
+    """
+    CREATE TRIGGER documents_rates_delete AFTER DELETE ON documents BEGIN
+        DELETE FROM doc_rates WHERE seq = OLD.seq;
+    END
+    """,
+)
+
 _FIND = "SELECT seq, document FROM documents WHERE id = ?"
 _GET = "SELECT document FROM documents WHERE id = ?"
 _INSERT = """
     INSERT INTO documents (id, title, body, language, published, receipt, filename, indexed_at,
-                           document, cluster_id, has_money)
+                           document, cluster_id, has_money, story_id)
     VALUES (:id, :title, :body, :language, :published, :receipt, :filename, :indexed_at,
-            :document, :cluster_id, :has_money)
+            :document, :cluster_id, :has_money, :story_id)
     RETURNING seq
 """
 _UPDATE = """
     UPDATE documents
     SET title = :title, body = :body, language = :language, published = :published,
         receipt = :receipt, filename = :filename, indexed_at = :indexed_at, document = :document,
-        cluster_id = :cluster_id, has_money = :has_money
+        cluster_id = :cluster_id, has_money = :has_money, story_id = :story_id
     WHERE id = :id
 """
 _DELETE_SIDE_ROWS = (
@@ -221,11 +257,86 @@ def _upgrade_to_v3(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS claims")
 
 
+def _upgrade_to_v4(conn: sqlite3.Connection) -> None:
+    # Names are also matched by the phonetic keys of their words, facets keep an entity's
+    # fullest normal form, and Belarusian and Ukrainian text is stemmed: every document's
+    # entity rows, and the full text of those two languages, are derived again with the
+    # functions upsert uses.
+    python_stemmed = tuple(PYTHON_ALGORITHMS)
+    for seq, language, payload in conn.execute(
+        "SELECT seq, language, document FROM documents"
+    ).fetchall():
+        doc = EnrichedDocument.model_validate_json(payload)
+        conn.execute("DELETE FROM doc_entities WHERE seq = ?", (seq,))
+        conn.executemany(
+            "INSERT INTO doc_entities (seq, type, entity_id, normal) VALUES (?, ?, ?, ?)",
+            [(seq, facet.type, facet.id, facet.normal) for facet in fields.entity_facets(doc)],
+        )
+        conn.execute("DELETE FROM doc_entity_names WHERE seq = ?", (seq,))
+        conn.executemany(
+            "INSERT INTO doc_entity_names (seq, type, name) VALUES (?, ?, ?)",
+            [(seq, kind, name) for kind, name in sorted(fields.entity_names(doc))],
+        )
+        if language in python_stemmed:
+            conn.execute(
+                "UPDATE documents_fts SET title = ?, body = ? WHERE rowid = ?",
+                (stem_text(doc.title, language), stem_text(doc.body, language), seq),
+            )
+
+
+def _upgrade_to_v5(conn: sqlite3.Connection) -> None:
+    """The rate filter's table and the triggers that keep it, filled for documents stored
+    before (whose stored documents have rates only once re-enriched)."""
+    for statement in _RATES_SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        _RATE_PAIRS_OF_NEW.replace("NEW.seq", "documents.seq").replace(
+            "json_each(NEW.document", "documents, json_each(documents.document"
+        )
+    )
+
+
+# Version 6: stories. story_id is a column (the filter and the views group on it), backfilled
+# from the stored documents (None before enrich had stories); story_aliases maps a merged or
+# re-assigned story id to the story it is now part of (see services.index.stories).
+_STORIES_SCHEMA = (
+    "UPDATE documents SET story_id = json_extract(document, '$.story_id')",
+    "CREATE INDEX IF NOT EXISTS documents_story ON documents (story_id)",
+    """
+    CREATE TABLE IF NOT EXISTS story_aliases (
+        story_id TEXT PRIMARY KEY,
+        survivor TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS story_aliases_survivor ON story_aliases (survivor)",
+)
+
+
+def _upgrade_to_v6(conn: sqlite3.Connection) -> None:
+    # Written to run again on a file that has it already (a file whose version number was set
+    # back), since SQLite has no ADD COLUMN IF NOT EXISTS.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    if "story_id" not in columns:
+        conn.execute("ALTER TABLE documents ADD COLUMN story_id TEXT")
+    for statement in _STORIES_SCHEMA:
+        conn.execute(statement)
+
+
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _create_v1,
     2: _upgrade_to_v2,
     3: _upgrade_to_v3,
+    4: _upgrade_to_v4,
+    5: _upgrade_to_v5,
+    6: _upgrade_to_v6,
 }
+
+
+def _rate_filter(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+    if query.rate is None:
+        return []
+    params["rate"] = query.rate
+    return ["d.seq IN (SELECT seq FROM doc_rates WHERE pair = :rate)"]
 
 
 @dataclass
@@ -236,7 +347,9 @@ class _Sql:
     params: dict[str, Any]
 
 
-def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
+def _filters(
+    query: SearchQuery, params: dict[str, Any], entity_ids: Sequence[str] = ()
+) -> list[str]:
     clauses: list[str] = []
     for clause, name, value in _DIALECT.column_filters(query):
         clauses.append(clause)
@@ -245,25 +358,53 @@ def _filters(query: SearchQuery, params: dict[str, Any]) -> list[str]:
     if query.currency is not None:
         clauses.append("d.seq IN (SELECT seq FROM doc_money WHERE currency = :currency)")
         params["currency"] = query.currency
+    clauses.extend(_rate_filter(query, params))
     typed = " AND type = :type" if query.type is not None else ""
     if query.type is not None:
         params["type"] = query.type
     if query.entity is not None:
+        # The id, the name as written, or every word of it by its phonetic key.
+        by_key = []
+        for word, keys in enumerate(fields.query_name_keys(query.entity)):
+            marks = []
+            for n, key in enumerate(keys):
+                params[f"entity_key_{word}_{n}"] = key
+                marks.append(f":entity_key_{word}_{n}")
+            by_key.append(
+                f"SELECT seq FROM doc_entity_names WHERE name IN ({', '.join(marks)}){typed}"
+            )
+        keyed = f" UNION SELECT seq FROM ({' INTERSECT '.join(by_key)})" if by_key else ""
+        # Or any id the name resolves to (``AnsweringIndex.entity_ids``).
+        for n, entity_id in enumerate(entity_ids):
+            params[f"entity_id_{n}"] = entity_id
+        id_marks = ", ".join(f":entity_id_{n}" for n in range(len(entity_ids)))
+        resolved = (
+            f" UNION SELECT seq FROM doc_entities WHERE entity_id IN ({id_marks}){typed}"
+            if entity_ids
+            else ""
+        )
         clauses.append(
             f"d.seq IN (SELECT seq FROM doc_entities WHERE entity_id = :entity{typed}"
-            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed})"
+            f" UNION SELECT seq FROM doc_entity_names WHERE name = :entity_name{typed}"
+            f"{keyed}{resolved})"
         )
         params["entity"] = query.entity
         params["entity_name"] = fields.fold_name(query.entity)
     elif query.type is not None:
         clauses.append("d.seq IN (SELECT seq FROM doc_entities WHERE type = :type)")
+    if query.story is not None:
+        clauses.append(_STORY_FILTER)
+        params["story"] = query.story
     return clauses
 
 
-def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
+def _search_sql(query: SearchQuery, node: Node | None, entity_ids: Sequence[str] = ()) -> _Sql:
     params: dict[str, Any] = {}
-    clauses = _filters(query, params)
-    columns = "d.seq, d.id, d.published, d.language, coalesce(d.cluster_id, d.id) AS cluster_key"
+    clauses = _filters(query, params, entity_ids)
+    columns = (
+        "d.seq, d.id, d.published, d.language, coalesce(d.cluster_id, d.id) AS cluster_key, "
+        f"{_STORY_KEY} AS story_key"
+    )
     if node is None:
         source = f"SELECT {columns}, 0.0 AS score FROM documents AS d"
     else:
@@ -283,11 +424,12 @@ def _search_sql(query: SearchQuery, node: Node | None) -> _Sql:
             )
             clauses.insert(0, "documents_fts MATCH :expression")
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    if query.collapse:
+    if query.collapse or query.collapse_story:
+        key = "story_key" if query.collapse_story else "cluster_key"
         result = (
             "SELECT seq, id, published, language, score FROM ("
             " SELECT *, row_number() OVER"
-            f" (PARTITION BY cluster_key ORDER BY {_ORDER}) AS rank_in_cluster FROM matched"
+            f" (PARTITION BY {key} ORDER BY {_ORDER}) AS rank_in_cluster FROM matched"
             ") WHERE rank_in_cluster = 1"
         )
     else:
@@ -306,9 +448,9 @@ _FACETS = """
     SELECT 'currency', m.currency, NULL, NULL, count(*)
     FROM result AS r CROSS JOIN doc_money AS m ON m.seq = r.seq GROUP BY m.currency
     UNION ALL
-    SELECT 'entity', e.type, e.entity_id, e.normal, count(*)
+    SELECT 'entity:' || r.language, e.type, e.entity_id, e.normal, count(*)
     FROM result AS r CROSS JOIN doc_entities AS e ON e.seq = r.seq
-    GROUP BY e.type, e.entity_id, e.normal
+    GROUP BY r.language, e.type, e.entity_id, e.normal
 """
 
 _DIALECT = Dialect(
@@ -321,6 +463,46 @@ _DIALECT = Dialect(
     facets=_FACETS,
     typed_nulls=False,
 )
+
+
+# --- stories (see services.index.stories) --------------------------------------------------------
+
+# The documents of a story: those given its id, or an id that is now an alias of it (an alias
+# given as the filter resolves to its survivor first).
+_STORY_FILTER = (
+    "d.story_id IN (SELECT s FROM (SELECT coalesce((SELECT survivor FROM story_aliases"
+    " WHERE story_id = :story), :story) AS s) UNION ALL SELECT story_id FROM story_aliases"
+    " WHERE survivor = coalesce((SELECT survivor FROM story_aliases WHERE story_id = :story),"
+    " :story))"
+)
+# What one hit per story partitions by: the story now (through an alias), else the
+# near-duplicate cluster (a document without a story is its own group).
+_STORY_KEY = (
+    "coalesce((SELECT survivor FROM story_aliases WHERE story_id = d.story_id), d.story_id,"
+    " d.cluster_id, d.id)"
+)
+_RECEIVED_DAY = "substr(json_extract(d.document, '$.received_at'), 1, 10)"
+_MEMBER_COLUMNS = stories.member_columns(
+    _RECEIVED_DAY,
+    "json_extract(d.document, '$.story_similarity')",
+    "json_extract(d.document, '$.entities')",
+)
+_ALIAS_STATEMENTS = stories.alias_statements("story_aliases", ":{}")
+
+
+def _record_story_aliases(
+    conn: sqlite3.Connection, doc: EnrichedDocument, stored: str | None
+) -> None:
+    """Record the aliases ``doc``'s upsert makes (its merges, or its re-assignment by a new
+    stories version: ``stored`` is the document as stored before, JSON)."""
+    stored_story = stored_version = None
+    if stored is not None:
+        before = json.loads(stored)
+        stored_story = before.get("story_id")
+        stored_version = before.get("enrichers", {}).get("stories")
+    for old, new in stories.aliases_for(doc, stored_story, stored_version):
+        for statement in _ALIAS_STATEMENTS:
+            conn.execute(statement, {"old": old, "new": new})
 
 
 def _is_stale(enrichers: str | None, versions: dict[str, str]) -> bool:
@@ -431,7 +613,9 @@ class SqliteIndex(AnsweringIndex):
             "document": item.payload,
             "cluster_id": doc.cluster_id,
             "has_money": int(bool(item.currencies)),
+            "story_id": doc.story_id,
         }
+        _record_story_aliases(conn, doc, found[1] if found else None)
         if found is None:
             seq = int(conn.execute(_INSERT, columns).fetchone()[0])
         else:
@@ -498,22 +682,88 @@ class SqliteIndex(AnsweringIndex):
             for (payload,) in found:
                 yield EnrichedDocument.model_validate_json(payload)
 
+    # --- stories ------------------------------------------------------------------------------
+
+    def resolve_story(self, story_id: str) -> str:
+        """The story ``story_id`` is part of now (itself, unless merged or re-assigned)."""
+        row = self._conn.execute(
+            "SELECT survivor FROM story_aliases WHERE story_id = ?", (story_id,)
+        ).fetchone()
+        return str(row[0]) if row else story_id
+
+    def stories(self, query: StoriesQuery) -> list[StorySummary]:
+        """The stories ``query`` asks for, last seen first (see ``services.index.stories``)."""
+        listing = stories.listing_sql("documents", "story_aliases", ":{}", _RECEIVED_DAY, query)
+        params = {
+            "min_size": query.min_size,
+            "since": query.since.isoformat() if query.since else None,
+            "lang": query.lang,
+            "limit": query.limit,
+        }
+        ids = [str(row[0]) for row in self._conn.execute(listing, params).fetchall()]
+        grouped = stories.group_members(self._members(ids))
+        found = (stories.summarise(sid, grouped.get(sid, [])) for sid in ids)
+        return [summary for summary in found if summary is not None]
+
+    def story(self, story_id: str) -> StoryDetail | None:
+        """One story with its documents; an old (merged) id gives the story it is part of."""
+        survivor = self.resolve_story(story_id)
+        members = self._members([survivor])
+        merged = [
+            str(row[0])
+            for row in self._conn.execute(
+                "SELECT story_id FROM story_aliases WHERE survivor = ?", (survivor,)
+            )
+        ]
+        return stories.detail(survivor, members, merged)
+
+    def _members(self, story_ids: list[str]) -> list[Member]:
+        """The documents of these (surviving) stories, with the ids merged into them."""
+        if not story_ids:
+            return []
+        marks = ", ".join("?" * len(story_ids))
+        rows = self._conn.execute(
+            f"SELECT {_MEMBER_COLUMNS} FROM documents AS d"
+            " LEFT JOIN story_aliases AS a ON a.story_id = d.story_id"
+            f" WHERE d.story_id IN ({marks}) OR d.story_id IN"
+            f" (SELECT story_id FROM story_aliases WHERE survivor IN ({marks}))",
+            [*story_ids, *story_ids],
+        ).fetchall()
+        return [stories.member_from_row(row) for row in rows]
+
     def _answer(self, query: SearchQuery, text: str, node: Node | None) -> list[tuple[Any, ...]]:
         del text  # FTS5 is given the compiled expression, never the text itself
-        statement, params = _statement(query, node)
+        statement, params = _statement(query, node, self.entity_ids(query))
         return self._conn.execute(statement, params).fetchall()
+
+    def _named_entities(
+        self, name: str, kind: EntityType | None, limit: int
+    ) -> list[tuple[str, list[fields.NamedEntity]]]:
+        params: dict[str, Any] = {"limit": limit}
+        where = " AND ".join(_filters(SearchQuery(entity=name, type=kind), params))
+        rows = self._conn.execute(
+            "SELECT d.language, json_extract(d.document, '$.entities') FROM documents AS d"
+            f" WHERE {where} LIMIT :limit",
+            params,
+        ).fetchall()
+        return [
+            (language, fields.named_entities(json.loads(entities or "[]")))
+            for language, entities in rows
+        ]
 
     def _plan(
         self, query: SearchQuery, text: str, node: Node | None, *, analyze: bool
     ) -> list[str]:
         """SQLite's query plan. It has no ANALYZE of a plan, so ``analyze`` adds nothing."""
         del text, analyze
-        statement, params = _statement(query, node)
+        statement, params = _statement(query, node, self.entity_ids(query))
         plan = self._conn.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
         return [str(row[3]) for row in plan]
 
 
-def _statement(query: SearchQuery, node: Node | None) -> tuple[str, dict[str, Any]]:
-    sql = _search_sql(query, node)
+def _statement(
+    query: SearchQuery, node: Node | None, entity_ids: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
+    sql = _search_sql(query, node, entity_ids)
     statement = answer_sql(_DIALECT, facets=query.facets).format(ctes=sql.ctes)
     return statement, {**sql.params, "limit": query.limit, "offset": query.offset}

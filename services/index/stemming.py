@@ -1,9 +1,10 @@
-"""Word splitting and Snowball stemming shared by indexing and querying.
+"""Word splitting and stemming shared by indexing and querying.
 
-Documents are stemmed with their own language; a query's language is unknown, so a query word is
-expanded into its stems under every stemmer that fits its script. Both sides must split and fold
-words identically or stems will not meet, so everything that does so lives here. This module
-never touches storage.
+Documents are stemmed with their own language: Snowball for Russian, German and English,
+``lemmas`` for Belarusian and Ukrainian, which Snowball has no stemmer for. A query's language is
+unknown, so a query word is expanded into its stems under every stemmer that fits its script.
+Both sides must split and fold words identically or stems will not meet, so everything that does
+so lives here. This module never touches storage.
 """
 
 from __future__ import annotations
@@ -16,14 +17,27 @@ from typing import cast
 
 import Stemmer
 
-# ISO 639-1 code -> Snowball algorithm. Other languages are lowercased only: a wrong stemmer
-# mangles words worse than none.
+from services.index.lemmas import belarusian_stem, ukrainian_lemma, ukrainian_query_forms
+
+# ISO 639-1 code -> Snowball algorithm (PostgreSQL has a text search configuration of the same
+# name for each). Other languages are lowercased only: a wrong stemmer mangles words worse than
+# none.
 LANGUAGE_ALGORITHMS: dict[str, str] = {"ru": "russian", "de": "german", "en": "english"}
 
-# Every stemmer a document may have been indexed with, for queries whose language is unknown.
-STEMMING_ALGORITHMS: tuple[str, ...] = tuple(LANGUAGE_ALGORITHMS.values())
+# Languages stemmed here in Python only (``lemmas``): neither Snowball nor PostgreSQL has them.
+PYTHON_ALGORITHMS: dict[str, str] = {"be": "belarusian", "uk": "ukrainian"}
+_PYTHON_STEMMERS: dict[str, Callable[[str], str]] = {
+    "belarusian": belarusian_stem,
+    "ukrainian": ukrainian_lemma,
+}
 
-_CYRILLIC_ALGORITHMS = ("russian",)
+# Every stemmer a document may have been indexed with, for queries whose language is unknown.
+STEMMING_ALGORITHMS: tuple[str, ...] = (
+    *LANGUAGE_ALGORITHMS.values(),
+    *PYTHON_ALGORITHMS.values(),
+)
+
+_CYRILLIC_ALGORITHMS = ("russian", "belarusian", "ukrainian")
 _LATIN_ALGORITHMS = ("german", "english")
 
 # A word is a run of letters and digits. Combining diacritics are kept inside it so decomposed
@@ -45,6 +59,9 @@ _local = threading.local()
 
 def _stemmer(algorithm: str) -> Callable[[str], str]:
     """Return this thread's ``stemWord`` for ``algorithm``, building the stemmer on first use."""
+    python_stemmer = _PYTHON_STEMMERS.get(algorithm)
+    if python_stemmer is not None:  # pure functions, cached and thread-safe as they are
+        return python_stemmer
     cache = cast("dict[str, Callable[[str], str]] | None", getattr(_local, "stemmers", None))
     if cache is None:
         cache = {}
@@ -81,7 +98,8 @@ def tokenize(text: str) -> list[str]:
 
 def stem_words(words: Sequence[str], language: str) -> list[str]:
     """Stem already tokenized ``words`` with ``language``'s stemmer, or return them unchanged."""
-    algorithm = LANGUAGE_ALGORITHMS.get(language.lower())
+    language = language.lower()
+    algorithm = LANGUAGE_ALGORITHMS.get(language) or PYTHON_ALGORITHMS.get(language)
     if algorithm is None:
         return list(words)
     stem = _stemmer(algorithm)
@@ -89,7 +107,7 @@ def stem_words(words: Sequence[str], language: str) -> list[str]:
 
 
 def stem_word(word: str, algorithm: str) -> str:
-    """Stem one already folded ``word`` with the Snowball ``algorithm`` (e.g. "russian")."""
+    """Stem one already folded ``word`` with ``algorithm`` (e.g. "russian", "belarusian")."""
     return _stemmer(algorithm)(word)
 
 
@@ -110,14 +128,18 @@ def query_variants(term: str) -> set[str]:
     """Return every form under which a query word may have been indexed.
 
     That is its folded form (how documents in unstemmed languages store it) plus its stem under
-    each stemmer for its script: Russian for Cyrillic, German and English for Latin.
+    each stemmer for its script: Russian, Belarusian and Ukrainian for Cyrillic, German and
+    English for Latin. For Ukrainian that is every lemma a form of the word may be stored under
+    (``lemmas.ukrainian_query_forms``), since a document stores one lemma per word.
     """
     word = _fold(term)
     if not word:
         return set()
     algorithms: list[str] = []
-    if any(_is_cyrillic(char) for char in word):
+    cyrillic = any(_is_cyrillic(char) for char in word)
+    if cyrillic:
         algorithms.extend(_CYRILLIC_ALGORITHMS)
     if any(_is_latin(char) for char in word):
         algorithms.extend(_LATIN_ALGORITHMS)
-    return {word} | {_stemmer(algorithm)(word) for algorithm in algorithms}
+    variants = {word} | {_stemmer(algorithm)(word) for algorithm in algorithms}
+    return variants | ukrainian_query_forms(word) if cyrillic else variants

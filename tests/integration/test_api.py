@@ -458,6 +458,21 @@ def test_posted_file_is_indexed_readable_and_searchable(live: Live, seed_files: 
         assert doc_id in [hit["id"] for hit in result["hits"]], result
         assert result["total"] >= 1
 
+        # Seed 000 names Nadezhda Lazarevich in Russian; her Belarusian spelling finds it, and
+        # the facet labels her in the display language (English unless asked), with her id.
+        assert "per:ndsd-lsrvc" in {entity["id"] for entity in stored["entities"]}
+        for language, label in (("", "Nadezhda Lazarevich"), ("ru", "Надежда Лазаревич")):
+            params = {"entity": "Лазарэвіч", "type": "PER", "facets": "true"}
+            by_name = client.get(
+                "/v1/search", params=params | ({"label_language": language} if language else {})
+            )
+            assert by_name.status_code == 200, by_name.text
+            assert doc_id in [hit["id"] for hit in by_name.json()["hits"]]
+            persons = by_name.json()["facets"]["entities"]["PER"]
+            assert {"value": "per:ndsd-lsrvc", "label": label} in [
+                {"value": count["value"], "label": count["label"]} for count in persons
+            ]
+
         again = client.post("/v1/files", content=seed.read_bytes(), params={"name": "copy.txt"})
         duplicate = final_status(client, again.json()["receipt"])
         assert (duplicate["state"], duplicate["duplicate_of"]) == ("duplicate", doc_id)

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -156,12 +157,16 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
     """Operators start the stack with compose: it must parse and wire every service to Redis
     and PostgreSQL, started only once those are healthy."""
     services = compose_config["services"]
-    assert {"redis", "postgres", "prometheus", "grafana", *NEWSFLOW_SERVICES} <= services.keys()
+    monitoring = {"prometheus", "grafana", "alertmanager", "redis-exporter", "postgres-exporter"}
+    assert {"redis", "postgres", "flower", *monitoring, *NEWSFLOW_SERVICES} <= services.keys()
     assert "healthcheck" in services["redis"]
     assert "healthcheck" in services["postgres"]
     for stage in ("ingest", "enrich", "index"):
         assert services[stage]["command"][:3] == ["newsflow", "worker", stage]
         assert "replicas" in services[stage]["deploy"]
+        # The worker itself must answer (run as a process in the smoke test below).
+        assert services[stage]["healthcheck"]["test"] == ["CMD", "newsflow", "health", stage]
+    assert "/readyz" in " ".join(services["api"]["healthcheck"]["test"])
     assert services["watch"]["command"][:2] == ["newsflow", "watch"]
     assert services["api"]["command"][:2] == ["newsflow", "serve"]
     assert services["flower"]["command"][:2] == ["celery", "--broker=redis://redis:6379/0"]
@@ -169,6 +174,7 @@ def test_compose_file_is_valid_and_complete(compose_config: dict[str, Any]) -> N
     assert services["api"]["environment"]["NEWSFLOW_API_TOKEN"] == REQUIRED["NEWSFLOW_API_TOKEN"]
     assert services["api"]["environment"]["NEWSFLOW_API_ALLOW_ANONYMOUS"] == "false"
     assert services["watch"]["environment"]["NEWSFLOW_DROP_DIRS"] == "/drop"
+    assert services["watch"]["user"] == "1000:1000"  # the image's user, unless .env says
     for name in NEWSFLOW_SERVICES:
         service = services[name]
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -225,6 +231,98 @@ def test_compose_mounts_the_monitoring_config(compose_config: dict[str, Any]) ->
     assert "/etc/grafana/provisioning" in grafana_volumes
     assert services["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
     assert services["redis"]["command"][:3] == ["redis-server", "--appendonly", "yes"]
+
+
+def test_prometheus_scrapes_and_alerts_only_services_of_the_stack(
+    compose_config: dict[str, Any],
+) -> None:
+    """Each host Prometheus scrapes or sends alerts to is a compose service, at the port it
+    listens on: a newsflow service's --metrics-port or --port, an exporter's own."""
+    services = compose_config["services"]
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    targets = [
+        (name, int(sd["port"]))
+        for job in config["scrape_configs"]
+        for sd in job.get("dns_sd_configs", [])
+        for name in sd["names"]
+    ]
+    for job in config["scrape_configs"]:
+        for static in job.get("static_configs", []):
+            targets += [(t.split(":")[0], int(t.split(":")[1])) for t in static["targets"]]
+    alerting = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    targets += [(t.split(":")[0], int(t.split(":")[1])) for t in alerting]
+    known_ports = {"redis-exporter": 9121, "postgres-exporter": 9187, "alertmanager": 9093}
+    scraped = set()
+    for host, port in targets:
+        if host == "localhost":  # Prometheus itself
+            continue
+        assert host in services, host
+        scraped.add(host)
+        command = [str(part) for part in services[host].get("command", [])]
+        if command[:1] == ["newsflow"]:
+            flag = "--port" if "serve" in command else "--metrics-port"
+            assert command[command.index(flag) + 1] == str(port), host
+        else:
+            assert known_ports[host] == port, host
+    assert {"ingest", "enrich", "index", "api", "reconcile", *known_ports} <= scraped
+
+
+def test_the_exporters_read_redis_and_postgresql_as_compose_configures_them(
+    compose_config: dict[str, Any], tmp_path: Path
+) -> None:
+    """Debian's redis_exporter and postgres_exporter, run with the environment compose gives
+    the exporter images (this machine's servers standing in for the stack's), report the
+    servers up: the variable names and address forms in docker-compose.yml are the ones the
+    exporters read."""
+    services = compose_config["services"]
+    found = {
+        name: shutil.which(f"prometheus-{name}") for name in ("redis-exporter", "postgres-exporter")
+    }
+    if not all(found.values()):
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "CI must run the exporters: apt-get install prometheus-redis-exporter "
+                "prometheus-postgres-exporter"
+            )
+        pytest.skip("the exporters are not installed (Debian prometheus-*-exporter)")
+    redis_env = {str(k): str(v) for k, v in services["redis-exporter"]["environment"].items()}
+    assert redis_env["REDIS_ADDR"] == "redis://redis:6379"
+    redis_env["REDIS_ADDR"] = "redis://127.0.0.1:6379"
+    pg_env = {str(k): str(v) for k, v in services["postgres-exporter"]["environment"].items()}
+    assert pg_env["DATA_SOURCE_URI"].startswith("postgres:5432/newsflow?")
+    assert pg_env["DATA_SOURCE_PASS"] == REQUIRED["POSTGRES_PASSWORD"]
+    # This machine's server: trust authentication, database `test`, user postgres.
+    pg_env["DATA_SOURCE_URI"] = pg_env["DATA_SOURCE_URI"].replace(
+        "postgres:5432/newsflow", "127.0.0.1:5432/test"
+    )
+    pg_env["DATA_SOURCE_USER"] = "postgres"
+    runs = {
+        "redis-exporter": ("redis_up 1", "-web.listen-address", redis_env),
+        "postgres-exporter": ("pg_up 1", "--web.listen-address", pg_env),
+    }
+    processes = []
+    try:
+        for name, (expected, flag, env) in runs.items():
+            port = free_port()
+            log = (tmp_path / f"{name}.log").open("wb")
+            processes.append(
+                subprocess.Popen(
+                    [str(found[name]), f"{flag}=127.0.0.1:{port}"],
+                    env={**_compose_env(), **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            url = f"http://127.0.0.1:{port}/metrics"
+            _wait_for(
+                lambda url=url, expected=expected: expected in _get(url).decode().splitlines(),
+                f"{name} to report {expected!r}",
+                timeout=30,
+            )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def _local_env(
@@ -304,6 +402,16 @@ def test_compose_commands_run_the_whole_system(
             _wait_ready_stage(pipeline, stage)
         api = f"http://127.0.0.1:{ports[int(services['api']['ports'][0]['target'])]}"
         _wait_for(lambda: _get(api + "/readyz")["ready"] is True, "the API to be ready")
+        _healthchecks_pass(
+            {
+                name: (
+                    services[name],
+                    _local_env(services[name], local_redis, fresh_postgres_url, drop),
+                )
+                for name in ("ingest", "enrich", "index", "api")
+            },
+            api,
+        )
 
         limit = int(CHANGED["NEWSFLOW_MAX_FILE_BYTES"])
         small = sorted(seed.name for seed in seed_files if seed.stat().st_size <= limit)
@@ -357,6 +465,25 @@ def test_compose_commands_run_the_whole_system(
         stop_pipeline(pipeline)
 
 
+def _healthchecks_pass(
+    services: dict[str, tuple[dict[str, Any], dict[str, str]]], api: str
+) -> None:
+    """The healthcheck compose runs inside each service's container, run here as a process
+    with the service's environment (the API reached at its local port), all at once."""
+    checks = {}
+    for name, (service, env) in services.items():
+        kind, program, *args = (str(part) for part in service["healthcheck"]["test"])
+        assert kind == "CMD"
+        local = {"newsflow": NEWSFLOW, "python": sys.executable}[program]
+        args = [arg.replace("localhost:8000", api.removeprefix("http://")) for arg in args]
+        checks[name] = subprocess.Popen(
+            [local, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    for name, check in checks.items():
+        out, err = check.communicate(timeout=60)
+        assert check.returncode == 0, (name, out, err)
+
+
 def _wait_ready_stage(pipeline: Pipeline, stage: str) -> None:
     _wait_for(lambda: " ready." in pipeline.log_text(stage), f"the {stage} worker")
 
@@ -378,9 +505,10 @@ def test_make_up_names_every_missing_secret_before_compose_runs(tmp_path: Path) 
     never gets to compose; with them set it runs compose."""
 
     def make_up() -> subprocess.CompletedProcess[str]:
+        # Compose replaced by a command that says what it was given.
+        fake = "COMPOSE=sh -c 'echo compose-ran uid=$$NEWSFLOW_UID gid=$$NEWSFLOW_GID $$*' compose"
         return subprocess.run(
-            ["make", "-s", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), "up",
-             "COMPOSE=echo compose-ran"],
+            ["make", "-s", "-C", str(tmp_path), "-f", str(ROOT / "Makefile"), "up", fake],
             capture_output=True, text=True, check=False, env=_compose_env(), timeout=30,
         )  # fmt: skip
 
@@ -397,6 +525,21 @@ def test_make_up_names_every_missing_secret_before_compose_runs(tmp_path: Path) 
     assert one_left.returncode != 0
     assert "set POSTGRES_PASSWORD in .env" in one_left.stdout
     dot_env(tmp_path, REQUIRED)
+    (tmp_path / "drop").mkdir()
+    owner = (4242, 4343) if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    if os.geteuid() == 0:
+        os.chown(tmp_path / "drop", *owner)  # the host user who owns ./drop
     started = make_up()
     assert started.returncode == 0, started.stdout + started.stderr
-    assert "compose-ran up --build -d" in started.stdout
+    # The watcher runs as the owner of ./drop, so that it may move files in it...
+    assert f"compose-ran uid={owner[0]} gid={owner[1]} up --build -d" in started.stdout
+    dot_env(tmp_path, {**REQUIRED, "NEWSFLOW_UID": "1500", "NEWSFLOW_GID": "1600"})
+    # ... unless .env names the user.
+    assert "compose-ran uid=1500 gid=1600 up --build -d" in make_up().stdout
+
+
+def test_the_watchers_user_is_taken_from_env(tmp_path: Path) -> None:
+    env_file = dot_env(tmp_path, {**REQUIRED, "NEWSFLOW_UID": "4242", "NEWSFLOW_GID": "4343"})
+    result = compose(env_file, "config")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["services"]["watch"]["user"] == "4242:4343"

@@ -31,9 +31,19 @@ def _index_rows(path: Path) -> dict[str, dict[str, object]]:
 
 
 def _comparable(doc: dict[str, object]) -> dict[str, object]:
-    """What must agree between runs: everything but the per-submission fields."""
-    skip = {"receipt", "received_at", "source"}
+    """What must agree between runs: everything but the per-submission fields, and the story
+    fields, which name a story after whichever of its documents came first (concurrent workers
+    may take them in another order); ``_story_groups`` compares the grouping itself."""
+    skip = {"receipt", "received_at", "source", "story_id", "story_similarity"}
     return {key: value for key, value in doc.items() if key not in skip}
+
+
+def _story_groups(docs: dict[str, dict[str, object]]) -> set[frozenset[str]]:
+    """Which documents share a story, whatever the stories are called."""
+    groups: dict[object, set[str]] = {}
+    for doc_id, doc in docs.items():
+        groups.setdefault(doc["story_id"], set()).add(doc_id)
+    return {frozenset(group) for group in groups.values()}
 
 
 def test_seeds_are_indexed_with_their_languages(pipeline: Pipeline, seed_files: list[Path]) -> None:
@@ -68,9 +78,11 @@ def test_pipeline_results_equal_the_in_process_run(
         "run", str(seed_files[0].parent), env={"NEWSFLOW_INDEX_URL": str(local_index)}
     )
     assert result.returncode == 0, result.stderr
-    local = {k: _comparable(v) for k, v in _index_rows(local_index).items()}
-    workers = {k: _comparable(v) for k, v in _index_rows(pipeline.index_path).items()}
+    local_rows, worker_rows = _index_rows(local_index), _index_rows(pipeline.index_path)
+    local = {k: _comparable(v) for k, v in local_rows.items()}
+    workers = {k: _comparable(v) for k, v in worker_rows.items()}
     assert local == workers
+    assert _story_groups(local_rows) == _story_groups(worker_rows)
 
 
 def test_resubmitted_seeds_are_duplicates_and_not_indexed_again(
@@ -154,3 +166,37 @@ def test_near_duplicate_is_indexed_and_marked_with_its_cluster(
     other = next(doc for doc in docs.values() if doc["filename"] == seed_files[2].name)
     assert other["near_duplicate_of"] is None
     assert other["cluster_id"] == other["id"]
+
+
+def test_reports_of_one_event_share_a_story_across_languages(
+    pipeline: Pipeline, seed_files: list[Path], tmp_path: Path
+) -> None:
+    """Seeds 000 (ru) and 001 (de) report one interview: one story through the three workers;
+    002 (another event at the same fair) is not in it; a perturbed reprint of 000 joins it; and
+    `newsflow stories` lists it with both languages."""
+    pipeline.submit_and_wait(*seed_files)
+    lines = seed_files[0].read_text(encoding="utf-8").splitlines()
+    header, title, paragraphs = lines[0], lines[1], [line for line in lines[2:] if line.strip()]
+    reprint = tmp_path / "reprint-story.txt"
+    # Another headline, the last paragraph cut and a credit line added: a re-scrape by an
+    # aggregator, not a byte copy.
+    reprint.write_text(
+        "\n".join([header, f"{title} (перепечатка)", *paragraphs[:-1], "Источник: БелТА."]),
+        encoding="utf-8",
+    )
+    [outcome] = pipeline.submit_and_wait(reprint)
+    assert outcome["state"] == "indexed", outcome
+    docs = _index_rows(pipeline.index_path)
+    by_file = {str(doc["filename"])[:3]: doc for doc in docs.values()}
+    story = by_file["000"]["story_id"]
+    assert story is not None
+    assert by_file["001"]["story_id"] == story
+    assert by_file["002"]["story_id"] != story
+    assert docs[outcome["doc_id"]]["story_id"] == story
+    listed = pipeline.newsflow(
+        "stories", "--json", "--min-size", "2", env={"NEWSFLOW_INDEX_URL": str(pipeline.index_path)}
+    )
+    assert listed.returncode == 0, listed.stderr
+    stories = {item["id"]: item for item in map(json.loads, listed.stdout.splitlines())}
+    assert set(stories[story]["languages"]) == {"ru", "de"}
+    assert stories[story]["size"] >= 3  # with the near-duplicate test's reprint when run together

@@ -67,4 +67,9 @@ def test_seeds_through_the_workers_are_searchable_in_postgres(
         "001",
     }
     assert _files(postgres_pipeline, _search(postgres_pipeline, "", "--currency", "USD")) == {"004"}
+    # The header line's rate, whose base is not written.
+    assert _files(postgres_pipeline, _search(postgres_pipeline, "", "--rate", "/BYN")) == {
+        "000",
+        "002",
+    }
     assert postgres_pipeline.all_alive()

@@ -112,3 +112,42 @@ def test_reindex_without_stale_only_re_enriches_everything(
     assert set(after) == set(owners)
     status = pipeline.newsflow("status", *owners.values()).stdout.splitlines()
     assert {json.loads(line)["state"] for line in status} == {"indexed"}
+
+
+def test_a_new_stories_version_re_assigns_and_the_old_story_ids_resolve(
+    indexed: tuple[Pipeline, dict[str, str]],
+) -> None:
+    """Documents whose story came from another stories version go back through enrich, get the
+    running version's story, and the id users saw before still finds them (search, story)."""
+    pipeline, _ = indexed
+    before = stored(pipeline)
+    by_file = {doc.filename[:3]: doc for doc in before.values()}
+    interview = [by_file["000"].id, by_file["001"].id]
+    assert before[interview[0]].story_id == before[interview[1]].story_id is not None
+    with open_backend(str(pipeline.index_path)) as backend:
+        for doc_id in interview:
+            backend.upsert(
+                before[doc_id].model_copy(
+                    update={
+                        "enrichers": {**ENRICHER_VERSIONS, "stories": "0"},
+                        "story_id": "s-seen-under-version-0",
+                    }
+                )
+            )
+
+    report = run_reindex(pipeline, "--stale-only", "--wait", "--timeout", "120")
+
+    assert report["stale_by_enricher"] == {"stories": 2}
+    after = stored(pipeline)
+    current = before[interview[0]].story_id
+    assert current is not None
+    assert {after[doc_id].story_id for doc_id in interview} == {current}
+    assert all(after[doc_id].enrichers == ENRICHER_VERSIONS for doc_id in interview)
+    with open_backend(str(pipeline.index_path)) as backend:
+        assert backend.resolve_story("s-seen-under-version-0") == current
+        story = backend.story("s-seen-under-version-0")
+    assert story is not None
+    assert {doc.id for doc in story.documents} == set(interview)
+    found = pipeline.newsflow("search", "--story", "s-seen-under-version-0", "--json")
+    assert found.returncode == 0, found.stderr
+    assert {hit["id"] for hit in json.loads(found.stdout)["hits"]} == set(interview)

@@ -38,8 +38,9 @@ from services.index.postgres import _MIGRATIONS, SCHEMA_VERSION, PostgresIndex, 
 from services.index.query import parse, to_tsquery_text
 from services.index.sqlite import SqliteIndex
 from services.index.stemming import tokenize
+from services.index.stories import StoriesQuery
 from shared.errors import TransientError
-from shared.messages import EnrichedDocument, Entity, EntityType, MoneyMention
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, EntityType, MoneyMention
 from tests.conftest import TEST_POSTGRES_URL, with_schema
 
 pytestmark = pytest.mark.integration
@@ -210,7 +211,11 @@ def _empty_postgres(url: str) -> None:
     conninfo, schema = parse_index_url(url)
     assert schema is not None
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("TRUNCATE {}.documents").format(sql.Identifier(schema)))
+        conn.execute(
+            sql.SQL("TRUNCATE {}.documents, {}.story_aliases").format(
+                sql.Identifier(schema), sql.Identifier(schema)
+            )
+        )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -300,6 +305,32 @@ def test_yo_and_ie_spellings_find_each_other(index: IndexBackend) -> None:
     index.upsert(make_doc("yo", "Ёлка на площади", ["Установлена ёлка."], "ru"))
     assert find(index, "елка") == ["yo"]
     assert find(index, "Ёлки") == ["yo"]
+
+
+def test_belarusian_word_forms_find_each_other(index: IndexBackend) -> None:
+    """Belarusian has no Snowball stemmer: «тэхнапарк» must still find «тэхнапаркаў»."""
+    index.upsert(
+        make_doc("be-1", "Рэзідэнты тэхнапаркаў", ["Экспарт паслуг рэзідэнтаў вырас."], "be")
+    )
+    index.upsert(make_doc("be-2", "Новы тэхнапарк", ["У Мінску адкрыўся тэхнапарк."], "be"))
+    assert find(index, "тэхнапарк", collapse=False) == ["be-2", "be-1"]
+    assert found(index, "ТЭХНАПАРКАМІ") == {"be-1", "be-2"}
+    assert found(index, '"рэзідэнты тэхнапарка"') == {"be-1"}
+    (hit,) = index.search(SearchQuery(q="тэхнапарк", lang="be", limit=1)).hits
+    assert "[тэхнапарк]" in hit.snippet
+
+
+def test_ukrainian_word_forms_find_each_other(index: IndexBackend) -> None:
+    """«Київ» must find «Києві» (pymorphy3 reads it first as a form of «кий»), and back."""
+    index.upsert(make_doc("uk-1", "Форум у Києві", ["Учасники зібралися в Києві."], "uk"))
+    index.upsert(make_doc("uk-2", "Курс гривні", ["Курс гривні до долара зріс."], "uk"))
+    assert find(index, "Київ") == ["uk-1"]
+    assert find(index, "києва") == ["uk-1"]
+    assert find(index, "гривня") == ["uk-2"]
+    assert find(index, "гривень -Київ") == ["uk-2"]
+    assert found(index, '"у Києві"') == {"uk-1"}
+    (hit,) = index.search(SearchQuery(q="Київ")).hits
+    assert "[Києві]" in hit.snippet
 
 
 def test_unstemmed_languages_match_the_word_in_any_case(index: IndexBackend) -> None:
@@ -525,20 +556,75 @@ def test_entity_filter_by_id_crosses_languages(newsroom: IndexBackend) -> None:
 def test_entity_filter_by_name_matches_normal_form_and_text_in_any_case(
     newsroom: IndexBackend,
 ) -> None:
-    """People type names: the normal form or the form in the text, in any case, both work."""
-    assert found(newsroom, entity="минск", collapse=False) == {"ru-talks-1", "ru-talks-2"}
-    assert found(newsroom, entity="МИНСКЕ", collapse=False) == {"ru-talks-1", "ru-talks-2"}
-    assert found(newsroom, entity="Minsk") == {"de-park"}
-    assert found(newsroom, entity="alexander  LUKASHENKO") == {"en-trade"}
-    assert found(newsroom, entity="Александр Лукашенко") == {"ru-talks-2"}
+    """People type names: the normal form or the form in the text, in any case and in any
+    script, all work («минск» finds the German «Minsk», «Lukashenko» the Russian articles)."""
+    minsk = {"ru-talks-1", "ru-talks-2", "de-park"}
+    assert found(newsroom, entity="минск", collapse=False) == minsk
+    assert found(newsroom, entity="МИНСКЕ", collapse=False) == minsk
+    assert found(newsroom, entity="Minsk", collapse=False) == minsk
+    assert found(newsroom, entity="alexander  LUKASHENKO", collapse=False) == {
+        "ru-talks-1", "ru-talks-2", "en-trade",
+    }  # fmt: skip
+    assert found(newsroom, entity="Александр Лукашенко") == {"ru-talks-2", "en-trade"}
     assert found(newsroom, entity="Берлин") == set()
+
+
+def test_entity_name_in_another_language_finds_the_person_everywhere(index: IndexBackend) -> None:
+    """«Лазаревич», «Lasarewitsch» and the Belarusian «Лазарэвіч», in any case, each find every
+    article that names her, whatever language the article is in."""
+    index.upsert_many(
+        [
+            make_doc("ru", "Лазаревич о технопарке", ["Надежда Лазаревич рассказала."], "ru",
+                     entities=[("Надежда Лазаревич", "PER", "Надежда Лазаревич",
+                                "per:ndsd-lsrvc")]),
+            make_doc("de", "Technopark", ["Nadeschda Lasarewitsch sagte."], "de",
+                     entities=[("Nadeschda Lasarewitsch", "PER", "Nadeschda Lasarewitsch",
+                                "per:ndsd-lsrvc")]),
+            make_doc("ru-other", "Лукашенко", ["Александр Лукашенко сказал."], "ru",
+                     entities=[("Александр Лукашенко", "PER", "Александр Лукашенко",
+                                "per:lksndr-lksnk")]),
+        ]
+    )  # fmt: skip
+    for name in ("Лазаревич", "лазаревича", "Lasarewitsch", "LAZAREVICH", "Лазарэвіч"):
+        assert found(index, entity=name) == {"ru", "de"}, name
+        assert found(index, entity=name, type="PER") == {"ru", "de"}, name
+        assert found(index, entity=name, type="ORG") == set(), name
+    # Every word must meet: the first name too, in the Russian form the id is built from.
+    assert found(index, entity="Надежда Лазарэвіч") == {"ru", "de"}
+    assert found(index, entity="Александр Лазаревич") == set()
+
+
+def test_entity_name_resolves_to_its_id_and_finds_articles_naming_it_otherwise(
+    index: IndexBackend,
+) -> None:
+    """«Нацбанк» shares no letter with «National Bank»: the name resolves to the id the
+    Russian article gives it, and the id finds the English article too; «National Bank» finds
+    the Russian one the same way. A name of another type resolves to nothing of this one."""
+    index.upsert_many(
+        [
+            make_doc("ru", "Нацбанк снизил ставку", ["Решение принял Нацбанк."], "ru",
+                     entities=[("Нацбанк", "ORG", "Национальный банк", "org:nbrb")]),
+            make_doc("en", "Rate cut", ["The National Bank of Belarus cut its rate."], "en",
+                     entities=[("National Bank of Belarus", "ORG", "National Bank of Belarus",
+                                "org:nbrb")]),
+            make_doc("other", "Банк", ["Другой банк."], "ru",
+                     entities=[("банк", "ORG", "Банк", "org:other-bank")]),
+        ]
+    )  # fmt: skip
+    assert found(index, entity="нацбанк") == {"ru", "en"}
+    assert found(index, entity="National Bank of Belarus", type="ORG") == {"ru", "en"}
+    assert found(index, entity="Нацбанк", type="PER") == set()
+    assert index.entity_ids(SearchQuery(entity="НАЦБАНКА")) == ["org:nbrb"]
 
 
 def test_entity_filter_with_a_type_needs_that_entity_with_that_type(
     newsroom: IndexBackend,
 ) -> None:
     """entity=Minsk type=ORG must not match the place Minsk."""
-    assert found(newsroom, entity="Minsk", type="LOC") == {"de-park"}
+    assert found(newsroom, entity="Minsk", type="LOC", lang="de") == {"de-park"}
+    assert found(newsroom, entity="Minsk", type="LOC", collapse=False) == {
+        "de-park", "ru-talks-1", "ru-talks-2",
+    }  # fmt: skip
     assert found(newsroom, entity="Minsk", type="ORG") == set()
     assert found(newsroom, entity="org:htp", type="ORG") == {"de-park"}
 
@@ -559,6 +645,52 @@ def test_currency_and_money_filters(newsroom: IndexBackend) -> None:
     assert found(newsroom, currency="JPY") == set()
     assert found(newsroom, has_money=True) == {"ru-talks-2", "de-park", "en-trade", "ru-rate"}
     assert found(newsroom, has_money=False) == {"fr-parc"}
+
+
+def _with_rates(doc: EnrichedDocument, *rates: tuple[str | None, str, str]) -> EnrichedDocument:
+    """``doc`` quoting ``rates`` (base, quote, text), each located by its first match."""
+    text = doc.text
+    return doc.model_copy(
+        update={
+            "rates": [
+                CurrencyRate(
+                    base=base,
+                    quote=quote,
+                    value=1.0,
+                    text=surface,
+                    start=text.find(surface) if base else None,
+                    end=text.find(surface) + len(surface) if base else None,
+                )
+                for base, quote, surface in rates
+            ]
+        }
+    )
+
+
+def test_rate_filter_finds_documents_quoting_the_pair(index: IndexBackend) -> None:
+    """--rate USD/BYN: documents quoting that rate, whichever way it was written; /BYN is a
+    rate whose base is not written (the header line's); a document re-stored without the rate
+    no longer matches."""
+    docs = {doc.id: doc for doc in news()}
+    rated = _with_rates(
+        docs["ru-rate"], ("RUB", "BYN", "100 российских рублей стоят 3,6 белорусского рубля")
+    )
+    headed = _with_rates(docs["ru-talks-1"], (None, "BYN", "3.69 BYN"), ("USD", "BYN", "кредит"))
+    index.upsert_many([rated, headed, docs["en-trade"]])
+    assert found(index, rate="RUB/BYN") == {"ru-rate"}
+    assert found(index, rate="usd/byn") == {"ru-talks-1"}
+    assert found(index, rate="/BYN") == {"ru-talks-1"}
+    assert found(index, rate="EUR/BYN") == set()
+    assert found(index, "кредит", rate="USD/BYN", lang="ru") == {"ru-talks-1"}
+    index.upsert(docs["ru-talks-1"])
+    assert found(index, rate="USD/BYN") == set()
+
+
+@pytest.mark.parametrize("rate", ["USD", "USD/", "US/BYN", "USD-BYN", "USD/BYN/EUR"])
+def test_a_rate_filter_is_a_pair_of_codes(rate: str) -> None:
+    """Anything but BASE/QUOTE is refused before it reaches a backend."""
+    with pytest.raises(ValueError, match="BASE/QUOTE"):
+        SearchQuery(rate=rate)
 
 
 def test_filters_combine_with_the_query(newsroom: IndexBackend) -> None:
@@ -595,6 +727,122 @@ def test_collapsing_keeps_the_member_that_passes_the_filters(newsroom: IndexBack
     assert find(newsroom, "переговоры", until=date(2025, 10, 1)) == ["ru-talks-1"]
 
 
+# --- stories ------------------------------------------------------------------------------------
+
+
+def in_story(
+    doc: EnrichedDocument,
+    story_id: str,
+    *,
+    similarity: float | None = None,
+    merged_from: Sequence[str] = (),
+    version: str = "1",
+) -> EnrichedDocument:
+    """``doc`` as enrich hands it over once it has been assigned to ``story_id``."""
+    return doc.model_copy(
+        update={
+            "story_id": story_id,
+            "story_similarity": similarity,
+            "story_merged_from": list(merged_from),
+            "enrichers": {**doc.enrichers, "stories": version},
+        }
+    )
+
+
+def story_news() -> list[EnrichedDocument]:
+    """Three stories: the talks (ru, its ru copy, en), the Minsk park in German and in French
+    (not yet joined); the rate report was indexed before stories existed and has none."""
+    docs = {doc.id: doc for doc in news()}
+    return [
+        in_story(docs["ru-talks-1"], "s-talks"),
+        in_story(docs["ru-talks-2"], "s-talks", similarity=0.9),
+        in_story(docs["en-trade"], "s-talks", similarity=0.4),
+        in_story(docs["de-park"], "s-park"),
+        in_story(docs["fr-parc"], "s-parc"),
+        docs["ru-rate"],
+    ]
+
+
+def test_story_filter_and_one_hit_per_story(index: IndexBackend) -> None:
+    """--story keeps one story's documents; --collapse story shows each story once."""
+    index.upsert_many(story_news())
+    assert found(index, story="s-talks", collapse=False) == {"ru-talks-1", "ru-talks-2", "en-trade"}
+    assert found(index, story="s-none") == set()
+    per_story = index.search(SearchQuery(collapse_story=True, limit=100))
+    assert per_story.total == 4  # three stories, and the rate report on its own
+    # The best-ranked report of the story stands for it (ranking is each backend's own).
+    (hit,) = find(index, "переговоры", collapse_story=True)
+    assert hit in {"ru-talks-1", "ru-talks-2"}
+
+
+def test_a_merged_story_id_resolves_to_the_survivor_everywhere(index: IndexBackend) -> None:
+    """A document that merged s-parc into s-park: the filter, the views and resolve take the old
+    id to the story it is now part of, and its documents (still carrying s-parc) are in it."""
+    index.upsert_many(story_news())
+    merger = make_doc("de-merger", "Der Park in Minsk", ["Der Park öffnet."], "de")
+    index.upsert(in_story(merger, "s-park", similarity=0.7, merged_from=["s-parc"]))
+    assert index.resolve_story("s-parc") == "s-park"
+    assert found(index, story="s-parc") == found(index, story="s-park") != set()
+    assert "fr-parc" in found(index, story="s-park")
+    detail = index.story("s-parc")
+    assert detail is not None
+    assert detail.id == "s-park"
+    assert detail.merged_ids == ["s-parc"]
+    assert {doc.id for doc in detail.documents} >= {"de-park", "fr-parc", "de-merger"}
+    assert index.search(SearchQuery(collapse_story=True, q="parc")).total == 1
+
+
+def test_alias_chains_resolve_to_the_final_survivor(index: IndexBackend) -> None:
+    index.upsert(in_story(make_doc("a", "Alpha", ["Alpha."], "en"), "s-a"))
+    index.upsert(in_story(make_doc("b", "Beta", ["Beta."], "en"), "s-b", merged_from=["s-a"]))
+    index.upsert(in_story(make_doc("c", "Gamma", ["Gamma."], "en"), "s-c", merged_from=["s-b"]))
+    assert index.resolve_story("s-a") == "s-c"
+    assert found(index, story="s-a") == {"a", "b", "c"}
+
+
+def test_a_new_stories_version_keeps_the_old_id_resolving(index: IndexBackend) -> None:
+    """Re-enrichment under a new stories version gives new ids; the ids users saw resolve."""
+    old = in_story(make_doc("x", "Xenon", ["Xenon."], "en"), "s-old", version="1")
+    index.upsert(old)
+    index.upsert(in_story(old, "s-new", version="2"))
+    assert index.resolve_story("s-old") == "s-new"
+    assert found(index, story="s-old") == {"x"}
+    # A rolled-back version: the id it gives is live again, and the other one resolves to it.
+    index.upsert(in_story(old, "s-old", version="1"))
+    assert index.resolve_story("s-old") == "s-old"
+    assert index.resolve_story("s-new") == "s-old"
+    # The same version giving another id is not a re-assignment and records nothing.
+    index.upsert(in_story(make_doc("y", "Yttrium", ["Y."], "en"), "s-y1", version="2"))
+    index.upsert(in_story(make_doc("y", "Yttrium", ["Y."], "en"), "s-y2", version="2"))
+    assert index.resolve_story("s-y1") == "s-y1"
+
+
+def test_stories_list_sizes_languages_span_entities_and_titles(index: IndexBackend) -> None:
+    index.upsert_many(story_news())
+    listed = {story.id: story for story in index.stories(StoriesQuery())}
+    talks = listed["s-talks"]
+    assert talks.size == 3
+    assert talks.languages == {"ru": 2, "en": 1}
+    assert talks.titles["ru"] == "Лукашенко провёл переговоры с Путиным в Минске"
+    assert talks.entities[0].type == "PER"
+    assert {entity.id for entity in talks.entities} >= {"per:lukashenko", "per:putin"}
+    assert talks.first_seen is not None
+    assert talks.last_seen is not None
+    assert talks.first_seen <= talks.last_seen
+    assert [story.id for story in index.stories(StoriesQuery(min_size=2))] == sorted(
+        (sid for sid, story in listed.items() if story.size >= 2),
+        key=lambda sid: (-(listed[sid].last_seen or date.min).toordinal(), -listed[sid].size, sid),
+    )
+    assert {story.id for story in index.stories(StoriesQuery(lang="fr"))} == {"s-parc"}
+    assert set(listed) == {"s-talks", "s-park", "s-parc"}
+    assert len(index.stories(StoriesQuery(limit=1))) == 1
+    latest = max(story.last_seen for story in listed.values() if story.last_seen)
+    assert {story.id for story in index.stories(StoriesQuery(since=latest))} == {
+        sid for sid, story in listed.items() if story.last_seen == latest
+    }
+    assert index.story("s-none") is None
+
+
 # --- facets -------------------------------------------------------------------------------------
 
 
@@ -617,19 +865,25 @@ def test_facets_count_the_filtered_results_before_the_limit(newsroom: IndexBacke
         ("EUR", 1),
         ("RUB", 1),
     ]
+    # Labels in English (the default display language), whatever language named them.
     assert [(f.value, f.count, f.label) for f in facets.entities["PER"]] == [
-        ("per:lukashenko", 3, "Александр Лукашенко"),
-        ("per:putin", 2, "Владимир Путин"),
+        ("per:lukashenko", 3, "Alexander Lukashenko"),
+        ("per:putin", 2, "Vladimir Putin"),
     ]
     assert [(f.value, f.count, f.label) for f in facets.entities["LOC"]] == [
-        ("BY", 3, "Беларусь"),
-        ("geonames:625144", 3, "Минск"),
+        ("BY", 3, "Belarus"),
+        ("geonames:625144", 3, "Minsk"),
         ("RU", 1, "Russia"),
     ]
     assert [(f.value, f.count, f.label) for f in facets.entities["ORG"]] == [
         ("org:htp", 1, "Hightech-Park"),
-        ("org:nbrb", 1, "Национальный банк"),
+        ("org:nbrb", 1, "Natsionalnyy bank"),
     ]
+    russian = newsroom.search(SearchQuery(facets=True, collapse=False, label_language="ru"))
+    assert russian.facets is not None
+    assert [(f.value, f.label) for f in russian.facets.entities["LOC"]] == [
+        ("BY", "Беларусь"), ("geonames:625144", "Минск"), ("RU", "Российская Федерация"),
+    ]  # fmt: skip
 
 
 def test_facets_follow_the_query_filters_and_collapsing(newsroom: IndexBackend) -> None:
@@ -911,7 +1165,12 @@ def test_postgres_records_migrations_once(postgres_url: str) -> None:
                 )
             ).fetchall()
         assert [version for version, _ in rows] == list(range(1, SCHEMA_VERSION + 1))
-        assert rows[:2] == [(1, "documents and claims"), (2, "claims moved to enrich")]
+        assert rows == [
+            (1, "documents and claims"),
+            (2, "claims moved to enrich"),
+            (3, "rate pairs"),
+            (4, "stories"),
+        ]
 
 
 def test_postgres_drops_the_claims_table_of_a_version_1_schema(fresh_postgres_url: str) -> None:

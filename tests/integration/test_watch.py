@@ -13,6 +13,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -199,6 +200,19 @@ def test_once_drains_the_folder_and_recovers_an_orphaned_claim(
     assert "watch.resubmitted" in result.stderr
 
 
+def test_once_exits_1_when_a_file_was_refused(pipeline: Pipeline, tmp_path: Path) -> None:
+    """A refused file (here a symlink) is in failed/ as surely as a dead letter: a cron job
+    must be told, not get exit 0."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "link.txt").symlink_to("/etc/hostname")
+    result = pipeline.newsflow("watch", str(drop), "--once", "--settle", "0", "--progress")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "1 file(s) went to failed/" in result.stderr
+    assert result.stdout.splitlines()[0].startswith("failed  link.txt  refused: symlink  [")
+    assert _files(drop / "failed") == ["link.txt", "link.txt.reason"]
+
+
 def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
@@ -229,3 +243,69 @@ def test_a_watched_file_refused_as_too_large_is_replayed_from_failed(
     assert _files(drop / ".processing") == []
     status = json.loads(pipeline.newsflow("status", receipt).stdout)
     assert status["state"] == "indexed", status
+
+
+# Two uids no account on this machine has: the drop folder's owner (the host user, as compose
+# bind-mounts ./drop) and a scraper that wrote a file into it.
+OWNER, SCRAPER, STRANGER = 54321, 54322, 54323
+
+
+def _as_uid(uid: int) -> list[str]:
+    """Run a command as ``uid`` (and gid), no other groups, as compose's ``user:`` does. The
+    tests run as root from a virtualenv under /root (mode 0700), which no other uid may read:
+    CAP_DAC_READ_SEARCH lets the process read and traverse any path, and nothing more, so
+    whether it may *move* files (write to a folder) is decided by the uid alone."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root with util-linux's setpriv")
+        pytest.skip("needs root and setpriv to run the watcher as another uid")
+    caps = "+dac_read_search"
+    return [
+        "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+        f"--inh-caps={caps}", f"--ambient-caps={caps}",
+    ]  # fmt: skip
+
+
+def test_the_watcher_run_as_the_folders_owner_moves_files_another_uid_wrote(
+    pipeline: Pipeline, seed_files: list[Path]
+) -> None:
+    """The compose watcher runs as NEWSFLOW_UID:NEWSFLOW_GID: set to the owner of the host's
+    ./drop, it moves the files scrapers (another uid) wrote there; run as any other uid it
+    stops at start with one line saying which uid to use, instead of failing on every file."""
+    drop = Path(tempfile.mkdtemp(prefix="newsflow-drop-"))  # pytest's tmp is root's only
+    try:
+        os.chown(drop, OWNER, OWNER)
+        drop.chmod(0o755)
+        written = drop / "scraped.txt"
+        shutil.copy(seed_files[3], written)
+        os.chown(written, SCRAPER, SCRAPER)
+        written.chmod(0o644)
+        command = [NEWSFLOW, "watch", str(drop), "--once", "--interval", "0.2", "--settle", "0"]
+        # As in compose: the watched folder is the configured drop folder.
+        env = {**pipeline.env, "HOME": str(drop), "NEWSFLOW_DROP_DIRS": str(drop)}
+
+        refused = subprocess.run(
+            [*_as_uid(STRANGER), *command],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr == (
+            f"newsflow watch: cannot move files in {drop}: it belongs to uid {OWNER} "
+            f"(gid {OWNER}, drwxr-xr-x) and this process runs as uid {STRANGER} "
+            f"(gid {STRANGER}); run the watcher as the folder's owner (docker compose: "
+            f"NEWSFLOW_UID={OWNER} and NEWSFLOW_GID={OWNER} in .env) or let it write there\n"
+        )
+        assert _files(drop) == ["scraped.txt"]
+
+        moved = subprocess.run(
+            [*_as_uid(OWNER), *command],
+            env=env, capture_output=True, text=True, timeout=90, check=False,
+        )  # fmt: skip
+        assert moved.returncode == 0, moved.stderr[-3000:]
+        assert _files(drop / "done") == ["scraped.txt"]
+        assert _files(drop) == [".processing", "done", "failed"]
+        # The file keeps its writer; the folders the watcher made are the owner's.
+        assert (drop / "done" / "scraped.txt").stat().st_uid == SCRAPER
+        assert (drop / "done").stat().st_uid == OWNER
+    finally:
+        shutil.rmtree(drop, ignore_errors=True)

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from services.api.app import AnonymousApiRefused, create_app
 from services.api.metrics import HTTP_REQUESTS, REGISTRY
 from services.index.backend import SearchHit, SearchQuery, SearchResult
+from services.index.stories import StoriesQuery, StoryDetail, StorySummary
 from services.ingest.intake import raw_file_message
 from services.ingest.replay import NotReplayable
 from shared.deadletters import DeadLetterStore
@@ -34,6 +35,16 @@ LIMIT = 1000
 TOKEN = "s3cret"  # noqa: S105  # a test token, not a credential
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+
+
+STORY = StorySummary(
+    id="s-1",
+    size=2,
+    languages={"de": 1, "ru": 1},
+    first_seen=date(2025, 9, 29),
+    last_seen=date(2025, 10, 11),
+    titles={"ru": "Технопарк открыт", "de": "Technopark eröffnet"},
+)
 
 
 def make_doc(doc_id: str = "doc-1", title: str = "Технопарк открыт") -> EnrichedDocument:
@@ -60,6 +71,7 @@ class FakeIndex:
     def __init__(self, *docs: EnrichedDocument, broken: bool = False) -> None:
         self.docs = {doc.id: doc for doc in docs}
         self.queries: list[SearchQuery] = []
+        self.story_queries: list[StoriesQuery] = []
         self.broken = broken
 
     def _check(self) -> None:
@@ -103,6 +115,20 @@ class FakeIndex:
 
     def stale(self, versions: dict[str, str]) -> Iterator[EnrichedDocument]:
         return iter(())
+
+    def resolve_story(self, story_id: str) -> str:
+        return "s-1" if story_id == "s-old" else story_id
+
+    def stories(self, query: StoriesQuery) -> list[StorySummary]:
+        self._check()
+        self.story_queries.append(query)
+        return [STORY]
+
+    def story(self, story_id: str) -> StoryDetail | None:
+        self._check()
+        if self.resolve_story(story_id) != STORY.id:
+            return None
+        return StoryDetail(**STORY.model_dump(), merged_ids=["s-old"])
 
     def close(self) -> None:
         pass
@@ -458,6 +484,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
             "entity": "BY",
             "type": "ORG",
             "currency": "BYN",
+            "rate": "usd/byn",
             "since": "2025-01-01",
             "until": "2025-12-31",
             "collapse": "false",
@@ -475,10 +502,12 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
             entity="BY",
             type="ORG",
             currency="BYN",
+            rate="USD/BYN",
             since=date(2025, 1, 1),
             until=date(2025, 12, 31),
             collapse=False,
             facets=True,
+            label_language="en",  # the display language setting, as none was asked for
             limit=5,
             offset=1,
         )
@@ -496,6 +525,7 @@ def test_search_passes_every_parameter_to_the_index(api: Api) -> None:
         {"q": "x", "collapse": "maybe"},
         {"q": "x", "since": "2025-02-01", "until": "2025-01-01"},
         {"q": "x", "lnag": "ru"},
+        {"q": "x", "rate": "USD"},
     ],
 )
 def test_bad_search_parameters_are_422(api: Api, params: dict[str, str]) -> None:
@@ -543,11 +573,42 @@ def test_one_log_line_per_request(api: Api) -> None:
     assert answer.headers["x-request-id"]
 
 
+def test_stories_pass_every_parameter_to_the_index(api: Api) -> None:
+    answer = api.client.get(
+        "/v1/stories", params={"since": "2025-09-01", "lang": "de", "min_size": "2", "limit": "3"}
+    )
+    assert answer.status_code == 200
+    assert [StorySummary.model_validate(item) for item in answer.json()] == [STORY]
+    assert api.index.story_queries == [
+        StoriesQuery(since=date(2025, 9, 1), lang="de", min_size=2, limit=3)
+    ]
+    assert api.client.get("/v1/stories", params={"min_size": "0"}).status_code == 422
+
+
+def test_a_story_by_its_id_or_a_merged_id_and_404_for_none(api: Api) -> None:
+    for story_id in ("s-1", "s-old"):
+        answer = api.client.get(f"/v1/stories/{story_id}")
+        assert answer.status_code == 200
+        assert StoryDetail.model_validate(answer.json()).id == "s-1"
+    assert api.client.get("/v1/stories/s-none").status_code == 404
+
+
+def test_search_takes_the_story_filter_and_one_hit_per_story(api: Api) -> None:
+    answer = api.client.get("/v1/search", params={"story": "s-1", "collapse_story": "true"})
+    assert answer.status_code == 200
+    assert api.index.queries == [SearchQuery(story="s-1", collapse_story=True, label_language="en")]
+
+
 def test_openapi_documents_every_route(api: Api) -> None:
     paths = api.client.get("/openapi.json").json()["paths"]
-    assert {"/v1/files", "/v1/files/{receipt}", "/v1/search", "/v1/documents/{doc_id}"} <= set(
-        paths
-    )
+    assert {
+        "/v1/files",
+        "/v1/files/{receipt}",
+        "/v1/search",
+        "/v1/documents/{doc_id}",
+        "/v1/stories",
+        "/v1/stories/{story_id}",
+    } <= set(paths)
     assert api.client.get("/docs").status_code == 200
 
 

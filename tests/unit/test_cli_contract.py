@@ -23,7 +23,7 @@ CONTRACT = {
     "file", "id", "title", "body", "published", "header_rate", "language",
     "language_confidence", "duplicate_of", "warnings", "error",
     "money", "entities", "languages", "near_duplicate_of", "similarity", "cluster_id",
-    "enrichers",
+    "enrichers", "rates", "country", "countries",
 }  # fmt: skip
 
 
@@ -143,3 +143,46 @@ def test_without_json_each_file_is_a_readable_block_of_the_same_facts(
     assert "PER Надежда Лазаревич (per:ndsd-lsrvc)" in by_name["000"]
     assert "1 600 000 000 000 RUB «1,6 триллиона рублей»" in by_name["004"]
     assert "2 trailer_stripped" in by_name["004"]
+
+
+def test_header_rate_is_a_rate_with_no_base(records: dict[str, dict[str, Any]]) -> None:
+    """Seeds 000 and 002 quote «3.69 BYN» / «3.64 BYN» in their header: a rate whose base the
+    header never says."""
+    assert records["000"]["rates"] == [
+        {
+            "base": None,
+            "quote": "BYN",
+            "value": 3.69,
+            "text": "3.69 BYN",
+            "start": None,
+            "end": None,
+        }
+    ]
+    assert records["002"]["rates"] == [
+        {
+            "base": None,
+            "quote": "BYN",
+            "value": 3.64,
+            "text": "3.64 BYN",
+            "start": None,
+            "end": None,
+        }
+    ]
+    assert records["003"]["rates"] == records["004"]["rates"] == []
+
+
+def test_seed_roubles_stay_russian_by_their_sentences(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    """Seeds 003 and 004 are about Belarus, but their roubles are Russia's: Yakutia's budget
+    (the sentence before names Russia) and Russia's digital programme («России, где …»)."""
+    money = {
+        seed: [(m["amount"], m["currency"], m["currency_basis"]) for m in records[seed]["money"]]
+        for seed in ("003", "004")
+    }
+    assert money == {
+        "003": [(120e9, "RUB", "document")],
+        "004": [(1.5e9, "USD", "explicit"), (2e9, "USD", "explicit"), (1.6e12, "RUB", "document")],
+    }
+    assert all("currency_note" in m for record in records.values() for m in record["money"])
+    assert [records[seed]["country"] for seed in ("000", "001", "002")] == ["BY"] * 3

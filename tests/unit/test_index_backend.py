@@ -157,10 +157,66 @@ def test_entity_facets_have_one_entry_per_type_and_id_with_the_first_normal_form
     ]
 
 
-def test_entity_names_are_every_normal_form_and_text_folded() -> None:
-    """The entity filter matches a typed name against both the normal form and the text."""
+def test_an_entity_facet_keeps_the_fullest_normal_form_in_the_document() -> None:
+    """A headline's «Лазаревич» and the text's «Надежда Лазаревич» are one person, labelled by
+    the full name."""
+    doc = _doc(
+        [
+            _entity("Лазаревич", "PER", "Лазаревич", "per:ndsd-lsrvc"),
+            _entity("Надежда Лазаревич", "PER", "Надежда Лазаревич", "per:ndsd-lsrvc"),
+            _entity("Лазаревич", "PER", "Лазаревич", "per:ndsd-lsrvc"),
+        ],
+        [],
+    )
+    assert fields.entity_facets(doc) == [
+        fields.EntityFacet("PER", "per:ndsd-lsrvc", "Надежда Лазаревич")
+    ]
+
+
+def test_entity_names_are_every_normal_form_and_text_folded_and_keyed() -> None:
+    """The entity filter matches a typed name against both the normal form and the text, and
+    each of their words by its phonetic key; a key of fewer than three letters («а») says too
+    little to match by."""
     doc = _doc([_entity("А. Лукашенко", "PER", "Александр Лукашенко", "per:lukashenko")], [])
-    assert fields.entity_names(doc) == {("PER", "а лукашенко"), ("PER", "александр лукашенко")}
+    assert fields.entity_names(doc) == {
+        ("PER", "а лукашенко"),
+        ("PER", "александр лукашенко"),
+        ("PER", "key:lksnk"),
+        ("PER", "key:lksndr"),
+        ("PER", "key:lukashenko"),  # the part of a person's id (here not a real key)
+    }
+
+
+def test_a_name_resolves_to_the_ids_of_the_entities_it_names() -> None:
+    """By its folded form or by the keys of all its words, of the type asked for only; one
+    document may name several entities, and only those the name fits count."""
+    named = [
+        ("ru", [fields.NamedEntity("ORG", "org:nbrb", "Национальный банк", "Нацбанка"),
+                fields.NamedEntity("LOC", "geonames:625144", "Минск", "Минске")]),
+        ("de", [fields.NamedEntity("PER", "per:ndsd-lsrvc", "Nadeschda Lasarewitsch",
+                                   "Lasarewitsch")]),
+    ]  # fmt: skip
+    for entity_id in ("BY", "RU-SA", "geonames:625144", "per:ndsd-lsrvc"):
+        assert fields.looks_like_id(entity_id), entity_id  # found as itself, not resolved
+    for name in ("Минск", "National Bank", "by"):
+        assert not fields.looks_like_id(name), name
+    assert fields.resolve_entity_ids("нацбанка", None, named) == ["org:nbrb"]
+    assert fields.resolve_entity_ids("Нацбанк", "ORG", named) == ["org:nbrb"]  # by key
+    assert fields.resolve_entity_ids("Нацбанк", "LOC", named) == []
+    assert fields.resolve_entity_ids("Лазарэвіч", None, named) == ["per:ndsd-lsrvc"]
+    assert fields.resolve_entity_ids("Мінск", None, named) == ["geonames:625144"]
+    assert fields.resolve_entity_ids("Берлин", None, named) == []
+
+
+def test_a_searched_name_is_keyed_word_by_word_in_every_script() -> None:
+    """«Лазаревич» (ru), «Лазарэвіч» (be), «Lasarewitsch» (de), «Lazarevich» (en) in any case
+    must meet the same key; a word too short to key leaves only the exact name."""
+    for name in ("Лазаревич", "ЛАЗАРЭВІЧ", "Lasarewitsch", "lazarevich"):
+        (keys,) = fields.query_name_keys(name)
+        assert "key:lsrvc" in keys, name
+    assert fields.query_name_keys("Надзея Лазарэвіч") == [["key:nds"], ["key:lsrvc"]]
+    assert fields.query_name_keys("Киев") == []
+    assert fields.query_name_keys("Ли Лазаревич") == []
 
 
 def test_fold_name_ignores_case_punctuation_spacing_and_yo() -> None:
@@ -178,14 +234,17 @@ def test_currencies_are_distinct_and_sorted() -> None:
 
 def test_text_configs_are_the_stemmed_languages_or_simple() -> None:
     """PostgreSQL stems exactly the languages SQLite stems; everything else is only folded."""
-    assert [fields.text_config(code) for code in ("ru", "DE", "en", "be", "und")] == [
-        "russian",
-        "german",
-        "english",
-        "simple",
-        "simple",
-    ]
-    assert fields.TEXT_CONFIGS == ("russian", "german", "english", "simple")
+    codes = ("ru", "DE", "en", "be", "uk", "pl", "und")
+    assert [fields.text_config(code) for code in codes] == [
+        "russian", "german", "english", "belarusian", "ukrainian", "simple", "simple",
+    ]  # fmt: skip
+    assert fields.TEXT_CONFIGS == (
+        "russian", "german", "english", "belarusian", "ukrainian", "simple",
+    )  # fmt: skip
+    # PostgreSQL has no Belarusian or Ukrainian: their text arrives stemmed, stored as simple.
+    assert [fields.regconfig(config) for config in fields.TEXT_CONFIGS] == [
+        "russian", "german", "english", "simple", "simple", "simple",
+    ]  # fmt: skip
 
 
 # --- facets -------------------------------------------------------------------------------------
@@ -206,20 +265,48 @@ def test_build_facets_orders_by_count_then_value() -> None:
     assert facets.entities == {}
 
 
-def test_entity_facet_label_is_the_most_frequent_normal_form() -> None:
-    """BY is "Беларусь" in three documents and "Belarus" in one: the label is «Беларусь»."""
-    facets = build_facets(
-        [
-            ("entity", "LOC", "BY", "Belarus", 1),
-            ("entity", "LOC", "BY", "Беларусь", 3),
-            ("entity", "LOC", "RU", "Russia", 1),
-            ("entity", "LOC", "RU", "Россия", 1),
-        ]
-    )
-    assert facets.entities["LOC"] == [
-        FacetCount(value="BY", count=4, label="Беларусь"),
-        FacetCount(value="RU", count=2, label="Russia"),
+def test_entity_facet_labels_are_in_one_display_language() -> None:
+    """BY is "Беларусь" in three Russian documents and "Weißrussland" in a German one: one
+    language labels them all, from its own documents, its country names, or romanized."""
+    rows = [
+        ("entity:de", "LOC", "BY", "Weißrussland", 1),
+        ("entity:ru", "LOC", "BY", "Беларусь", 3),
+        ("entity:en", "LOC", "RU", "Russia", 1),
+        ("entity:ru", "LOC", "RU", "Россия", 1),
+        ("entity:ru", "PER", "per:ndsd-lsrvc", "Надежда Лазаревич", 2),
+        ("entity:de", "PER", "per:ndsd-lsrvc", "Nadeschda Lasarewitsch", 1),
+        ("entity:ru", "ORG", "org:eu", "ЕС", 2),
+        ("entity:de", "ORG", "org:eu", "EU", 1),
+        ("entity:ru", "ORG", "org:nbrb", "Национальный банк", 1),
     ]
+    labels = {
+        language: {
+            count.value: count.label
+            for counts in build_facets(rows, language).entities.values()
+            for count in counts
+        }
+        for language in ("en", "de", "ru", "be")
+    }
+    assert labels["en"] == {
+        "BY": "Belarus",  # the ISO 3166 name: no English document names it
+        "RU": "Russia",  # an English document's own form comes first
+        "per:ndsd-lsrvc": "Nadezhda Lazarevich",  # romanized, not the German spelling
+        "org:eu": "EU",  # another language's Latin form, not a romanized «ES»
+        "org:nbrb": "Natsionalnyy bank",
+    }
+    assert labels["de"]["BY"] == "Weißrussland"
+    assert labels["de"]["per:ndsd-lsrvc"] == "Nadeschda Lasarewitsch"
+    assert labels["ru"] == {
+        "BY": "Беларусь",
+        "RU": "Россия",
+        "per:ndsd-lsrvc": "Надежда Лазаревич",
+        "org:eu": "ЕС",
+        "org:nbrb": "Национальный банк",
+    }
+    assert labels["be"]["BY"] == "Беларусь"  # pycountry's Belarusian
+    assert labels["be"]["RU"] == "Расійская Федэрацыя"
+    facets = build_facets(rows)
+    assert [(f.value, f.count) for f in facets.entities["LOC"]] == [("BY", 4), ("RU", 2)]
 
 
 def test_entity_facets_keep_the_ten_most_frequent_per_type() -> None:

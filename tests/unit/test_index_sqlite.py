@@ -19,7 +19,7 @@ import pytest
 from services.index.backend import IndexSchemaError, SearchQuery
 from services.index.sqlite import _MIGRATIONS, SCHEMA_VERSION, SqliteIndex
 from services.index.stemming import stem_text, tokenize
-from shared.messages import EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
+from shared.messages import CurrencyRate, EnrichedDocument, Entity, HeaderRate, MoneyMention, Repair
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_LANGUAGES = {"000": "ru", "001": "de", "002": "ru", "003": "ru", "004": "ru"}
@@ -229,8 +229,9 @@ def _minsk_doc(doc_id: str = "minsk", cluster_id: str = "minsk") -> EnrichedDocu
 
 
 def test_side_tables_hold_what_filters_and_facets_read(index: SqliteIndex) -> None:
-    """Operators query the file directly: one entity row per (type, id), every folded name,
-    one money row per currency, and the collapse and money columns on the document."""
+    """Operators query the file directly: one entity row per (type, id), every folded name and
+    phonetic key of a name's words, one money row per currency, and the collapse and money
+    columns on the document."""
     index.upsert(_minsk_doc())
     conn = index._conn  # reading the tables themselves is the point
     entities = conn.execute("SELECT type, entity_id, normal FROM doc_entities ORDER BY 2")
@@ -238,7 +239,7 @@ def test_side_tables_hold_what_filters_and_facets_read(index: SqliteIndex) -> No
         ("LOC", "geonames:625144", "Minsk"), ("ORG", "org:belta", "BelTA"),
     ]  # fmt: skip
     assert conn.execute("SELECT type, name FROM doc_entity_names ORDER BY 2").fetchall() == [
-        ("ORG", "belta"), ("LOC", "minsk"),
+        ("ORG", "belta"), ("ORG", "key:blt"), ("LOC", "key:mnsk"), ("LOC", "minsk"),
     ]  # fmt: skip
     assert conn.execute("SELECT currency FROM doc_money").fetchall() == [("BYN",)]
     assert conn.execute("SELECT cluster_id, has_money FROM documents").fetchall() == [("minsk", 1)]
@@ -327,6 +328,37 @@ def test_a_version_2_file_loses_its_claims_table_and_keeps_working(tmp_path: Pat
     assert "claims" not in _tables(path)
 
 
+def test_a_version_3_file_gains_name_keys_and_belarusian_stems(tmp_path: Path) -> None:
+    """Version 3 stored Belarusian text unstemmed and names without their phonetic keys; on
+    open both are derived again, so old documents answer like new ones."""
+    path = tmp_path / "index.db"
+    be_doc = make_doc("be", "Рэзідэнты тэхнапаркаў", ["Экспарт вырас."], "be")
+    ru_doc = make_doc("ru", "Лазаревич", ["Надежда Лазаревич рассказала."], "ru").model_copy(
+        update={
+            "entities": [
+                Entity(text="Лазаревич", start=0, end=9, type="PER", normal="Надежда Лазаревич",
+                       id="per:ndsd-lsrvc"),
+            ]
+        }
+    )  # fmt: skip
+    with SqliteIndex(path) as idx:
+        idx.upsert_many([be_doc, ru_doc])
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:  # as version 3 left it
+        conn.execute(
+            "UPDATE documents_fts SET title = ?, body = ? WHERE rowid = 1",
+            (" ".join(tokenize(be_doc.title)), " ".join(tokenize(be_doc.body))),
+        )
+        conn.execute("DELETE FROM doc_entity_names WHERE name LIKE 'key:%'")
+        for trigger in ("insert", "update", "delete"):  # the rates came with version 5
+            conn.execute(f"DROP TRIGGER documents_rates_{trigger}")
+        conn.execute("DROP TABLE doc_rates")
+        conn.execute("PRAGMA user_version = 3")
+    with SqliteIndex(path) as idx:
+        assert idx.schema_version == SCHEMA_VERSION
+        assert ids(idx, "тэхнапарк") == ["be"]
+        assert ids(idx, entity="Lasarewitsch") == ["ru"]
+
+
 def test_a_new_file_has_no_claims_table(tmp_path: Path) -> None:
     """Nothing in the index records claims any more."""
     SqliteIndex(tmp_path / "index.db").close()
@@ -334,6 +366,27 @@ def test_a_new_file_has_no_claims_table(tmp_path: Path) -> None:
     assert {"documents", "doc_entities", "doc_entity_names", "doc_money"} <= _tables(
         tmp_path / "index.db"
     )
+
+
+def test_an_upgraded_file_answers_the_rate_filter_from_its_stored_rates(tmp_path: Path) -> None:
+    """Version 5 adds the rates table: documents stored before are read into it on upgrade,
+    and a re-enriched document replaces its rows (the triggers keep them)."""
+    path = tmp_path / "index.db"
+    rated = _minsk_doc().model_copy(
+        update={
+            "rates": [
+                CurrencyRate(quote="BYN", value=3.69, text="3.69 BYN"),
+                CurrencyRate(base="USD", quote="BYN", value=3.2, text="x", start=0, end=1),
+            ]
+        }
+    )
+    _write_v1_file(path, [rated, _minsk_doc("copy", cluster_id="minsk")])
+    with SqliteIndex(path) as idx:
+        assert ids(idx, rate="usd/byn") == ["minsk"]
+        assert ids(idx, rate="/BYN") == ["minsk"]
+        idx.upsert(rated.model_copy(update={"rates": rated.rates[:1]}))
+        assert ids(idx, rate="USD/BYN") == []
+        assert ids(idx, rate="/BYN") == ["minsk"]
 
 
 def _open_and_count(

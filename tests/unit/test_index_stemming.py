@@ -110,9 +110,38 @@ def test_stemmers_give_the_same_results_from_many_threads() -> None:
 # --- query_variants -----------------------------------------------------------------------------
 
 
-def test_cyrillic_query_words_get_the_russian_stem_and_their_plain_form() -> None:
-    """A Cyrillic word can only have been stemmed as Russian, or not at all."""
-    assert query_variants("Технопарков") == {"технопарков", "технопарк"}
+def test_cyrillic_query_words_get_russian_belarusian_and_ukrainian_forms() -> None:
+    """A Cyrillic word may have been stored as Russian, Belarusian or Ukrainian, or as it is."""
+    variants = query_variants("Технопарков")
+    assert {"технопарков", "технопарк"} <= variants
+    assert stem_text("Технопарков", "be") in variants
+    assert stem_text("Технопарков", "uk") in variants
+
+
+def test_belarusian_word_forms_share_a_stem() -> None:
+    """Belarusian has no Snowball stemmer; its case endings (-аў, -амі, -ага) must still go."""
+    forms = ["тэхнапарк", "тэхнапарка", "тэхнапарку", "тэхнапаркам", "тэхнапаркаў",
+             "тэхнапарках", "тэхнапаркамі"]  # fmt: skip
+    assert {stem_text(form, "be") for form in forms} == {"тэхнапарк"}
+    assert stem_text("беларускага", "be") == stem_text("беларускія", "be") == "беларуск"
+    assert stem_text("рублі", "be") == stem_text("рублёў", "be")  # not the past tense -лі
+    # Softened т and д before -е («у праекце», «у горадзе») keep the stem of «праект», «горад».
+    assert stem_text("праекце", "be") == stem_text("праектаў", "be") == "праект"
+    assert stem_text("горадзе", "be") == stem_text("горада", "be") == "горад"
+    # Nouns in -ія, their genitive plural in -ій, and past tenses in -ў, -ла, -лі.
+    company = ["кампанія", "кампаніі", "кампанію", "кампаніяй", "кампаній", "кампаніямі"]
+    assert {stem_text(form, "be") for form in company} == {"кампан"}
+    opened = ["адкрыць", "адкрыў", "адкрыла", "адкрылі"]
+    assert {stem_text(form, "be") for form in opened} == {"адкр"}
+    assert stem_text("Мы дзе ён", "be") == "мы дзе ен"  # short words stay whole (ё folded)
+
+
+def test_a_ukrainian_query_word_meets_every_lemma_its_forms_are_stored_under() -> None:
+    """pymorphy3 reads «Києві» first as a form of «кий»; «Київ» must find it all the same."""
+    for stored in ("Києві", "Києва", "Київ"):
+        assert stem_text(stored, "uk") in query_variants("Київ"), stored
+    assert stem_text("гривні", "uk") in query_variants("гривня")
+    assert stem_text("гривень", "uk") in query_variants("гривні")
 
 
 def test_latin_query_words_get_german_and_english_stems_and_their_plain_form() -> None:
@@ -140,7 +169,9 @@ def test_stem_word_uses_the_named_snowball_algorithm() -> None:
     """Phrases are compiled per stemmer; stem_word must agree with how documents are stemmed."""
     assert stem_word("технопарков", "russian") == stem_text("технопарков", "ru")
     assert stem_word("technologieparks", "german") == stem_text("Technologieparks", "de")
-    assert set(STEMMING_ALGORITHMS) == {"russian", "german", "english"}
+    assert stem_word("тэхнапаркаў", "belarusian") == stem_text("тэхнапаркаў", "be")
+    assert stem_word("києві", "ukrainian") == stem_text("Києві", "uk")
+    assert set(STEMMING_ALGORITHMS) == {"russian", "german", "english", "belarusian", "ukrainian"}
 
 
 # --- build_snippet ------------------------------------------------------------------------------

@@ -3,12 +3,14 @@ own beside the index, not in the index."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +64,30 @@ def test_a_second_run_finds_the_first_runs_claims_and_a_fresh_index_starts_afres
     for path in tmp_path.glob("newsflow.db*"):
         path.unlink()
     assert "5 indexed" in _run(index)
+
+
+def _search(index: Path, *args: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [NEWSFLOW, "search", "--json", "--all-duplicates", "--limit", "100", *args],
+        env={**os.environ, "NEWSFLOW_INDEX_URL": str(index), "NEWSFLOW_LOG_LEVEL": "ERROR"},
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def test_a_persons_name_in_any_language_finds_every_seed_naming_her(tmp_path: Path) -> None:
+    """Seeds 000 (ru) and 001 (de) name Nadezhda Lazarevich («Лазаревич», «Lasarewitsch»):
+    her Russian, German and Belarusian spellings, in any case, find exactly the seeds whose
+    entities carry her id, and the facet labels her in English with that id."""
+    index = tmp_path / "newsflow.db"
+    _run(index)
+    by_id = _search(index, "--entity", "per:ndsd-lsrvc")
+    naming_her = {hit["id"] for hit in by_id["hits"]}
+    assert len(naming_her) == 2
+    for name in ("Лазаревич", "Lasarewitsch", "Лазарэвіч", "ЛАЗАРЭВІЧ", "lazarevich"):
+        assert {hit["id"] for hit in _search(index, "--entity", name)["hits"]} == naming_her
+    facets = _search(index, "--entity", "Лазарэвіч", "--type", "PER", "--facets")["facets"]
+    assert [(f["value"], f["label"]) for f in facets["entities"]["PER"]] == [
+        ("per:ndsd-lsrvc", "Nadezhda Lazarevich")
+    ]

@@ -10,9 +10,12 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from shared.messages import (
+    CountryShare,
+    CurrencyRate,
     DeadLetter,
     EnrichedDocument,
     HeaderRate,
+    MoneyMention,
     ParsedDocument,
     RawFile,
     Repair,
@@ -63,6 +66,30 @@ MESSAGES: list[BaseModel] = [
         language_confidence=0.97,
         duplicate_of=None,
         enrichers={"language": "1"},
+    ),
+    EnrichedDocument(
+        **PARSED.model_dump(),
+        language="ru",
+        language_confidence=0.97,
+        money=[
+            MoneyMention(
+                text="3,41 рубля",
+                start=10,
+                end=20,
+                amount=3.41,
+                currency="BYN",
+                per_currency="USD",
+                currency_basis="header",
+                currency_note="the header line's rate is in BYN",
+            )
+        ],
+        rates=[
+            CurrencyRate(quote="BYN", value=3.69, text="3.69 BYN"),
+            CurrencyRate(base="USD", quote="BYN", value=3.41, text="3,41 рубля", start=10, end=20),
+        ],
+        country="BY",
+        countries=[CountryShare(code="BY", share=0.8), CountryShare(code="RU", share=0.2)],
+        enrichers={"money": "3", "country": "1"},
     ),
     DeadLetter(
         stage="ingest",

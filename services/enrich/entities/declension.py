@@ -39,9 +39,12 @@ _ENDINGS_BY_CLASS: dict[str, frozenset[str]] = {
         "ий ый ой і ого его ому ему им ым ом ем ая яя ую юю ей ое ее ие ые их ых ими ыми "
         "ага ай аму ія а у ої ій ою ім е ы"
     ),
-    # Latin script: German genitive -s/-es and the weak adjective -n («der Russischen
-    # Föderation», «den Vereinigten Staaten»); English possessives are a separate token
-    "latin": _endings("0 s es n"),
+    # Latin script: German genitive -s/-es («Russlands»); English possessives are a separate
+    # token
+    "latin": _endings("0 s es"),
+    # ... and a word in -e also the weak adjective's -n («der Russischen Föderation», «den
+    # Vereinigten Staaten»). Only there: «Russia» + n is the English adjective «Russian».
+    "latin_e": _endings("0 s es n"),
 }
 _ADJ_ENDINGS = ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ій", "ая", "ые", "ие", "і")
 _ALL_ENDINGS = sorted(
@@ -53,7 +56,7 @@ MIN_BASE = 2
 def base_and_class(token: str) -> list[tuple[str, str]]:  # noqa: PLR0911  (one return per class)
     """How a (folded) nominative name token declines: (base, class) pairs, usually one."""
     if not has_cyrillic(token):
-        return [(token, "latin")]
+        return [(token, "latin_e" if token.endswith("e") else "latin")]
     if len(token) <= 3:
         # Too short to decline safely («Ош», «Уфа» aside, these are mostly abbreviations).
         return [(token, "hard")]

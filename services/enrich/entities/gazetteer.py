@@ -61,8 +61,12 @@ def _better(new: _Alias, old: _Alias) -> bool:
     )
 
 
-def _is_exact_token(token: str) -> bool:
-    """Acronyms and CamelCase names (ЕС, EU, BelTA) match only as written."""
+def _is_exact_token(token: str, name: str) -> bool:
+    """Acronyms and CamelCase names (ЕС, EU, BelTA) match only as written; so do the words of a
+    name the curated files write all in lower case (the agencies «dpa» and «sda» sign that way),
+    which are also the only words found without a capital letter."""
+    if name.islower():
+        return True
     return len(token) >= 2 and (token.isupper() or any(c.isupper() for c in token[1:]))
 
 
@@ -74,16 +78,20 @@ class Gazetteer:
         self._prefixes: set[tuple[str, ...]] = set()
         self._longest = 0
         self._token_cache: dict[str, tuple[str, ...]] = {}
+        self._countries: dict[str, tuple[str, int]] = {}
 
     def __len__(self) -> int:
         return len(self._aliases)
 
-    def add(self, name: str, entry: Entry, *, weak: bool = False) -> None:
-        """Index one nominative name of an entry."""
+    def add(self, name: str, entry: Entry, *, weak: bool = False, normal: str = "") -> None:
+        """Index one name of an entry: a nominative, or a case form of ``normal`` (then its
+        normal form)."""
+        if entry.country:
+            self._countries[entry.id] = (entry.country, entry.population)
         canon: list[str] = []
         for token in WORD.findall(name):
             # Interned: the same word is a key here, in ``_bases`` and in many names.
-            if _is_exact_token(token):
+            if _is_exact_token(token, name):
                 key = sys.intern("=" + token)
                 self._exact[token] = key
             else:
@@ -101,7 +109,7 @@ class Gazetteer:
         # («Центральной и Восточной Европе»): such names are left out.
         if entry.kind == "city" and len(words) == 1 and base_and_class(words[0])[0][1] == "adj":
             return
-        alias = _Alias(entry, name, weak)
+        alias = _Alias(entry, normal or name, weak)
         old = self._aliases.get(words)
         if (
             old is None
@@ -114,6 +122,12 @@ class Gazetteer:
         for size in range(1, len(words)):
             self._prefixes.add(words[:size])
         self._longest = max(self._longest, len(words))
+
+    def country_of(self, entry_id: str, *, min_population: int = 0) -> str | None:
+        """The ISO alpha-2 code of the country a city of at least ``min_population`` lies in,
+        if the gazetteer knows it."""
+        country, population = self._countries.get(entry_id, ("", 0))
+        return country if country and population >= min_population else None
 
     def _canon(self, token: str) -> tuple[str, ...]:
         """The name tokens a text token can be a form of, sorted: candidates are tried in this
@@ -143,7 +157,7 @@ class Gazetteer:
         i = 0
         while i < len(tokens):
             start, _, word = tokens[i]
-            if not word[0].isupper():
+            if not word[0].isupper() and word not in self._exact:
                 i += 1
                 continue
             best: tuple[int, _Alias] | None = None

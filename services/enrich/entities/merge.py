@@ -5,7 +5,8 @@ organisation beats NER's guess); a person beats a place with the same words («�
 span that contains a curated organisation gives way to it; an organisation named after a place
 («Технопарк "Якутия"») stays one organisation. In Russian a city name counts only where NER also
 saw a place (Natasha is better at telling «Пушкин» the poet from the town); elsewhere city names
-that are common words need that support too, so they never count.
+that are common words need that support too, so they never count: the curated stopwords, and
+one-word names of small towns that are common words of the document's language (wordfreq).
 
 Pure functions of the text and the spans they are given.
 """
@@ -13,11 +14,14 @@ Pure functions of the text and the spans they are given.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from services.enrich.entities.commonness import zipf
 from services.enrich.entities.gazetteer import Match
 from services.enrich.entities.ner import NerSpan
+from services.enrich.entities.org_patterns import PatternOrg
 from services.enrich.entities.persons import PersonMatch
 from services.enrich.entities.sources import NEAR_COUNTRIES
 from shared.messages import EntityType
@@ -25,6 +29,13 @@ from shared.messages import EntityType
 # A city name at the very start of a sentence is often another word («Думаю, ...» is also
 # Dumai, Indonesia); there only cities of the region this news covers, or very big ones, count.
 _BIG_CITY = 1_000_000
+# A one-word city name that is a common word of the document's language is that word unless the
+# city is big enough to be talked about as often: «Waren» (21,000 people; Zipf 5.9 in German),
+# «Mitte» (102,000; 5.1), «Kurs» (an old name of Chur; 4.7), «Bau» (4.9), «One» (Onex; 6.5 in
+# English) are words, while «Frankfurt» (650,000; 5.1) and «Stuttgart» (5.0) are cities. wordfreq
+# folds case, so capitalisation cannot decide in German, where every noun is capitalised.
+# (population below, Zipf at or above which the name is taken for the word)
+_COMMON_WORD_LIMITS = ((200_000, 4.0), (_BIG_CITY, 5.5))
 _EDGE = " \t\n\"'«»“”„.,;:()-"
 
 
@@ -44,7 +55,9 @@ class _Spans:
     overlapping a span are found by bisection. Asking every span about every other one was
     quadratic: 32 s of the 43 s that 200 KB of Russian took."""
 
-    def __init__(self, spans: Sequence[Match] | Sequence[PersonMatch]) -> None:
+    def __init__(
+        self, spans: Sequence[Match] | Sequence[PersonMatch] | Sequence[PatternOrg]
+    ) -> None:
         self._starts = [span.start for span in spans]
         self._ends = [span.end for span in spans]
 
@@ -121,25 +134,147 @@ def merge_russian(text: str, spans: Sequence[NerSpan], matches: Sequence[Match])
     return drafts
 
 
-def _city_counts(text: str, match: Match) -> bool:
-    if match.weak:
+def _common_word(text: str, match: Match, language: str) -> bool:
+    """A one-word city name that is a common word of the language, for a city too small to be
+    named as often as the word is used."""
+    surface = text[match.start : match.end]
+    if " " in match.name or not surface.isalpha():
+        return False
+    for population, limit in _COMMON_WORD_LIMITS:
+        if match.entry.population < population:
+            return zipf(surface, language) >= limit
+    return False
+
+
+def _city_counts(text: str, match: Match, language: str) -> bool:
+    if match.weak or _common_word(text, match, language):
         return False
     if not _sentence_initial(text, match.start) or " " in match.name:
         return True
     return match.entry.population >= _BIG_CITY or match.entry.country in NEAR_COUNTRIES
 
 
-def merge_rules(text: str, persons: Sequence[PersonMatch], matches: Sequence[Match]) -> list[Draft]:
+def _first_name_town(person: PersonMatch, match: Match) -> bool:
+    """A town named like the first word of a two-word name («Алена Пярмінава»: Alena is a town
+    in the United States): the capitalised word after it makes it a name."""
+    return match.entry.kind == "city" and match.start == person.start and match.end < person.end
+
+
+_HYPHENS = "-‐"
+# A currency's name is not a mention of its country: «доллара США», «U.S. dollar», «Belarus
+# rouble» (German writes «US-Dollar», «Belarus-Rubel»: the hyphen rule below).
+_CURRENCY_BEFORE = re.compile(r"(?:доллар|долар|dollar)\w*\s+$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"^\.?\s*(?:dollar|rouble|ruble|rubel|доллар|долар)", re.IGNORECASE)
+
+
+def _part_of_a_word(text: str, draft: Draft, language: str) -> bool:
+    """A name glued by a hyphen to another word is part of that word: «EU-Kommission»,
+    «ARD-Korrespondentin», «Belarus-Rubeln», «РБК-Україна», «Стросс-Кана». Russian writes
+    names of two capitalised halves («Минск-Москва», a route) that are both names, so there
+    only a lower-case half («Telegram-канал») makes a compound."""
+    before = draft.start >= 2 and text[draft.start - 1] in _HYPHENS
+    other = text[draft.start - 2] if before else ""
+    if not before and text[draft.end : draft.end + 1] in tuple(_HYPHENS):
+        other = text[draft.end + 1 : draft.end + 2]
+    if not other.isalpha():
+        return False
+    return language != "ru" or other.islower()
+
+
+def drop_parts(text: str, language: str, drafts: Sequence[Draft]) -> list[Draft]:
+    """Drafts that are mentions in their own right: not a part of a hyphenated word, and no
+    country inside a currency's name."""
+    kept = []
+    for draft in drafts:
+        if _part_of_a_word(text, draft, language):
+            continue
+        if draft.type == "LOC" and (
+            _CURRENCY_BEFORE.search(text, max(0, draft.start - 20), draft.start)
+            or _CURRENCY_AFTER.match(text[draft.end : draft.end + 12])
+        ):
+            continue
+        kept.append(draft)
+    return kept
+
+
+def _pattern_orgs(
+    text: str, organisations: Sequence[PatternOrg], matches: Sequence[Match]
+) -> list[PatternOrg]:
+    """The pattern organisations that no curated organisation already names: one that overlaps
+    a curated name gives way to it, except a central bank «of X» around a curated short form."""
+    index = _Spans(matches)
+    kept = []
+    for found in organisations:
+        org = found
+        if org.central_bank:
+            # «of X» must be a place, and the name ends with it: «Нацыянальнага банка Павел
+            # Калаур» is the bank's short form and its chairman, «Національного банку Білорусі
+            # Павло» the bank and a first name.
+            places = [matches[i] for i in index.overlapping(org.start, org.end)
+                      if matches[i].entry.type == "LOC" and matches[i].end <= org.end]  # fmt: skip
+            if not places:
+                continue
+            end = max(m.end for m in places)
+            org = replace(org, end=end, normal=" ".join(text[org.start : end].split()))
+        curated = [matches[i] for i in index.overlapping(org.start, org.end)
+                   if matches[i].entry.kind == "org"]  # fmt: skip
+        if all(
+            org.central_bank and org.start <= m.start and m.end <= org.end
+            and (m.start, m.end) != (org.start, org.end)
+            for m in curated
+        ):  # fmt: skip
+            kept.append(org)
+    return kept
+
+
+def merge_rules(
+    text: str,
+    language: str,
+    persons: Sequence[PersonMatch],
+    matches: Sequence[Match],
+    organisations: Sequence[PatternOrg] = (),
+) -> list[Draft]:
     drafts: list[Draft] = []
+    # An organisation found by its pattern is one name: the places and persons inside it are
+    # its words («Nationalbank von Georgien», «ТОВ «Юнайтед гросеріс»»).
+    orgs = _pattern_orgs(text, organisations, matches)
+    for org in orgs:
+        drafts.append(Draft(org.start, org.end, "ORG", normal=org.normal))
+    inside = _Spans(orgs)
+    persons = [p for p in persons if not inside.overlapping(p.start, p.end)]
+    matches = [m for m in matches if not inside.overlapping(m.start, m.end)]
     places = _Spans(matches)
-    kept_persons = [p for p in persons if p.strong or not places.overlapping(p.start, p.end)]
+    # A curated organisation is a specific name, a person found by rules a guess: «ААТ «Гродна
+    # Азот»» is two capitalised words, which Belarusian rules read as a name.
+    kept_persons = [
+        p for p in persons
+        if not any(matches[i].entry.kind == "org" for i in places.overlapping(p.start, p.end))
+        and (p.strong or all(_first_name_town(p, matches[i])
+                             for i in places.overlapping(p.start, p.end)))
+    ]  # fmt: skip
     for person in kept_persons:
         drafts.append(Draft(person.start, person.end, "PER"))
     kept = _Spans(kept_persons)
     for match in matches:
         if kept.overlapping(match.start, match.end):
             continue
-        if match.entry.kind == "city" and not _city_counts(text, match):
+        if match.entry.kind == "city" and not _city_counts(text, match, language):
             continue
         drafts.append(_link(match))
     return drafts
+
+
+def add_candidates(text: str, drafts: Sequence[Draft], spans: Sequence[NerSpan]) -> list[Draft]:
+    """The drafts, plus the NER spans (of a model for a neighbouring language) that overlap none
+    of them. Their normal form is their text: the Russian morphology does not fit them."""
+    taken = sorted((d.start, d.end) for d in drafts)
+    out = list(drafts)
+    for raw in spans:
+        start, end = _trimmed(text, raw.start, raw.end)
+        first = bisect.bisect_left(taken, (start, -1))
+        near = taken[max(0, first - 1) : first + 1]
+        if start >= end or any(a < end and start < b for a, b in near):
+            continue
+        kind: EntityType = "PER" if raw.type == "PER" else "LOC" if raw.type == "LOC" else "ORG"
+        out.append(Draft(start, end, kind))
+    return out

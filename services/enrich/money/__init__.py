@@ -20,14 +20,29 @@ The modules, one job each:
 - ``currency``: the currency written before or after a number;
 - ``numbers``: the value of digits, scales, number words and subunits;
 - ``ranges``: ranges and rates;
+- ``rouble``: whose rouble a bare «рублей» is (the document's rule), and why;
+- ``rates``: currency rates, read off the mentions, and the header line's;
 - ``scan``: the parsed text and the regex pieces the readers share;
 - ``vocabulary``: codes, signs and words from ``data/money_*.toml`` and pycountry.
 """
 
 from __future__ import annotations
 
-from services.enrich.money.extract import extract_money
+from services.enrich.money.extract import Reading, extract_money, read_money, resolve_money
+from services.enrich.money.rates import find_rates, header_rate, local_currency
+from services.enrich.money.rouble import Place, RoubleContext
 
-__all__ = ["VERSION", "extract_money"]
+__all__ = [
+    "VERSION",
+    "Place",
+    "Reading",
+    "RoubleContext",
+    "extract_money",
+    "find_rates",
+    "header_rate",
+    "local_currency",
+    "read_money",
+    "resolve_money",
+]
 
-VERSION = "2"
+VERSION = "4"

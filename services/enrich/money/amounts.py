@@ -14,6 +14,8 @@ from itertools import accumulate
 from services.enrich.money.currency import Currency, currency_after, currency_before
 from services.enrich.money.numbers import (
     NUMBER_WORD,
+    WORD_SPLIT_RE,
+    compound_tail,
     number_value,
     scale_after,
     with_subunit,
@@ -26,6 +28,7 @@ from services.enrich.money.vocabulary import (
     ARTICLE_NOUNS,
     ARTICLES,
     GERMAN_SCALES,
+    NUMBER_WORDS,
     SCALES,
     SINGULAR_NOMINATIVE,
 )
@@ -77,10 +80,20 @@ def digit_amounts(doc: Doc) -> list[Found]:
             join_range(doc, tokens, token, mention, found)
         if mention is not None:
             token.mention = len(found)
-            found.append(mention)
-            taken = mention.end
+            taken = _append(found, mention)
         tokens.append(token)
     return found
+
+
+def _append(found: list[Found], mention: Found) -> int:
+    """Add ``mention`` (and a rate's unit when it carries a number); return where it ends."""
+    found.append(mention)
+    unit = mention.unit
+    if unit is None:
+        return mention.end
+    if unit.numbered:
+        found.append(unit)
+    return unit.end
 
 
 def _amount_at(
@@ -91,6 +104,9 @@ def _amount_at(
     raw, pos = _number_tail(doc, raw, end)
     scale_found = scale_after(doc, pos)
     scale, pos = (None, pos) if scale_found is None else scale_found
+    extra = Decimal(0)
+    if scale is not None:
+        extra, pos = compound_tail(doc, pos, scale)
     token = Token(start if prefix is None else prefix.start, pos, raw, scale)
     if "(" in doc.text[pos : pos + 2]:
         spelled = _SPELLED_OUT_RE.match(doc.text, pos)
@@ -114,12 +130,15 @@ def _amount_at(
         return None, token
     if suffix is not None and prefix is None and scale is None and _is_year(doc, start, raw):
         return None, token
-    amount = value * (scale or 1) * unit_scale
+    amount = (value * (scale or 1) + extra) * unit_scale
     if scale is None and unit_scale == 1:
         amount, pos = with_subunit(doc, pos, amount)
-    per_currency, pos = rate(doc, pos, currency)
+    unit = rate(doc, pos, currency)
     token.currency, token.prefixed = currency, suffix is None
-    return Found(token.start, pos, amount, currency, per_currency=per_currency), token
+    if unit is not None:
+        token.end = unit.end
+    per_currency = None if unit is None else unit.currency
+    return Found(token.start, pos, amount, currency, per_currency=per_currency, unit=unit), token
 
 
 def _number_tail(doc: Doc, raw: str, pos: int) -> tuple[str, int]:
@@ -199,8 +218,10 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
         suffix = currency_after(doc, end)
         if suffix is None or suffix.symbol or suffix.start == end:
             continue
-        if doc.text[suffix.end : suffix.end + 1] == "-":
-            continue  # «eine Dollar-Anleihe», «a euro-zone»: part of a compound word
+        if doc.text[suffix.end : suffix.end + 1] == "-" and doc.text[end : end + 1] != "-":
+            # «eine Dollar-Anleihe», «a euro-zone»: part of a compound word; but in
+            # «Drei-Milliarden-Dollar-Kredit» the amount is part of the compound too.
+            continue
         before = bisect_left(starts, suffix.end)
         if before and reach[before - 1] > start:
             continue
@@ -208,6 +229,7 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
             article = _ARTICLE_BEFORE_RE.search(lowered, max(0, start - 12), start)
             if article is not None:
                 start, words = article.start(), lowered[article.start() : end]
+        start, words = _without_article(start, end, words)
         value = words_value(words, doc.language)
         if not value:
             continue
@@ -216,3 +238,13 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
             amount, end = with_subunit(doc, end, amount)
         found.append(Found(start, end, amount, suffix.code))
     return found
+
+
+def _without_article(start: int, end: int, words: str) -> tuple[int, str]:
+    """«einen Drei-Milliarden-Dollar-Kredit»: an article before a number word is not a «one»;
+    the amount starts at the number."""
+    head, _, rest = words.partition(" ")
+    following = rest.lstrip()
+    if head in ARTICLES and following and WORD_SPLIT_RE.split(following)[0] in NUMBER_WORDS:
+        return end - len(following), following
+    return start, words

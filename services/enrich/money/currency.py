@@ -14,6 +14,7 @@ from services.enrich.money.vocabulary import (
     ADJECTIVES,
     CODE_STOPLIST,
     DOLLAR_PREFIXES,
+    ELLIPTIC_ROUBLES,
     FAMILY_DEFAULT,
     ISO_CODES,
     LOWERCASE_CODES,
@@ -39,9 +40,10 @@ _UNIT_BY_GROUP: dict[str, tuple[Unit, bool]] = {
     **{f"y{i}": (unit, True) for i, unit in enumerate(SYMBOLS)},
 }
 # A currency right after a number: words on the lower-cased text, signs and codes on the text.
+# A noun in quotes counts too («174 «зайчика»»: a nickname, quoted).
 _WORDS_AFTER_RE = re.compile(
-    rf"{SP}{{0,2}}+(?:(?P<adj>{trie(ADJECTIVES)})(?:\s++|-))?(?P<noun>{trie(NOUNS)})"
-    rf"(?:(?<=\.)|{END})"
+    rf"(?:{SP}{{0,2}}+|-)(?P<quote>[«\"„])?(?:(?P<adj>{trie(ADJECTIVES)})(?:\s++|-))?"
+    rf"(?P<noun>{trie(NOUNS)})(?:(?<=\.)|{END})(?(quote)[»\"“])"
 )
 _SIGNS_AFTER_RE = re.compile(
     rf"{SP}{{0,2}}+(?:{_alternatives(SIGNS, 's', after=END)}|{_alternatives(SYMBOLS, 'y')}"
@@ -103,7 +105,9 @@ def currency_after(doc: Doc, pos: int) -> Currency | None:
     if words is not None:
         found = _word_currency(doc.text, words)
     elif _peek(doc.text, pos).islower() and _peek(doc.text, pos) != "l":
-        return None  # every sign but «lei» starts with a capital or a symbol; skip the regex
+        # Every sign but «lei» starts with a capital or a symbol; only an elliptic rouble
+        # («за 100 российских.») is left to try.
+        return _elliptic_rouble(doc, pos)
     else:
         signs = _SIGNS_AFTER_RE.match(doc.text, pos)
         found = None if signs is None else _sign_currency(doc.text, signs)
@@ -115,6 +119,21 @@ def currency_after(doc: Doc, pos: int) -> Currency | None:
     if doc.language == "de" and found.written == "RM":
         return None
     return found
+
+
+# «курс 3,41 рубля за 100 российских»: a rouble adjective with its noun left out, at the end
+# of a clause (before a sign or the end), where nothing else can be what it qualifies.
+_ELLIPTIC_RE = re.compile(
+    rf"{SP}{{0,2}}+(?P<adj>{trie(ELLIPTIC_ROUBLES)})(?=[ \t]*+(?:[.,;:!?)»\"\n]|\Z))"
+)
+
+
+def _elliptic_rouble(doc: Doc, pos: int) -> Currency | None:
+    match = _ELLIPTIC_RE.match(doc.lowered, pos)
+    if match is None:
+        return None
+    code = ELLIPTIC_ROUBLES[match.group("adj")]
+    return Currency(code, match.start("adj"), match.end(), False, Decimal(1), match.group("adj"))
 
 
 def _peek(text: str, pos: int) -> str:

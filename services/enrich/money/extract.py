@@ -1,73 +1,160 @@
-"""The money step's entry: ``extract_money`` over one text, amounts to ``MoneyMention``s with the
-rouble resolved. No input text makes it raise.
+"""The money step's entries: ``extract_money`` over one text, amounts to ``MoneyMention``s with the
+rouble resolved; or, when the caller needs the qualified currencies before it knows the rest of
+the rule's context (the country focus reads them), ``read_money`` then ``resolve_money``. No
+input text makes them raise.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from services.enrich.money.amounts import digit_amounts, word_amounts
-from services.enrich.money.scan import Doc, lower_keeping_offsets
+from services.enrich.money.rouble import (
+    COUNTRY_OF_ROUBLE,
+    REDENOMINATION,
+    Decision,
+    RoubleContext,
+    RoubleRule,
+    belarusian,
+)
+from services.enrich.money.scan import Doc, Found, lower_keeping_offsets
 from services.enrich.money.vocabulary import ROUBLE
 from shared.messages import MoneyMention
 
-# The National Bank of Belarus struck four zeros off the rouble on this day: BYR before, BYN after.
-REDENOMINATION = date(2016, 7, 1)
+__all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_money"]
+
 _DIGIT_RE = re.compile(r"\d")
 _CODE_SHAPE_RE = re.compile(r"[A-Z]{3}")
+_BELARUSIAN_CODE_RE = re.compile(r"BY[NR]")
+_ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
 
 
-def extract_money(
-    text: str, *, language: str, published: date | None = None, default_rouble: str = "RUB"
-) -> list[MoneyMention]:
-    """Every money amount and currency rate in ``text``, in text order.
+@dataclass(frozen=True)
+class Reading:
+    """The amounts of one text, found but with a bare rouble not yet given its country."""
+
+    doc: Doc
+    found: tuple[Found, ...]
+
+    def qualified_currencies(self) -> list[str]:
+        """Every currency the text writes out, in text order (a bare rouble is not one)."""
+        codes: list[str] = []
+        for item in self.found:
+            codes.extend(
+                code for code in (item.currency, item.per_currency) if code and code != ROUBLE
+            )
+        return codes
+
+
+def read_money(text: str, *, language: str) -> Reading:
+    """Every money amount and currency rate in ``text``, in text order, roubles unresolved.
 
     ``language`` (ISO 639-1) steers how «1.500» and «1,500» read: German «1.500» is 1500,
     English «1,500» is 1500, and elsewhere three digits after one mark are a thousands group
     unless a scale follows («1,844 млрд» is 1.844e9).
+    """
+    doc = Doc(text, lower_keeping_offsets(text), language.lower()[:2])
+    found = digit_amounts(doc) if _DIGIT_RE.search(text) else []
+    found.extend(word_amounts(doc, found))
+    found.sort(key=lambda item: item.start)
+    return Reading(doc, tuple(found))
 
-    A rouble the text does not qualify («рублей», «руб.», «р.», «Rubel», «roubles») is
-    ``default_rouble``: the caller passes ``"BYN"`` when the document carries a BYN header or
-    comes from a Belarusian source, else leaves ``"RUB"``. «белорусских рублей» and «Br» are
-    always BYN, «российских рублей» and «₽» always RUB. A Belarusian rouble in a document
-    ``published`` before the 2016-07-01 redenomination (10 000 : 1) is reported as BYR.
+
+def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention]:
+    """The mentions of ``reading`` with every rouble given its currency by the rule in
+    ``services.enrich.money.rouble``, and the reason recorded on each mention.
+
+    «белорусских рублей» and «Br» are always Belarusian, «российских рублей» and «₽» always
+    RUB. A Belarusian rouble in a document ``published`` before the 2016-07-01 redenomination
+    (10 000 : 1) is reported as BYR.
+    """
+    text = reading.doc.text
+    qualified = [item for item in reading.found if item.currency in COUNTRY_OF_ROUBLE]
+    # «за 100 российских рублей нужно заплатить 4,26 белорусских рубля»: a round unit priced is
+    # the foreign rouble; the document's own roubles are the prices. Units count only alone.
+    prices = [item for item in qualified if item.amount not in _ROUND_UNITS]
+    explicit = [(item.start, item.currency) for item in prices or qualified]
+    bare = any(ROUBLE in (item.currency, item.per_currency) for item in reading.found)
+    rule = RoubleRule(text, explicit, context) if bare else None
+    mentions: list[MoneyMention] = []
+    for item in reading.found:
+        written = text[item.start : item.end]
+        if item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
+            decision = _other_rouble(item.per_currency, context.published)
+        else:
+            decision = _decide(item.currency, item.start, written, rule, context.published)
+        per = None
+        if item.per_currency == ROUBLE and decision.currency in COUNTRY_OF_ROUBLE:
+            # «174 «зайчика» за рубль»: roubles priced in roubles are the other country's.
+            per = "RUB" if COUNTRY_OF_ROUBLE[decision.currency] == "BY" else "BYN"
+        elif item.per_currency is not None:
+            per = _decide(item.per_currency, item.end, written, rule, context.published).currency
+        mentions.append(
+            MoneyMention(
+                text=written,
+                start=item.start,
+                end=item.end,
+                amount=float(item.amount),
+                currency=decision.currency,
+                bound=item.bound,
+                per_currency=per,
+                currency_basis=decision.basis,
+                currency_note=decision.note,
+            )
+        )
+    return mentions
+
+
+def _other_rouble(priced: str, published: date | None) -> Decision:
+    """«3,41 рубля за 100 российских рублей»: a rouble priced in roubles is the other one."""
+    note = "a rouble priced in the other country's roubles"
+    if COUNTRY_OF_ROUBLE[priced] == "BY":
+        return Decision("RUB", "document", note)
+    currency, full_note = belarusian(published, note)
+    return Decision(currency, "document", full_note)
+
+
+def _decide(
+    code: str, start: int, written: str, rule: RoubleRule | None, published: date | None
+) -> Decision:
+    if code == ROUBLE and rule is not None:
+        return rule.decide(start)
+    if code == "BYN" and _BELARUSIAN_CODE_RE.search(written) is None:
+        # «белорусских рублей», «Br»: Belarusian, but old or new roubles only the date says.
+        currency, note = belarusian(published)
+        return Decision(currency, "explicit", note)
+    if code == "BYN" and published is not None and published < REDENOMINATION:
+        return Decision("BYR", "explicit", None)
+    return Decision(code, "explicit", None)
+
+
+def extract_money(
+    text: str,
+    *,
+    language: str,
+    published: date | None = None,
+    default_rouble: str = "RUB",
+    context: RoubleContext | None = None,
+) -> list[MoneyMention]:
+    """Every money amount and currency rate in ``text``, in text order (``read_money``, then
+    ``resolve_money``).
+
+    ``context`` is what the document says around a bare rouble (the countries its text names,
+    the header currency, its country focus); without it only the text itself and
+    ``default_rouble``, the rule's last step, decide. ``published`` dates the redenomination.
 
     Ranges («от 5 до 7 млн долларов», «5–7 млн долларов», «between $5 and $7 million») give two
     mentions, bound ``min`` and ``max``; a lower end without its own scale or currency takes the
     upper end's. A rate («4930 рублей за доллар») is one mention whose ``per_currency`` is the
-    unit priced; a rate per 100 units («за 100 российских рублей») is not read as a rate, as the
-    message has no field for the quantity.
+    unit priced.
 
     Raises ``ValueError`` only for a ``default_rouble`` that is not an ISO 4217-shaped code.
     """
     if not _CODE_SHAPE_RE.fullmatch(default_rouble):
         raise ValueError(f"default_rouble must be an ISO 4217 code, not {default_rouble!r}")
-    doc = Doc(text, lower_keeping_offsets(text), language.lower()[:2])
-    found = digit_amounts(doc) if _DIGIT_RE.search(text) else []
-    found.extend(word_amounts(doc, found))
-    found.sort(key=lambda item: item.start)
-    return [
-        MoneyMention(
-            text=text[item.start : item.end],
-            start=item.start,
-            end=item.end,
-            amount=float(item.amount),
-            currency=_resolve(item.currency, default_rouble, published),
-            bound=item.bound,
-            per_currency=(
-                None
-                if item.per_currency is None
-                else _resolve(item.per_currency, default_rouble, published)
-            ),
-        )
-        for item in found
-    ]
-
-
-def _resolve(code: str, default_rouble: str, published: date | None) -> str:
-    if code == ROUBLE:
-        code = default_rouble
-    if code == "BYN" and published is not None and published < REDENOMINATION:
-        return "BYR"
-    return code
+    if context is None:
+        context = RoubleContext(published=published, fallback=default_rouble)
+    return resolve_money(read_money(text, language=language), context)

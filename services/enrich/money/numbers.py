@@ -13,11 +13,14 @@ from services.enrich.money.vocabulary import (
     ATTACHED_SCALES,
     GERMAN_SCALES,
     NUMBER_WORDS,
+    ROUBLE,
     SCALE_ABBREVIATIONS,
     SCALES,
     SINGULAR_SCALES,
     ZERO_DECIMAL,
 )
+
+ROUBLE_CODES = frozenset({"BYN", "BYR", "RUB", ROUBLE})
 
 # No amount in the news has more digits than this (the largest in the shared cases has 13). A
 # longer digit run is not read: Decimal arithmetic on a megabyte of digits overflows the decimal
@@ -25,12 +28,16 @@ from services.enrich.money.vocabulary import (
 MAX_DIGITS = 24
 MAX_WORDS_VALUE = Decimal(10) ** MAX_DIGITS
 _SCALE_WORDS = trie({*SCALES, *GERMAN_SCALES})
-_WORD_SCALE_RE = re.compile(rf"{SP}{{0,2}}+({_SCALE_WORDS})(?:(\.)|{END})")
+# «$1-billion», «50-Milliarden-Euro-Paket»: a hyphen may join the scale to the number.
+_WORD_SCALE_RE = re.compile(rf"(?:{SP}{{0,2}}+|-)({_SCALE_WORDS})(?:(\.)|{END})")
+# The next part of a compound amount: «483 млн. 187 тыс. рублёў», «20 трлн. 370,8 млрд.»,
+# «4 тыс. 930 белорусских рублей».
+_COMPOUND_PART_RE = re.compile(rf"{SP}++(\d{{1,3}}(?:,\d{{1,2}})?)(?!\d|[.,]\d)")
 _ATTACHED_SCALE_RE = re.compile(rf"(bn|mn|tn|[kKкКmMbBT]){END}")
 # «a» and «an» are left out of the scan (English has one every few words); a scale word looks
 # back for them instead («a million dollars»).
 NUMBER_WORD = trie({*NUMBER_WORDS, *SCALES, *GERMAN_SCALES} - {"a", "an"})
-_WORD_SPLIT_RE = re.compile(rf"{SP}++(?:и|and|und|і){SP}++|{SP}++|-")
+WORD_SPLIT_RE = re.compile(rf"{SP}++(?:и|and|und|і){SP}++|{SP}++|-")
 _SUBUNIT_WORDS = (
     r"(?:коп(?:еек|ейки|ейка|ейку|\.)?|к\.|ц(?:ент(?:ов|а|ы|ами)?)?\.?|cents?|c|pence|p|"
     r"пенс(?:ов|а|ы)?|центів|центаў|кап(?:еек|ейкі|ейка)|копій(?:ок|ки|ка)|стотинки|пени|"
@@ -94,7 +101,8 @@ def _single_mark_is_decimal(
     if scaled:
         return True  # «1,844 млрд», «$1.234 billion»: before a scale the group is decimals
     if sep == "." and language == "en":
-        return currency not in ZERO_DECIMAL
+        # «Br4.930» in 2011 is 4930 roubles: a rouble never has three decimals.
+        return currency not in ZERO_DECIMAL and currency not in ROUBLE_CODES
     # Amounts carry at most two decimals, so three digits after the mark are a thousands group.
     return False
 
@@ -110,6 +118,26 @@ def scale_after(doc: Doc, pos: int) -> tuple[int, int] | None:
                 return (10**3 if doc.language == "de" else 10**12), attached.end()
             return ATTACHED_SCALES[word], attached.end()
     return word_scale(doc, pos)
+
+
+def compound_tail(doc: Doc, pos: int, scale: int) -> tuple[Decimal, int]:
+    """«483 млн. 187 тыс.», «4 тыс. 930»: the smaller parts after a scaled number, summed, and
+    where they end (``pos`` and nothing when none follows). A last part with no scale of its
+    own («930») counts in units; the currency must follow it, or there is no amount."""
+    extra = Decimal(0)
+    while (part := _COMPOUND_PART_RE.match(doc.text, pos)) is not None:
+        value = Decimal(part.group(1).replace(",", "."))
+        found = scale_after(doc, part.end())
+        if found is None:
+            if "," not in part.group(1) and value < scale:
+                extra += value
+                pos = part.end()
+            break
+        if found[0] >= scale:
+            break
+        scale, pos = found
+        extra += value * scale
+    return extra, pos
 
 
 def word_scale(doc: Doc, pos: int) -> tuple[int, int] | None:
@@ -130,7 +158,7 @@ def scale_value(word: str, language: str) -> int:
 
 
 def words_value(words: str, language: str) -> Decimal | None:
-    parts = [part for part in _WORD_SPLIT_RE.split(words) if part]
+    parts = [part for part in WORD_SPLIT_RE.split(words) if part]
     if len(parts) == 1 and (parts[0] in SCALES or parts[0] in GERMAN_SCALES):
         # «миллиард долларов» is an amount; «миллиарды долларов», «billion dollars» are not.
         return Decimal(SCALES[parts[0]]) if parts[0] in SINGULAR_SCALES else None

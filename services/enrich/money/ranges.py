@@ -6,16 +6,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from services.enrich.money.currency import currency_after
 from services.enrich.money.numbers import number_value
 from services.enrich.money.scan import SP, START, Doc, Found
+from services.enrich.money.vocabulary import ISO_CODES, PREFIX_SYMBOLS
 
 _RATE_RE = re.compile(
-    rf"{SP}++(?:за|per|pro|je|a){SP}++(?:(?:1|один|одну|адзін|one|einen?){SP}++)?"
+    rf"{SP}++(?:за|per|pro|je|für|a|to{SP}++the|for{SP}++one|for{SP}++a){SP}++"
+    rf"(?:(?P<units>1|10|100|1000|один|одну|адзін|one|einen?){SP}++)?"
 )
+# «3 155 Br/USD»: a rate written as a pair after its price.
+_SLASH_CODE_RE = re.compile(r"/([A-Z]{3})(?![A-Za-z])")
+# «4930 руб. за $1», «за €1»: the unit as a sign and a one.
+_SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
+_UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
+# German «bis» between two numbers joins them on its own («2,4 bis 5,6 Milliarden Euro»); «до»,
+# «и», «and» need an opening word, as they also join two separate amounts.
+_RANGE_BIS_RE = re.compile(rf"{SP}++bis{SP}++")
 _RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
 
 
@@ -32,15 +43,34 @@ class Token:
     prefixed: bool = False
 
 
-def rate(doc: Doc, pos: int, currency: str) -> tuple[str | None, int]:
-    """«4930 рублей за доллар»: the unit priced, and where the rate ends."""
+def rate(doc: Doc, pos: int, currency: str) -> Found | None:
+    """«4930 рублей за доллар», «3,41 рубля за 100 российских рублей», «4930 руб. за $1»: the
+    unit priced, as a mention of its own (1 USD, 100 RUB), or None when no rate follows."""
+    slash = _SLASH_CODE_RE.match(doc.text, pos)
+    if slash is not None:
+        return _slash_unit(slash, currency)
     lead = _RATE_RE.match(doc.lowered, pos)
     if lead is None:
-        return None, pos
+        return None
+    sign = _SIGN_UNIT_RE.match(doc.text, lead.end())
+    if sign is not None and lead.group("units") is None:
+        code = PREFIX_SYMBOLS[sign.group(1)]
+        return None if code == currency else Found(*sign.span(), Decimal(sign.group(2)), code)
     per = currency_after(doc, lead.end())
     if per is None or per.code == currency or per.scale != 1:
-        return None, pos
-    return per.code, per.end
+        return None
+    units = lead.group("units")
+    if units is None:
+        return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
+    return Found(lead.start("units"), per.end, _UNIT_WORDS.get(units, Decimal(1)), per.code)
+
+
+def _slash_unit(slash: re.Match[str], currency: str) -> Found | None:
+    """«Br/USD»: the code after the slash is the unit priced, if it is another currency."""
+    code = slash.group(1)
+    if code == currency or code not in ISO_CODES:
+        return None
+    return Found(slash.start(1), slash.end(), Decimal(1), code, numbered=False)
 
 
 def join_range(
@@ -69,7 +99,7 @@ def _range_between(doc: Doc, lower: Token, upper: Token) -> bool:
     """Whether the text between two numbers joins them into a range: a dash, or «до», «and»,
     «und», «bis» after an opening «от», «between», «zwischen», «von»."""
     gap = doc.lowered[lower.end : upper.start]
-    if _RANGE_DASH_RE.fullmatch(gap) is not None:
+    if _RANGE_DASH_RE.fullmatch(gap) is not None or _RANGE_BIS_RE.fullmatch(gap) is not None:
         return True
     return (
         _RANGE_WORD_RE.fullmatch(gap) is not None

@@ -75,3 +75,8 @@ class Found:
     currency: str
     bound: Bound = "exact"
     per_currency: str | None = None
+    # For a rate: the priced unit written after it («за доллар», «за 100 российских рублей»);
+    # a mention of its own when it carries a number (``numbered``), as «1 доллар» does and a
+    # bare «доллар» does not.
+    unit: Found | None = None
+    numbered: bool = True

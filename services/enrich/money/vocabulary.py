@@ -5,7 +5,7 @@ Read from ``data/money_currencies.toml``, ``data/money_numbers.toml`` and
 4217 list from pycountry; data only, no parsing. Words are lower case in every form the parser
 should accept, because it matches them on the lower-cased text; signs and prefixes are matched as
 written. ``ROUBLE`` is not a code: it stands for a rouble whose country the text does not say,
-resolved by the caller's rule.
+resolved by the document's rule (``rouble``).
 
 The files are read once, when this module is first imported: every regex of the parser is
 compiled from these tables at import, and the parser reads them as module constants in its hot
@@ -112,6 +112,11 @@ QUALIFIED: dict[tuple[str, str], str] = {
     for family, codes in _CURRENCIES["families"].items()
     for country, code in codes.items()
     if country != "default"
+}
+# Plural genitive adjectives that stand for a rouble with its noun left out («за 100
+# российских»), mapped to the code they name.
+ELLIPTIC_ROUBLES: dict[str, str] = {
+    word: QUALIFIED[(ADJECTIVES[word], "rouble")] for word in _CURRENCIES["elliptic"]["words"]
 }
 # Singular nominative nouns, which only a number ending in 1 (not 11) takes in ru and uk.
 SINGULAR_NOMINATIVE = frozenset(_CURRENCIES["agreement"]["singular_nominative"])

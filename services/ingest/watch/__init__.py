@@ -38,6 +38,8 @@ from services.ingest.watch.folder import (
     reclaim_failed_copy,
 )
 from services.ingest.watch.loop import (
+    CannotMoveFiles,
+    check_can_move_files,
     check_watched_folder,
     stop_on_signals,
     watch_folder,
@@ -72,6 +74,7 @@ __all__ = [
     "MAX_NAME_BYTES",
     "PROCESSING",
     "REASON_SUFFIX",
+    "CannotMoveFiles",
     "Claim",
     "Decision",
     "DropFolder",
@@ -84,6 +87,7 @@ __all__ = [
     "Verdict",
     "WatchSummary",
     "candidates",
+    "check_can_move_files",
     "check_watched_folder",
     "claim_name",
     "destination",

@@ -3,7 +3,9 @@ pipeline; and the safety checks made before it starts."""
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +28,7 @@ from services.ingest.watch.folder import (
 from services.ingest.watch.rules import (
     DEFAULT_ONCE_TIMEOUT,
     DEFAULT_SETTLE_SECONDS,
+    PROCESSING,
 )
 from shared.settings import Settings
 
@@ -81,6 +84,33 @@ def check_watched_folder(directory: Path, settings: Settings) -> None:
         raise RefusedPath(msg)
 
 
+class CannotMoveFiles(Exception):
+    """The watcher may not rename files in the drop folder (or one of its subfolders)."""
+
+
+def check_can_move_files(directory: Path) -> None:
+    """Moving a file out of DIR and into its subfolders needs write access to each folder (not
+    to the file). In a container the process's uid is not the host user's, and a bind-mounted
+    folder keeps the host's owner: say so at start, naming both, rather than fail on every file
+    forever."""
+    folders = [directory, *(directory / name for name in (PROCESSING, "done", "failed"))]
+    effective = os.access in os.supports_effective_ids
+    for folder in folders:
+        try:
+            st = os.stat(folder)
+        except FileNotFoundError:
+            continue  # created by this watcher, as its own
+        if os.access(folder, os.W_OK | os.X_OK, effective_ids=effective):
+            continue
+        msg = (
+            f"cannot move files in {folder}: it belongs to uid {st.st_uid} (gid {st.st_gid}, "
+            f"{stat.filemode(st.st_mode)}) and this process runs as uid {os.geteuid()} "
+            f"(gid {os.getegid()}); run the watcher as the folder's owner (docker compose: "
+            f"NEWSFLOW_UID={st.st_uid} and NEWSFLOW_GID={st.st_gid} in .env) or let it write there"
+        )
+        raise CannotMoveFiles(msg)
+
+
 # The longest wait between two looks at a Redis that is down.
 MAX_BACKOFF_SECONDS = 30.0
 
@@ -132,6 +162,7 @@ def watch_folder(
     (what it claimed and finished), e.g. to show progress.
     """
     check_watched_folder(directory, intake.settings)
+    check_can_move_files(directory)
     folder = DropFolder(
         directory,
         intake.client,

@@ -1,0 +1,162 @@
+"""Story grouping on the labelled real-news benchmark: pairwise precision and recall.
+
+``bench/data/news/events.jsonl`` groups the articles that report one event, also across
+languages; every other pair of articles reports different events. Each half of the benchmark
+(``dev``, ``test``; see its README) is streamed on its own through ingest and enrich exactly as
+``newsflow run`` does, one story store per half, in publication order (the labelled date as the
+published date and the day received, as a live feed would bring them), and every pair of
+articles in the half is scored:
+
+- **same event** pairs joined (recall), also for the cross-language pairs alone;
+- **different events** pairs joined (false joins), by kind: *related* (two labelled events on
+  one subject, listed in ``RELATED`` below: the May and October 2011 devaluations, the
+  redenomination decree and the redenomination day, ...) and *unrelated* (all other pairs);
+- precision: of the pairs put in one story, the share that report one event.
+
+Study and tune on ``dev`` only; ``test`` is only scored. Usage: ``python bench/accuracy.py
+stories`` (``--misses`` lists the dev half's wrong pairs).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # when run as a script
+
+from bench.news_accuracy import published_date  # noqa: E402  # after the path is set
+from bench.news_gold import LABELS, Article, load_articles  # noqa: E402
+from newsflow.local import local_stores  # noqa: E402
+from services.enrich.stage import enrich_document  # noqa: E402
+from services.ingest.intake import raw_file_message  # noqa: E402
+from services.ingest.stage import ingest_raw  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+
+EVENTS = LABELS.parent / "events.jsonl"
+
+# Labelled events about one subject: their pairs are "related but different". Written from the
+# events' descriptions (events.jsonl), before any scoring.
+RELATED = (
+    {"by-devaluation-2011-05-24", "by-devaluation-2011-10-20"},
+    {"by-redenomination-decree-2015-11-04", "by-redenomination-2016-07-01"},
+    {
+        "belarus-asks-imf-for-help-2008-10-22",
+        "imf-approves-belarus-loan-2009-01-12",
+        "belarus-asks-imf-for-3-8-billion-2011-06",
+    },
+    {
+        "ukrgasvydobuvannia-buys-belaruskali-potash-2022-02",
+        "lithuania-stops-belaruskali-transit-2022-01",
+        "us-lifts-belarus-potash-sanctions-2025-12",
+    },
+    {"mtz-70th-anniversary-tractor-parade-2016-05-28", "lukashenko-mtz-supertractor-2025-11-20"},
+    {"lukashenko-hidden-billions-2025-12", "lukashenko-budget-pensions-report-2020-08-25"},
+)
+
+
+@dataclass
+class Counts:
+    pairs: int = 0
+    joined: int = 0
+
+    def share(self) -> str:
+        return f"{self.joined}/{self.pairs} = {self.joined / self.pairs:.1%}" if self.pairs else "-"
+
+
+@dataclass
+class HalfScore:
+    same: Counts = field(default_factory=Counts)
+    same_cross: Counts = field(default_factory=Counts)
+    different: dict[str, Counts] = field(default_factory=dict)
+    misses: list[str] = field(default_factory=list)
+
+    def precision(self) -> str:
+        wrong = sum(counts.joined for counts in self.different.values())
+        joined = self.same.joined + wrong
+        return f"{self.same.joined}/{joined} = {self.same.joined / joined:.1%}" if joined else "-"
+
+
+def load_events(path: Path = EVENTS) -> dict[str, str]:
+    """file -> event, for the articles that share an event with another."""
+    event_of: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            for file in record["files"]:
+                event_of[file] = record["event"]
+    return event_of
+
+
+def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
+    """file -> story id, the articles streamed in publication order through one store."""
+    settings = Settings()
+    stores = local_stores()
+    stories: dict[str, str | None] = {}
+    ordered = sorted(
+        articles, key=lambda a: (published_date(a.published) or datetime.min.date(), a.file)
+    )
+    for article in ordered:
+        data = article.text.encode("utf-8")
+        day = published_date(article.published)
+        received = datetime.combine(day, time(12), UTC) if day else datetime.now(UTC)
+        raw = raw_file_message(
+            data, len(data), filename=Path(article.file).name, source="local", origin_path=None
+        )
+        parsed = ingest_raw(raw, data, settings)
+        parsed = parsed.model_copy(update={"published": day, "received_at": received})
+        enriched = enrich_document(parsed, stores, settings)
+        stories[article.file] = enriched.story_id
+    return stories
+
+
+def kind_of(a: str | None, b: str | None) -> str:
+    if a is not None and b is not None and any({a, b} <= group for group in RELATED):
+        return "related"
+    return "unrelated"
+
+
+def score_half(articles: Sequence[Article], event_of: dict[str, str]) -> HalfScore:
+    stories = stream_stories(articles)
+    score = HalfScore()
+    language = {article.file: article.lang for article in articles}
+    for a, b in combinations(sorted(stories), 2):
+        joined = stories[a] is not None and stories[a] == stories[b]
+        event_a, event_b = event_of.get(a), event_of.get(b)
+        if event_a is not None and event_a == event_b:
+            score.same.pairs += 1
+            score.same.joined += joined
+            if language[a] != language[b]:
+                score.same_cross.pairs += 1
+                score.same_cross.joined += joined
+            if not joined:
+                score.misses.append(f"  missed  {a} ~ {b} ({event_a})")
+        else:
+            counts = score.different.setdefault(kind_of(event_a, event_b), Counts())
+            counts.pairs += 1
+            counts.joined += joined
+            if joined:
+                score.misses.append(f"  joined  {a} ~ {b} ({event_a} / {event_b})")
+    return score
+
+
+def report(*, show_misses: bool = False) -> None:
+    articles = load_articles()
+    event_of = load_events()
+    print("stories: pairwise, each half streamed on its own in publication order")
+    for half in ("dev", "test"):
+        score = score_half([a for a in articles if a.split == half], event_of)
+        print(f"{half:>4}  same event joined (recall)   {score.same.share()}")
+        print(f"{half:>4}    of them across languages    {score.same_cross.share()}")
+        for kind in ("related", "unrelated"):
+            counts = score.different.get(kind, Counts())
+            print(f"{half:>4}  different events joined, {kind:<9} {counts.share()}")
+        print(f"{half:>4}  precision                    {score.precision()}")
+        if show_misses and half == "dev":
+            print("\n".join(score.misses) or "  no errors")

@@ -1,0 +1,120 @@
+"""The country a document is about (its "country focus"), from what the text names: places and
+organisations (by their entity ids), qualified currencies («белорусских рублей», «гривен»), the
+header line's currency and the document's language («a Belarusian-language document is about
+Belarus unless the text says otherwise»).
+
+Each piece of evidence gives its country a weight (``data/country_focus.toml``); ``countries``
+is each country's share of the total, and ``country`` the leader, when one leads. The money step
+reads it as the fifth step of the rouble rule. Pure functions over what the other enrichers
+found; the only thing read is the gazetteer's country of a city.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
+
+from services.enrich.entities import load_models
+from shared.messages import CountryShare, Entity
+
+VERSION = "1"
+
+_COUNTRY_ID_LENGTH = 2
+# A smaller town says little about a country: town names are also common words in the
+# languages we read («Seven», a Russian town, in «Seven new paper currencies»).
+MIN_CITY_POPULATION = 50_000
+
+
+@dataclass(frozen=True)
+class Evidence:
+    organisations: dict[str, str]
+    currencies: dict[str, str]
+    languages: dict[str, str]
+    weights: dict[str, float]
+
+
+@cache
+def _evidence() -> Evidence:
+    text = resources.files("services.enrich").joinpath("data", "country_focus.toml")
+    data: dict[str, Any] = tomllib.loads(text.read_text("utf-8"))
+    return Evidence(
+        organisations=dict(data["organisations"]),
+        currencies=dict(data["currencies"]),
+        languages=dict(data["languages"]),
+        weights={key: float(value) for key, value in data["weights"].items()},
+    )
+
+
+@dataclass(frozen=True)
+class CountryFocus:
+    country: str | None
+    countries: list[CountryShare]
+
+
+# Ids repeat across documents (the same countries, cities and organisations), and every entity
+# of every document is looked up twice (for the focus and for the rouble rule's places).
+@lru_cache(maxsize=65_536)
+def entity_country(entity_id: str) -> str | None:
+    """The country an entity id belongs to: a country is its own code («BY»), a region the
+    prefix of its ISO 3166-2 code («RU-SA»), a city of ``MIN_CITY_POPULATION`` its GeoNames
+    country, an organisation the
+    one ``data/country_focus.toml`` gives; None for anything else."""
+    if len(entity_id) == _COUNTRY_ID_LENGTH and entity_id.isupper():
+        return entity_id
+    head, dash, _ = entity_id.partition("-")
+    if dash and len(head) == _COUNTRY_ID_LENGTH and head.isupper():
+        return head
+    if entity_id.startswith("geonames:"):
+        return load_models().gazetteer.country_of(entity_id, min_population=MIN_CITY_POPULATION)
+    if entity_id.startswith("org:"):
+        return _evidence().organisations.get(entity_id.removeprefix("org:"))
+    return None
+
+
+def country_focus(
+    entities: Iterable[Entity],
+    currencies: Sequence[str],
+    *,
+    header_currency: str | None,
+    language: str,
+    title_end: int = 0,
+) -> CountryFocus:
+    """The country the document is about, and each country's share of the evidence.
+
+    ``currencies`` are the currencies the text writes out (not a bare rouble). An entity before
+    ``title_end`` (in the headline) counts twice: the headline says what the article is about.
+    ``country`` is the country with the largest share when no other has as much; None without
+    evidence or on a tie.
+    """
+    evidence = _evidence()
+    weights = evidence.weights
+    score: dict[str, float] = defaultdict(float)
+    for entity in entities:
+        if entity.type == "PER":
+            continue
+        country = entity_country(entity.id)
+        if country is not None:
+            in_title = entity.start < title_end
+            score[country] += weights["entity"] * (weights["title"] if in_title else 1.0)
+    for code in currencies:
+        country = evidence.currencies.get(code)
+        if country is not None:
+            score[country] += weights["currency"]
+    header_country = evidence.currencies.get(header_currency or "")
+    if header_country is not None:
+        score[header_country] += weights["header"]
+    language_country = evidence.languages.get(language)
+    if language_country is not None:
+        score[language_country] += weights["language"]
+    total = sum(score.values())
+    if not total:
+        return CountryFocus(None, [])
+    ranked = sorted(score.items(), key=lambda item: (-item[1], item[0]))
+    shares = [CountryShare(code=code, share=round(value / total, 4)) for code, value in ranked]
+    leads = len(ranked) == 1 or ranked[0][1] > ranked[1][1]
+    return CountryFocus(ranked[0][0] if leads else None, shares)

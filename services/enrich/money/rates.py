@@ -1,0 +1,199 @@
+"""Currency rates quoted in the text, read off the money mentions around them: one ``base``
+costs ``value`` of ``quote``.
+
+- a price per unit: «4930 руб. за $1», «курс 3,41 рубля за доллар», «8.600 Rubel pro Dollar»,
+  «4,930 roubles to the dollar», «3,41 рубля за 100 российских рублей» (0.0341 per rouble);
+- an equation: «1 доллар США = 3,1720 рубля», «1 долар — 41,5 гривні»;
+- a rate table of codes and numbers: «USD 3,2456 / EUR 3,5142», quoted in the local currency
+  the caller names (the header's, or the focus country's), since a table never writes it;
+- the header line: ``header_rate``, whose ``base`` stays null (the header never says what its
+  rate is of).
+
+Pure functions; the mentions must be ``resolve_money``'s for ``reading``, one per found amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from services.enrich.money.currency import currency_after
+from services.enrich.money.extract import Reading
+from services.enrich.money.rouble import belarusian
+from services.enrich.money.vocabulary import ROUBLE
+from shared.messages import CurrencyRate, HeaderRate, MoneyMention
+
+# Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
+# after at most a few words («1 доллар США равен 3,1720 рубля», «один доллар по официальному
+# курсу стоит 4 тыс. 930 белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
+_EQUALS_RE = re.compile(
+    r"[ \t\u00a0]*+(?:[=—–:-]|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
+    r"(?:равен|равна|равно|равнялся|равнялась|стоит|стоил|стоило|составляет|составил|"
+    r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?))[ \t\u00a0]*+",
+    re.IGNORECASE,
+)
+_MAX_GAP = 60
+# «Долар ЗША — 3.005 …»: a currency's name at the start of a line or clause, then a dash.
+_NAMED_UNIT_RE = re.compile(
+    r"(?:^|(?<=[\n.;:,]))[ \t]*+(?P<name>[^\W\d][^\W\d \t]*+(?:[ \t][^\W\d]++){0,2})"
+    r"[ \t]*+[—–-][ \t]*+\Z",
+    re.MULTILINE,
+)
+_MAX_NAME = 40
+_UNIT_AMOUNTS = frozenset({1.0, 10.0, 100.0, 1000.0})
+# A row of a rate table: an ISO code, then the number («USD 3,2456»).
+_TABLE_ENTRY_RE = re.compile(r"[A-Z]{3}[ \u00a0]?\d")
+_TABLE_GAP_RE = re.compile(r"\s*+[/;,|]?\s*+")
+_VALUE_DIGITS = 6
+# One «USD 3,2456» is an amount; a table has rows.
+_TABLE_MIN_ROWS = 2
+# The currency a country's rate tables are quoted in (a Belarusian one by the date).
+_LOCAL = {"RU": "RUB", "UA": "UAH", "KZ": "KZT", "PL": "PLN"}
+
+
+def find_rates(
+    reading: Reading, mentions: Sequence[MoneyMention], *, local: str | None
+) -> list[CurrencyRate]:
+    """Every rate quoted in the text of ``reading``, in text order."""
+    text = reading.doc.text
+    found = reading.found
+    rates: list[CurrencyRate] = []
+    in_rate: set[int] = set()
+    for index, item in enumerate(found):
+        unit = item.unit
+        price = mentions[index]
+        if unit is None or price.per_currency is None:
+            continue
+        rates.append(
+            CurrencyRate(
+                base=price.per_currency,
+                quote=price.currency,
+                value=round(price.amount / float(unit.amount), _VALUE_DIGITS + 4),
+                text=text[price.start : unit.end],
+                start=price.start,
+                end=unit.end,
+            )
+        )
+        in_rate.add(index)
+        if index + 1 < len(found) and found[index + 1] is unit:
+            in_rate.add(index + 1)
+    for index in range(len(mentions) - 1):
+        first, second = mentions[index], mentions[index + 1]
+        if {index, index + 1} & in_rate or not _is_equation(text, first, second):
+            continue
+        rates.append(_rate(text, first, second, first.start, second.end))
+        in_rate |= {index, index + 1}
+    for index, price in enumerate(mentions):
+        if index not in in_rate and (named := _named_unit(reading, price)) is not None:
+            rates.append(named)
+            in_rate.add(index)
+    if local is not None:
+        rates.extend(_table(text, mentions, in_rate, local))
+    rates.sort(key=lambda rate: rate.start or 0)
+    return rates
+
+
+def _rate(text: str, unit: MoneyMention, price: MoneyMention, start: int, end: int) -> CurrencyRate:
+    return CurrencyRate(
+        base=unit.currency,
+        quote=price.currency,
+        value=round(price.amount / unit.amount, _VALUE_DIGITS + 4),
+        text=text[start:end],
+        start=start,
+        end=end,
+    )
+
+
+def _named_unit(reading: Reading, price: MoneyMention) -> CurrencyRate | None:
+    """A row of a rate report, «Долар ЗША — 3.005 беларускіх рублёў», «Расійскі рубель — 98,19
+    рубля»: a currency named at the start of a line or clause, a dash, and its price."""
+    text = reading.doc.text
+    head = _NAMED_UNIT_RE.search(text, max(0, price.start - _MAX_NAME), price.start)
+    if head is None:
+        return None
+    unit = currency_after(reading.doc, head.start("name"))
+    if unit is None or unit.end != head.end("name") or unit.code in {price.currency, ROUBLE}:
+        return None
+    start = head.start("name")
+    return CurrencyRate(
+        base=unit.code,
+        quote=price.currency,
+        value=price.amount,
+        text=text[start : price.end],
+        start=start,
+        end=price.end,
+    )
+
+
+def _is_equation(text: str, unit: MoneyMention, price: MoneyMention) -> bool:
+    """«1 доллар США = 3,1720 рубля»: a round unit, a sign between, another currency."""
+    return (
+        unit.amount in _UNIT_AMOUNTS
+        and unit.currency != price.currency
+        and unit.bound == price.bound == "exact"
+        and price.start - unit.end <= _MAX_GAP
+        and _EQUALS_RE.fullmatch(text, unit.end, price.start) is not None
+    )
+
+
+def _table(
+    text: str, mentions: Sequence[MoneyMention], taken: set[int], local: str
+) -> list[CurrencyRate]:
+    """Rows of a rate table: two or more «CODE number» mentions one after the other."""
+    rows = [
+        index
+        for index, mention in enumerate(mentions)
+        if index not in taken
+        and mention.currency != local
+        and _TABLE_ENTRY_RE.match(mention.text) is not None
+        and mention.amount != int(mention.amount)
+    ]
+    rates: list[CurrencyRate] = []
+    run: list[int] = []
+    for index in rows:
+        if run and not (
+            index == run[-1] + 1
+            and _TABLE_GAP_RE.fullmatch(text, mentions[run[-1]].end, mentions[index].start)
+        ):
+            rates.extend(_table_rates(mentions, run, local))
+            run = []
+        run.append(index)
+    rates.extend(_table_rates(mentions, run, local))
+    return rates
+
+
+def _table_rates(
+    mentions: Sequence[MoneyMention], run: Sequence[int], local: str
+) -> list[CurrencyRate]:
+    if len(run) < _TABLE_MIN_ROWS:
+        return []
+    return [
+        CurrencyRate(
+            base=mentions[index].currency,
+            quote=local,
+            value=mentions[index].amount,
+            text=mentions[index].text,
+            start=mentions[index].start,
+            end=mentions[index].end,
+        )
+        for index in run
+    ]
+
+
+def header_rate(header: HeaderRate) -> CurrencyRate:
+    """The header line's rate as a rate: its quote currency and value, its base unknown."""
+    return CurrencyRate(
+        base=None,
+        quote=header.currency,
+        value=header.value,
+        text=f"{header.value:g} {header.currency}",
+    )
+
+
+def local_currency(country: str | None, published: date | None) -> str | None:
+    """The currency a document about ``country`` quotes its rates in, if this module knows it."""
+    if country == "BY":
+        return belarusian(published)[0]
+    return _LOCAL.get(country or "")

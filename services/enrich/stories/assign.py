@@ -1,0 +1,295 @@
+"""Streaming story assignment: each new document joins the best recent story or starts one.
+
+The decision (``decide``) is a pure function of the document's signature and the candidate
+stories the store found for it; the stores only find candidates and write the outcome, so the
+in-memory store (``newsflow run``/``enrich``) and the Redis store (the workers) decide alike.
+
+Candidates come from an inverted index: feature -> the stories that carry it, newest first,
+within the time window. A document looks up only its own features, at most ``POSTINGS_PER_FEATURE``
+stories each and scores at most ``MAX_CANDIDATES`` of them, so the cost per document does not
+grow with the number of stories kept.
+
+Time windows: a document with a published date is compared with stories whose published dates lie
+within ``window_days`` of it; one without a date (or a story none of whose documents has one)
+by the time received instead. A story holds at most ``MAX_STORY_FEATURES`` features and
+``MAX_FACTS`` values of each fact, so a long-running story's record stays bounded.
+
+This module must never lose a document's first answer: a document seen before (a redelivery)
+gets the story it was given, resolved through later merges.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, Literal
+
+from services.enrich.stories.facts import NamedDate
+from services.enrich.stories.signature import (
+    MIN_CORROBORATION,
+    MIN_SHARED,
+    Facts,
+    StorySignature,
+    rarity,
+    similarity,
+    veto,
+)
+
+POSTINGS_PER_FEATURE: Final = 32
+MAX_CANDIDATES: Final = 32
+MAX_STORY_FEATURES: Final = 64
+MAX_FACTS: Final = 32
+DAY_SECONDS: Final = 86_400
+
+Outcome = Literal["new", "joined"]
+
+
+@dataclass(slots=True)
+class StoryRecord:
+    """What a store keeps per story. ``features``: key -> [documents carrying it, weight]."""
+
+    id: str
+    seq: int
+    size: int
+    features: dict[str, list[float]]
+    rates: dict[str, list[float]] = field(default_factory=dict)
+    percentages: list[float] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
+    published: tuple[int, int] | None = None
+    """First and last published date of its documents, as ordinals; None when none had one."""
+    received: tuple[float, float] = (0.0, 0.0)
+    """First and last time one of its documents was received, epoch seconds."""
+
+    def facts(self) -> Facts:
+        return Facts(
+            rates={pair: frozenset(values) for pair, values in self.rates.items()},
+            percentages=frozenset(self.percentages),
+            dates=frozenset(NamedDate.decode(text) for text in self.dates),
+        )
+
+    def centroid(self) -> dict[str, float]:
+        return {key: count / self.size for key, (count, _) in self.features.items()}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "size": self.size,
+            "features": self.features,
+            "rates": self.rates,
+            "percentages": self.percentages,
+            "dates": self.dates,
+            "published": list(self.published) if self.published else None,
+            "received": list(self.received),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StoryRecord:
+        """The record ``to_json`` wrote (our own JSON, so its shape is trusted)."""
+        published = data["published"]
+        received = data["received"]
+        return cls(
+            id=str(data["id"]),
+            seq=int(data["seq"]),
+            size=int(data["size"]),
+            features={key: list(value) for key, value in data["features"].items()},
+            rates={key: list(value) for key, value in data["rates"].items()},
+            percentages=list(data["percentages"]),
+            dates=list(data["dates"]),
+            published=(int(published[0]), int(published[1])) if published else None,
+            received=(float(received[0]), float(received[1])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentTime:
+    """When a document happened, for the windows: its published date if it has one, and when it
+    was received (always known)."""
+
+    published: date | None
+    received: datetime
+
+    @property
+    def received_seconds(self) -> float:
+        return self.received.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    """What enrich writes into the document: the story, how similar it was to it (None for the
+    document that started it), the stories this document merged into it."""
+
+    story_id: str
+    similarity: float | None
+    outcome: Outcome
+    merged_from: tuple[str, ...] = ()
+    size: int = 1
+    vetoes: tuple[str, ...] = ()
+    """Why candidate stories were refused (``rate``, ``date``, ``percentage``), for the log
+    line: what an operator asks when two reports did not join."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """``join`` None: start a new story. ``merge``: candidates to fold into ``join``."""
+
+    join: StoryRecord | None
+    score: float | None
+    merge: tuple[StoryRecord, ...] = ()
+    vetoes: Mapping[str, int] = field(default_factory=dict)
+
+
+def story_id_for(doc_id: str) -> str:
+    """A story is named after the document that started it: stable, readable, and never equal
+    to a document id (so ``newsflow show`` and ``newsflow story`` cannot be confused)."""
+    return f"s-{doc_id}"
+
+
+def in_window(record: StoryRecord, when: DocumentTime, window_days: int) -> bool:
+    if when.published is not None and record.published is not None:
+        day = when.published.toordinal()
+        return record.published[0] - window_days <= day <= record.published[1] + window_days
+    seconds, span = when.received_seconds, window_days * DAY_SECONDS
+    return record.received[0] - span <= seconds <= record.received[1] + span
+
+
+def top_candidates(postings: Mapping[str, Sequence[str]], limit: int = MAX_CANDIDATES) -> list[str]:
+    """The stories sharing most of the document's features (newest first within each list, so
+    ties go to the story seen most recently), at most ``limit``."""
+    shared: dict[str, int] = {}
+    order: dict[str, int] = {}
+    for ids in postings.values():
+        for position, story_id in enumerate(ids):
+            shared[story_id] = shared.get(story_id, 0) + 1
+            order[story_id] = min(order.get(story_id, position), position)
+    return heapq.nsmallest(limit, shared, key=lambda sid: (-shared[sid], order[sid], sid))
+
+
+def feature_weights(signature: StorySignature, counts: Mapping[str, int]) -> dict[str, float]:
+    """The document's features' weights after rarity (``counts``: recent stories per feature)."""
+    return {key: weight * rarity(counts.get(key, 0)) for key, weight in signature.features.items()}
+
+
+def decide(
+    signature: StorySignature,
+    when: DocumentTime,
+    candidates: Sequence[StoryRecord],
+    counts: Mapping[str, int],
+    *,
+    threshold: float,
+    merge_threshold: float,
+    window_days: int,
+    forced: StoryRecord | None = None,
+) -> Decision:
+    """Which story the document joins, and which stories it links strongly enough to merge.
+
+    A candidate counts when it is inside the window, no fact vetoes it, the document shares at
+    least ``MIN_SHARED`` weight with it, of which ``MIN_CORROBORATION`` beyond the strongest shared
+    feature, and the weighted Dice reaches ``threshold``. The best
+    joins; every other that reaches ``merge_threshold`` while the best does too is merged into
+    the oldest of them. ``forced`` is the story of the document's near-duplicate original: it is
+    joined unless a fact vetoes it (a daily report reprinted with the next day's numbers).
+    """
+    weights = feature_weights(signature, counts)
+    doc = dict.fromkeys(signature.features, 1.0)
+    vetoes: dict[str, int] = {}
+    scored: list[tuple[float, StoryRecord]] = []
+    for record in candidates:
+        if not in_window(record, when, window_days):
+            continue
+        if (reason := veto(signature.facts, record.facts())) is not None:
+            vetoes[reason] = vetoes.get(reason, 0) + 1
+            continue
+        story = record.centroid()
+        story_weights = {key: weight for key, (_, weight) in record.features.items()}
+        score, shared, corroboration = similarity(doc, story, {**story_weights, **weights})
+        if shared >= MIN_SHARED and corroboration >= MIN_CORROBORATION and score >= threshold:
+            scored.append((round(score, 3), record))
+    if forced is not None and veto(signature.facts, forced.facts()) is None:
+        forced_score = next((s for s, r in scored if r.id == forced.id), None)
+        others = [r for s, r in scored if r.id != forced.id and s >= merge_threshold]
+        return Decision(join=forced, score=forced_score, merge=tuple(others), vetoes=vetoes)
+    if not scored:
+        return Decision(join=None, score=None, vetoes=vetoes)
+    scored.sort(key=lambda item: (-item[0], item[1].seq))
+    best_score, best = scored[0]
+    strong = [record for score, record in scored if score >= merge_threshold]
+    if best_score < merge_threshold or len(strong) < 2:
+        return Decision(join=best, score=best_score, vetoes=vetoes)
+    survivor = min(strong, key=lambda record: record.seq)
+    merged = tuple(record for record in strong if record.id != survivor.id)
+    return Decision(join=survivor, score=best_score, merge=merged, vetoes=vetoes)
+
+
+def _bounded_union(values: list[float], more: Sequence[float]) -> list[float]:
+    merged = list(dict.fromkeys([*values, *more]))
+    return merged[:MAX_FACTS]
+
+
+def _cap_features(features: dict[str, list[float]]) -> dict[str, list[float]]:
+    if len(features) <= MAX_STORY_FEATURES:
+        return features
+    kept = heapq.nlargest(
+        MAX_STORY_FEATURES, features.items(), key=lambda item: (item[1][0] * item[1][1], item[0])
+    )
+    return dict(kept)
+
+
+def _span(
+    a: tuple[float, float] | None, b: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (min(a[0], b[0]), max(a[1], b[1]))
+
+
+def add_document(record: StoryRecord, signature: StorySignature, when: DocumentTime) -> None:
+    """Count the document into ``record`` (features, facts, time spans)."""
+    record.size += 1
+    for key, weight in signature.features.items():
+        count, _ = record.features.get(key, (0.0, weight))
+        record.features[key] = [count + 1, weight]
+    record.features = _cap_features(record.features)
+    facts = signature.facts
+    for pair, values in facts.rates.items():
+        record.rates[pair] = _bounded_union(record.rates.get(pair, []), sorted(values))
+    record.percentages = _bounded_union(record.percentages, sorted(facts.percentages))
+    record.dates = [
+        str(text)
+        for text in dict.fromkeys([*record.dates, *(d.encode() for d in sorted(facts.dates))])
+    ][:MAX_FACTS]
+    if when.published is not None:
+        day = when.published.toordinal()
+        span = _span(record.published, (day, day))
+        record.published = (int(span[0]), int(span[1])) if span else None
+    seconds = when.received_seconds
+    received = _span(record.received if record.size > 1 else None, (seconds, seconds))
+    record.received = received or (seconds, seconds)
+
+
+def fold_into(survivor: StoryRecord, other: StoryRecord) -> None:
+    """Merge ``other``'s documents into ``survivor``'s record."""
+    survivor.size += other.size
+    for key, (count, weight) in other.features.items():
+        mine = survivor.features.get(key, [0.0, weight])
+        survivor.features[key] = [mine[0] + count, weight]
+    survivor.features = _cap_features(survivor.features)
+    for pair, values in other.rates.items():
+        survivor.rates[pair] = _bounded_union(survivor.rates.get(pair, []), values)
+    survivor.percentages = _bounded_union(survivor.percentages, other.percentages)
+    survivor.dates = list(dict.fromkeys([*survivor.dates, *other.dates]))[:MAX_FACTS]
+    published = _span(survivor.published, other.published)
+    survivor.published = (int(published[0]), int(published[1])) if published else None
+    survivor.received = _span(survivor.received, other.received) or survivor.received
+
+
+def new_record(
+    story_id: str, seq: int, signature: StorySignature, when: DocumentTime
+) -> StoryRecord:
+    record = StoryRecord(id=story_id, seq=seq, size=0, features={})
+    add_document(record, signature, when)
+    return record

@@ -1,0 +1,129 @@
+"""The facts a story signature reads from text that enrich does not already extract: dates named
+in the text and percentages. Pure functions, linear in the text (no pattern backtracks over a run:
+every repeat is possessive or bounded), in the five languages newsflow reads.
+
+Dates without a year are kept without one («29. September»): guessing the year from the
+published date would be wrong for archives and for documents without a date, and a date
+without a year still tells two daily reports apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+_MONTH_WORDS: Final = {
+    1: "января январь январе студзеня студзень січня січень january jan januar jänner",
+    2: "февраля февраль феврале лютага люты лютого лютий february feb februar",
+    3: "марта март марте сакавіка сакавік березня березень march mar märz",
+    4: "апреля апрель апреле красавіка красавік квітня квітень april apr",
+    5: "мая май мае траўня травеня травня травень may mai",
+    6: "июня июнь июне чэрвеня чэрвень червня червень june jun juni",
+    7: "июля июль июле ліпеня ліпень липня липень july jul juli",
+    8: "августа август августе жніўня жнівень серпня серпень august aug",
+    9: "сентября сентябрь сентябре верасня верасень вересня вересень september sep sept",
+    10: "октября октябрь октябре кастрычніка кастрычнік жовтня жовтень october oct oktober",
+    11: "ноября ноябрь ноябре лістапада лістапад листопада листопад november nov",
+    12: "декабря декабрь декабре снежня снежань грудня грудень december dec dezember",
+}
+MONTHS: Final = {word: month for month, words in _MONTH_WORDS.items() for word in words.split()}
+
+_LETTERS = r"a-zа-яёіїєґўä"
+# «29 сентября 2025», «29. September 2025», «29 September»: day, month word, optional year.
+_DAY_MONTH = re.compile(
+    rf"(?<![\d.,])(\d{{1,2}})\.?[ \u00a0]{{1,3}}+([{_LETTERS}]{{3,12}}+)\.?"
+    r"(?:[ \u00a0]{1,3}+(\d{4})(?!\d))?"
+)
+# «September 29, 2025», «Sept. 29»: the English order.
+_MONTH_DAY = re.compile(
+    rf"(?<![{_LETTERS}])([{_LETTERS}]{{3,9}}+)\.?[ \u00a0]{{1,3}}+(\d{{1,2}})"
+    r"(?:st|nd|rd|th)?+(?!\d)"
+    r"(?:,?[ \u00a0]{1,3}+(\d{4})(?!\d))?"
+)
+# 2025-09-29 and 29.09.2025 (the forms news and agencies write numerically).
+_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
+
+_PERCENT = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,3})?)[ \u00a0]{0,2}+"
+    r"(?:%|проц|працэнт|відс|prozent|percent|per cent|п\.[ \u00a0]?п\.|п\.п\.)"
+)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NamedDate:
+    """A calendar date named in a text; ``year`` None when the text did not say it."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def matches(self, other: NamedDate) -> bool:
+        """Same day and month, and the same year where both name one."""
+        return (
+            self.month == other.month
+            and self.day == other.day
+            and (self.year is None or other.year is None or self.year == other.year)
+        )
+
+    def key(self) -> str:
+        """The index key: month and day only, so a dated and a yearless mention meet."""
+        return f"{self.month:02d}-{self.day:02d}"
+
+    def encode(self) -> str:
+        return f"{self.year or 0:04d}-{self.month:02d}-{self.day:02d}"
+
+    @classmethod
+    def decode(cls, text: str) -> NamedDate:
+        year, month, day = (int(part) for part in text.split("-"))
+        return cls(month=month, day=day, year=year or None)
+
+
+def _valid(year: int | None, month: int, day: int) -> NamedDate | None:
+    try:
+        date(year or 2024, month, day)  # 2024 is a leap year: «29 февраля» without a year is valid
+    except ValueError:
+        return None
+    if year is not None and not 1900 <= year <= 2100:
+        return None
+    return NamedDate(month=month, day=day, year=year)
+
+
+def named_dates(text: str) -> set[NamedDate]:
+    """The calendar dates a text names."""
+    lowered = text.lower()
+    found: set[NamedDate] = set()
+    for match in _DAY_MONTH.finditer(lowered):
+        month = MONTHS.get(match.group(2))
+        if month is not None:
+            year = int(match.group(3)) if match.group(3) else None
+            if (named := _valid(year, month, int(match.group(1)))) is not None:
+                found.add(named)
+    for match in _MONTH_DAY.finditer(lowered):
+        month = MONTHS.get(match.group(1))
+        if month is not None:
+            year = int(match.group(3)) if match.group(3) else None
+            if (named := _valid(year, month, int(match.group(2)))) is not None:
+                found.add(named)
+    for match in _ISO.finditer(lowered):
+        year, month, day = (int(part) for part in match.groups())
+        if (named := _valid(year, month, day)) is not None:
+            found.add(named)
+    for match in _DOTTED.finditer(lowered):
+        day, month, year = (int(part) for part in match.groups())
+        if (named := _valid(year, month, day)) is not None:
+            found.add(named)
+    # A yearless mention of a date also named with its year adds nothing.
+    return {
+        named
+        for named in found
+        if named.year is not None or not any(o.year and o.matches(named) for o in found)
+    }
+
+
+def percentages(text: str) -> set[float]:
+    """The percentages a text names, as unsigned values («-7 %» and «на 7%» are both 7: the sign
+    is written as a word as often as a minus)."""
+    return {float(match.group(1).replace(",", ".")) for match in _PERCENT.finditer(text.lower())}

@@ -1,0 +1,252 @@
+"""A document's story signature: what it says about *which event* it reports, in terms that are
+the same in every language, and the similarity of a document to a story.
+
+Built only from what enrich already knows (entity ids, money) and what ``facts`` reads (dates,
+percentages), plus proper names the entity step did not link. Pure functions: no state, no I/O.
+The weights and the reason for each are in the README ("Stories"); change one and bump
+``stories.VERSION``, since stored stories were built with the old ones.
+
+Two kinds of evidence, deliberately kept apart:
+
+- **features** (entity ids, names, amounts, rates, percentages, dates) carry weights and say how
+  much two reports share: they decide *whether* a document joins;
+- **facts** (the exact rates, percentages and dates) can only say no: two reports that both name
+  a rate for the same pair, and no rate of one matches one of the other, are about different
+  days or different events however many entities they share. Amounts never veto: articles on
+  one event quote different sums (a loan, its first tranche, last year's), and a misread amount
+  would split a story.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from services.enrich.entities.keys import name_key
+from services.enrich.stories.facts import NamedDate, named_dates, percentages
+from shared.messages import Entity, MoneyMention
+
+# Feature weights: see the README's "Stories" table for the reason behind each.
+W_PERSON: Final = 3.0
+W_ORG: Final = 1.5
+W_PLACE: Final = 0.75
+W_COUNTRY: Final = 0.2
+W_NAME: Final = 0.5
+W_AMOUNT: Final = 1.5
+W_RATE: Final = 2.5
+W_PERCENT: Final = 1.0
+W_DATE: Final = 0.5
+
+MAX_NAMES: Final = 6
+"""Unlinked names per document: they are the noisiest feature (a German noun is capitalised,
+a sentence's first word too), so a long article's many names must not outweigh its entities."""
+
+RARE_POSTINGS: Final = 8
+"""A feature carried by at most this many recent stories keeps its full weight; beyond, its weight
+falls as sqrt(RARE_POSTINGS / stories): a newswire's own name, or «Минск» in Belarusian news, is
+in every story of the week and says nothing about which one a document belongs to."""
+
+MIN_SHARED: Final = 2.0
+"""Shared weight a join needs whatever the ratio: a person (3.0), or an organisation and an
+amount; never countries and a date alone, however short both documents are."""
+
+MIN_CORROBORATION: Final = 0.75
+"""Shared weight a join needs beyond its strongest shared feature: one name in common is a
+coincidence of the news cycle (the president is in every other story of the week), a second
+(a place, an organisation, an amount) is evidence."""
+
+MAX_VETO_PERCENTAGES: Final = 3
+PERCENT_TOLERANCE: Final = 0.02
+"""Percentages match within 2 % of each other besides the written precision: sources round one
+step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
+(7 and 7.5 are 7 % apart)."""
+
+_SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
+_NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
+_SENTENCE_END = re.compile(r"[.!?…:«\"„“(\n]\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What can veto a join: exact values, grouped by what they measure."""
+
+    rates: Mapping[str, frozenset[float]] = field(default_factory=dict)
+    """«USD/BYN» -> the rates named for that pair."""
+    percentages: frozenset[float] = frozenset()
+    dates: frozenset[NamedDate] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class StorySignature:
+    """``features``: feature key -> prior weight (before rarity); ``facts`` for the vetoes."""
+
+    features: Mapping[str, float]
+    facts: Facts
+
+
+def significant(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant digits."""
+    if value == 0 or not math.isfinite(value):
+        return 0.0
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def precision(value: float) -> int:
+    """Significant digits a value was written with (4930 -> 3, 3.2145 -> 5, 7.5 -> 2)."""
+    if value == 0 or not math.isfinite(value):
+        return 1
+    digits = f"{abs(value):.10g}".replace(".", "").lstrip("0").rstrip("0")
+    return max(1, len(digits))
+
+
+def values_match(a: float, b: float) -> bool:
+    """Equal at the precision of the less precise: «4 930» matches 4930.4, 7 does not match 7.5
+    (7.5 at one digit is 8), 3.2145 does not match 3.2152."""
+    digits = min(precision(a), precision(b))
+    return significant(a, digits) == significant(b, digits)
+
+
+def percent_match(a: float, b: float) -> bool:
+    return values_match(a, b) or abs(a - b) <= PERCENT_TOLERANCE * max(abs(a), abs(b))
+
+
+def _entity_feature(entity: Entity) -> tuple[str, float]:
+    if entity.type == "PER":
+        return f"e:{entity.id}", W_PERSON
+    if entity.type == "ORG":
+        return f"e:{entity.id}", W_ORG
+    # Countries are keyed by ISO 3166 alpha-2 (two capitals), regions ISO 3166-2 («RU-SA»).
+    if len(entity.id) == 2 and entity.id.isupper():
+        return f"e:{entity.id}", W_COUNTRY
+    return f"e:{entity.id}", W_PLACE
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    return start == 0 or _SENTENCE_END.search(text, max(0, start - 4), start) is not None
+
+
+def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list[str]:
+    """Keys of capitalised words no entity covers, most frequent first, at most ``MAX_NAMES``.
+
+    The key is the phonetic consonant skeleton the entity step uses for persons («Могилевлифтмаш»
+    and «Mogilevliftmash» both give ``mglvl``), cut to five consonants so that a Russian case
+    ending does not change it. German capitalises every noun, so there only words with a capital
+    inside (BelTA, McDonald's) or all capitals count.
+    """
+    covered = sorted((entity.start, entity.end) for entity in entities)
+    counts: dict[str, int] = {}
+    for match in _NAME.finditer(text):
+        word = match.group(1)
+        start = match.start(1)
+        if any(low <= start < high for low, high in covered) or _sentence_initial(text, start):
+            continue
+        if language == "de" and not any(char.isupper() for char in word[1:]):
+            continue
+        key = name_key(word, language)[:5]
+        if len(key) >= 3:
+            counts[key] = counts.get(key, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [key for key, _ in ranked[:MAX_NAMES]]
+
+
+def _money_facts(
+    money: Iterable[MoneyMention],
+) -> tuple[dict[str, set[float]], dict[str, set[float]]]:
+    rates: dict[str, set[float]] = {}
+    amounts: dict[str, set[float]] = {}
+    for mention in money:
+        if mention.per_currency:
+            rates.setdefault(f"{mention.per_currency}/{mention.currency}", set()).add(
+                mention.amount
+            )
+        elif mention.bound == "exact" and mention.amount > 0:
+            amounts.setdefault(mention.currency, set()).add(mention.amount)
+    return rates, amounts
+
+
+def story_signature(
+    text: str, *, language: str, entities: Sequence[Entity], money: Sequence[MoneyMention]
+) -> StorySignature:
+    """The signature of one document's ``text`` (title and body, as enrich reads them)."""
+    features: dict[str, float] = {}
+    for entity in entities:
+        key, weight = _entity_feature(entity)
+        features[key] = max(weight, features.get(key, 0.0))
+    for key in unlinked_names(text, language, entities):
+        features.setdefault(f"n:{key}", W_NAME)
+    rates, amounts = _money_facts(money)
+    for pair, values in rates.items():
+        for value in values:
+            features[f"r:{pair}:{significant(value, 3):g}"] = W_RATE
+    for currency, values in amounts.items():
+        for value in values:
+            features[f"m:{currency}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
+    found_percentages = percentages(text)
+    for value in found_percentages:
+        features[f"p:{value:g}"] = W_PERCENT
+    dates = named_dates(text)
+    for named in dates:
+        features[f"d:{named.key()}"] = W_DATE
+    return StorySignature(
+        features=features,
+        facts=Facts(
+            rates={pair: frozenset(values) for pair, values in rates.items()},
+            percentages=frozenset(found_percentages),
+            dates=frozenset(dates),
+        ),
+    )
+
+
+def rarity(postings: int) -> float:
+    """The factor on a feature's weight for the number of recent stories that carry it."""
+    return 1.0 if postings <= RARE_POSTINGS else math.sqrt(RARE_POSTINGS / postings)
+
+
+def _disjoint(ours: Iterable[float], theirs: frozenset[float]) -> bool:
+    return not any(values_match(a, b) for a in ours for b in theirs)
+
+
+def veto(doc: Facts, story: Facts) -> str | None:
+    """Why the numbers and dates say these are different events, or None when they do not.
+
+    Each kind vetoes only when *both* sides name values of it (for rates: for the same pair)
+    and none of one side matches one of the other: a report that gives no rate says nothing
+    against a report that gives one. Percentages veto only while both sides name at most
+    ``MAX_VETO_PERCENTAGES``: a report of one step names its step, while an article quoting many
+    (inflation, last year's devaluation, a poll) is background whose numbers are not the event's.
+    """
+    for pair, values in doc.rates.items():
+        if pair in story.rates and _disjoint(values, story.rates[pair]):
+            return "rate"
+    if (
+        0 < len(doc.percentages) <= MAX_VETO_PERCENTAGES
+        and 0 < len(story.percentages) <= MAX_VETO_PERCENTAGES
+        and not any(percent_match(a, b) for a in doc.percentages for b in story.percentages)
+    ):
+        return "percentage"
+    if doc.dates and story.dates and not any(a.matches(b) for a in doc.dates for b in story.dates):
+        return "date"
+    return None
+
+
+def similarity(
+    doc: Mapping[str, float], story: Mapping[str, float], weights: Mapping[str, float]
+) -> tuple[float, float, float]:
+    """Weighted Dice of a document and a story: ``(score, shared weight, corroboration)``, the
+    last being the shared weight beyond the strongest shared feature.
+
+    ``doc`` maps the document's features to 1.0; ``story`` maps the story's features to the share
+    of its documents that carry them (its centroid), so a story's one-off details count for less
+    than what all its reports say; ``weights`` is each feature's weight after rarity. A story of
+    one document is compared exactly as two documents are.
+    """
+    parts = [weights[key] * min(1.0, story[key]) for key in doc if key in story]
+    shared = sum(parts)
+    total = sum(weights[key] for key in doc) + sum(
+        weights.get(key, 0.0) * share for key, share in story.items()
+    )
+    score = 2 * shared / total if total else 0.0
+    return score, shared, shared - max(parts, default=0.0)

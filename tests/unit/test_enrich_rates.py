@@ -1,0 +1,150 @@
+"""Currency rates read off the text («4930 руб. за $1», «1 доллар США = 3,1720 рубля», rate
+tables) and the header line's rate, each with the sentence it came from."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.enrich.money import (
+    RoubleContext,
+    find_rates,
+    header_rate,
+    local_currency,
+    read_money,
+    resolve_money,
+)
+from shared.messages import CurrencyRate, HeaderRate
+
+
+def rates(
+    text: str, language: str = "ru", *, published: date | None = None, local: str | None = None
+) -> list[tuple[str | None, str, float, str]]:
+    reading = read_money(text, language=language)
+    mentions = resolve_money(reading, RoubleContext(published=published, country="BY"))
+    found = find_rates(reading, mentions, local=local)
+    for rate in found:
+        assert rate.start is not None
+        assert text[rate.start : rate.end] == rate.text
+    return [(rate.base, rate.quote, rate.value, rate.text) for rate in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "expected"),
+    [
+        (
+            "На черном рынке давали 4930 руб. за $1.", "ru", date(2011, 5, 20),
+            ("USD", "BYR", 4930, "4930 руб. за $1"),
+        ),
+        (
+            "Официальный курс — 1 доллар США = 3,1720 рубля.", "ru", date(2025, 1, 5),
+            ("USD", "BYN", 3.172, "1 доллар США = 3,1720 рубля"),
+        ),
+        (
+            "Нацбанк установил курс 3,41 рубля за доллар.", "ru", date(2025, 2, 1),
+            ("USD", "BYN", 3.41, "3,41 рубля за доллар"),
+        ),
+        (
+            "Der Schwarzmarktkurs lag bei 8.600 Rubel pro Dollar.", "de", date(2011, 9, 1),
+            ("USD", "BYR", 8600, "8.600 Rubel pro Dollar"),
+        ),
+        (
+            "The rouble fell to 4,930 roubles to the dollar.", "en", date(2011, 5, 24),
+            ("USD", "BYR", 4930, "4,930 roubles to the dollar"),
+        ),
+        (
+            "Сьогодні 1 долар — 41,5 гривні.", "uk", date(2025, 3, 1),
+            ("USD", "UAH", 41.5, "1 долар — 41,5 гривні"),
+        ),
+        (
+            "Курс составил 3,41 рубля за 100 российских рублей.", "ru", date(2025, 3, 1),
+            ("RUB", "BYN", 0.0341, "3,41 рубля за 100 российских рублей"),
+        ),
+        (
+            "Официальный курс: 1 доллар США равен 3,1720 рубля.", "ru", date(2025, 1, 5),
+            ("USD", "BYN", 3.172, "1 доллар США равен 3,1720 рубля"),
+        ),
+        (
+            "Сегодня один доллар по официальному курсу стоит 4 тыс. 930 белорусских рублей.",
+            "ru", date(2011, 5, 24),
+            (
+                "USD", "BYR", 4930,
+                "один доллар по официальному курсу стоит 4 тыс. 930 белорусских рублей",
+            ),
+        ),
+        (
+            "Курс на бирже — 3 155 Br/USD.", "ru", date(2011, 5, 24),
+            ("USD", "BYR", 3155, "3 155 Br/USD"),
+        ),
+        (
+            "Im Umlauf waren 8.600 Rubel für einen Dollar.", "de", date(2011, 9, 1),
+            ("USD", "BYR", 8600, "8.600 Rubel für einen Dollar"),
+        ),
+        (
+            "На рынке давали 174 «зайчика» за рубль.", "ru", date(2000, 3, 1),
+            ("RUB", "BYR", 174, "174 «зайчика» за рубль"),
+        ),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_rate_in_the_text(
+    text: str,
+    language: str,
+    published: date,
+    expected: tuple[str, str, float, str],
+) -> None:
+    """Each way news quotes a rate gives one rate: the base, the quote and one base's price."""
+    assert rates(text, language, published=published) == [expected]
+
+
+def test_rows_of_a_rate_report_name_the_currency_then_its_price() -> None:
+    """Belarusian rate reports list «Долар ЗША — 3.005 беларускіх рублёў» line by line."""
+    text = (
+        "Нацбанк устанавіў курсы на 24 мая:\nДолар ЗША — 3.005 беларускіх рублёў;\n"
+        "Расійскі рубель — 98,19 беларускага рубля."
+    )
+    assert rates(text, "be", published=date(2011, 5, 24)) == [
+        ("USD", "BYR", 3005, "Долар ЗША — 3.005 беларускіх рублёў"),
+        ("RUB", "BYR", 98.19, "Расійскі рубель — 98,19 беларускага рубля"),
+    ]
+    assert rates("Итог — 5 млн долларов.") == []  # a word that names no currency
+
+
+def test_a_rate_table_is_quoted_in_the_local_currency() -> None:
+    """«USD 3,2456 / EUR 3,5142» never writes the currency it is in: the caller's local one."""
+    text = "Курсы на 5 марта: USD 3,2456 / EUR 3,5142; RUB 3,6010."
+    assert rates(text, local="BYN") == [
+        ("USD", "BYN", 3.2456, "USD 3,2456"),
+        ("EUR", "BYN", 3.5142, "EUR 3,5142"),
+        ("RUB", "BYN", 3.601, "RUB 3,6010"),
+    ]
+    assert rates(text, local=None) == []  # unknown local currency: no guess
+
+
+def test_one_code_and_number_is_an_amount_not_a_table() -> None:
+    """«USD 3,25» alone is money, not a rate."""
+    assert rates("Билет стоит USD 3,25.", local="BYN") == []
+
+
+def test_amounts_side_by_side_are_no_rate() -> None:
+    """Two amounts joined by «и», a comma or a long stretch of text are two amounts."""
+    assert rates("Выделено 1 млн долларов и 3 млн рублей; 100 евро, 5 рублей.") == []
+    assert rates("Он потратил 1 доллар и купил хлеб за 3 рубля.") == []
+    far = "1 доллар США, как сообщили в министерстве финансов республики вчера, стоит 3 рубля."
+    assert rates(far) == []
+
+
+def test_the_header_rate_keeps_its_base_unknown() -> None:
+    """The header line says «3.69 BYN», never of what: the base stays null."""
+    assert header_rate(HeaderRate(value=3.69, currency="BYN")) == CurrencyRate(
+        base=None, quote="BYN", value=3.69, text="3.69 BYN", start=None, end=None
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "published", "currency"),
+    [("BY", date(2015, 1, 1), "BYR"), ("BY", None, "BYN"), ("UA", None, "UAH"), ("DE", None, None)],
+)
+def test_local_currency(country: str, published: date | None, currency: str | None) -> None:
+    assert local_currency(country, published) == currency
