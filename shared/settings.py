@@ -144,22 +144,23 @@ class Settings(BaseSettings):
     enrich_time_limit: float = Field(default=90.0, gt=0)
     index_soft_time_limit: float = Field(default=30.0, gt=0)
     index_time_limit: float = Field(default=45.0, gt=0)
-    # Batch consumption (``shared.batches``): the enrich and index workers hand a child up to
-    # ``<stage>_batch_size`` messages at once, or fewer once the oldest has waited
-    # ``<stage>_batch_wait_ms``, so NER runs over several texts together and the index writes
-    # them in one transaction; each document still gets its own outcome, dead letter or retry.
-    # 1 is the one-message path (no batching).
+    # Batch consumption (``shared.batches``): the enrich and index workers hand a free child up
+    # to ``<stage>_batch_size`` messages at once, or fewer once the oldest has waited
+    # ``<stage>_batch_wait_ms`` (0: whatever has arrived), so NER runs over several texts
+    # together and the index writes them in one transaction; each document still gets its own
+    # outcome, dead letter or retry. 1 is the one-message path (no batching). With a wait of 0
+    # batches grow only under load, so an idle pipeline's latency is unchanged.
     enrich_batch_size: int = Field(
-        default=1, ge=1, le=256, description="Messages an enrich child takes at once (1: one)."
+        default=16, ge=1, le=256, description="Messages an enrich child takes at once (1: one)."
     )
     enrich_batch_wait_ms: int = Field(
-        default=200, ge=0, le=10_000, description="How long a partial enrich batch waits, ms."
+        default=0, ge=0, le=10_000, description="How long a partial enrich batch waits, ms."
     )
     index_batch_size: int = Field(
-        default=1, ge=1, le=256, description="Messages an index child writes at once (1: one)."
+        default=16, ge=1, le=256, description="Messages an index child writes at once (1: one)."
     )
     index_batch_wait_ms: int = Field(
-        default=200, ge=0, le=10_000, description="How long a partial index batch waits, ms."
+        default=0, ge=0, le=10_000, description="How long a partial index batch waits, ms."
     )
     # Redis redelivers a message that was taken but not acknowledged after this many seconds
     # (tasks ack late, after their work is done). Unset, it is derived from the time limits
