@@ -15,7 +15,13 @@ Reads ``../shared/testdata/`` beside the repository (never copied into it; see i
   currency), and the false positives on the peers' negatives (``bench/money_accuracy.py``, which
   also lists the misses with ``--misses`` and measures the parser's speed).
 
-Usage: ``python bench/accuracy.py [--testdata DIR]``. Prints figures; asserts nothing.
+- ``news``: the project's own hand-labelled real-news benchmark (``bench/data/news/``, inside
+  the repository): per language and for its dev and test halves, language identification,
+  money and entities for newsflow and for the anchor stack (lingua + Natasha), in one run
+  (``bench/news_accuracy.py``, which also lists newsflow's dev-half errors with ``--misses``).
+
+Usage: ``python bench/accuracy.py [langid|money|news|all] [--testdata DIR]`` (``all`` by
+default). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.money_accuracy import DATA, accuracy  # noqa: E402  # after the path is set
+from bench.news_accuracy import report as news_report  # noqa: E402
 from services.enrich.language import detect_language  # noqa: E402
 from shared.settings import DEFAULT_LANGUAGES  # noqa: E402
 
@@ -117,19 +124,30 @@ def money_accuracy() -> None:
     accuracy(show_misses=False)
 
 
+PARTS = ("langid", "money", "news")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "part", nargs="?", default="all", choices=(*PARTS, "all"), help="which figures (all)"
+    )
     parser.add_argument("--testdata", type=Path, default=DEFAULT_TESTDATA)
+    parser.add_argument("--misses", action="store_true", help="news: newsflow's dev-half errors")
     args = parser.parse_args()
-    if not args.testdata.is_dir():
+    parts = PARTS if args.part == "all" else (args.part,)
+    if {"langid", "money"} & set(parts) and not args.testdata.is_dir():
         print(
             f"no test data at {args.testdata} (it lives beside the repository as shared/testdata)"
         )
-        return 2
-    if (args.testdata / "langid").is_dir():
+        if "news" not in parts:
+            return 2
+    if "langid" in parts and (args.testdata / "langid").is_dir():
         language_accuracy(args.testdata / "langid")
-    if (args.testdata / "money").is_dir():
+    if "money" in parts and (args.testdata / "money").is_dir():
         money_accuracy()
+    if "news" in parts:
+        news_report(show_misses=args.misses)
     return 0
 
 
