@@ -6,8 +6,8 @@ wrong language label is worse for search than no label.
 
 Two results per document: the document's language and each language's share of its letters,
 from detection on pieces of at most a few hundred characters (a paragraph, or a stretch of a long
-one), each judged on its start. The language holding most of the letters is the document's: a Russian article with a long
-English quote is Russian.
+one), each judged on its start. The language holding most of the letters is the document's: a
+Russian article with a long English quote is Russian.
 
 A short text (fewer than ``min_letters`` letters: a headline, a caption) is not refused out of
 hand: lingua judges it among the languages whose alphabets can write it, and a confident verdict
