@@ -121,11 +121,14 @@ _NUMBERS_AT: Final = _SIGNATURE_BYTES + _SIZE_BYTES
 _BAND_BYTES: Final = ROWS * 4
 _U32_MAX: Final = 2**32 - 1
 _WORD = re.compile(r"\w+")
-# A number as written, with its decimal and thousands separators: «3,2456», «24.08.2010», «2011»;
-# or a clock time («14:35»), matched first so that it can be left out: an «updated at 14:35» line
-# changes with every re-scrape of one article, and a time is when it was written, not what it
-# reports.
-_NUMBER = re.compile(r"\d++(?::\d\d)++|\d++(?:[.,]\d++)*+")
+# A run of digits with the marks that join them: «3,2456», «24.08.2010», «2011», «14:35», «2:1».
+# One character class, so the scan is as fast as the word scan (an alternation of possessive
+# groups took longer than finding every word). ``_numbers`` splits a run at colons, trims the
+# marks at its ends and leaves clock times out.
+_NUMBER = re.compile(r"\d[\d.,:]*")
+# A clock time: an «updated at 14:35» line changes with every re-scrape of one article, and a
+# time is when the text was written, not what it reports.
+_CLOCK = re.compile(r"\d{1,2}(?::\d\d){1,2}")
 _BATCH: Final = 4096
 
 
@@ -198,10 +201,14 @@ def numbers(body: str) -> bytes:
 
 
 def _numbers(nfkc: str) -> bytes:
+    found: set[str] = set()
+    for match in _NUMBER.findall(nfkc):
+        run = match.rstrip(".,:")
+        if not _CLOCK.fullmatch(run):
+            found.update(part.strip(".,").replace(",", ".") for part in run.split(":"))
+    found.discard("")
     hashes = {
-        int.from_bytes(hashlib.blake2b(number.replace(",", ".").encode(), digest_size=4).digest())
-        for number in _NUMBER.findall(nfkc)
-        if ":" not in number
+        int.from_bytes(hashlib.blake2b(number.encode(), digest_size=4).digest()) for number in found
     }
     return b"".join(h.to_bytes(4, "big") for h in heapq.nsmallest(MAX_NUMBERS, hashes))
 
