@@ -217,7 +217,7 @@ GOLDEN_DIGEST = "735c1c9b659f292e"
 
 
 def test_signature_has_not_changed_for_this_version() -> None:
-    """Stored signatures outlive the code: if this fails (a datasketch upgrade, a change in
+    """Stored signatures outlive the code: if this fails (a change in the MinHash, in
     normalisation, in what a signature records), signatures are no longer comparable to stored
     ones, so bump VERSION and update the digest."""
     held = signature(BASE + " Курс 3,2456 на 24.08.2010.")
