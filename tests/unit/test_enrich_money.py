@@ -510,7 +510,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "4"
+    assert VERSION == "5"
 
 
 def test_unknown_language_still_finds_money() -> None:
@@ -710,3 +710,34 @@ def test_money_forms_of_real_news(
 def test_compound_and_elliptic_forms_need_their_whole_shape(text: str) -> None:
     """The hyphen and the lone adjective only count in the shapes above."""
     assert extract_money(text, language="de" if "Dollar" in text else "ru") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Бюджет програми – 450 млн дол на п'ять років.", "uk", [("450 млн дол", 450e6, "USD")]),
+        ("He was fined 50 cents a day.", "en", [("50 cents", 0.5, "USD")]),
+        ("Проїзд подорожчав на 5 центів.", "uk", [("5 центів", 0.05, "USD")]),
+        (
+            "The largest new paper currency – 500 rubles. The smallest denomination of currency"
+            " will be one cent.",
+            "en",
+            [("500 rubles", 500, "RUB"), ("one cent", 0.01, "RUB")],
+        ),
+        ("Der Preis stieg um 50 Cent.", "de", [("50 Cent", 0.5, "EUR")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_money_forms_of_english_and_ukrainian_news(
+    text: str, language: str, expected: list[tuple[str, float, str]]
+) -> None:
+    """English and Ukrainian forms (issue 9): «дол» without its dot, and a cent written alone,
+    which is a hundredth of the currency named before it, else of the dollar (euro in German)."""
+    found = extract_money(text, language=language)
+    got = [(m.text, m.amount, m.currency) for m in found]
+    assert len(got) == len(expected), got
+    for (text_, amount, currency), (want_text, want_amount, want_currency) in zip(
+        got, expected, strict=True
+    ):
+        assert (text_, currency) == (want_text, want_currency)
+        assert math.isclose(amount, want_amount, rel_tol=1e-12)

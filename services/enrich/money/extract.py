@@ -21,7 +21,7 @@ from services.enrich.money.rouble import (
     belarusian,
 )
 from services.enrich.money.scan import Doc, Found, lower_keeping_offsets
-from services.enrich.money.vocabulary import ROUBLE
+from services.enrich.money.vocabulary import CENT, ROUBLE, ZERO_DECIMAL
 from shared.messages import MoneyMention
 
 __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_money"]
@@ -44,7 +44,9 @@ class Reading:
         codes: list[str] = []
         for item in self.found:
             codes.extend(
-                code for code in (item.currency, item.per_currency) if code and code != ROUBLE
+                code
+                for code in (item.currency, item.per_currency)
+                if code and code not in (ROUBLE, CENT)
             )
         return codes
 
@@ -82,7 +84,9 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
     mentions: list[MoneyMention] = []
     for item in reading.found:
         written = text[item.start : item.end]
-        if item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
+        if item.currency == CENT:
+            decision = _cent(mentions, reading.doc.language)
+        elif item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
             decision = _other_rouble(item.per_currency, context.published)
         else:
             decision = _decide(item.currency, item.start, written, rule, context.published)
@@ -106,6 +110,17 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             )
         )
     return mentions
+
+
+def _cent(before: list[MoneyMention], language: str) -> Decision:
+    """«The smallest denomination will be one cent, which will be equal to 100 rubles»: a cent
+    written alone is a hundredth of the currency the text last named, else of the dollar (the
+    euro in German)."""
+    for mention in reversed(before):
+        if mention.currency not in ZERO_DECIMAL:
+            note = "a cent of the currency named before it"
+            return Decision(mention.currency, "document", note)
+    return Decision("EUR" if language == "de" else "USD", "default", "a cent with no currency")
 
 
 def _other_rouble(priced: str, published: date | None) -> Decision:

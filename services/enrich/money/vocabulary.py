@@ -23,6 +23,9 @@ from typing import Any, NamedTuple
 import pycountry
 
 ROUBLE = "ROUBLE"
+# A cent written alone («one cent», «50 центів»): a hundredth of the currency the text was last
+# talking about, resolved with the mentions (``extract.resolve_money``).
+CENT = "CENT"
 
 
 class Unit(NamedTuple):
