@@ -741,3 +741,50 @@ def test_money_forms_of_english_and_ukrainian_news(
     ):
         assert (text_, currency) == (want_text, want_currency)
         assert math.isclose(amount, want_amount, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "expected"),
+    [
+        (
+            "The denomination will be made by replacing the banknotes ... at a ratio of 10,000"
+            " (old) Belarussian roubles to 1 Belarussian rouble,",
+            "en",
+            date(2015, 11, 4),
+            [
+                ("10,000 (old) Belarussian roubles", 10_000, "BYR"),
+                ("1 Belarussian rouble", 1, "BYN"),
+            ],
+        ),
+        (
+            "за 10 тисяч білоруських рублів старого зразка можна буде отримати один рубль нового.",
+            "uk",
+            date(2016, 6, 1),
+            [("10 тисяч білоруських рублів", 10_000, "BYR"), ("один рубль", 1, "BYN")],
+        ),
+        (
+            "The largest new paper currency – 500 rubles – will be equal to 5,000,000 current"
+            " rubles.",
+            "en",
+            date(2016, 7, 1),
+            [("500 rubles", 500, "BYN"), ("5,000,000 current rubles", 5e6, "BYR")],
+        ),
+        (
+            "Обменять 10 тысяч старых рублей.", "ru", date(2016, 8, 1),
+            [("10 тысяч старых рублей", 1e4, "BYR")],
+        ),
+        (
+            "Это 10 тысяч рублей нового кредита.", "ru", date(2016, 6, 1),
+            [("10 тысяч рублей", 1e4, "BYR")],
+        ),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_old_and_new_belarusian_roubles_of_the_redenomination(
+    text: str, language: str, published: date, expected: list[tuple[str, float, str]]
+) -> None:
+    """A Belarusian rouble called old is BYR and one called new BYN whatever the date (issue 9);
+    one exchanged for an old one in the same sentence is new; «нового» before another noun is
+    that noun's."""
+    found = extract_money(text, language=language, published=published, default_rouble="BYN")
+    assert [(m.text, m.amount, m.currency) for m in found] == expected

@@ -21,7 +21,7 @@ from services.enrich.money.rouble import (
     belarusian,
 )
 from services.enrich.money.scan import Doc, Found, lower_keeping_offsets
-from services.enrich.money.vocabulary import CENT, ROUBLE, ZERO_DECIMAL
+from services.enrich.money.vocabulary import CENT, ERA_SAMPLES, ERAS, ROUBLE, ZERO_DECIMAL
 from shared.messages import MoneyMention
 
 __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_money"]
@@ -29,6 +29,19 @@ __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_
 _DIGIT_RE = re.compile(r"\d")
 _CODE_SHAPE_RE = re.compile(r"[A-Z]{3}")
 _BELARUSIAN_CODE_RE = re.compile(r"BY[NR]")
+_ERA_WORD = (
+    r"(?:\(?(?P<era>" + "|".join(sorted(map(re.escape, ERAS), key=len, reverse=True)) + r")\)?)"
+)
+# The era inside a mention («5,000,000 current rubles», «10,000 (old) Belarussian roubles»).
+_ERA_WITHIN_RE = re.compile(rf"(?<![^\W\d_]){_ERA_WORD}(?![^\W\d_])")
+# The era after a mention: «рублей старого образца», «один рубль нового.» (a bare «нового»
+# must end the clause, or it is an adjective of the next noun: «рублей нового кредита»).
+_ERA_AFTER_RE = re.compile(
+    rf"[ \t]++{_ERA_WORD}(?:[ \t]++(?:{'|'.join(ERA_SAMPLES)})(?![^\W\d_])|(?=[ \t]*+[.,;:!?)»\"]))"
+)
+_SENTENCE_END_RE = re.compile(r"[.!?]\s")
+_OLD_NOTES_WITHDRAWN = date(2017, 1, 1)
+_BELARUSIAN = frozenset({"BYN", "BYR"})
 _ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
 
 
@@ -90,6 +103,8 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             decision = _other_rouble(item.per_currency, context.published)
         else:
             decision = _decide(item.currency, item.start, written, rule, context.published)
+        if decision.currency in _BELARUSIAN:
+            decision = _by_era(reading.doc, item, decision, mentions, context.published)
         per = None
         if item.per_currency == ROUBLE and decision.currency in COUNTRY_OF_ROUBLE:
             # «174 «зайчика» за рубль»: roubles priced in roubles are the other country's.
@@ -110,6 +125,40 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             )
         )
     return mentions
+
+
+def _era_of(doc: Doc, item: Found) -> str | None:
+    """«old», «new» or «current» when the text says which rouble of a redenomination it is."""
+    within = _ERA_WITHIN_RE.search(doc.lowered, item.start, item.end)
+    if within is not None:
+        return ERAS[within.group("era")]
+    after = _ERA_AFTER_RE.match(doc.lowered, item.end)
+    return None if after is None else ERAS[after.group("era")]
+
+
+def _by_era(
+    doc: Doc, item: Found, decision: Decision, before: list[MoneyMention], published: date | None
+) -> Decision:
+    """A Belarusian rouble the text calls old is BYR and new BYN, whatever the date; «10,000
+    (old) Belarussian roubles to 1 Belarussian rouble»: one that follows an old one in the same
+    sentence is the new one it is exchanged for. Until the old notes left circulation at the end
+    of 2016, «current roubles» were the old ones, set against the new."""
+    era = _era_of(doc, item)
+    if era == "current" and published is not None and published < _OLD_NOTES_WITHDRAWN:
+        era = "old"
+    if era == "old":
+        return Decision("BYR", "explicit", "called the old rouble")
+    if era == "new":
+        return Decision("BYN", "explicit", "called the new rouble")
+    if era is None and before and decision.currency == "BYR":
+        last = before[-1]
+        if (
+            last.currency == "BYR"
+            and last.currency_note == "called the old rouble"
+            and _SENTENCE_END_RE.search(doc.text, last.end, item.start) is None
+        ):
+            return Decision("BYN", decision.basis, "exchanged for the old rouble before it")
+    return decision
 
 
 def _cent(before: list[MoneyMention], language: str) -> Decision:
