@@ -788,3 +788,25 @@ def test_old_and_new_belarusian_roubles_of_the_redenomination(
     that noun's."""
     found = extract_money(text, language=language, published=published, default_rouble="BYN")
     assert [(m.text, m.amount, m.currency) for m in found] == expected
+
+
+def test_a_bare_dollar_is_the_home_dollar_where_us_dollars_are_written_out() -> None:
+    """An outlet that writes «US$» and its own «S$» means its own dollar by a bare «$» (issue
+    9); the same «$» elsewhere stays the US dollar."""
+    text = (
+        "Putin bestows $2 billion loan in gesture of support for Belarus leader Lukashenko\n\n"
+        "Russian President Vladimir Putin bestowed a US$1.5 billion (S$2.04 billion) loan on"
+        " Belarus, and $3-4 million more."
+    )
+    found = extract_money(text, language="en")
+    assert [(m.text, m.currency) for m in found] == [
+        ("$2 billion", "SGD"),
+        ("US$1.5 billion", "USD"),
+        ("S$2.04 billion", "SGD"),
+        ("$3", "SGD"),
+        ("4 million", "SGD"),
+    ]
+    assert [m.currency for m in extract_money("$5 and US$7 million", language="en")] == [
+        "USD",
+        "USD",
+    ]

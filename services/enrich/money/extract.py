@@ -21,7 +21,14 @@ from services.enrich.money.rouble import (
     belarusian,
 )
 from services.enrich.money.scan import Doc, Found, lower_keeping_offsets
-from services.enrich.money.vocabulary import CENT, ERA_SAMPLES, ERAS, ROUBLE, ZERO_DECIMAL
+from services.enrich.money.vocabulary import (
+    CENT,
+    DOLLAR_PREFIXES,
+    ERA_SAMPLES,
+    ERAS,
+    ROUBLE,
+    ZERO_DECIMAL,
+)
 from shared.messages import MoneyMention
 
 __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_money"]
@@ -40,6 +47,10 @@ _ERA_AFTER_RE = re.compile(
     rf"[ \t]++{_ERA_WORD}(?:[ \t]++(?:{'|'.join(ERA_SAMPLES)})(?![^\W\d_])|(?=[ \t]*+[.,;:!?)»\"]))"
 )
 _SENTENCE_END_RE = re.compile(r"[.!?]\s")
+_DOLLARS = frozenset(DOLLAR_PREFIXES.values())
+# A dollar written with its country's letters («US$1.5», «S$2.04», «HK$ 5»), and one without.
+_LETTERED_DOLLAR_RE = re.compile(r"[A-Za-z.]\$")
+_BARE_DOLLAR_RE = re.compile(r"\$\s?[\d.,]+(?:\s?(?:[a-z]+))?")
 _OLD_NOTES_WITHDRAWN = date(2017, 1, 1)
 _BELARUSIAN = frozenset({"BYN", "BYR"})
 _ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
@@ -94,10 +105,19 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
     explicit = [(item.start, item.currency) for item in prices or qualified]
     bare = any(ROUBLE in (item.currency, item.per_currency) for item in reading.found)
     rule = RoubleRule(text, explicit, context) if bare else None
+    home_dollar = _home_dollar(reading)
     mentions: list[MoneyMention] = []
+    bare_before = False
     for item in reading.found:
         written = text[item.start : item.end]
-        if item.currency == CENT:
+        # «$3-4 million»: the upper end of a range takes the lower end's «$».
+        bare = item.currency == "USD" and (
+            _BARE_DOLLAR_RE.fullmatch(written) is not None or (item.bound == "max" and bare_before)
+        )
+        bare_before = bare
+        if home_dollar is not None and bare:
+            decision = Decision(home_dollar, "document", "a bare «$» where US$ is written out")
+        elif item.currency == CENT:
             decision = _cent(mentions, reading.doc.language)
         elif item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
             decision = _other_rouble(item.per_currency, context.published)
@@ -125,6 +145,22 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             )
         )
     return mentions
+
+
+def _home_dollar(reading: Reading) -> str | None:
+    """«Putin bestows $2 billion loan» over «a US$1.5 billion (S$2.04 billion) loan»: an outlet
+    that writes the US dollar out as «US$» and one other dollar with its letters uses a bare «$»
+    for that other, its home dollar."""
+    text = reading.doc.text
+    lettered = {
+        item.currency
+        for item in reading.found
+        if item.currency in _DOLLARS and _LETTERED_DOLLAR_RE.search(text, item.start, item.end)
+    }
+    others = lettered - {"USD"}
+    if "USD" in lettered and len(others) == 1:
+        return others.pop()
+    return None
 
 
 def _era_of(doc: Doc, item: Found) -> str | None:
