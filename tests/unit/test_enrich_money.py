@@ -810,3 +810,32 @@ def test_a_bare_dollar_is_the_home_dollar_where_us_dollars_are_written_out() -> 
         "USD",
         "USD",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Зарплата – 4 тис. польських злотих.", "uk", ("4 тис. польських злотих", 4000, "PLN")),
+        ("Кредит на 500 млн українських гривень.", "uk", ("500 млн українських гривень", 5e8,
+                                                           "UAH")),
+        ("Квиток коштує 20 британських фунтів.", "uk", ("20 британських фунтів", 20, "GBP")),
+        ("Квиток коштує 2 фунти.", "uk", ("2 фунти", 2, "GBP")),
+        ("Марка подорожчала на 50 євроцентів.", "uk", ("50 євроцентів", 0.5, "EUR")),
+        ("It cost 2,000 Ukrainian hryvnias.", "en", ("2,000 Ukrainian hryvnias", 2000, "UAH")),
+        ("It cost 300 Polish zlotys.", "en", ("300 Polish zlotys", 300, "PLN")),
+        ("It cost 5,000 Kazakh tenge.", "en", ("5,000 Kazakh tenge", 5000, "KZT")),
+        ("A loaf cost 25 euro cents.", "en", ("25 euro cents", 0.25, "EUR")),
+        ("A stamp cost 25 US cents.", "en", ("25 US cents", 0.25, "USD")),
+        ("Wages were 25 Belorussian roubles.", "en", ("25 Belorussian roubles", 25, "BYN")),
+        ("Wages were 250,000 Belarusian roubles (BYR).", "en",
+         ("250,000 Belarusian roubles", 250_000, "BYR")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_currency_adjectives_and_cents_of_english_and_ukrainian_news(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """The Ukrainian, Polish, Kazakh and British adjectives, euro and US cents, and a code in
+    brackets after the noun, which beats the date (issue 9)."""
+    found = extract_money(text, language=language, published=date(2020, 1, 1))
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]

@@ -46,6 +46,7 @@ _ERA_WITHIN_RE = re.compile(rf"(?<![^\W\d_]){_ERA_WORD}(?![^\W\d_])")
 _ERA_AFTER_RE = re.compile(
     rf"[ \t]++{_ERA_WORD}(?:[ \t]++(?:{'|'.join(ERA_SAMPLES)})(?![^\W\d_])|(?=[ \t]*+[.,;:!?)»\"]))"
 )
+_CODE_AFTER_RE = re.compile(r"[ \t]*+\((BY[NR])\)")
 _SENTENCE_END_RE = re.compile(r"[.!?]\s")
 _DOLLARS = frozenset(DOLLAR_PREFIXES.values())
 # A dollar written with its country's letters («US$1.5», «S$2.04», «HK$ 5»), and one without.
@@ -179,6 +180,9 @@ def _by_era(
     (old) Belarussian roubles to 1 Belarussian rouble»: one that follows an old one in the same
     sentence is the new one it is exchanged for. Until the old notes left circulation at the end
     of 2016, «current roubles» were the old ones, set against the new."""
+    code = _CODE_AFTER_RE.match(doc.text, item.end)
+    if code is not None:
+        return Decision(code.group(1), "explicit", None)  # «25 Belarusian roubles (BYR)»
     era = _era_of(doc, item)
     if era == "current" and published is not None and published < _OLD_NOTES_WITHDRAWN:
         era = "old"
