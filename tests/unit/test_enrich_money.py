@@ -839,3 +839,22 @@ def test_currency_adjectives_and_cents_of_english_and_ukrainian_news(
     brackets after the noun, which beats the date (issue 9)."""
     found = extract_money(text, language=language, published=date(2020, 1, 1))
     assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Квартира коштує 5 тис. у.о. на місяць.", "uk", ("5 тис. у.о.", 5000, "USD")),
+        ("Аренда – 100 у.е. в месяц.", "ru", ("100 у.е.", 100, "USD")),
+        ("The debt reached 5.5 trln rubles.", "en", ("5.5 trln rubles", 5.5e12, "RUB")),
+        ("The stamp costs 20 pence.", "en", ("20 pence", 0.2, "GBP")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_conventional_units_pence_and_trln(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """«у.о.»/«у.е.» (the dollars of Ukrainian and Russian price lists), pence, and «trln»
+    (issue 9)."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]
