@@ -858,3 +858,19 @@ def test_conventional_units_pence_and_trln(
     (issue 9)."""
     found = extract_money(text, language=language)
     assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Moscow lent one and a half billion dollars.", ("one and a half billion dollars", 1.5e9)),
+        (
+            "The fund holds two and a half million dollars.",
+            ("two and a half million dollars", 2.5e6),
+        ),
+    ],
+)
+def test_and_a_half_stays_inside_an_english_amount(text: str, expected: tuple[str, float]) -> None:
+    """«one and a half billion dollars» is 1.5e9, not «half billion» (issue 9)."""
+    found = extract_money(text, language="en")
+    assert [(m.text, m.amount, m.currency) for m in found] == [(*expected, "USD")]
