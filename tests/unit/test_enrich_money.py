@@ -874,3 +874,27 @@ def test_and_a_half_stays_inside_an_english_amount(text: str, expected: tuple[st
     """«one and a half billion dollars» is 1.5e9, not «half billion» (issue 9)."""
     found = extract_money(text, language="en")
     assert [(m.text, m.amount, m.currency) for m in found] == [(*expected, "USD")]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Кредит – два з половиною мільярди доларів.", "uk",
+         ("два з половиною мільярди доларів", 2.5e9, "USD")),
+        ("Кредит – два с половиной миллиарда долларов.", "ru",
+         ("два с половиной миллиарда долларов", 2.5e9, "USD")),
+        ("Збитки – пів мільярда доларів.", "uk", ("пів мільярда доларів", 5e8, "USD")),
+        ("Штраф – двадцять пʼять тисяч гривень.", "uk",
+         ("двадцять пʼять тисяч гривень", 25e3, "UAH")),
+        ("Штраф до п'яти тисяч гривень.", "uk", ("п'яти тисяч гривень", 5e3, "UAH")),
+        ("Понад семи мільйонів доларів.", "uk", ("семи мільйонів доларів", 7e6, "USD")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_ukrainian_halves_genitives_and_apostrophes(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """«з половиною», «пів», genitive numerals and the «ʼ» apostrophe in number words (issue 9);
+    «пів мільярда» is half a billion, not a billion."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]

@@ -43,10 +43,12 @@ _SPACED_DECIMAL_RE = re.compile(r"[.,] (\d{2})(?!\d)")
 _DASH_CENTS_RE = re.compile(r"[.,][-–]")
 _NUMBER_AFTER_RE = re.compile(rf"{SP}?\d")
 _ARTICLE_BEFORE_RE = re.compile(rf"(?:{START}half{SP}+)?{START}an?{SP}+\Z")
-# «one and a half billion dollars»: the «a» of «and a half» stays inside the amount.
+# «one and a half billion dollars», «два з половиною мільярди»: the «a» of «and a half» and the
+# «з» of «з половиною» stay inside the amount.
 _WORD_AMOUNT_RE = re.compile(
     rf"{START}(?:{NUMBER_WORD})"
-    rf"(?:(?:{SP}++(?:и|and|und|і){SP}++(?:a{SP}++(?=half))?|{SP}++|-)(?:{NUMBER_WORD}))*" + END
+    rf"(?:(?:{SP}++(?:и|and|und|і){SP}++(?:a{SP}++(?=half))?|{SP}++(?:з|с){SP}++(?=половин)"
+    rf"|{SP}++|-)(?:{NUMBER_WORD}))*" + END
 )
 
 
