@@ -898,3 +898,23 @@ def test_ukrainian_halves_genitives_and_apostrophes(
     «пів мільярда» is half a billion, not a billion."""
     found = extract_money(text, language=language)
     assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Washington pledged another billion dollars.", "en",
+         ("another billion dollars", 1e9, "USD")),
+        ("It asked for an additional billion euros.", "en",
+         ("an additional billion euros", 1e9, "EUR")),
+        ("Die USA geben eine weitere Milliarde Dollar.", "de",
+         ("eine weitere Milliarde Dollar", 1e9, "USD")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_one_more_scale_word_is_an_amount(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """«another billion dollars» is one billion more, as «a billion dollars» is one (issue 9)."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]
