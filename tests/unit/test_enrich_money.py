@@ -510,7 +510,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "4"
+    assert VERSION == "5"
 
 
 def test_unknown_language_still_finds_money() -> None:
@@ -710,3 +710,211 @@ def test_money_forms_of_real_news(
 def test_compound_and_elliptic_forms_need_their_whole_shape(text: str) -> None:
     """The hyphen and the lone adjective only count in the shapes above."""
     assert extract_money(text, language="de" if "Dollar" in text else "ru") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Бюджет програми – 450 млн дол на п'ять років.", "uk", [("450 млн дол", 450e6, "USD")]),
+        ("He was fined 50 cents a day.", "en", [("50 cents", 0.5, "USD")]),
+        ("Проїзд подорожчав на 5 центів.", "uk", [("5 центів", 0.05, "USD")]),
+        (
+            "The largest new paper currency – 500 rubles. The smallest denomination of currency"
+            " will be one cent.",
+            "en",
+            [("500 rubles", 500, "RUB"), ("one cent", 0.01, "RUB")],
+        ),
+        ("Der Preis stieg um 50 Cent.", "de", [("50 Cent", 0.5, "EUR")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_money_forms_of_english_and_ukrainian_news(
+    text: str, language: str, expected: list[tuple[str, float, str]]
+) -> None:
+    """English and Ukrainian forms (issue 9): «дол» without its dot, and a cent written alone,
+    which is a hundredth of the currency named before it, else of the dollar (euro in German)."""
+    found = extract_money(text, language=language)
+    got = [(m.text, m.amount, m.currency) for m in found]
+    assert len(got) == len(expected), got
+    for (text_, amount, currency), (want_text, want_amount, want_currency) in zip(
+        got, expected, strict=True
+    ):
+        assert (text_, currency) == (want_text, want_currency)
+        assert math.isclose(amount, want_amount, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "expected"),
+    [
+        (
+            "The denomination will be made by replacing the banknotes ... at a ratio of 10,000"
+            " (old) Belarussian roubles to 1 Belarussian rouble,",
+            "en",
+            date(2015, 11, 4),
+            [
+                ("10,000 (old) Belarussian roubles", 10_000, "BYR"),
+                ("1 Belarussian rouble", 1, "BYN"),
+            ],
+        ),
+        (
+            "за 10 тисяч білоруських рублів старого зразка можна буде отримати один рубль нового.",
+            "uk",
+            date(2016, 6, 1),
+            [("10 тисяч білоруських рублів", 10_000, "BYR"), ("один рубль", 1, "BYN")],
+        ),
+        (
+            "The largest new paper currency – 500 rubles – will be equal to 5,000,000 current"
+            " rubles.",
+            "en",
+            date(2016, 7, 1),
+            [("500 rubles", 500, "BYN"), ("5,000,000 current rubles", 5e6, "BYR")],
+        ),
+        (
+            "Обменять 10 тысяч старых рублей.", "ru", date(2016, 8, 1),
+            [("10 тысяч старых рублей", 1e4, "BYR")],
+        ),
+        (
+            "Это 10 тысяч рублей нового кредита.", "ru", date(2016, 6, 1),
+            [("10 тысяч рублей", 1e4, "BYR")],
+        ),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_old_and_new_belarusian_roubles_of_the_redenomination(
+    text: str, language: str, published: date, expected: list[tuple[str, float, str]]
+) -> None:
+    """A Belarusian rouble called old is BYR and one called new BYN whatever the date (issue 9);
+    one exchanged for an old one in the same sentence is new; «нового» before another noun is
+    that noun's."""
+    found = extract_money(text, language=language, published=published, default_rouble="BYN")
+    assert [(m.text, m.amount, m.currency) for m in found] == expected
+
+
+def test_a_bare_dollar_is_the_home_dollar_where_us_dollars_are_written_out() -> None:
+    """An outlet that writes «US$» and its own «S$» means its own dollar by a bare «$» (issue
+    9); the same «$» elsewhere stays the US dollar."""
+    text = (
+        "Putin bestows $2 billion loan in gesture of support for Belarus leader Lukashenko\n\n"
+        "Russian President Vladimir Putin bestowed a US$1.5 billion (S$2.04 billion) loan on"
+        " Belarus, and $3-4 million more."
+    )
+    found = extract_money(text, language="en")
+    assert [(m.text, m.currency) for m in found] == [
+        ("$2 billion", "SGD"),
+        ("US$1.5 billion", "USD"),
+        ("S$2.04 billion", "SGD"),
+        ("$3", "SGD"),
+        ("4 million", "SGD"),
+    ]
+    assert [m.currency for m in extract_money("$5 and US$7 million", language="en")] == [
+        "USD",
+        "USD",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Зарплата – 4 тис. польських злотих.", "uk", ("4 тис. польських злотих", 4000, "PLN")),
+        ("Кредит на 500 млн українських гривень.", "uk", ("500 млн українських гривень", 5e8,
+                                                           "UAH")),
+        ("Квиток коштує 20 британських фунтів.", "uk", ("20 британських фунтів", 20, "GBP")),
+        ("Квиток коштує 2 фунти.", "uk", ("2 фунти", 2, "GBP")),
+        ("Марка подорожчала на 50 євроцентів.", "uk", ("50 євроцентів", 0.5, "EUR")),
+        ("It cost 2,000 Ukrainian hryvnias.", "en", ("2,000 Ukrainian hryvnias", 2000, "UAH")),
+        ("It cost 300 Polish zlotys.", "en", ("300 Polish zlotys", 300, "PLN")),
+        ("It cost 5,000 Kazakh tenge.", "en", ("5,000 Kazakh tenge", 5000, "KZT")),
+        ("A loaf cost 25 euro cents.", "en", ("25 euro cents", 0.25, "EUR")),
+        ("A stamp cost 25 US cents.", "en", ("25 US cents", 0.25, "USD")),
+        ("Wages were 25 Belorussian roubles.", "en", ("25 Belorussian roubles", 25, "BYN")),
+        ("Wages were 250,000 Belarusian roubles (BYR).", "en",
+         ("250,000 Belarusian roubles", 250_000, "BYR")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_currency_adjectives_and_cents_of_english_and_ukrainian_news(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """The Ukrainian, Polish, Kazakh and British adjectives, euro and US cents, and a code in
+    brackets after the noun, which beats the date (issue 9)."""
+    found = extract_money(text, language=language, published=date(2020, 1, 1))
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Квартира коштує 5 тис. у.о. на місяць.", "uk", ("5 тис. у.о.", 5000, "USD")),
+        ("Аренда – 100 у.е. в месяц.", "ru", ("100 у.е.", 100, "USD")),
+        ("The debt reached 5.5 trln rubles.", "en", ("5.5 trln rubles", 5.5e12, "RUB")),
+        ("The stamp costs 20 pence.", "en", ("20 pence", 0.2, "GBP")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_conventional_units_pence_and_trln(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """«у.о.»/«у.е.» (the dollars of Ukrainian and Russian price lists), pence, and «trln»
+    (issue 9)."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Moscow lent one and a half billion dollars.", ("one and a half billion dollars", 1.5e9)),
+        (
+            "The fund holds two and a half million dollars.",
+            ("two and a half million dollars", 2.5e6),
+        ),
+    ],
+)
+def test_and_a_half_stays_inside_an_english_amount(text: str, expected: tuple[str, float]) -> None:
+    """«one and a half billion dollars» is 1.5e9, not «half billion» (issue 9)."""
+    found = extract_money(text, language="en")
+    assert [(m.text, m.amount, m.currency) for m in found] == [(*expected, "USD")]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Кредит – два з половиною мільярди доларів.", "uk",
+         ("два з половиною мільярди доларів", 2.5e9, "USD")),
+        ("Кредит – два с половиной миллиарда долларов.", "ru",
+         ("два с половиной миллиарда долларов", 2.5e9, "USD")),
+        ("Збитки – пів мільярда доларів.", "uk", ("пів мільярда доларів", 5e8, "USD")),
+        ("Штраф – двадцять пʼять тисяч гривень.", "uk",
+         ("двадцять пʼять тисяч гривень", 25e3, "UAH")),
+        ("Штраф до п'яти тисяч гривень.", "uk", ("п'яти тисяч гривень", 5e3, "UAH")),
+        ("Понад семи мільйонів доларів.", "uk", ("семи мільйонів доларів", 7e6, "USD")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_ukrainian_halves_genitives_and_apostrophes(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """«з половиною», «пів», genitive numerals and the «ʼ» apostrophe in number words (issue 9);
+    «пів мільярда» is half a billion, not a billion."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Washington pledged another billion dollars.", "en",
+         ("another billion dollars", 1e9, "USD")),
+        ("It asked for an additional billion euros.", "en",
+         ("an additional billion euros", 1e9, "EUR")),
+        ("Die USA geben eine weitere Milliarde Dollar.", "de",
+         ("eine weitere Milliarde Dollar", 1e9, "USD")),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_one_more_scale_word_is_an_amount(
+    text: str, language: str, expected: tuple[str, float, str]
+) -> None:
+    """«another billion dollars» is one billion more, as «a billion dollars» is one (issue 9)."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency) for m in found] == [expected]

@@ -43,8 +43,17 @@ _SPACED_DECIMAL_RE = re.compile(r"[.,] (\d{2})(?!\d)")
 _DASH_CENTS_RE = re.compile(r"[.,][-–]")
 _NUMBER_AFTER_RE = re.compile(rf"{SP}?\d")
 _ARTICLE_BEFORE_RE = re.compile(rf"(?:{START}half{SP}+)?{START}an?{SP}+\Z")
+# «one and a half billion dollars», «два з половиною мільярди»: the «a» of «and a half» and the
+# «з» of «з половиною» stay inside the amount.
+# «another billion dollars», «eine weitere Milliarde Dollar»: a scale word after «one more».
+_ONE_MORE_BEFORE_RE = re.compile(
+    rf"{START}(?:another|an{SP}++(?:additional|extra)|a{SP}++further"
+    rf"|eine{SP}++(?:weitere|zusätzliche)|einer{SP}++weiteren){SP}++\Z"
+)
 _WORD_AMOUNT_RE = re.compile(
-    rf"{START}(?:{NUMBER_WORD})(?:(?:{SP}++(?:и|and|und|і){SP}++|{SP}++|-)(?:{NUMBER_WORD}))*" + END
+    rf"{START}(?:{NUMBER_WORD})"
+    rf"(?:(?:{SP}++(?:и|and|und|і){SP}++(?:a{SP}++(?=half))?|{SP}++(?:з|с){SP}++(?=половин)"
+    rf"|{SP}++|-)(?:{NUMBER_WORD}))*" + END
 )
 
 
@@ -227,8 +236,11 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
             continue
         if words in SCALES or words in GERMAN_SCALES:
             article = _ARTICLE_BEFORE_RE.search(lowered, max(0, start - 12), start)
+            more = _ONE_MORE_BEFORE_RE.search(lowered, max(0, start - 24), start)
             if article is not None:
                 start, words = article.start(), lowered[article.start() : end]
+            elif more is not None:
+                start, words = more.start(), "a " + words  # «another billion» is one more
         start, words = _without_article(start, end, words)
         value = words_value(words, doc.language)
         if not value:

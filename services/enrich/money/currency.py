@@ -15,6 +15,7 @@ from services.enrich.money.vocabulary import (
     CODE_STOPLIST,
     DOLLAR_PREFIXES,
     ELLIPTIC_ROUBLES,
+    ERAS,
     FAMILY_DEFAULT,
     ISO_CODES,
     LOWERCASE_CODES,
@@ -42,7 +43,8 @@ _UNIT_BY_GROUP: dict[str, tuple[Unit, bool]] = {
 # A currency right after a number: words on the lower-cased text, signs and codes on the text.
 # A noun in quotes counts too («174 «зайчика»»: a nickname, quoted).
 _WORDS_AFTER_RE = re.compile(
-    rf"(?:{SP}{{0,2}}+|-)(?P<quote>[«\"„])?(?:(?P<adj>{trie(ADJECTIVES)})(?:\s++|-))?"
+    rf"(?:{SP}{{0,2}}+|-)(?P<quote>[«\"„])?(?:(?P<era>{trie(ERAS)}){SP}++)?"
+    rf"(?:(?P<adj>{trie(ADJECTIVES)})(?:\s++|-))?"
     rf"(?P<noun>{trie(NOUNS)})(?:(?<=\.)|{END})(?(quote)[»\"“])"
 )
 _SIGNS_AFTER_RE = re.compile(

@@ -21,7 +21,14 @@ from services.enrich.money.rouble import (
     belarusian,
 )
 from services.enrich.money.scan import Doc, Found, lower_keeping_offsets
-from services.enrich.money.vocabulary import ROUBLE
+from services.enrich.money.vocabulary import (
+    CENT,
+    DOLLAR_PREFIXES,
+    ERA_SAMPLES,
+    ERAS,
+    ROUBLE,
+    ZERO_DECIMAL,
+)
 from shared.messages import MoneyMention
 
 __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_money"]
@@ -29,6 +36,24 @@ __all__ = ["REDENOMINATION", "Reading", "extract_money", "read_money", "resolve_
 _DIGIT_RE = re.compile(r"\d")
 _CODE_SHAPE_RE = re.compile(r"[A-Z]{3}")
 _BELARUSIAN_CODE_RE = re.compile(r"BY[NR]")
+_ERA_WORD = (
+    r"(?:\(?(?P<era>" + "|".join(sorted(map(re.escape, ERAS), key=len, reverse=True)) + r")\)?)"
+)
+# The era inside a mention («5,000,000 current rubles», «10,000 (old) Belarussian roubles»).
+_ERA_WITHIN_RE = re.compile(rf"(?<![^\W\d_]){_ERA_WORD}(?![^\W\d_])")
+# The era after a mention: «рублей старого образца», «один рубль нового.» (a bare «нового»
+# must end the clause, or it is an adjective of the next noun: «рублей нового кредита»).
+_ERA_AFTER_RE = re.compile(
+    rf"[ \t]++{_ERA_WORD}(?:[ \t]++(?:{'|'.join(ERA_SAMPLES)})(?![^\W\d_])|(?=[ \t]*+[.,;:!?)»\"]))"
+)
+_CODE_AFTER_RE = re.compile(r"[ \t]*+\((BY[NR])\)")
+_SENTENCE_END_RE = re.compile(r"[.!?]\s")
+_DOLLARS = frozenset(DOLLAR_PREFIXES.values())
+# A dollar written with its country's letters («US$1.5», «S$2.04», «HK$ 5»), and one without.
+_LETTERED_DOLLAR_RE = re.compile(r"[A-Za-z.]\$")
+_BARE_DOLLAR_RE = re.compile(r"\$\s?[\d.,]+(?:\s?(?:[a-z]+))?")
+_OLD_NOTES_WITHDRAWN = date(2017, 1, 1)
+_BELARUSIAN = frozenset({"BYN", "BYR"})
 _ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
 
 
@@ -44,7 +69,9 @@ class Reading:
         codes: list[str] = []
         for item in self.found:
             codes.extend(
-                code for code in (item.currency, item.per_currency) if code and code != ROUBLE
+                code
+                for code in (item.currency, item.per_currency)
+                if code and code not in (ROUBLE, CENT)
             )
         return codes
 
@@ -79,13 +106,26 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
     explicit = [(item.start, item.currency) for item in prices or qualified]
     bare = any(ROUBLE in (item.currency, item.per_currency) for item in reading.found)
     rule = RoubleRule(text, explicit, context) if bare else None
+    home_dollar = _home_dollar(reading)
     mentions: list[MoneyMention] = []
+    bare_before = False
     for item in reading.found:
         written = text[item.start : item.end]
-        if item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
+        # «$3-4 million»: the upper end of a range takes the lower end's «$».
+        bare = item.currency == "USD" and (
+            _BARE_DOLLAR_RE.fullmatch(written) is not None or (item.bound == "max" and bare_before)
+        )
+        bare_before = bare
+        if home_dollar is not None and bare:
+            decision = Decision(home_dollar, "document", "a bare «$» where US$ is written out")
+        elif item.currency == CENT:
+            decision = _cent(mentions, reading.doc.language)
+        elif item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
             decision = _other_rouble(item.per_currency, context.published)
         else:
             decision = _decide(item.currency, item.start, written, rule, context.published)
+        if decision.currency in _BELARUSIAN:
+            decision = _by_era(reading.doc, item, decision, mentions, context.published)
         per = None
         if item.per_currency == ROUBLE and decision.currency in COUNTRY_OF_ROUBLE:
             # «174 «зайчика» за рубль»: roubles priced in roubles are the other country's.
@@ -106,6 +146,70 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             )
         )
     return mentions
+
+
+def _home_dollar(reading: Reading) -> str | None:
+    """«Putin bestows $2 billion loan» over «a US$1.5 billion (S$2.04 billion) loan»: an outlet
+    that writes the US dollar out as «US$» and one other dollar with its letters uses a bare «$»
+    for that other, its home dollar."""
+    text = reading.doc.text
+    lettered = {
+        item.currency
+        for item in reading.found
+        if item.currency in _DOLLARS and _LETTERED_DOLLAR_RE.search(text, item.start, item.end)
+    }
+    others = lettered - {"USD"}
+    if "USD" in lettered and len(others) == 1:
+        return others.pop()
+    return None
+
+
+def _era_of(doc: Doc, item: Found) -> str | None:
+    """«old», «new» or «current» when the text says which rouble of a redenomination it is."""
+    within = _ERA_WITHIN_RE.search(doc.lowered, item.start, item.end)
+    if within is not None:
+        return ERAS[within.group("era")]
+    after = _ERA_AFTER_RE.match(doc.lowered, item.end)
+    return None if after is None else ERAS[after.group("era")]
+
+
+def _by_era(
+    doc: Doc, item: Found, decision: Decision, before: list[MoneyMention], published: date | None
+) -> Decision:
+    """A Belarusian rouble the text calls old is BYR and new BYN, whatever the date; «10,000
+    (old) Belarussian roubles to 1 Belarussian rouble»: one that follows an old one in the same
+    sentence is the new one it is exchanged for. Until the old notes left circulation at the end
+    of 2016, «current roubles» were the old ones, set against the new."""
+    code = _CODE_AFTER_RE.match(doc.text, item.end)
+    if code is not None:
+        return Decision(code.group(1), "explicit", None)  # «25 Belarusian roubles (BYR)»
+    era = _era_of(doc, item)
+    if era == "current" and published is not None and published < _OLD_NOTES_WITHDRAWN:
+        era = "old"
+    if era == "old":
+        return Decision("BYR", "explicit", "called the old rouble")
+    if era == "new":
+        return Decision("BYN", "explicit", "called the new rouble")
+    if era is None and before and decision.currency == "BYR":
+        last = before[-1]
+        if (
+            last.currency == "BYR"
+            and last.currency_note == "called the old rouble"
+            and _SENTENCE_END_RE.search(doc.text, last.end, item.start) is None
+        ):
+            return Decision("BYN", decision.basis, "exchanged for the old rouble before it")
+    return decision
+
+
+def _cent(before: list[MoneyMention], language: str) -> Decision:
+    """«The smallest denomination will be one cent, which will be equal to 100 rubles»: a cent
+    written alone is a hundredth of the currency the text last named, else of the dollar (the
+    euro in German)."""
+    for mention in reversed(before):
+        if mention.currency not in ZERO_DECIMAL:
+            note = "a cent of the currency named before it"
+            return Decision(mention.currency, "document", note)
+    return Decision("EUR" if language == "de" else "USD", "default", "a cent with no currency")
 
 
 def _other_rouble(priced: str, published: date | None) -> Decision:

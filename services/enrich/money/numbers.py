@@ -167,8 +167,8 @@ def words_value(words: str, language: str) -> Decimal | None:
     total = Decimal(0)
     current = Decimal(0)
     for word in parts:
-        if word in {"a", "an"}:
-            continue  # «half a million»
+        if word in {"a", "an", "з", "с"}:
+            continue  # «half a million», «два з половиною»
         if word in SCALES or word in GERMAN_SCALES:
             total += (current or 1) * scale_value(word, language)
             current = Decimal(0)

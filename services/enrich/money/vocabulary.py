@@ -23,6 +23,9 @@ from typing import Any, NamedTuple
 import pycountry
 
 ROUBLE = "ROUBLE"
+# A cent written alone («one cent», «50 центів»): a hundredth of the currency the text was last
+# talking about, resolved with the mentions (``extract.resolve_money``).
+CENT = "CENT"
 
 
 class Unit(NamedTuple):
@@ -101,6 +104,11 @@ NOUNS: dict[str, Noun] = {
     },
     **{code: Noun(iso) for code, iso in LOWERCASE_CODES.items()},
 }
+# Which rouble of a redenomination a noun means: «old», «new» or «current» (the date's).
+ERAS: dict[str, str] = {
+    word: era for era, words in _CURRENCIES["eras"].items() if era != "samples" for word in words
+}
+ERA_SAMPLES: tuple[str, ...] = tuple(_CURRENCIES["eras"]["samples"])
 # What a noun means with no adjective; a family missing here («pesos», «dinars») needs one.
 FAMILY_DEFAULT: dict[str, str] = {
     family: codes["default"]
