@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         "published date (or, without one, of when it was received).",
     )
     story_threshold: float = Field(
-        default=0.2, gt=0.0, le=1.0, description="Similarity a document needs to join a story."
+        default=0.25, gt=0.0, le=1.0, description="Similarity a document needs to join a story."
     )
     story_merge_threshold: float = Field(
         default=0.5,

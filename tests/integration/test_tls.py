@@ -144,7 +144,10 @@ def test_submit_and_a_worker_go_through_a_tls_redis(tls_url: str, tmp_path: Path
         )
     try:
         deadline = time.monotonic() + 60
-        while client.llen("enrich") == 0:
+        # Until the message is on the next queue and acknowledged here (kombu keeps a delivered
+        # message in its "unacked" hash until the ack): stopping the worker between the two would
+        # put it back on `ingest`, as it should.
+        while client.llen("enrich") == 0 or client.hlen("unacked") > 0:
             assert worker.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)

@@ -41,7 +41,7 @@ from services.enrich.stories.signature import (
 from shared.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-PARAMS = StoryParams(threshold=0.2, merge_threshold=0.5, window_days=7)
+PARAMS = StoryParams(threshold=0.25, merge_threshold=0.5, window_days=7)
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 
 
