@@ -40,6 +40,7 @@ from bench.pipeline import (  # noqa: E402  # needs the path above
     git_commit,
     start_workers,
     stop_workers,
+    use_servers,
     wait_final,
     wait_ready,
     warm_up,
@@ -203,16 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if redis.Redis.from_url(args.redis_url).connection_pool.connection_kwargs.get("db", 0) == 0:
         parser.error("refusing to flush database 0; give a dedicated database such as /12")
     # Before any newsflow import: load_settings() reads the environment once and caches it.
-    os.environ.update(
-        {
-            "NEWSFLOW_REDIS_URL": args.redis_url,
-            "NEWSFLOW_LOG_LEVEL": "WARNING",
-            "NEWSFLOW_LOG_FORMAT": "json",
-            "NEWSFLOW_METRICS_PORT": "0",
-        }
-    )
-    if args.broker_url:
-        os.environ["NEWSFLOW_BROKER_URL"] = args.broker_url
+    use_servers(args.redis_url, args.broker_url)
     from shared.redact import redact_url
 
     with tempfile.TemporaryDirectory(prefix="newsflow-latency-") as tmp:

@@ -471,6 +471,21 @@ def workers_memory(workers: Workers) -> dict[str, dict[str, float]]:
 # Report
 
 
+def use_servers(redis_url: str, broker_url: str | None) -> None:
+    """Point the workers and this process at the bench's Redis (and broker), quietly. Called
+    before any newsflow import: load_settings() reads the environment once and caches it."""
+    os.environ.update(
+        {
+            "NEWSFLOW_REDIS_URL": redis_url,
+            "NEWSFLOW_LOG_LEVEL": "WARNING",
+            "NEWSFLOW_LOG_FORMAT": "json",
+            "NEWSFLOW_METRICS_PORT": "0",
+        }
+    )
+    if broker_url:
+        os.environ["NEWSFLOW_BROKER_URL"] = broker_url
+
+
 def git_commit() -> str | None:
     git = shutil.which("git")
     if git is None:
@@ -586,16 +601,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("refusing to flush database 0; give a dedicated database such as /11")
 
     # Before any newsflow import: load_settings() reads the environment once and caches it.
-    os.environ.update(
-        {
-            "NEWSFLOW_REDIS_URL": args.redis_url,
-            "NEWSFLOW_LOG_LEVEL": "WARNING",
-            "NEWSFLOW_LOG_FORMAT": "json",
-            "NEWSFLOW_METRICS_PORT": "0",
-        }
-    )
-    if args.broker_url:
-        os.environ["NEWSFLOW_BROKER_URL"] = args.broker_url
+    use_servers(args.redis_url, args.broker_url)
 
     from shared.redact import redact_url  # reads nothing: safe before the environment is set
 
