@@ -41,14 +41,18 @@ lock: $(STAMP) ## recompile requirements/*.txt from pyproject.toml (exact versio
 run: $(STAMP) ## process seeds/ in-process (no servers) and print the table
 	$(BIN)/newsflow run seeds/
 
+# One pytest process per core; --dist loadfile keeps a file's tests in one process, so a
+# module's worker processes (one pipeline per file) start once and the files share nothing.
+PARALLEL := -n auto --dist loadfile
+
 test: $(STAMP) ## run every test (integration tests need Redis on 127.0.0.1:6379)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PARALLEL)
 
 unit: $(STAMP) ## unit tests only
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest $(PARALLEL) tests/unit
 
 integration: $(STAMP) ## integration tests only (real Redis, real workers)
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest $(PARALLEL) tests/integration
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check shared services newsflow tests bench
