@@ -50,6 +50,9 @@ _ONE_MORE_BEFORE_RE = re.compile(
     rf"{START}(?:another|an{SP}++(?:additional|extra)|a{SP}++further"
     rf"|eine{SP}++(?:weitere|zusätzliche)|einer{SP}++weiteren){SP}++\Z"
 )
+# «rising a penny», «not a cent»: English «a» is left out of the number-word scan, so a subunit
+# after it is looked for on its own.
+_A_SUBUNIT_RE = re.compile(rf"{START}an?{SP}++(?=(?:penny|cent|kopeck|kopek){END})")
 _WORD_AMOUNT_RE = re.compile(
     rf"{START}(?:{NUMBER_WORD})"
     rf"(?:(?:{SP}++(?:и|and|und|і){SP}++(?:a{SP}++(?=half))?|{SP}++(?:з|с){SP}++(?=половин)"
@@ -249,6 +252,16 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
         if suffix.scale == 1:
             amount, end = with_subunit(doc, end, amount)
         found.append(Found(start, end, amount, suffix.code))
+    return found
+
+
+def article_subunits(doc: Doc) -> list[Found]:
+    """English «a penny», «a cent»: one hundredth of the currency the text prices in."""
+    found = []
+    for match in _A_SUBUNIT_RE.finditer(doc.lowered):
+        suffix = currency_after(doc, match.end())
+        if suffix is not None and suffix.scale < 1:
+            found.append(Found(match.start(), suffix.end, suffix.scale, suffix.code))
     return found
 
 
