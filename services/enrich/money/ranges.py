@@ -48,9 +48,8 @@ class Token:
 def rate(doc: Doc, pos: int, currency: str) -> Found | None:
     """«4930 рублей за доллар», «3,41 рубля за 100 российских рублей», «4930 руб. за $1»: the
     unit priced, as a mention of its own (1 USD, 100 RUB), or None when no rate follows."""
-    slash = _SLASH_CODE_RE.match(doc.text, pos)
-    if slash is not None:
-        return _slash_unit(slash, currency)
+    if doc.text[pos : pos + 1] == "/":
+        return _slash_unit(doc, pos, currency)
     lead = _RATE_RE.match(doc.lowered, pos)
     if lead is None:
         return None
@@ -75,12 +74,19 @@ def _unnumbered_unit(doc: Doc, per: Currency) -> Found:
     return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
 
 
-def _slash_unit(slash: re.Match[str], currency: str) -> Found | None:
-    """«Br/USD»: the code after the slash is the unit priced, if it is another currency."""
-    code = slash.group(1)
-    if code == currency or code not in ISO_CODES:
+def _slash_unit(doc: Doc, slash: int, currency: str) -> Found | None:
+    """«3 155 Br/USD», «26,07 грн/$», «30,74 грн/€», «8,55 грн/дол.», «41.26 UAH/dollar»: the
+    code, sign or currency word right after the slash is the unit priced, if it is another
+    currency."""
+    code = _SLASH_CODE_RE.match(doc.text, slash)
+    if code is not None:
+        if code.group(1) == currency or code.group(1) not in ISO_CODES:
+            return None
+        return Found(code.start(1), code.end(), Decimal(1), code.group(1), numbered=False)
+    per = currency_after(doc, slash + 1)
+    if per is None or per.start != slash + 1 or per.code == currency or per.scale != 1:
         return None
-    return Found(slash.start(1), slash.end(), Decimal(1), code, numbered=False)
+    return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
 
 
 def join_range(
