@@ -1008,3 +1008,25 @@ def test_glued_code_units_and_buy_sell_pairs(
     """Two shapes of English rate reports (issue 9): «per RUB1» and «23.97/24 UAH»."""
     found = extract_money(text, language="en", published=date(2011, 5, 23))
     assert [(m.text, round(m.amount, 6), m.currency, m.per_currency) for m in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # de019: the lower end in digits, the upper in words, the scale and currency after.
+        ("Er rechne mit einem Kredit in Höhe von 3,5 bis acht Milliarden Dollar.", "de",
+         [("3,5", 3.5e9, "USD", "min"), ("acht Milliarden Dollar", 8e9, "USD", "max")]),
+        ("от 2 до пяти миллионов долларов", "ru",
+         [("2", 2e6, "USD", "min"), ("пяти миллионов долларов", 5e6, "USD", "max")]),
+        # «и» without an opening word joins two things, not a range; a year is no lower end.
+        ("в 2020 и пять долларов", "ru", [("пять долларов", 5, "USD", "exact")]),
+        ("im Jahr 2020 bis zehn Dollar", "de", [("zehn Dollar", 10, "USD", "exact")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_range_from_digits_to_words(
+    text: str, language: str, expected: list[tuple[str, float, str, str]]
+) -> None:
+    """«3,5 bis acht Milliarden Dollar» is 3.5 to 8 billion (issue 9)."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency, m.bound) for m in found] == expected
