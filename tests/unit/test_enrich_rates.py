@@ -172,6 +172,9 @@ def test_local_currency(country: str, published: date | None, currency: str | No
           ("EUR", "BYR", 11900, "ein Euro hatte einen Gegenwert von 11.900 Rubel"),
           ("RUB", "BYR", 277, "russische Rubel wurde mit 277 Belarus-Rubeln"),
           ("USD", "BYR", 5712, "Dollar nur 5.712 Belarus-Rubel")]),
+        # The price's own currency named before it, even as the other era's rouble, is no unit.
+        ("Курс доллара к белорусскому рублю составит 4930 рублей.", "ru", date(2011, 5, 23),
+         None, [("USD", "BYR", 4930, "доллара к белорусскому рублю составит 4930 рублей")]),
         # ru015: «за 100 российских рублей нужно заплатить …».
         ("За 100 российских рублей нужно заплатить 4,26 белорусских рубля.", "ru",
          date(2021, 1, 5), None,

@@ -26,7 +26,7 @@ from datetime import date
 from services.enrich.money.currency import currency_after
 from services.enrich.money.extract import Reading
 from services.enrich.money.numbers import number_value
-from services.enrich.money.rouble import belarusian
+from services.enrich.money.rouble import COUNTRY_OF_ROUBLE, belarusian
 from services.enrich.money.vocabulary import CENT, KOPECK, ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
@@ -54,10 +54,10 @@ _MAX_NAME = 40
 # the level of», «rose to»), for a rate whose unit is the currency the sentence is about.
 _LEVEL_BEFORE_RE = re.compile(
     r"(?<![^\W\d_])(?:"
-    r"коштує|коштував|коштувала|коштуватиме|стоит|стоил|стоила|стоило|каштуе|каштаваў|"
+    r"кошту(?:є|вав|вала|ватиме)|сто(?:ит|ил[аио]?|ят|или)|кашту(?:е|е|аваў)|"
     r"на[ \t]рівні|на[ \t]уровне|на[ \t]узроўні|до[ \t]рівня|до[ \t]уровня|"
-    r"позначку|позначки|отметку|отметки|курс|курсом|составляет|составил|составила|"
-    r"становить|становив|становила|становитиме|склав|склала|складає|"
+    r"позначку|позначки|отметку|отметки|курс|курсом|"
+    r"состав(?:ляет|ил[аои]?|ит|лял[аи]?)|станов(?:ить|ив|ила|итиме)|склав|склала|складає|"
     r"(?:подорожчав|подешевшав|здешевів|зріс|знизився|подорожал|подешевел|вырос|упал|"
     r"снизился|поднялся|опустился)[ \t]до|"
     r"costs?|cost|worth|level[ \t]of|mark[ \t]of|(?:rose|fell|dropped|climbed)[ \t]to|"
@@ -196,7 +196,7 @@ def _subject_rate(
         named = currency_after(reading.doc, word.start())
         if named is None or named.start != word.start() or named.scale != 1:
             continue
-        if named.code not in _NOT_UNITS and named.code != price.currency:
+        if named.code not in _NOT_UNITS and not _same_money(named.code, price.currency):
             base = named
     if base is None:
         return None
@@ -208,6 +208,12 @@ def _subject_rate(
         start=base.start,
         end=price.end,
     )
+
+
+def _same_money(first: str, second: str) -> bool:
+    """One currency, or one country's rouble before and after a redenomination (BYR, BYN)."""
+    country = COUNTRY_OF_ROUBLE.get(first)
+    return first == second or (country is not None and country == COUNTRY_OF_ROUBLE.get(second))
 
 
 def _named_unit(reading: Reading, price: MoneyMention) -> CurrencyRate | None:
