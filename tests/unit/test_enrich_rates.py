@@ -175,6 +175,9 @@ def test_local_currency(country: str, published: date | None, currency: str | No
         # The price's own currency named before it, even as the other era's rouble, is no unit.
         ("Курс доллара к белорусскому рублю составит 4930 рублей.", "ru", date(2011, 5, 23),
          None, [("USD", "BYR", 4930, "доллара к белорусскому рублю составит 4930 рублей")]),
+        # en001: «amount to» before the price; the pair named in a compound.
+        ("Hence, the ruble-to-dollar rate would amount to Br4.930.", "en", date(2011, 5, 23),
+         None, [("USD", "BYR", 4930, "dollar rate would amount to Br4.930")]),
         # ru015: «за 100 российских рублей нужно заплатить …».
         ("За 100 российских рублей нужно заплатить 4,26 белорусских рубля.", "ru",
          date(2021, 1, 5), None,

@@ -61,6 +61,7 @@ _LEVEL_BEFORE_RE = re.compile(
     r"(?:подорожчав|подешевшав|здешевів|зріс|знизився|подорожал|подешевел|вырос|упал|"
     r"снизился|поднялся|опустился)[ \t]до|"
     r"costs?|cost|worth|level[ \t]of|mark[ \t]of|(?:rose|fell|dropped|climbed)[ \t]to|"
+    r"amounts?[ \t]to|amounted[ \t]to|stood[ \t]at|set[ \t]at|"
     r"kostet|kostete|gegenwert[ \t]von|(?:stieg|fiel|sank)[ \t]auf|(?:wurde|wird)[ \t]mit|"
     r"für[ \t](?:den|einen)[ \t][^\W\d_]++"
     r")(?:[ \t]++[^\W\d_]++){0,2}[ \t]++\Z",
