@@ -178,6 +178,18 @@ def test_local_currency(country: str, published: date | None, currency: str | No
         # en001: «amount to» before the price; the pair named in a compound.
         ("Hence, the ruble-to-dollar rate would amount to Br4.930.", "en", date(2011, 5, 23),
          None, [("USD", "BYR", 4930, "dollar rate would amount to Br4.930")]),
+        # en035: «quoted at», «sold for», «were at»; a range with its code before it, priced
+        # per the unit after it.
+        ("US$100 will be quoted at UAH 2,762.73. On average, the U.S. dollar is sold for"
+         " UAH 27.55.", "en", date(2021, 5, 14), None,
+         [("USD", "UAH", 27.6273, "US$100 will be quoted at UAH 2,762.73"),
+          ("USD", "UAH", 27.55, "dollar is sold for UAH 27.55")]),
+        ("Quotations settled at UAH 27.54/27.73 to the dollar, while those against the euro"
+         " were at UAH 33.20/33.60.", "en", date(2021, 5, 14), None,
+         [("USD", "UAH", 27.54, "UAH 27.54/27.73 to the dollar"),
+          ("USD", "UAH", 27.73, "27.73 to the dollar"),
+          ("EUR", "UAH", 33.2, "euro were at UAH 33.20"),
+          ("EUR", "UAH", 33.6, "euro were at UAH 33.20")]),
         # ru015: «за 100 российских рублей нужно заплатить …».
         ("За 100 российских рублей нужно заплатить 4,26 белорусских рубля.", "ru",
          date(2021, 1, 5), None,

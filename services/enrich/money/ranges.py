@@ -145,4 +145,7 @@ def range_upper_end(
         return None
     found[index] = Found(low.start, low.end, start * low_scale, low.currency, bound="min")
     upper.currency = low.currency
-    return Found(upper.start, upper.end, high * high_scale, low.currency, bound="max")
+    # «UAH 27.54/27.73 to the dollar»: the range is priced per the unit after its upper end.
+    unit = rate(doc, upper.end, low.currency)
+    per_currency = None if unit is None else unit.currency
+    return Found(upper.start, upper.end, high * high_scale, low.currency, "max", per_currency, unit)

@@ -39,7 +39,7 @@ _EQUALS_RE = re.compile(
     r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
     r"заплатить|заплатити|платят|платять|дают|дадут|дають|"
     r"sind|waren|gegenwert[ \t]von|(?:wurde|wird|wurden|werden)(?:[ \t]++[^\W\d]+)?[ \t]++mit|"
-    r"costs?|is[ \t]worth|was[ \t]worth|equals?))[ \t\u00a0]*+",
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?|quoted[ \t]at))[ \t\u00a0]*+",
     re.IGNORECASE,
 )
 _MAX_GAP = 60
@@ -61,7 +61,9 @@ _LEVEL_BEFORE_RE = re.compile(
     r"(?:подорожчав|подешевшав|здешевів|зріс|знизився|подорожал|подешевел|вырос|упал|"
     r"снизился|поднялся|опустился)[ \t]до|"
     r"costs?|cost|worth|level[ \t]of|mark[ \t]of|(?:rose|fell|dropped|climbed)[ \t]to|"
-    r"amounts?[ \t]to|amounted[ \t]to|stood[ \t]at|set[ \t]at|"
+    r"amounts?[ \t]to|amounted[ \t]to|stood[ \t]at|set[ \t]at|quoted[ \t]at|"
+    r"(?:sold|bought|sells|buys)[ \t]for|(?:traded|trades|trading)[ \t]at|"
+    r"(?:was|were|is|are|settled)[ \t]at|"
     r"kostet|kostete|gegenwert[ \t]von|(?:stieg|fiel|sank)[ \t]auf|(?:wurde|wird)[ \t]mit|"
     r"für[ \t](?:den|einen)[ \t][^\W\d_]++"
     r")(?:[ \t]++[^\W\d_]++){0,2}[ \t]++\Z",
