@@ -14,7 +14,8 @@ Both read the same articles in the same run:
 
 ``report()`` prints, per language and for the dev and test halves separately: language
 identification accuracy, money precision/recall/F1 (distinct (currency, amount) per document,
-and every mention), and entities by type. Scoring is ``bench/news_gold.py``. ``--misses`` lists
+and every mention), the rates quoted in the text (distinct (base, quote, value) per document; the
+anchor reads none), and entities by type. Scoring is ``bench/news_gold.py``. ``--misses`` lists
 what newsflow got wrong on the dev half (never the test half: it is only scored).
 """
 
@@ -49,9 +50,11 @@ from bench.news_gold import (  # noqa: E402
     Span,
     combine_entities,
     load_articles,
+    rate_key,
     score_entities,
     score_money_distinct,
     score_money_mentions,
+    score_rates_distinct,
 )
 from newsflow.local import local_stores  # noqa: E402
 from services.enrich.stage import enrich_document  # noqa: E402
@@ -65,6 +68,8 @@ class Prediction:
     language: str
     money: tuple[Money, ...]
     entities: tuple[Span, ...]
+    # (base, quote, value): the rates quoted in the text (the header's is not: there is none).
+    rates: tuple[tuple[str | None, str, float], ...] = ()
 
 
 def published_date(value: str) -> date | None:
@@ -123,7 +128,8 @@ def run_newsflow(articles: Sequence[Article]) -> list[Prediction]:
             span = to_file(entity.start, entity.end)
             if span:
                 entities.append(Span(span[0], span[1], entity.type, entity.id))
-        predictions.append(Prediction(enriched.language, tuple(money), tuple(entities)))
+        rates = tuple((r.base, r.quote, r.value) for r in enriched.rates if r.start is not None)
+        predictions.append(Prediction(enriched.language, tuple(money), tuple(entities), rates))
     return predictions
 
 
@@ -168,6 +174,7 @@ class Cell:
     language_right: int
     money_distinct: Score
     money_mentions: Score
+    rates: Score
     entities: EntityScore
 
 
@@ -183,6 +190,10 @@ def cell(articles: Sequence[Article], predictions: Sequence[Prediction]) -> Cell
         ),
         money_mentions=combine(
             score_money_mentions(p.money, a.money)
+            for a, p in zip(articles, predictions, strict=True)
+        ),
+        rates=combine(
+            score_rates_distinct(p.rates, a.rates)
             for a, p in zip(articles, predictions, strict=True)
         ),
         entities=combine_entities(
@@ -222,6 +233,7 @@ METRICS: tuple[tuple[str, Callable[[Cell], Score]], ...] = (
         "money, every mention (overlapping span, same currency and amount)",
         lambda c: c.money_mentions,
     ),
+    ("rates, distinct (base, quote, value) per document", lambda c: c.rates),
     ("entities, all types (overlapping span, same type)", lambda c: c.entities.all),
     *((f"entities, {kind}", _entity_type(kind)) for kind in ENTITY_TYPES),
 )
@@ -323,10 +335,26 @@ def print_misses(articles: Sequence[Article], predictions: Sequence[Prediction])
                 lines.append(
                     f"  money wrong  {text[m.start : m.end]!r} -> {m.amount:g} {m.currency}"
                 )
+        lines.extend(_rate_misses(predicted.rates, article.rates))
         lines.extend(_entity_misses(text, predicted.entities, article.entities))
         if lines:
             print(f"{article.file}")
             print("\n".join(dict.fromkeys(lines)))
+
+
+def _rate_misses(
+    predicted: Iterable[tuple[str | None, str, float]], gold: Iterable[dict[str, Any]]
+) -> list[str]:
+    got = {(base, quote, rate_key(value)) for base, quote, value in predicted}
+    lines = []
+    wanted = set()
+    for rate in gold:
+        key = (rate["base"], rate["quote"], rate_key(rate["value"]))
+        wanted.add(key)
+        if key not in got:
+            lines.append(f"  rate missed {rate['text']!r} = {key[0]}/{key[1]} {key[2]:g}")
+    lines.extend(f"  rate wrong  {b}/{q} {v:g}" for b, q, v in sorted(got - wanted, key=str))
+    return lines
 
 
 def _entity_misses(text: str, predicted: Iterable[Span], gold: Iterable[Span]) -> list[str]:

@@ -273,6 +273,21 @@ def score_money_distinct(predicted: Iterable[Money], gold: Iterable[Money]) -> S
     return _score(len(got & wanted), len(got), len(wanted))
 
 
+def rate_key(value: float) -> float:
+    """Rates compared to six significant digits: a rate per 100 units divided out
+    («100 доларів США – 2607.1164» is 26.071164) keeps what was written."""
+    return float(f"{value:.6g}")
+
+
+def score_rates_distinct(
+    predicted: Iterable[tuple[str | None, str, float]], gold: Iterable[dict[str, Any]]
+) -> Score:
+    """One document: its distinct (base, quote, value per unit) rates."""
+    got = {(base, quote, rate_key(value)) for base, quote, value in predicted}
+    wanted = {(r["base"], r["quote"], rate_key(r["value"])) for r in gold}
+    return _score(len(got & wanted), len(got), len(wanted))
+
+
 def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
     return max(0, min(a_end, b_end) - max(a_start, b_start))
 

@@ -510,7 +510,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "5"
+    assert VERSION == "6"
 
 
 def test_unknown_language_still_finds_money() -> None:
@@ -918,3 +918,115 @@ def test_one_more_scale_word_is_an_amount(
     """«another billion dollars» is one billion more, as «a billion dollars» is one (issue 9)."""
     found = extract_money(text, language=language)
     assert [(m.text, m.amount, m.currency) for m in found] == [expected]
+
+
+def _read(text: str, language: str, published: date | None = None) -> list[tuple[str, float, str]]:
+    found = extract_money(text, language=language, published=published)
+    for mention in found:
+        assert text[mention.start : mention.end] == mention.text
+    return [(m.text, round(m.amount, 6), m.currency) for m in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # uk021: a kopeck of no named currency in Ukrainian is the hryvnia's; «копійку» is read.
+        ("Таким чином, у порівнянні з попереднім робочим днем курс долара знизився на 1 копійку.",
+         "uk", [("1 копійку", 0.01, "UAH")]),
+        # The «коп.» of a hryvnia report is the hryvnia's, not a Russian kopeck.
+        ("Курс долара зріс на 5 коп. і становить 41,20 грн.", "uk",
+         [("5 коп.", 0.05, "UAH"), ("41,20 грн.", 41.2, "UAH")]),
+        # en029: English kopecks, in digits and in words, of the hryvnia named before them.
+        ("The reference value of the exchange rate of the hryvnia to the dollar at 12:00 is"
+         " 27 hryvnia 20 kopecks. Thus, the dollar has strengthened by two kopecks. The next day,"
+         " the dollar went up by 41 kopecks, and the euro by 66.", "en",
+         [("27 hryvnia 20 kopecks", 27.2, "UAH"), ("two kopecks", 0.02, "UAH"),
+          ("41 kopecks", 0.41, "UAH")]),
+        # A Belarusian kopeck: the rouble written out nearest it.
+        ("Проезд подорожает до 2 белорусских рублей, то есть на 50 копеек.", "ru",
+         [("2 белорусских рублей", 2, "BYN"), ("50 копеек", 0.5, "BYN")]),
+        # With no rouble or hryvnia written, the rule for a bare rouble decides, as before.
+        ("Рубль подешевел на 50 копеек.", "ru", [("50 копеек", 0.5, "RUB")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_kopeck_is_a_hundredth_of_the_rouble_or_hryvnia_priced_near_it(
+    text: str, language: str, expected: list[tuple[str, float, str]]
+) -> None:
+    """A kopeck (копейка, копійка, «коп.», kopeck) is a hundredth of a rouble or of the hryvnia;
+    which one, the currency the text prices in nearest it says (issue 9: «коп.» in Ukrainian
+    rate reports was read as the Russian rouble's)."""
+    assert _read(text, language, date(2020, 1, 1)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # en031: «cents» for kopiykas, before any hryvnia: the currency named after them.
+        ("Thus, in comparison with the values of 21 may, the dollar rose by 18 cents after"
+         " rising seven cents in the previous Bank denü. The Euro rose even above the"
+         " psychological level of 29 hryvnia.",
+         [("18 cents", 0.18, "UAH"), ("seven cents", 0.07, "UAH"), ("29 hryvnia", 29, "UAH")]),
+        # en033: «10 Russian rubles» is a unit priced, not what the cents are a hundredth of;
+        # «a penny» is one.
+        ("1 Euro 26,69 UAH. The Euro today rose by seven cents after rising a penny on the"
+         " previous banking day. The value of 10 Russian rubles has not practically changed."
+         " On Tuesday, January 14, the dollar fell to eight cents in the purchase and 10 sale.",
+         [("1 Euro", 1, "EUR"), ("26,69 UAH", 26.69, "UAH"), ("seven cents", 0.07, "UAH"),
+          ("a penny", 0.01, "UAH"), ("10 Russian rubles", 10, "RUB"),
+          ("eight cents", 0.08, "UAH")]),
+        ("He did not pay a cent.", [("a cent", 0.01, "USD")]),
+        ("A century ago an eccentric paid.", []),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_cent_is_a_hundredth_of_the_currency_priced_nearest_it(
+    text: str, expected: list[tuple[str, float, str]]
+) -> None:
+    """A cent written alone is a hundredth of the currency the text prices in nearest it,
+    before it, else after it; a round unit a rate prices counts only when nothing else does."""
+    assert _read(text, "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # en025: a code with its one glued on is the unit priced.
+        ("The exchange rate of Belarusian ruble against Russian ruble Br173.95 per RUB1.",
+         [("Br173.95", 173.95, "BYR", "RUB"), ("RUB1", 1, "RUB", None)]),
+        # en033: a buying and a selling price joined by a slash are two amounts.
+        ("The American currency closed at the level of 23.97/24 UAH (buy/sell).",
+         [("23.97", 23.97, "UAH", None), ("24 UAH", 24, "UAH", None)]),
+        ("To close, the Euro was trading at the level of 26.66/26,69 UAH (buy/sell).",
+         [("26.66", 26.66, "UAH", None), ("26,69 UAH", 26.69, "UAH", None)]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_glued_code_units_and_buy_sell_pairs(
+    text: str, expected: list[tuple[str, float, str, str | None]]
+) -> None:
+    """Two shapes of English rate reports (issue 9): «per RUB1» and «23.97/24 UAH»."""
+    found = extract_money(text, language="en", published=date(2011, 5, 23))
+    assert [(m.text, round(m.amount, 6), m.currency, m.per_currency) for m in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # de019: the lower end in digits, the upper in words, the scale and currency after.
+        ("Er rechne mit einem Kredit in Höhe von 3,5 bis acht Milliarden Dollar.", "de",
+         [("3,5", 3.5e9, "USD", "min"), ("acht Milliarden Dollar", 8e9, "USD", "max")]),
+        ("от 2 до пяти миллионов долларов", "ru",
+         [("2", 2e6, "USD", "min"), ("пяти миллионов долларов", 5e6, "USD", "max")]),
+        # «и» without an opening word joins two things, not a range; a year is no lower end.
+        ("в 2020 и пять долларов", "ru", [("пять долларов", 5, "USD", "exact")]),
+        ("im Jahr 2020 bis zehn Dollar", "de", [("zehn Dollar", 10, "USD", "exact")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_range_from_digits_to_words(
+    text: str, language: str, expected: list[tuple[str, float, str, str]]
+) -> None:
+    """«3,5 bis acht Milliarden Dollar» is 3.5 to 8 billion (issue 9)."""
+    found = extract_money(text, language=language)
+    assert [(m.text, m.amount, m.currency, m.bound) for m in found] == expected

@@ -148,3 +148,100 @@ def test_the_header_rate_keeps_its_base_unknown() -> None:
 )
 def test_local_currency(country: str, published: date | None, currency: str | None) -> None:
     assert local_currency(country, published) == currency
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "local", "expected"),
+    [
+        # uk031: the currency the sentence is about, then a verb of worth before its price.
+        ("В обмінних пунктах долар також подорожчав на 10 копійок і тепер коштує 42,30"
+         " гривень.", "uk", date(2025, 1, 28), None,
+         [("USD", "UAH", 42.3,
+           "долар також подорожчав на 10 копійок і тепер коштує 42,30 гривень")]),
+        # ru015: a word of level or «курс» before the price.
+        ("Евро подорожал на 1,1%, текущий курс 2,38 рубля. Доллар прибавил 0,82% и торгуется"
+         " на уровне 2,45 рубля.", "ru", date(2021, 1, 5), None,
+         [("EUR", "BYN", 2.38, "Евро подорожал на 1,1%, текущий курс 2,38 рубля"),
+          ("USD", "BYN", 2.45, "Доллар прибавил 0,82% и торгуется на уровне 2,45 рубля")]),
+        # de005: German rates told with verbs.
+        ("Ein US-Dollar wurde heute mit 8.680 Rubel gehandelt, ein Euro hatte einen Gegenwert"
+         " von 11.900 Rubel. Der russische Rubel wurde mit 277 Belarus-Rubeln gehandelt. Am"
+         " Vortag wurden für den Dollar nur 5.712 Belarus-Rubel bezahlt.", "de",
+         date(2011, 10, 20), None,
+         [("USD", "BYR", 8680, "Ein US-Dollar wurde heute mit 8.680 Rubel"),
+          ("EUR", "BYR", 11900, "ein Euro hatte einen Gegenwert von 11.900 Rubel"),
+          ("RUB", "BYR", 277, "russische Rubel wurde mit 277 Belarus-Rubeln"),
+          ("USD", "BYR", 5712, "Dollar nur 5.712 Belarus-Rubel")]),
+        # The price's own currency named before it, even as the other era's rouble, is no unit.
+        ("Курс доллара к белорусскому рублю составит 4930 рублей.", "ru", date(2011, 5, 23),
+         None, [("USD", "BYR", 4930, "доллара к белорусскому рублю составит 4930 рублей")]),
+        # en001: «amount to» before the price; the pair named in a compound.
+        ("Hence, the ruble-to-dollar rate would amount to Br4.930.", "en", date(2011, 5, 23),
+         None, [("USD", "BYR", 4930, "dollar rate would amount to Br4.930")]),
+        # en035: «quoted at», «sold for», «were at»; a range with its code before it, priced
+        # per the unit after it.
+        ("US$100 will be quoted at UAH 2,762.73. On average, the U.S. dollar is sold for"
+         " UAH 27.55.", "en", date(2021, 5, 14), None,
+         [("USD", "UAH", 27.6273, "US$100 will be quoted at UAH 2,762.73"),
+          ("USD", "UAH", 27.55, "dollar is sold for UAH 27.55")]),
+        ("Quotations settled at UAH 27.54/27.73 to the dollar, while those against the euro"
+         " were at UAH 33.20/33.60.", "en", date(2021, 5, 14), None,
+         [("USD", "UAH", 27.54, "UAH 27.54/27.73 to the dollar"),
+          ("USD", "UAH", 27.73, "27.73 to the dollar"),
+          ("EUR", "UAH", 33.2, "euro were at UAH 33.20"),
+          ("EUR", "UAH", 33.6, "euro were at UAH 33.20")]),
+        # ru015: «за 100 российских рублей нужно заплатить …».
+        ("За 100 российских рублей нужно заплатить 4,26 белорусских рубля.", "ru",
+         date(2021, 1, 5), None,
+         [("RUB", "BYN", 0.0426,
+           "100 российских рублей нужно заплатить 4,26 белорусских рубля")]),
+        # uk021: a rate list whose prices carry no currency, in the local one.
+        ("Курси валют на 23.05.2018:\n100 доларів США – 2607.1164\n10 російських рублів –"
+         " 4.2558\n", "uk", date(2018, 5, 22), "UAH",
+         [("USD", "UAH", 26.071164, "100 доларів США – 2607.1164"),
+          ("RUB", "UAH", 0.42558, "10 російських рублів – 4.2558")]),
+        # be003: the same with a currency's name; a basket is no currency.
+        ("Еўра — 3.813,95\n\nУкраінская грыўна — 380,86\n\nКошык валют — 1.040,15\n", "be",
+         date(2015, 8, 24), "BYR",
+         [("EUR", "BYR", 3813.95, "Еўра — 3.813,95"),
+          ("UAH", "BYR", 380.86, "Украінская грыўна — 380,86")]),
+        # uk021, uk027, en033: a sign or word after a slash; a range's two ends; buy/sell.
+        ("курс гривні до американського долара на рівні 26,07 грн/$. Курс долара знизився до"
+         " 8,45-8,55 грн/дол.", "uk", date(2018, 5, 22), None,
+         [("USD", "UAH", 26.07, "26,07 грн/$"),
+          ("USD", "UAH", 8.45, "8,45-8,55 грн/дол."),
+          ("USD", "UAH", 8.55, "8,55 грн/дол.")]),
+        ("To close, the Euro was trading at the level of 26.66/26,69 UAH (buy/sell).", "en",
+         date(2020, 1, 16), None,
+         [("EUR", "UAH", 26.66, "Euro was trading at the level of 26.66"),
+          ("EUR", "UAH", 26.69, "Euro was trading at the level of 26.66")]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_rates_told_with_verbs_lists_and_slashes(
+    text: str,
+    language: str,
+    published: date,
+    local: str | None,
+    expected: list[tuple[str, str, float, str]],
+) -> None:
+    """Rates written with verbs and in lists (issue 9): each read with its sentence."""
+    got = rates(text, language, published=published, local=local)
+    assert [(b, q, round(v, 8), t) for b, q, v, t in got] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Товарооборот с Россией в долларах составил 20 рублей.", "ru"),
+        ("Бюджет составил 2,45 млрд рублей, а в долларах — меньше.", "ru"),
+        ("On Tuesday the dollar fell to eight cents in the purchase, to 24 UAH.", "en"),
+        ("Die EU unterstützt das Land mit 5 Milliarden Euro.", "de"),
+        ("Курси валют:\n2015 – 2016\n", "uk"),
+    ],
+    ids=repr,
+)
+def test_no_rate_without_a_currency_it_is_the_price_of(text: str, language: str) -> None:
+    """A currency an amount is counted in («в долларах»), a change told in cents, or a row with
+    no currency at its head is no rate."""
+    assert rates(text, language, published=date(2020, 1, 1), local="UAH") == []

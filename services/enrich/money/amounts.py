@@ -50,6 +50,15 @@ _ONE_MORE_BEFORE_RE = re.compile(
     rf"{START}(?:another|an{SP}++(?:additional|extra)|a{SP}++further"
     rf"|eine{SP}++(?:weitere|zusätzliche)|einer{SP}++weiteren){SP}++\Z"
 )
+# «rising a penny», «not a cent»: English «a» is left out of the number-word scan, so a subunit
+# after it is looked for on its own.
+_A_SUBUNIT_RE = re.compile(rf"{START}an?{SP}++(?=(?:penny|cent|kopeck|kopek){END})")
+# A lower end in digits before an amount in words: a dash, or a range word.
+_DIGIT_LOWER_RE = re.compile(
+    rf"(?<![\d.,])(?P<number>\d+(?:[.,]\d+)?)(?:{SP}*+[-–—]{SP}*+"
+    rf"|{SP}++(?P<word>bis|до|да|and|und|і|и|to){SP}++)\Z"
+)
+_RANGE_OPENING_RE = re.compile(rf"{START}(?:от|ад|від|між|между|between|from|zwischen|von){SP}++\Z")
 _WORD_AMOUNT_RE = re.compile(
     rf"{START}(?:{NUMBER_WORD})"
     rf"(?:(?:{SP}++(?:и|and|und|і){SP}++(?:a{SP}++(?=half))?|{SP}++(?:з|с){SP}++(?=половин)"
@@ -248,7 +257,53 @@ def word_amounts(doc: Doc, digits: list[Found]) -> list[Found]:
         amount, end = value * suffix.scale, suffix.end
         if suffix.scale == 1:
             amount, end = with_subunit(doc, end, amount)
-        found.append(Found(start, end, amount, suffix.code))
+        upper = Found(start, end, amount, suffix.code)
+        reached = reach[before - 1] if before else -1
+        found.extend(_with_lower_end(doc, upper, words, suffix.scale, reached))
+    return found
+
+
+def _with_lower_end(
+    doc: Doc, upper: Found, words: str, unit_scale: Decimal, reached: int
+) -> list[Found]:
+    """An amount in words, with the lower end of its range in digits before it if there is
+    one that no digit mention (reaching ``reached``) has taken."""
+    lower = _digit_lower_end(doc, upper, words, unit_scale)
+    if lower is None or reached > lower.start:
+        return [upper]
+    upper.bound = "max"
+    return [lower, upper]
+
+
+def _digit_lower_end(doc: Doc, upper: Found, words: str, unit_scale: Decimal) -> Found | None:
+    """«3,5 bis acht Milliarden Dollar», «от 2 до пяти миллионов долларов»: a number in digits
+    before a range word is the lower end of an amount in words, at the upper end's scale."""
+    lead = _DIGIT_LOWER_RE.search(doc.lowered, max(0, upper.start - 40), upper.start)
+    if lead is None:
+        return None
+    if lead.group("word") is not None and lead.group("word") != "bis":
+        opening = _RANGE_OPENING_RE.search(doc.lowered, max(0, lead.start() - 12), lead.start())
+        if opening is None:
+            return None
+    last = WORD_SPLIT_RE.split(words)[-1]
+    scale = SCALES.get(last.rstrip("."), GERMAN_SCALES.get(last, 1))
+    raw = lead.group("number")
+    value = number_value(raw, doc.language, scaled=scale > 1, currency=upper.currency)
+    if value is None:
+        return None
+    amount = value * scale * unit_scale
+    if amount >= upper.amount:
+        return None
+    return Found(lead.start(), lead.start() + len(raw), amount, upper.currency, bound="min")
+
+
+def article_subunits(doc: Doc) -> list[Found]:
+    """English «a penny», «a cent»: one hundredth of the currency the text prices in."""
+    found = []
+    for match in _A_SUBUNIT_RE.finditer(doc.lowered):
+        suffix = currency_after(doc, match.end())
+        if suffix is not None and suffix.scale < 1:
+            found.append(Found(match.start(), suffix.end, suffix.scale, suffix.code))
     return found
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from services.enrich.money.amounts import digit_amounts, word_amounts
+from services.enrich.money.amounts import article_subunits, digit_amounts, word_amounts
 from services.enrich.money.rouble import (
     COUNTRY_OF_ROUBLE,
     REDENOMINATION,
@@ -26,6 +26,7 @@ from services.enrich.money.vocabulary import (
     DOLLAR_PREFIXES,
     ERA_SAMPLES,
     ERAS,
+    KOPECK,
     ROUBLE,
     ZERO_DECIMAL,
 )
@@ -55,6 +56,10 @@ _BARE_DOLLAR_RE = re.compile(r"\$\s?[\d.,]+(?:\s?(?:[a-z]+))?")
 _OLD_NOTES_WITHDRAWN = date(2017, 1, 1)
 _BELARUSIAN = frozenset({"BYN", "BYR"})
 _ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
+# A subunit written alone is a hundredth of a currency the text names: resolved after the rest.
+_SUBUNITS = frozenset({CENT, KOPECK})
+# The currencies whose hundredth is a kopeck (копейка, капейка, копійка).
+_KOPECK_CURRENCIES = frozenset({"RUB", "RUR", "BYN", "BYR", "UAH"})
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,7 @@ class Reading:
             codes.extend(
                 code
                 for code in (item.currency, item.per_currency)
-                if code and code not in (ROUBLE, CENT)
+                if code and code not in (ROUBLE, CENT, KOPECK)
             )
         return codes
 
@@ -86,6 +91,8 @@ def read_money(text: str, *, language: str) -> Reading:
     doc = Doc(text, lower_keeping_offsets(text), language.lower()[:2])
     found = digit_amounts(doc) if _DIGIT_RE.search(text) else []
     found.extend(word_amounts(doc, found))
+    if doc.language == "en":
+        found.extend(article_subunits(doc))
     found.sort(key=lambda item: item.start)
     return Reading(doc, tuple(found))
 
@@ -104,10 +111,15 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
     # the foreign rouble; the document's own roubles are the prices. Units count only alone.
     prices = [item for item in qualified if item.amount not in _ROUND_UNITS]
     explicit = [(item.start, item.currency) for item in prices or qualified]
-    bare = any(ROUBLE in (item.currency, item.per_currency) for item in reading.found)
+    # A kopeck no named rouble or hryvnia claims falls back to the rule for a bare rouble.
+    bare = any(
+        ROUBLE in (item.currency, item.per_currency) or item.currency == KOPECK
+        for item in reading.found
+    )
     rule = RoubleRule(text, explicit, context) if bare else None
     home_dollar = _home_dollar(reading)
-    mentions: list[MoneyMention] = []
+    # A cent or kopeck written alone waits (None) until the currencies around it are known.
+    mentions: list[MoneyMention | None] = []
     bare_before = False
     for item in reading.found:
         written = text[item.start : item.end]
@@ -116,36 +128,42 @@ def resolve_money(reading: Reading, context: RoubleContext) -> list[MoneyMention
             _BARE_DOLLAR_RE.fullmatch(written) is not None or (item.bound == "max" and bare_before)
         )
         bare_before = bare
+        if item.currency in _SUBUNITS:
+            mentions.append(None)
+            continue
         if home_dollar is not None and bare:
             decision = Decision(home_dollar, "document", "a bare «$» where US$ is written out")
-        elif item.currency == CENT:
-            decision = _cent(mentions, reading.doc.language)
         elif item.currency == ROUBLE and item.per_currency in COUNTRY_OF_ROUBLE:
             decision = _other_rouble(item.per_currency, context.published)
         else:
             decision = _decide(item.currency, item.start, written, rule, context.published)
         if decision.currency in _BELARUSIAN:
-            decision = _by_era(reading.doc, item, decision, mentions, context.published)
-        per = None
-        if item.per_currency == ROUBLE and decision.currency in COUNTRY_OF_ROUBLE:
-            # «174 «зайчика» за рубль»: roubles priced in roubles are the other country's.
-            per = "RUB" if COUNTRY_OF_ROUBLE[decision.currency] == "BY" else "BYN"
-        elif item.per_currency is not None:
-            per = _decide(item.per_currency, item.end, written, rule, context.published).currency
-        mentions.append(
-            MoneyMention(
-                text=written,
-                start=item.start,
-                end=item.end,
-                amount=float(item.amount),
-                currency=decision.currency,
-                bound=item.bound,
-                per_currency=per,
-                currency_basis=decision.basis,
-                currency_note=decision.note,
-            )
-        )
-    return mentions
+            before = [mention for mention in mentions if mention is not None]
+            decision = _by_era(reading.doc, item, decision, before, context.published)
+        mentions.append(_mention(item, written, decision, rule, context.published))
+    return _with_subunits(reading, mentions, rule, context.published)
+
+
+def _mention(
+    item: Found, written: str, decision: Decision, rule: RoubleRule | None, published: date | None
+) -> MoneyMention:
+    per = None
+    if item.per_currency == ROUBLE and decision.currency in COUNTRY_OF_ROUBLE:
+        # «174 «зайчика» за рубль»: roubles priced in roubles are the other country's.
+        per = "RUB" if COUNTRY_OF_ROUBLE[decision.currency] == "BY" else "BYN"
+    elif item.per_currency is not None:
+        per = _decide(item.per_currency, item.end, written, rule, published).currency
+    return MoneyMention(
+        text=written,
+        start=item.start,
+        end=item.end,
+        amount=float(item.amount),
+        currency=decision.currency,
+        bound=item.bound,
+        per_currency=per,
+        currency_basis=decision.basis,
+        currency_note=decision.note,
+    )
 
 
 def _home_dollar(reading: Reading) -> str | None:
@@ -201,15 +219,89 @@ def _by_era(
     return decision
 
 
-def _cent(before: list[MoneyMention], language: str) -> Decision:
-    """«The smallest denomination will be one cent, which will be equal to 100 rubles»: a cent
-    written alone is a hundredth of the currency the text last named, else of the dollar (the
-    euro in German)."""
-    for mention in reversed(before):
-        if mention.currency not in ZERO_DECIMAL:
-            note = "a cent of the currency named before it"
-            return Decision(mention.currency, "document", note)
+def _with_subunits(
+    reading: Reading,
+    mentions: list[MoneyMention | None],
+    rule: RoubleRule | None,
+    published: date | None,
+) -> list[MoneyMention]:
+    """Each cent and kopeck written alone (None in ``mentions``) given the currency it is a
+    hundredth of (``_cent``, ``_kopeck``), in text order, so that one resolved subunit can name
+    the next one's."""
+    text = reading.doc.text
+    for index, item in enumerate(reading.found):
+        if mentions[index] is not None:
+            continue
+        if item.currency == CENT:
+            decision = _cent(mentions, index, reading.doc.language)
+        else:
+            decision = _kopeck(
+                mentions,
+                index,
+                item=item,
+                language=reading.doc.language,
+                rule=rule,
+                published=published,
+            )
+        if decision.currency in _BELARUSIAN:
+            before = [mention for mention in mentions[:index] if mention is not None]
+            decision = _by_era(reading.doc, item, decision, before, published)
+        written = text[item.start : item.end]
+        mentions[index] = _mention(item, written, decision, rule, published)
+    return [mention for mention in mentions if mention is not None]
+
+
+def _priced(
+    mentions: list[MoneyMention | None], index: int, currencies: frozenset[str] | None
+) -> MoneyMention | None:
+    """The mention a subunit at ``index`` is most likely a hundredth of: the nearest before it,
+    else after it, that names a currency (one of ``currencies``, when given) as a price. A round
+    unit («10 Russian rubles», «1 dollar») is what a rate prices, not what it is priced in, so it
+    counts only when nothing else does."""
+    candidates = [
+        mention
+        for mention in (*reversed(mentions[:index]), *mentions[index + 1 :])
+        if mention is not None
+        and mention.currency not in ZERO_DECIMAL
+        and (currencies is None or mention.currency in currencies)
+    ]
+    for mention in candidates:
+        if Decimal(str(mention.amount)) not in _ROUND_UNITS:
+            return mention
+    return candidates[0] if candidates else None
+
+
+def _cent(mentions: list[MoneyMention | None], index: int, language: str) -> Decision:
+    """«The smallest denomination will be one cent, which will be equal to 100 rubles», «the
+    dollar rose by 18 cents» in a report of hryvnia rates: a cent written alone is a hundredth of
+    the currency the text prices in nearest it, else of the dollar (the euro in German)."""
+    priced = _priced(mentions, index, None)
+    if priced is not None:
+        return Decision(priced.currency, "document", "a cent of the currency named near it")
     return Decision("EUR" if language == "de" else "USD", "default", "a cent with no currency")
+
+
+def _kopeck(
+    mentions: list[MoneyMention | None],
+    index: int,
+    *,
+    item: Found,
+    language: str,
+    rule: RoubleRule | None,
+    published: date | None,
+) -> Decision:
+    """«на 2 коп. підняв курс долара … 41,75 грн», «50 копеек … 500 рублей»: a kopeck written
+    alone is a hundredth of the rouble or hryvnia the text prices in nearest it; with none, of
+    the hryvnia in Ukrainian, else of the rouble the rule for a bare rouble gives."""
+    priced = _priced(mentions, index, _KOPECK_CURRENCIES)
+    if priced is not None:
+        return Decision(priced.currency, "document", "a kopeck of the currency named near it")
+    if language == "uk":
+        return Decision("UAH", "default", "a kopeck in Ukrainian text that names no currency")
+    if rule is not None:
+        return rule.decide(item.start)
+    currency, note = belarusian(published, "a kopeck with no rule")
+    return Decision(currency, "default", note)
 
 
 def _other_rouble(priced: str, published: date | None) -> Decision:

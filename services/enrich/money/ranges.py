@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.enrich.money.currency import currency_after
+from services.enrich.money.currency import Currency, currency_after
 from services.enrich.money.numbers import number_value
 from services.enrich.money.scan import SP, START, Doc, Found
 from services.enrich.money.vocabulary import ISO_CODES, PREFIX_SYMBOLS
@@ -21,6 +21,8 @@ _RATE_RE = re.compile(
 _SLASH_CODE_RE = re.compile(r"/([A-Z]{3})(?![A-Za-z])")
 # «4930 руб. за $1», «за €1»: the unit as a sign and a one.
 _SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
+# «Br173.95 per RUB1»: the unit as a code with its number glued on.
+_CODE_UNIT_RE = re.compile(r"(1|10|100|1000)(?!\d|[.,]\d)")
 _UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
@@ -46,9 +48,8 @@ class Token:
 def rate(doc: Doc, pos: int, currency: str) -> Found | None:
     """«4930 рублей за доллар», «3,41 рубля за 100 российских рублей», «4930 руб. за $1»: the
     unit priced, as a mention of its own (1 USD, 100 RUB), or None when no rate follows."""
-    slash = _SLASH_CODE_RE.match(doc.text, pos)
-    if slash is not None:
-        return _slash_unit(slash, currency)
+    if doc.text[pos : pos + 1] == "/":
+        return _slash_unit(doc, pos, currency)
     lead = _RATE_RE.match(doc.lowered, pos)
     if lead is None:
         return None
@@ -61,16 +62,31 @@ def rate(doc: Doc, pos: int, currency: str) -> Found | None:
         return None
     units = lead.group("units")
     if units is None:
-        return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
+        return _unnumbered_unit(doc, per)
     return Found(lead.start("units"), per.end, _UNIT_WORDS.get(units, Decimal(1)), per.code)
 
 
-def _slash_unit(slash: re.Match[str], currency: str) -> Found | None:
-    """«Br/USD»: the code after the slash is the unit priced, if it is another currency."""
-    code = slash.group(1)
-    if code == currency or code not in ISO_CODES:
+def _unnumbered_unit(doc: Doc, per: Currency) -> Found:
+    """The unit priced with no number before it: «за доллар», or «per RUB1» with it after."""
+    glued = _CODE_UNIT_RE.match(doc.text, per.end) if per.written.isupper() else None
+    if glued is not None:
+        return Found(per.start, glued.end(), Decimal(glued.group(1)), per.code)
+    return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
+
+
+def _slash_unit(doc: Doc, slash: int, currency: str) -> Found | None:
+    """«3 155 Br/USD», «26,07 грн/$», «30,74 грн/€», «8,55 грн/дол.», «41.26 UAH/dollar»: the
+    code, sign or currency word right after the slash is the unit priced, if it is another
+    currency."""
+    code = _SLASH_CODE_RE.match(doc.text, slash)
+    if code is not None:
+        if code.group(1) == currency or code.group(1) not in ISO_CODES:
+            return None
+        return Found(code.start(1), code.end(), Decimal(1), code.group(1), numbered=False)
+    per = currency_after(doc, slash + 1)
+    if per is None or per.start != slash + 1 or per.code == currency or per.scale != 1:
         return None
-    return Found(slash.start(1), slash.end(), Decimal(1), code, numbered=False)
+    return Found(per.start, per.end, Decimal(1), per.code, numbered=False)
 
 
 def join_range(
@@ -97,10 +113,13 @@ def join_range(
 
 def _range_between(doc: Doc, lower: Token, upper: Token) -> bool:
     """Whether the text between two numbers joins them into a range: a dash, or «до», «and»,
-    «und», «bis» after an opening «от», «between», «zwischen», «von»."""
+    «und», «bis» after an opening «от», «between», «zwischen», «von»; or a slash between a
+    buying and a selling price («23.97/24 UAH (buy/sell)»), never in a fraction («1/2»)."""
     gap = doc.lowered[lower.end : upper.start]
     if _RANGE_DASH_RE.fullmatch(gap) is not None or _RANGE_BIS_RE.fullmatch(gap) is not None:
         return True
+    if gap == "/":
+        return not lower.raw.isdigit() or len(lower.raw) > 1
     return (
         _RANGE_WORD_RE.fullmatch(gap) is not None
         and _RANGE_FROM_RE.search(doc.lowered, max(0, lower.start - 10), lower.start) is not None
@@ -126,4 +145,7 @@ def range_upper_end(
         return None
     found[index] = Found(low.start, low.end, start * low_scale, low.currency, bound="min")
     upper.currency = low.currency
-    return Found(upper.start, upper.end, high * high_scale, low.currency, bound="max")
+    # «UAH 27.54/27.73 to the dollar»: the range is priced per the unit after its upper end.
+    unit = rate(doc, upper.end, low.currency)
+    per_currency = None if unit is None else unit.currency
+    return Found(upper.start, upper.end, high * high_scale, low.currency, "max", per_currency, unit)

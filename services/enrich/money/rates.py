@@ -4,8 +4,13 @@ costs ``value`` of ``quote``.
 - a price per unit: «4930 руб. за $1», «курс 3,41 рубля за доллар», «8.600 Rubel pro Dollar»,
   «4,930 roubles to the dollar», «3,41 рубля за 100 российских рублей» (0.0341 per rouble);
 - an equation: «1 доллар США = 3,1720 рубля», «1 долар — 41,5 гривні»;
+- a currency the sentence is about, then its price after a verb or a word of level: «долар …
+  тепер коштує 42,30 гривень», «Доллар … торгуется на уровне 2,45 рубля», «Евро подорожал на
+  1,1%, текущий курс 2,38 рубля», «the Euro was trading at the level of 26.66 UAH»;
 - a rate table of codes and numbers: «USD 3,2456 / EUR 3,5142», quoted in the local currency
   the caller names (the header's, or the focus country's), since a table never writes it;
+- a row of a rate list, a unit or a currency's name, a dash and a bare number, in the local
+  currency too: «100 доларів США – 2607.1164», «Еўра — 3.813,95»;
 - the header line: ``header_rate``, whose ``base`` stays null (the header never says what its
   rate is of).
 
@@ -20,8 +25,9 @@ from datetime import date
 
 from services.enrich.money.currency import currency_after
 from services.enrich.money.extract import Reading
-from services.enrich.money.rouble import belarusian
-from services.enrich.money.vocabulary import ROUBLE
+from services.enrich.money.numbers import number_value
+from services.enrich.money.rouble import COUNTRY_OF_ROUBLE, belarusian
+from services.enrich.money.vocabulary import CENT, KOPECK, ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
 # Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
@@ -31,7 +37,9 @@ _EQUALS_RE = re.compile(
     r"[ \t\u00a0]*+(?:[=—–:-]|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
     r"(?:равен|равна|равно|равнялся|равнялась|стоит|стоил|стоило|составляет|составил|"
     r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
-    r"costs?|is[ \t]worth|was[ \t]worth|equals?))[ \t\u00a0]*+",
+    r"заплатить|заплатити|платят|платять|дают|дадут|дають|"
+    r"sind|waren|gegenwert[ \t]von|(?:wurde|wird|wurden|werden)(?:[ \t]++[^\W\d]+)?[ \t]++mit|"
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?|quoted[ \t]at))[ \t\u00a0]*+",
     re.IGNORECASE,
 )
 _MAX_GAP = 60
@@ -42,6 +50,40 @@ _NAMED_UNIT_RE = re.compile(
     re.MULTILINE,
 )
 _MAX_NAME = 40
+# Right before a price: a verb of worth or a word of level («коштує», «на уровне», «курс», «at
+# the level of», «rose to»), for a rate whose unit is the currency the sentence is about.
+_LEVEL_BEFORE_RE = re.compile(
+    r"(?<![^\W\d_])(?:"
+    r"кошту(?:є|вав|вала|ватиме)|сто(?:ит|ил[аио]?|ят|или)|кашту(?:е|е|аваў)|"
+    r"на[ \t]рівні|на[ \t]уровне|на[ \t]узроўні|до[ \t]рівня|до[ \t]уровня|"
+    r"позначку|позначки|отметку|отметки|курс|курсом|"
+    r"состав(?:ляет|ил[аои]?|ит|лял[аи]?)|станов(?:ить|ив|ила|итиме)|склав|склала|складає|"
+    r"(?:подорожчав|подешевшав|здешевів|зріс|знизився|подорожал|подешевел|вырос|упал|"
+    r"снизился|поднялся|опустился)[ \t]до|"
+    r"costs?|cost|worth|level[ \t]of|mark[ \t]of|(?:rose|fell|dropped|climbed)[ \t]to|"
+    r"amounts?[ \t]to|amounted[ \t]to|stood[ \t]at|set[ \t]at|quoted[ \t]at|"
+    r"(?:sold|bought|sells|buys)[ \t]for|(?:traded|trades|trading)[ \t]at|"
+    r"(?:was|were|is|are|settled)[ \t]at|"
+    r"kostet|kostete|gegenwert[ \t]von|(?:stieg|fiel|sank)[ \t]auf|(?:wurde|wird)[ \t]mit|"
+    r"für[ \t](?:den|einen)[ \t][^\W\d_]++"
+    r")(?:[ \t]++[^\W\d_]++){0,2}[ \t]++\Z",
+    re.IGNORECASE,
+)
+_MAX_LEVEL = 40
+# A row of a rate list: a head (a unit or a currency's name), a dash, a bare number, line end.
+_BARE_ROW_RE = re.compile(
+    r"^[ \t]*+(?P<head>[^\n—–=-][^\n—–=]{0,38}?)[ \t]*+[—–=-][ \t]*+"
+    r"(?P<number>\d[\d.,]*+)[ \t]*+[;.]?[ \t]*+$",
+    re.MULTILINE,
+)
+# A rate's price is a price of one unit, never billions («в долларах составил 2 млрд рублей»).
+_MAX_RATE = 100_000
+_DENOMINATED_RE = re.compile(r"(?<![^\W\d_])(?:в|у|ў|in|im)[ \t]++\Z", re.IGNORECASE)
+# Where a sentence starts: after a stop and a space, or a line break.
+_SENTENCE_START_RE = re.compile(r"(?:[.!?][ \t]|\n)(?!.*(?:[.!?][ \t]|\n))", re.DOTALL)
+_WORD_START_RE = re.compile(r"(?<![^\W\d_])[^\W\d_]")
+_NOT_UNITS = frozenset({ROUBLE, CENT, KOPECK})
+_SUBUNITS = frozenset({CENT, KOPECK})
 _UNIT_AMOUNTS = frozenset({1.0, 10.0, 100.0, 1000.0})
 # A row of a rate table: an ISO code, then the number («USD 3,2456»).
 _TABLE_ENTRY_RE = re.compile(r"[A-Z]{3}[ \u00a0]?\d")
@@ -79,6 +121,20 @@ def find_rates(
         in_rate.add(index)
         if index + 1 < len(found) and found[index + 1] is unit:
             in_rate.add(index + 1)
+        lower = mentions[index - 1] if index else None
+        if price.bound == "max" and lower is not None and lower.bound == "min":
+            # «8,45-8,55 грн/дол.»: the lower end of a range is priced per the same unit.
+            rates.append(
+                CurrencyRate(
+                    base=price.per_currency,
+                    quote=lower.currency,
+                    value=round(lower.amount / float(unit.amount), _VALUE_DIGITS + 4),
+                    text=text[lower.start : unit.end],
+                    start=lower.start,
+                    end=unit.end,
+                )
+            )
+            in_rate.add(index - 1)
     for index in range(len(mentions) - 1):
         first, second = mentions[index], mentions[index + 1]
         if {index, index + 1} & in_rate or not _is_equation(text, first, second):
@@ -89,8 +145,18 @@ def find_rates(
         if index not in in_rate and (named := _named_unit(reading, price)) is not None:
             rates.append(named)
             in_rate.add(index)
+    for index, price in enumerate(mentions):
+        if index not in in_rate and (subject := _subject_rate(reading, mentions, index)):
+            rates.append(subject)
+            in_rate.add(index)
+            upper = mentions[index + 1] if index + 1 < len(mentions) else None
+            if price.bound == "min" and upper is not None and upper.bound == "max":
+                # «at the level of 26.66/26,69 UAH»: the upper end is the same currency's price.
+                rates.append(subject.model_copy(update={"value": upper.amount}))
+                in_rate.add(index + 1)
     if local is not None:
         rates.extend(_table(text, mentions, in_rate, local))
+        rates.extend(_bare_rows(reading, mentions, local))
     rates.sort(key=lambda rate: rate.start or 0)
     return rates
 
@@ -104,6 +170,53 @@ def _rate(text: str, unit: MoneyMention, price: MoneyMention, start: int, end: i
         start=start,
         end=end,
     )
+
+
+def _subject_rate(
+    reading: Reading, mentions: Sequence[MoneyMention], index: int
+) -> CurrencyRate | None:
+    """«В обмінних пунктах долар також подорожчав на 10 копійок і тепер коштує 42,30
+    гривень»: a price right after a verb of worth or a word of level is the rate of the
+    currency its sentence names last before it, outside any amount and other than the price's
+    own; an amount of a third currency in between says the sentence is not about one rate."""
+    text, price = reading.doc.text, mentions[index]
+    if price.amount >= _MAX_RATE or reading.found[index].currency in _SUBUNITS:
+        return None  # «the dollar fell to eight cents»: a change told in cents, not a price
+    level = _LEVEL_BEFORE_RE.search(text, max(0, price.start - _MAX_LEVEL), price.start)
+    if level is None:
+        return None
+    opening = _SENTENCE_START_RE.search(text, max(0, level.start() - _MAX_GAP * 3), level.start())
+    sentence_start = opening.end() if opening is not None else max(0, level.start() - _MAX_GAP * 3)
+    before = [m for m in mentions[:index] if m.end > sentence_start]
+    if any(m.currency != price.currency for m in before):
+        return None
+    base = None
+    for word in _WORD_START_RE.finditer(text, sentence_start, price.start):
+        if any(m.start <= word.start() < m.end for m in before):
+            continue
+        if _DENOMINATED_RE.search(text, max(0, word.start() - 4), word.start()):
+            continue  # «товарооборот в долларах составил …»: what an amount is counted in
+        named = currency_after(reading.doc, word.start())
+        if named is None or named.start != word.start() or named.scale != 1:
+            continue
+        if named.code not in _NOT_UNITS and not _same_money(named.code, price.currency):
+            base = named
+    if base is None:
+        return None
+    return CurrencyRate(
+        base=base.code,
+        quote=price.currency,
+        value=price.amount,
+        text=text[base.start : price.end],
+        start=base.start,
+        end=price.end,
+    )
+
+
+def _same_money(first: str, second: str) -> bool:
+    """One currency, or one country's rouble before and after a redenomination (BYR, BYN)."""
+    country = COUNTRY_OF_ROUBLE.get(first)
+    return first == second or (country is not None and country == COUNTRY_OF_ROUBLE.get(second))
 
 
 def _named_unit(reading: Reading, price: MoneyMention) -> CurrencyRate | None:
@@ -136,6 +249,40 @@ def _is_equation(text: str, unit: MoneyMention, price: MoneyMention) -> bool:
         and price.start - unit.end <= _MAX_GAP
         and _EQUALS_RE.fullmatch(text, unit.end, price.start) is not None
     )
+
+
+def _bare_rows(
+    reading: Reading, mentions: Sequence[MoneyMention], local: str
+) -> list[CurrencyRate]:
+    """Rows of a rate list whose prices carry no currency, one per line: «100 доларів США –
+    2607.1164», «Расійскі рубель — 98,19». The unit is an amount of a round unit or a
+    currency's name filling the row's head; the price is in the local currency."""
+    doc, rates = reading.doc, []
+    units = {(m.start, m.end): m for m in mentions if m.amount in _UNIT_AMOUNTS}
+    for row in _BARE_ROW_RE.finditer(doc.text):
+        start, end = row.span("head")
+        unit = units.get((start, end))
+        if unit is not None:
+            base, per = unit.currency, unit.amount
+        else:
+            named = currency_after(doc, start)
+            if named is None or named.end != end or named.scale != 1:
+                continue
+            base, per = named.code, 1.0
+        value = number_value(row.group("number"), doc.language, scaled=False, currency=local)
+        if value is None or base in _NOT_UNITS or base == local:
+            continue
+        rates.append(
+            CurrencyRate(
+                base=base,
+                quote=local,
+                value=round(float(value) / per, _VALUE_DIGITS + 4),
+                text=doc.text[start : row.end("number")],
+                start=start,
+                end=row.end("number"),
+            )
+        )
+    return rates
 
 
 def _table(

@@ -26,6 +26,9 @@ ROUBLE = "ROUBLE"
 # A cent written alone («one cent», «50 центів»): a hundredth of the currency the text was last
 # talking about, resolved with the mentions (``extract.resolve_money``).
 CENT = "CENT"
+# A kopeck written alone («2 коп.», «41 kopecks»): a hundredth of the rouble or the hryvnia the
+# text prices in, resolved with the mentions like the cent.
+KOPECK = "KOPECK"
 
 
 class Unit(NamedTuple):
