@@ -113,9 +113,20 @@ def percent_match(a: float, b: float) -> bool:
     return values_match(a, b) or abs(a - b) <= PERCENT_TOLERANCE * max(abs(a), abs(b))
 
 
+def person_feature(entity_id: str) -> str:
+    """A person's feature: the surname part of its id («per:dnld-trmp» -> ``s:trmp``).
+
+    A report that names a person only by surname («Трамп», «President Trump») gets an id without
+    a first name, while a report that names them in full gets ``per:<first>-<last>``: keyed by the
+    surname, the two meet. Two people of one surname in one week's news of one subject are rarer
+    than reports naming one person differently, and a join still needs a second shared feature.
+    """
+    return "s:" + entity_id.removeprefix("per:").rsplit("-", 1)[-1]
+
+
 def _entity_feature(entity: Entity) -> tuple[str, float]:
     if entity.type == "PER":
-        return f"e:{entity.id}", W_PERSON
+        return person_feature(entity.id), W_PERSON
     if entity.type == "ORG":
         return f"e:{entity.id}", W_ORG
     # Countries are keyed by ISO 3166 alpha-2 (two capitals), regions ISO 3166-2 («RU-SA»).
