@@ -64,6 +64,11 @@ PERCENT_TOLERANCE: Final = 0.02
 step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
 (7 and 7.5 are 7 % apart)."""
 
+MIN_RATE_AMOUNT_DIGITS: Final = 3
+"""An amount in a rate's quote currency joins the rate's values for the veto only when written
+with at least this many significant digits: «3 рубля» would match any rate near 3, «4 930
+рублей» is one day's rate."""
+
 _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
 _SENTENCE_END = re.compile(r"[.!?…:«\"„“(\n]\s*$")
@@ -190,8 +195,21 @@ def story_signature(
         features.setdefault(f"n:{key}", W_NAME)
     rates, amounts = _money_facts(money)
     for pair, values in rates.items():
+        quote = pair.rsplit("/", 1)[-1]
         for value in values:
-            features[f"r:{pair}:{significant(value, 3):g}"] = W_RATE
+            # The rate's price is also an amount: «4 930 рублей за доллар» read as a rate in one
+            # report and «the rouble at 4,930» read as a bare amount in another still meet on
+            # the amount, while two reports of the rate share both, ``W_RATE`` in all.
+            features[f"r:{pair}:{significant(value, 3):g}"] = W_RATE - W_AMOUNT
+            features[f"m:{quote}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
+        # And the other way for the veto: an amount in the quote currency written precisely
+        # enough may be a rate whose base the money step did not tie to it («один доллар по
+        # официальному курсу стоит 4 тыс. 930 рублей»), so it counts as one of the pair's values.
+        values.update(
+            amount
+            for amount in amounts.get(quote, ())
+            if precision(amount) >= MIN_RATE_AMOUNT_DIGITS
+        )
     for currency, values in amounts.items():
         for value in values:
             features[f"m:{currency}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
