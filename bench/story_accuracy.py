@@ -218,9 +218,7 @@ def report(*, show_misses: bool = False) -> None:
             counts = score.different.get(kind, Counts())
             print(f"{half:>4}  different events joined, {kind:<9} {counts.share()}")
         print(f"{half:>4}  precision                    {score.precision()}")
-        shares = ", ".join(
-            f"{kind} {score.labelled.get(kind, Counts()).share()}" for kind in KINDS
-        )
+        shares = ", ".join(f"{kind} {score.labelled.get(kind, Counts()).share()}" for kind in KINDS)
         print(f"{half:>4}  labelled pairs joined: {shares}")
         if show_misses and half == "dev":
             print("\n".join(score.misses) or "  no errors")

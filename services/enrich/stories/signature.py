@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from services.enrich.entities.keys import name_key
+from services.enrich.entities.sources import curated_organisation_ids
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
 from shared.messages import Entity, MoneyMention
 
@@ -71,6 +72,7 @@ with at least this many significant digits: «3 рубля» would match any rat
 
 _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
+_WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[.!?…:«\"„“(\n]\s*$")
 
 
@@ -129,15 +131,29 @@ def person_feature(entity_id: str) -> str:
     return "s:" + entity_id.removeprefix("per:").rsplit("-", 1)[-1]
 
 
-def _entity_feature(entity: Entity) -> tuple[str, float]:
+def unlinked_feature(entity: Entity, language: str) -> str | None:
+    """The feature of an organisation or place the gazetteer does not know, whose id is a slug
+    of its name as its own script spells it (``org:yunayted-groseris``, ``org:united-grocers``):
+    the phonetic keys of its words instead, which are the same in every script (``u:org:ntd-grsrs``
+    for «Юнайтед гросеріс» and «United Grocers»). None for a curated or gazetteer id."""
+    kind, _, _ = entity.id.partition(":")
+    if kind not in {"org", "loc"} or entity.id in curated_organisation_ids():
+        return None
+    words = _WORD.findall(entity.normal or entity.text)
+    keys = [key for key in (name_key(word, language)[:5] for word in words) if len(key) >= 2]
+    return f"u:{kind}:{'-'.join(keys)}" if keys else None
+
+
+def _entity_feature(entity: Entity, language: str) -> tuple[str, float]:
     if entity.type == "PER":
         return person_feature(entity.id), W_PERSON
+    key = unlinked_feature(entity, language) or f"e:{entity.id}"
     if entity.type == "ORG":
-        return f"e:{entity.id}", W_ORG
+        return key, W_ORG
     # Countries are keyed by ISO 3166 alpha-2 (two capitals), regions ISO 3166-2 («RU-SA»).
     if len(entity.id) == 2 and entity.id.isupper():
         return f"e:{entity.id}", W_COUNTRY
-    return f"e:{entity.id}", W_PLACE
+    return key, W_PLACE
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -189,7 +205,7 @@ def story_signature(
     """The signature of one document's ``text`` (title and body, as enrich reads them)."""
     features: dict[str, float] = {}
     for entity in entities:
-        key, weight = _entity_feature(entity)
+        key, weight = _entity_feature(entity, language)
         features[key] = max(weight, features.get(key, 0.0))
     for key in unlinked_names(text, language, entities):
         features.setdefault(f"n:{key}", W_NAME)
