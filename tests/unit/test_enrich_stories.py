@@ -189,6 +189,20 @@ def test_a_rate_meets_the_same_price_read_as_a_bare_amount() -> None:
     assert veto(rate.facts, amount.facts) is None
 
 
+def test_the_unit_a_rate_is_quoted_per_is_no_amount() -> None:
+    """«1 доллар США» and «100 российских рублей» are in every daily rate report and say
+    nothing about which day's report it is."""
+    report = signature_of(
+        "Нацбанк установил курсы: 2,9127 белорусского рубля за 1 доллар США, "
+        "3,7094 белорусского рубля за 100 российских рублей.",
+        "ru",
+    )
+    assert set(report.facts.rates) == {"USD/BYN", "RUB/BYN"}
+    assert "m:USD:1" not in report.features
+    assert "m:RUB:100" not in report.features
+    assert "m:BYN:2.9127" in report.features
+
+
 CUT_MONDAY = (
     "Центральный банк России в понедельник, 10 марта, снизил ключевую ставку на 7 %, "
     "сообщила Эльвира Набиуллина."

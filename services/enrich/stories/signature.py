@@ -70,6 +70,7 @@ MIN_RATE_AMOUNT_DIGITS: Final = 3
 with at least this many significant digits: «3 рубля» would match any rate near 3, «4 930
 рублей» is one day's rate."""
 
+_UNITS = frozenset({1.0, 10.0, 100.0, 1000.0})
 _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -187,16 +188,26 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
 def _money_facts(
     money: Iterable[MoneyMention],
 ) -> tuple[dict[str, set[float]], dict[str, set[float]]]:
+    mentions = list(money)
+    bases = {mention.per_currency for mention in mentions if mention.per_currency}
     rates: dict[str, set[float]] = {}
     amounts: dict[str, set[float]] = {}
-    for mention in money:
+    for mention in mentions:
         if mention.per_currency:
             rates.setdefault(f"{mention.per_currency}/{mention.currency}", set()).add(
                 mention.amount
             )
-        elif mention.bound == "exact" and mention.amount > 0:
+        elif mention.bound == "exact" and mention.amount > 0 and not _quote_unit(mention, bases):
             amounts.setdefault(mention.currency, set()).add(mention.amount)
     return rates, amounts
+
+
+def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
+    """Whether an amount is only the unit a price or rate is quoted per («1 доллар США равен
+    ...», «für einen Euro», «100 российских рублей — 3,51»), which every rate report names and
+    no event is about: one unit of any currency, or a power of ten of a rate's base currency."""
+    amount = mention.amount
+    return amount == 1 or (mention.currency in bases and amount in _UNITS)
 
 
 def story_signature(
