@@ -548,3 +548,12 @@ def test_an_english_first_name_gets_the_id_of_its_russian_spelling() -> None:
     assert person == {e.id for e in russian if e.type == "PER"} == {"per:dsn-kl"}
     johann = extract_entities("Außenminister Johann Wadephul sagte das.", language="de")
     assert [e.id for e in johann if e.type == "PER"] == ["per:gn-vdvl"]
+
+
+def test_a_title_then_an_unknown_place_then_a_name_finds_the_whole_name() -> None:
+    """«з президентом Російської Федерації Володимиром Путіним»: the run after the title stops
+    at three words, so the name must run on from its first name, or «Путіним» is lost (and with
+    it the lone «Путін» elsewhere in the article)."""
+    text = "Переговори з президентом Російської Федерації Володимиром Путіним тривали."
+    persons = [(e.text, e.id) for e in extract_entities(text, language="uk") if e.type == "PER"]
+    assert persons == [("Володимиром Путіним", "per:vldmr-ptn")]

@@ -264,6 +264,9 @@ def find_persons(
                     (k for k in range(i + 1, end) if names.is_first_name(words[k].text, language)),
                     i + 1,
                 )
+                # ... and runs on from it: «президентом Російської Федерації Володимиром
+                # Путіним», where the run from the title stopped after three words.
+                end = max(end, _name_run(text, words, first))
                 found.append(PersonMatch(words[first].start, words[end - 1].end, True))
                 i = end
                 continue
