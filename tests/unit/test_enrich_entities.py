@@ -557,3 +557,14 @@ def test_a_title_then_an_unknown_place_then_a_name_finds_the_whole_name() -> Non
     text = "Переговори з президентом Російської Федерації Володимиром Путіним тривали."
     persons = [(e.text, e.id) for e in extract_entities(text, language="uk") if e.type == "PER"]
     assert persons == [("Володимиром Путіним", "per:vldmr-ptn")]
+
+
+def test_a_german_genitive_surname_is_the_person_named_in_full() -> None:
+    """«Lukaschenkos Regime»: German marks the genitive with -s; the lone surname still takes
+    the id of «Alexander Lukaschenko» in the same article."""
+    text = "Präsident Alexander Lukaschenko sprach. Lukaschenkos Regime ließ Gefangene frei."
+    persons = [(e.text, e.id) for e in extract_entities(text, language="de") if e.type == "PER"]
+    assert persons == [
+        ("Alexander Lukaschenko", "per:lksndr-lksnk"),
+        ("Lukaschenkos", "per:lksndr-lksnk"),
+    ]

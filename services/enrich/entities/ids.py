@@ -13,7 +13,7 @@ from dataclasses import replace
 from services.enrich.entities.keys import slug
 from services.enrich.entities.merge import Draft
 from services.enrich.entities.person_ids import name_parts, person_ids, person_key
-from services.enrich.entities.persons import find_surname_mentions, first_names
+from services.enrich.entities.persons import find_surname_mentions, first_names, surname_key
 from shared.messages import Entity
 
 
@@ -51,7 +51,7 @@ def to_entities(
     }
     taken = [(d.start, d.end) for d in resolved]
     for mention in find_surname_mentions(text, language, surnames, taken):
-        _, last = person_key(text[mention.start : mention.end], language)
+        last = surname_key(text[mention.start : mention.end], language)
         normal = surname_normals.get(last, text[mention.start : mention.end])
         resolved.append(Draft(mention.start, mention.end, "PER", normal=normal))
         persons.append(resolved[-1])

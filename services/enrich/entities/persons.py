@@ -299,6 +299,14 @@ def find_persons(
     return found
 
 
+def surname_key(word: str, language: str) -> str:
+    """A lone surname's key; in German a genitive -s is dropped first («Lukaschenkos Regime»),
+    as Russian case endings are by ``word_key``."""
+    if language == "de" and word.endswith("s") and not word.endswith("ss"):
+        return word_key(word[:-1], language)
+    return word_key(word, language)
+
+
 def find_surname_mentions(
     text: str, language: str, surname_keys: Iterable[str], taken: Sequence[tuple[int, int]]
 ) -> list[PersonMatch]:
@@ -322,7 +330,7 @@ def find_surname_mentions(
         # A very common word is that word even when its key is a surname's: «Питання» (Zipf
         # 5.7 in Ukrainian) keys like «Путін» (4.9).
         if (
-            word_key(word, language) in keys
+            surname_key(word, language) in keys
             and not (before and reach[before - 1] > start)
             and zipf(word, language) < LONE_SURNAME_MAX_ZIPF
         ):
