@@ -346,3 +346,13 @@ def test_seeds_000_and_001_share_a_story_and_002_does_not() -> None:
     assert stories["000"] is not None
     assert stories["000"] == stories["001"]
     assert stories["002"] != stories["000"]
+
+
+def test_common_capitalised_words_are_no_unlinked_names() -> None:
+    """English capitalises titles, weekdays and nationalities; as names they would only make a
+    long English report look unlike its short Russian twin."""
+    signature = signature_of(
+        "On Monday the Russian President met the staff of Zhlobinmyaso in the city.", "en"
+    )
+    names = [key for key in signature.features if key.startswith("n:")]
+    assert names == ["n:slbnm"]

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import name_key
 from services.enrich.entities.sources import curated_organisation_ids
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
@@ -40,6 +41,10 @@ W_AMOUNT: Final = 1.5
 W_RATE: Final = 2.5
 W_PERCENT: Final = 1.0
 W_DATE: Final = 0.5
+
+COMMON_WORD_ZIPF: Final = 4.5
+"""An unlinked capitalised word at least this common in its language (Zipf: «Monday» 4.8,
+«President» 5.5) is no name; «Cole» (4.2) and «Mogilevliftmash» (0) are."""
 
 MAX_NAMES: Final = 6
 """Unlinked names per document: they are the noisiest feature (a German noun is capitalised,
@@ -177,6 +182,10 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
         if any(low <= start < high for low, high in covered) or _sentence_initial(text, start):
             continue
         if language == "de" and not any(char.isupper() for char in word[1:]):
+            continue
+        # English capitalises titles, months, weekdays and nationalities («President», «Monday»,
+        # «Russian»): a word that common in the document's language is that word, not a name.
+        if zipf(word, language) >= COMMON_WORD_ZIPF:
             continue
         key = name_key(word, language)[:5]
         if len(key) >= 3:
