@@ -10,8 +10,16 @@ articles in the half is scored:
 - **same event** pairs joined (recall), also for the cross-language pairs alone;
 - **different events** pairs joined (false joins), by kind: *related* (two labelled events on
   one subject, listed in ``RELATED`` below: the May and October 2011 devaluations, the
-  redenomination decree and the redenomination day, ...) and *unrelated* (all other pairs);
+  redenomination decree and the redenomination day, ...), *template* (two reports of one
+  recurring kind for different days: the National Bank's daily rates of 22 and 31 August) and
+  *unrelated* (all other pairs);
 - precision: of the pairs put in one story, the share that report one event.
+
+``bench/data/news/pairs.jsonl`` labels pairs by hand with their kind (``same``, ``related``,
+``template``, ``unrelated``) and the reason; a labelled kind overrides the one derived from the
+events, and the labelled pairs are also counted on their own line. Both files are checked
+against each other when read: a ``same`` pair must be in one event, any other must not, and a
+pair must lie inside one half (the halves are streamed apart).
 
 Study and tune on ``dev`` only; ``test`` is only scored. Usage: ``python bench/accuracy.py
 stories`` (``--misses`` lists the dev half's wrong pairs).
@@ -40,6 +48,9 @@ from services.ingest.stage import ingest_raw  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 EVENTS = LABELS.parent / "events.jsonl"
+PAIRS = LABELS.parent / "pairs.jsonl"
+KINDS = ("same", "related", "template", "unrelated")
+DIFFERENT_KINDS = KINDS[1:]
 
 # Labelled events about one subject: their pairs are "related but different". Written from the
 # events' descriptions (events.jsonl), before any scoring.
@@ -70,11 +81,19 @@ class Counts:
         return f"{self.joined}/{self.pairs} = {self.joined / self.pairs:.1%}" if self.pairs else "-"
 
 
+@dataclass(frozen=True)
+class LabelledPair:
+    kind: str
+    why: str
+
+
 @dataclass
 class HalfScore:
     same: Counts = field(default_factory=Counts)
     same_cross: Counts = field(default_factory=Counts)
     different: dict[str, Counts] = field(default_factory=dict)
+    labelled: dict[str, Counts] = field(default_factory=dict)
+    """The pairs of ``pairs.jsonl`` in this half, by their kind."""
     misses: list[str] = field(default_factory=list)
 
     def precision(self) -> str:
@@ -92,6 +111,34 @@ def load_events(path: Path = EVENTS) -> dict[str, str]:
             for file in record["files"]:
                 event_of[file] = record["event"]
     return event_of
+
+
+def load_pairs(
+    articles: Sequence[Article], event_of: dict[str, str], path: Path = PAIRS
+) -> dict[frozenset[str], LabelledPair]:
+    """The hand-labelled pairs, checked against the articles (one half) and the events."""
+    split = {article.file: article.split for article in articles}
+    pairs: dict[frozenset[str], LabelledPair] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        a, b, kind = record["a"], record["b"], record["kind"]
+        where = f"{path.name}:{number}"
+        if kind not in KINDS:
+            raise ValueError(f"{where}: kind {kind!r} is not one of {KINDS}")
+        if a not in split or b not in split or a == b:
+            raise ValueError(f"{where}: {a} ~ {b} are not two labelled articles")
+        if split[a] != split[b]:
+            raise ValueError(f"{where}: {a} and {b} are in different halves")
+        same_event = event_of.get(a) is not None and event_of.get(a) == event_of.get(b)
+        if (kind == "same") != same_event:
+            raise ValueError(f"{where}: kind {kind!r} disagrees with events.jsonl")
+        key = frozenset((a, b))
+        if key in pairs:
+            raise ValueError(f"{where}: {a} ~ {b} labelled twice")
+        pairs[key] = LabelledPair(kind=kind, why=str(record["why"]))
+    return pairs
 
 
 def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
@@ -117,18 +164,29 @@ def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
 
 
 def kind_of(a: str | None, b: str | None) -> str:
+    """The kind of a pair of different events from their events alone (no label)."""
     if a is not None and b is not None and any({a, b} <= group for group in RELATED):
         return "related"
     return "unrelated"
 
 
-def score_half(articles: Sequence[Article], event_of: dict[str, str]) -> HalfScore:
+def score_half(
+    articles: Sequence[Article],
+    event_of: dict[str, str],
+    labelled: dict[frozenset[str], LabelledPair] | None = None,
+) -> HalfScore:
+    labelled = labelled or {}
     stories = stream_stories(articles)
     score = HalfScore()
     language = {article.file: article.lang for article in articles}
     for a, b in combinations(sorted(stories), 2):
         joined = stories[a] is not None and stories[a] == stories[b]
         event_a, event_b = event_of.get(a), event_of.get(b)
+        label = labelled.get(frozenset((a, b)))
+        if label is not None:
+            counts = score.labelled.setdefault(label.kind, Counts())
+            counts.pairs += 1
+            counts.joined += joined
         if event_a is not None and event_a == event_b:
             score.same.pairs += 1
             score.same.joined += joined
@@ -138,25 +196,29 @@ def score_half(articles: Sequence[Article], event_of: dict[str, str]) -> HalfSco
             if not joined:
                 score.misses.append(f"  missed  {a} ~ {b} ({event_a})")
         else:
-            counts = score.different.setdefault(kind_of(event_a, event_b), Counts())
+            kind = label.kind if label is not None else kind_of(event_a, event_b)
+            counts = score.different.setdefault(kind, Counts())
             counts.pairs += 1
             counts.joined += joined
             if joined:
-                score.misses.append(f"  joined  {a} ~ {b} ({event_a} / {event_b})")
+                score.misses.append(f"  joined  {a} ~ {b} ({kind}: {event_a} / {event_b})")
     return score
 
 
 def report(*, show_misses: bool = False) -> None:
     articles = load_articles()
     event_of = load_events()
+    labelled = load_pairs(articles, event_of)
     print("stories: pairwise, each half streamed on its own in publication order")
     for half in ("dev", "test"):
-        score = score_half([a for a in articles if a.split == half], event_of)
+        score = score_half([a for a in articles if a.split == half], event_of, labelled)
         print(f"{half:>4}  same event joined (recall)   {score.same.share()}")
         print(f"{half:>4}    of them across languages    {score.same_cross.share()}")
-        for kind in ("related", "unrelated"):
+        for kind in DIFFERENT_KINDS:
             counts = score.different.get(kind, Counts())
             print(f"{half:>4}  different events joined, {kind:<9} {counts.share()}")
         print(f"{half:>4}  precision                    {score.precision()}")
+        shares = ", ".join(f"{kind} {score.labelled.get(kind, Counts()).share()}" for kind in KINDS)
+        print(f"{half:>4}  labelled pairs joined: {shares}")
         if show_misses and half == "dev":
             print("\n".join(score.misses) or "  no errors")

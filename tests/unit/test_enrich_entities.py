@@ -423,7 +423,7 @@ def test_batch_needs_one_language_per_text() -> None:
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()
-    assert entities.VERSION == "3"
+    assert entities.VERSION == "4"
 
 
 @pytest.mark.parametrize(
@@ -522,3 +522,49 @@ def test_taggers_over_windows_of_rows_give_the_scores_of_one_pass(
     monkeypatch.setattr(tagger, "_WINDOW_ROWS", 7)
     assert np.allclose(russian.ner.emissions(tokens)[0], one_pass, atol=1e-4)
     assert russian.spans([text]) == spans
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Der US-Sondergesandte John Coale bestätigte die Aufhebung der Sanktionen.", "John Coale"),
+        ("Der Brite Thomas Hughes kam am Montag nach Minsk.", "Thomas Hughes"),
+    ],
+)
+def test_english_first_names_are_read_as_russian_hears_them(text: str, name: str) -> None:
+    """The first-name dictionary spells English names as Russian hears them («Джон», «Томас»):
+    a German report of an American envoy must find him as the Russian one finds «Джон Коул»."""
+    found = [(e.text, e.type) for e in extract_entities(text, language="de")]
+    assert (name, "PER") in found
+
+
+def test_an_english_first_name_gets_the_id_of_its_russian_spelling() -> None:
+    """«John Coale» in a German report and «Джон Коул» in a Russian one are one person; a German
+    «Johann», whose English reading only shares consonants with a dictionary name, keeps the key
+    of its own spelling."""
+    german = extract_entities("Der Gesandte John Coale kam nach Minsk.", language="de")
+    russian = extract_entities("Посланник Джон Коул прибыл в Минск.", language="ru")
+    person = {e.id for e in german if e.type == "PER"}
+    assert person == {e.id for e in russian if e.type == "PER"} == {"per:dsn-kl"}
+    johann = extract_entities("Außenminister Johann Wadephul sagte das.", language="de")
+    assert [e.id for e in johann if e.type == "PER"] == ["per:gn-vdvl"]
+
+
+def test_a_title_then_an_unknown_place_then_a_name_finds_the_whole_name() -> None:
+    """«з президентом Російської Федерації Володимиром Путіним»: the run after the title stops
+    at three words, so the name must run on from its first name, or «Путіним» is lost (and with
+    it the lone «Путін» elsewhere in the article)."""
+    text = "Переговори з президентом Російської Федерації Володимиром Путіним тривали."
+    persons = [(e.text, e.id) for e in extract_entities(text, language="uk") if e.type == "PER"]
+    assert persons == [("Володимиром Путіним", "per:vldmr-ptn")]
+
+
+def test_a_german_genitive_surname_is_the_person_named_in_full() -> None:
+    """«Lukaschenkos Regime»: German marks the genitive with -s; the lone surname still takes
+    the id of «Alexander Lukaschenko» in the same article."""
+    text = "Präsident Alexander Lukaschenko sprach. Lukaschenkos Regime ließ Gefangene frei."
+    persons = [(e.text, e.id) for e in extract_entities(text, language="de") if e.type == "PER"]
+    assert persons == [
+        ("Alexander Lukaschenko", "per:lksndr-lksnk"),
+        ("Lukaschenkos", "per:lksndr-lksnk"),
+    ]

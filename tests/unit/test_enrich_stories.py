@@ -35,9 +35,11 @@ from services.enrich.stories.signature import (
     StorySignature,
     precision,
     similarity,
+    unlinked_feature,
     values_match,
     veto,
 )
+from shared.messages import Entity
 from shared.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -151,6 +153,54 @@ def test_the_same_rate_report_in_another_language_is_not_vetoed() -> None:
         "3,2145 belarussische Rubel pro US-Dollar."
     )
     assert veto(signature_of(german, "de").facts, signature_of(RATE_MONDAY, "ru").facts) is None
+
+
+def test_a_surname_alone_meets_the_full_name_in_another_language() -> None:
+    """«Трамп» alone gets an id without a first name and «Donald Trump» one with it: the
+    signature keys persons by surname, so the two reports share the person."""
+    ukrainian = signature_of("Відповідно до вказівок президента Трампа США знімають санкції.", "uk")
+    english = signature_of("Donald Trump said the United States will lift the sanctions.", "en")
+    shared = {key for key in ukrainian.features if key.startswith("s:")} & set(english.features)
+    assert shared == {"s:trmp"}
+
+
+def test_an_unknown_organisation_meets_its_transliteration() -> None:
+    """An organisation no gazetteer knows has a slug id in its own script; its phonetic key is
+    the same in Russian and Ukrainian (and a legal form of vowels only drops out)."""
+    russian = Entity(text="ООО «Юнайтед гросерис»", start=0, end=22, type="ORG",
+                     normal="ООО «Юнайтед гросерис»", id="org:ooo-yunayted-groseris")  # fmt: skip
+    ukrainian = Entity(text="Юнайтед гросеріс", start=0, end=16, type="ORG",
+                       normal="Юнайтед гросеріс", id="org:yunayted-groseris")  # fmt: skip
+    assert unlinked_feature(russian, "ru") == unlinked_feature(ukrainian, "uk") == "u:org:ntd-grsrs"
+    curated = Entity(text="Belaruskali", start=0, end=11, type="ORG", normal="Belaruskali",
+                     id="org:belaruskali")  # fmt: skip
+    assert unlinked_feature(curated, "en") is None
+
+
+def test_a_rate_meets_the_same_price_read_as_a_bare_amount() -> None:
+    """One report's «4 930 рублей за доллар» is a rate, another's «4 930 рублей» a bare amount:
+    they share the amount, and the amount counts among the rate's values for the veto."""
+    rate = signature_of("Нацбанк Беларуси установил курс 4 930 рублей за доллар.", "ru")
+    amount = signature_of(
+        "Нацбанк Беларуси: доллар по курсу 3 155 рублей за доллар, завтра — 4 930 рублей.", "ru"
+    )
+    assert "m:BYN:4930" in rate.features
+    assert "m:BYN:4930" in amount.features
+    assert veto(rate.facts, amount.facts) is None
+
+
+def test_the_unit_a_rate_is_quoted_per_is_no_amount() -> None:
+    """«1 доллар США» and «100 российских рублей» are in every daily rate report and say
+    nothing about which day's report it is."""
+    report = signature_of(
+        "Нацбанк установил курсы: 2,9127 белорусского рубля за 1 доллар США, "
+        "3,7094 белорусского рубля за 100 российских рублей.",
+        "ru",
+    )
+    assert set(report.facts.rates) == {"USD/BYN", "RUB/BYN"}
+    assert "m:USD:1" not in report.features
+    assert "m:RUB:100" not in report.features
+    assert "m:BYN:2.9127" in report.features
 
 
 CUT_MONDAY = (
@@ -296,3 +346,13 @@ def test_seeds_000_and_001_share_a_story_and_002_does_not() -> None:
     assert stories["000"] is not None
     assert stories["000"] == stories["001"]
     assert stories["002"] != stories["000"]
+
+
+def test_common_capitalised_words_are_no_unlinked_names() -> None:
+    """English capitalises titles, weekdays and nationalities; as names they would only make a
+    long English report look unlike its short Russian twin."""
+    signature = signature_of(
+        "On Monday the Russian President met the staff of Zhlobinmyaso in the city.", "en"
+    )
+    names = [key for key in signature.features if key.startswith("n:")]
+    assert names == ["n:slbnm"]

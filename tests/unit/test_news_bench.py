@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ from bench.news_gold import (
     Money,
     Span,
     build_labels,
+    load_articles,
     occurrences,
     read_labels,
     score_entities,
@@ -28,6 +30,7 @@ from bench.news_gold import (
     score_money_mentions,
     split_of,
 )
+from bench.story_accuracy import KINDS, load_events, load_pairs
 
 CURRENCIES = {"BYN", "BYR", "RUB", "USD", "EUR", "UAH", "CNY", "PLN", "KZT", "GBP", "CHF", "SGD"}
 MIN_PER_LANGUAGE = 18
@@ -108,6 +111,34 @@ def test_events_name_labelled_articles_and_some_cross_languages() -> None:
         assert set(event["files"]) <= files, event["event"]
     crossing = [e for e in events if len({f.split("/")[0] for f in e["files"]}) > 1]
     assert len(crossing) >= 6
+
+
+def test_labelled_pairs_agree_with_the_events_and_cover_every_kind() -> None:
+    """The story benchmark's hand-labelled pairs: at least 40, every kind, template pairs in both
+    halves (the false joins the issue counts apart), none contradicting ``events.jsonl``."""
+    articles = load_articles()
+    pairs = load_pairs(articles, load_events())
+    assert len(pairs) >= 40
+    assert {pair.kind for pair in pairs.values()} == set(KINDS)
+    halves = {split_of(next(iter(key))) for key, pair in pairs.items() if pair.kind == "template"}
+    assert halves == {"dev", "test"}
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ('{"a": "ru/ru001.txt", "b": "ru/ru002.txt", "kind": "template", "why": "x"}', "halves"),
+        ('{"a": "ru/ru003.txt", "b": "ru/ru005.txt", "kind": "related", "why": "x"}', "disagrees"),
+        ('{"a": "ru/ru001.txt", "b": "ru/ru007.txt", "kind": "similar", "why": "x"}', "kind"),
+    ],
+)
+def test_a_pair_that_cannot_be_scored_is_refused(tmp_path: Path, line: str, error: str) -> None:
+    """Halves are streamed apart, so a pair across them would count as never joined; a kind
+    that contradicts the events would count one pair twice."""
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        load_pairs(load_articles(), load_events(), path)
 
 
 def test_split_is_fixed_by_the_file_number() -> None:

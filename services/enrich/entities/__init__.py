@@ -31,4 +31,4 @@ from services.enrich.entities.models import Models, load_models
 
 __all__ = ["VERSION", "Models", "extract_entities", "extract_entities_batch", "load_models"]
 
-VERSION = "3"
+VERSION = "4"

@@ -12,9 +12,21 @@ from dataclasses import replace
 
 from services.enrich.entities.keys import slug
 from services.enrich.entities.merge import Draft
-from services.enrich.entities.person_ids import person_ids, person_key
-from services.enrich.entities.persons import find_surname_mentions
+from services.enrich.entities.person_ids import name_parts, person_ids, person_key
+from services.enrich.entities.persons import find_surname_mentions, first_names, surname_key
 from shared.messages import Entity
+
+
+def _person_key(normal: str, language: str) -> tuple[str, str]:
+    """``person_key``, with a first name known only by its English reading («John Coale» in a
+    German text) keyed as the Russian spelling («Джон Коул») is, so both get one id."""
+    first, last = person_key(normal, language)
+    parts = name_parts(normal)
+    if first and len(parts) >= 2:
+        english = first_names().english_key(parts[0], language)
+        if english:
+            return english, last
+    return first, last
 
 
 def to_entities(
@@ -30,7 +42,7 @@ def to_entities(
         resolved.append(replace(draft, normal=normal))
 
     persons = [d for d in resolved if d.type == "PER"]
-    keys = [person_key(d.normal or "", language) for d in persons]
+    keys = [_person_key(d.normal or "", language) for d in persons]
     surnames = {last for first, last in keys if first}
     surname_normals = {
         last: (d.normal or "").split()[-1]
@@ -39,7 +51,7 @@ def to_entities(
     }
     taken = [(d.start, d.end) for d in resolved]
     for mention in find_surname_mentions(text, language, surnames, taken):
-        _, last = person_key(text[mention.start : mention.end], language)
+        last = surname_key(text[mention.start : mention.end], language)
         normal = surname_normals.get(last, text[mention.start : mention.end])
         resolved.append(Draft(mention.start, mention.end, "PER", normal=normal))
         persons.append(resolved[-1])

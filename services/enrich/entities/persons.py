@@ -120,12 +120,52 @@ class FirstNames:
             return None
         if russian_first_name(word, language) is not None:
             return "exact"
-        if any(vowel_key(form, language) in self.vowel_keys for form in nominatives(word)):
+        found = self._by_keys(nominatives(word), word, language)
+        if found is None and (english := self._english(word, language)) is not None:
+            found = self._by_keys((english,), english, "en")
+        return found
+
+    def english_key(self, word: str, language: str) -> str | None:
+        """The key of a first name known only by its English reading, letter for letter («John»
+        read «Джон»), so that its person id is the one the Russian spelling gets; None for any
+        other word, and for a reading that matches by consonants only («Johann» is German, and
+        keeps the key of its own spelling)."""
+        english = self._english(word, language)
+        if english is None or self.support(word, language) is None:
+            return None
+        if self._by_keys(nominatives(word), word, language) is not None:
+            return None
+        return name_key(english, "en") if vowel_key(english, "en") in self.vowel_keys else None
+
+    @staticmethod
+    def _english(word: str, language: str) -> str | None:
+        """The dictionary spells English first names as Russian hears them («Джон», «Томас»,
+        «Джеймс»): the English reading of a word in a German or English text (German writes an
+        American's name as he does), or None when it reads no differently."""
+        if language not in LATIN_LANGUAGES:
+            return None
+        english = english_reading(word)
+        return english if english != word.lower() else None
+
+    def _by_keys(self, forms: Sequence[str], word: str, language: str) -> str | None:
+        if any(vowel_key(form, language) in self.vowel_keys for form in forms):
             return "vowels"
         skeleton = name_key(word, language)
         # A skeleton of three consonants or fewer says too little on its own («Regina» would
         # make every «Regionen» a first name).
         return "skeleton" if len(skeleton) >= 4 and skeleton in self.skeletons else None
+
+
+_SILENT_H = re.compile(r"(?<=[aeiou])h(?![aeiou])")
+
+
+def english_reading(word: str) -> str:
+    """An English first name spelled as Russian transliterates what is heard: a leading J is
+    «дж» (John, James), th is t (Thomas, Matthias), an h after a vowel is silent (John, Sarah)."""
+    lowered = word.lower().replace("th", "t")
+    if lowered.startswith("j"):
+        lowered = "dzh" + lowered[1:]
+    return _SILENT_H.sub("", lowered)
 
 
 @cache
@@ -224,6 +264,9 @@ def find_persons(
                     (k for k in range(i + 1, end) if names.is_first_name(words[k].text, language)),
                     i + 1,
                 )
+                # ... and runs on from it: «президентом Російської Федерації Володимиром
+                # Путіним», where the run from the title stopped after three words.
+                end = max(end, _name_run(text, words, first))
                 found.append(PersonMatch(words[first].start, words[end - 1].end, True))
                 i = end
                 continue
@@ -256,6 +299,14 @@ def find_persons(
     return found
 
 
+def surname_key(word: str, language: str) -> str:
+    """A lone surname's key; in German a genitive -s is dropped first («Lukaschenkos Regime»),
+    as Russian case endings are by ``word_key``."""
+    if language == "de" and word.endswith("s") and not word.endswith("ss"):
+        return word_key(word[:-1], language)
+    return word_key(word, language)
+
+
 def find_surname_mentions(
     text: str, language: str, surname_keys: Iterable[str], taken: Sequence[tuple[int, int]]
 ) -> list[PersonMatch]:
@@ -279,7 +330,7 @@ def find_surname_mentions(
         # A very common word is that word even when its key is a surname's: «Питання» (Zipf
         # 5.7 in Ukrainian) keys like «Путін» (4.9).
         if (
-            word_key(word, language) in keys
+            surname_key(word, language) in keys
             and not (before and reach[before - 1] > start)
             and zipf(word, language) < LONE_SURNAME_MAX_ZIPF
         ):

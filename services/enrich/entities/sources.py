@@ -21,6 +21,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterator, Mapping
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -68,6 +69,13 @@ def _country_names() -> Iterator[tuple[str, dict[str, list[str]]]]:
         for lang, translation in translations.items():
             names.setdefault(lang, []).extend(translation.gettext(n) for n in english)
         yield country.alpha_2, names
+
+
+@cache
+def curated_organisation_ids() -> frozenset[str]:
+    """The ids of the curated organisations (``org:<key>``): any other ``org:`` id is a slug of a
+    name the gazetteer did not know, spelled the way its script spells it."""
+    return frozenset(f"org:{key}" for key in _data_file("organisations.toml"))
 
 
 def build_gazetteer() -> Gazetteer:

@@ -25,7 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import name_key
+from services.enrich.entities.sources import curated_organisation_ids
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
 from shared.messages import Entity, MoneyMention
 
@@ -39,6 +41,10 @@ W_AMOUNT: Final = 1.5
 W_RATE: Final = 2.5
 W_PERCENT: Final = 1.0
 W_DATE: Final = 0.5
+
+COMMON_WORD_ZIPF: Final = 4.5
+"""An unlinked capitalised word at least this common in its language (Zipf: «Monday» 4.8,
+«President» 5.5) is no name; «Cole» (4.2) and «Mogilevliftmash» (0) are."""
 
 MAX_NAMES: Final = 6
 """Unlinked names per document: they are the noisiest feature (a German noun is capitalised,
@@ -64,8 +70,15 @@ PERCENT_TOLERANCE: Final = 0.02
 step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
 (7 and 7.5 are 7 % apart)."""
 
+MIN_RATE_AMOUNT_DIGITS: Final = 3
+"""An amount in a rate's quote currency joins the rate's values for the veto only when written
+with at least this many significant digits: «3 рубля» would match any rate near 3, «4 930
+рублей» is one day's rate."""
+
+_UNITS = frozenset({1.0, 10.0, 100.0, 1000.0})
 _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
+_WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[.!?…:«\"„“(\n]\s*$")
 
 
@@ -113,15 +126,40 @@ def percent_match(a: float, b: float) -> bool:
     return values_match(a, b) or abs(a - b) <= PERCENT_TOLERANCE * max(abs(a), abs(b))
 
 
-def _entity_feature(entity: Entity) -> tuple[str, float]:
+def person_feature(entity_id: str) -> str:
+    """A person's feature: the surname part of its id («per:dnld-trmp» -> ``s:trmp``).
+
+    A report that names a person only by surname («Трамп», «President Trump») gets an id without
+    a first name, while a report that names them in full gets ``per:<first>-<last>``: keyed by the
+    surname, the two meet. Two people of one surname in one week's news of one subject are rarer
+    than reports naming one person differently, and a join still needs a second shared feature.
+    """
+    return "s:" + entity_id.removeprefix("per:").rsplit("-", 1)[-1]
+
+
+def unlinked_feature(entity: Entity, language: str) -> str | None:
+    """The feature of an organisation or place the gazetteer does not know, whose id is a slug
+    of its name as its own script spells it (``org:yunayted-groseris``, ``org:united-grocers``):
+    the phonetic keys of its words instead, which are the same in every script (``u:org:ntd-grsrs``
+    for «Юнайтед гросеріс» and «United Grocers»). None for a curated or gazetteer id."""
+    kind, _, _ = entity.id.partition(":")
+    if kind not in {"org", "loc"} or entity.id in curated_organisation_ids():
+        return None
+    words = _WORD.findall(entity.normal or entity.text)
+    keys = [key for key in (name_key(word, language)[:5] for word in words) if len(key) >= 2]
+    return f"u:{kind}:{'-'.join(keys)}" if keys else None
+
+
+def _entity_feature(entity: Entity, language: str) -> tuple[str, float]:
     if entity.type == "PER":
-        return f"e:{entity.id}", W_PERSON
+        return person_feature(entity.id), W_PERSON
+    key = unlinked_feature(entity, language) or f"e:{entity.id}"
     if entity.type == "ORG":
-        return f"e:{entity.id}", W_ORG
+        return key, W_ORG
     # Countries are keyed by ISO 3166 alpha-2 (two capitals), regions ISO 3166-2 («RU-SA»).
     if len(entity.id) == 2 and entity.id.isupper():
         return f"e:{entity.id}", W_COUNTRY
-    return f"e:{entity.id}", W_PLACE
+    return key, W_PLACE
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -145,6 +183,10 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
             continue
         if language == "de" and not any(char.isupper() for char in word[1:]):
             continue
+        # English capitalises titles, months, weekdays and nationalities («President», «Monday»,
+        # «Russian»): a word that common in the document's language is that word, not a name.
+        if zipf(word, language) >= COMMON_WORD_ZIPF:
+            continue
         key = name_key(word, language)[:5]
         if len(key) >= 3:
             counts[key] = counts.get(key, 0) + 1
@@ -155,16 +197,26 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
 def _money_facts(
     money: Iterable[MoneyMention],
 ) -> tuple[dict[str, set[float]], dict[str, set[float]]]:
+    mentions = list(money)
+    bases = {mention.per_currency for mention in mentions if mention.per_currency}
     rates: dict[str, set[float]] = {}
     amounts: dict[str, set[float]] = {}
-    for mention in money:
+    for mention in mentions:
         if mention.per_currency:
             rates.setdefault(f"{mention.per_currency}/{mention.currency}", set()).add(
                 mention.amount
             )
-        elif mention.bound == "exact" and mention.amount > 0:
+        elif mention.bound == "exact" and mention.amount > 0 and not _quote_unit(mention, bases):
             amounts.setdefault(mention.currency, set()).add(mention.amount)
     return rates, amounts
+
+
+def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
+    """Whether an amount is only the unit a price or rate is quoted per («1 доллар США равен
+    ...», «für einen Euro», «100 российских рублей — 3,51»), which every rate report names and
+    no event is about: one unit of any currency, or a power of ten of a rate's base currency."""
+    amount = mention.amount
+    return amount == 1 or (mention.currency in bases and amount in _UNITS)
 
 
 def story_signature(
@@ -173,14 +225,27 @@ def story_signature(
     """The signature of one document's ``text`` (title and body, as enrich reads them)."""
     features: dict[str, float] = {}
     for entity in entities:
-        key, weight = _entity_feature(entity)
+        key, weight = _entity_feature(entity, language)
         features[key] = max(weight, features.get(key, 0.0))
     for key in unlinked_names(text, language, entities):
         features.setdefault(f"n:{key}", W_NAME)
     rates, amounts = _money_facts(money)
     for pair, values in rates.items():
+        quote = pair.rsplit("/", 1)[-1]
         for value in values:
-            features[f"r:{pair}:{significant(value, 3):g}"] = W_RATE
+            # The rate's price is also an amount: «4 930 рублей за доллар» read as a rate in one
+            # report and «the rouble at 4,930» read as a bare amount in another still meet on
+            # the amount, while two reports of the rate share both, ``W_RATE`` in all.
+            features[f"r:{pair}:{significant(value, 3):g}"] = W_RATE - W_AMOUNT
+            features[f"m:{quote}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
+        # And the other way for the veto: an amount in the quote currency written precisely
+        # enough may be a rate whose base the money step did not tie to it («один доллар по
+        # официальному курсу стоит 4 тыс. 930 рублей»), so it counts as one of the pair's values.
+        values.update(
+            amount
+            for amount in amounts.get(quote, ())
+            if precision(amount) >= MIN_RATE_AMOUNT_DIGITS
+        )
     for currency, values in amounts.items():
         for value in values:
             features[f"m:{currency}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT

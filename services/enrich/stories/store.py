@@ -292,6 +292,7 @@ class RedisStories:
         self.prefix = f"{KEY_PREFIX}{version}:"
         # The SHA is computed here, not loaded: the script is loaded on its first NOSCRIPT.
         self.commit_sha = hashlib.sha1(_COMMIT_LUA.encode()).hexdigest()  # noqa: S324  (Redis names scripts by SHA-1)
+        self.lookup_sha = hashlib.sha1(_LOOKUP_LUA.encode()).hexdigest()  # noqa: S324  (likewise)
 
     def doc_key(self, doc_id: str) -> str:
         return f"{self.prefix}doc:{doc_id}"
@@ -376,26 +377,27 @@ class _RedisTransaction:
     ) -> Lookup:
         """Two round trips: WATCH the document's key and its features' postings, then read them
         all (and take a sequence number, which a lost attempt leaves unused: it only orders
-        stories and never needs to be dense) in one pipeline."""
+        stories and never needs to be dense) in one script call."""
         store = self._store
         doc_key = store.doc_key(doc_id)
         keys = [store.posting_key(feature) for feature in features]
         self._watcher.watch(doc_key, *keys)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
-        pipe = store.client.pipeline(transaction=False)
-        pipe.get(doc_key)
-        pipe.incr(f"{store.prefix}seq")
         wanted = set(anchors)
-        for feature, key in zip(features, keys, strict=True):
-            pipe.zcount(key, since, "+inf")
-            if feature in wanted:
-                pipe.zrevrangebyscore(key, "+inf", since, start=0, num=POSTINGS_PER_FEATURE)
-        replies = iter(pipe.execute())
+        # One script call for all the reads: a command per feature cost more in redis-py's
+        # packing and parsing than in Redis.
+        args = [since, POSTINGS_PER_FEATURE, *(int(feature in wanted) for feature in features)]
+        all_keys = [doc_key, f"{store.prefix}seq", *keys]
+        try:
+            reply = store.client.evalsha(store.lookup_sha, len(all_keys), *all_keys, *args)
+        except redis.exceptions.NoScriptError:
+            store.client.script_load(_LOOKUP_LUA)
+            reply = store.client.evalsha(store.lookup_sha, len(all_keys), *all_keys, *args)
+        replies = iter(reply)
         raw, seq = next(replies), int(next(replies))
         postings: dict[str, list[str]] = {}
         counts: dict[str, int] = {}
         for feature in features:
-            count = int(next(replies))
-            ids = next(replies) if feature in wanted else []
+            count, ids = int(next(replies)), next(replies)
             if count:
                 counts[feature] = count
                 if ids:
@@ -479,6 +481,26 @@ class _RedisTransaction:
             store.client.script_load(_COMMIT_LUA)
             return False
         return True
+
+
+# KEYS: the document's answer, the sequence, then the features' postings. ARGV: the oldest time
+# that counts as recent, postings read per anchor, then per feature 1 for an anchor, else 0.
+# Returns the answer (nil if none), the next sequence number, then per feature how many recent
+# stories carry it and (for an anchor) the newest of them.
+_LOOKUP_LUA: Final = """
+local since, limit = ARGV[1], tonumber(ARGV[2])
+local out = {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2])}
+for i = 3, #KEYS do
+  local count = redis.call('ZCOUNT', KEYS[i], since, '+inf')
+  out[#out + 1] = count
+  if ARGV[i] == '1' and count > 0 then
+    out[#out + 1] = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', since, 'LIMIT', 0, limit)
+  else
+    out[#out + 1] = {}
+  end
+end
+return out
+"""
 
 
 # KEYS: the story's record, the document's answer, the active set, the aliases, the postings to
