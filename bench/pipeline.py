@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -265,15 +266,17 @@ def bench_in_process(paths: list[Path], workdir: Path) -> dict[str, Any]:
     # commits each claim on its own (a disk sync per document: it measured the disk, 3.5
     # docs/s on this machine, not the pipeline).
     with SqliteIndex(workdir / "inprocess.db") as index:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         stores = local_stores()
         outcomes = Counter(process_file(path, settings, stores, index).outcome for path in paths)
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         in_index = index.count()
     return {
         "seconds": elapsed,
         "docs_per_s": len(paths) / elapsed,
         "ms_per_doc": 1000 * elapsed / len(paths),
+        "cpu_ms_per_doc": 1000 * cpu / len(paths),
         "outcomes": dict(outcomes),
         "in_index": in_index,
     }
@@ -293,11 +296,16 @@ class Workers:
 
 
 def start_workers(
-    env: dict[str, str], workdir: Path, concurrency: int, stages: tuple[str, ...] = STAGES
+    env: dict[str, str],
+    workdir: Path,
+    concurrency: int | Mapping[str, int],
+    stages: tuple[str, ...] = STAGES,
 ) -> Workers:
-    """Start one ``newsflow worker`` process per stage, each logging to ``workdir/<stage>.log``."""
+    """Start one ``newsflow worker`` process per stage, each logging to ``workdir/<stage>.log``,
+    with ``concurrency`` prefork children (one number for all, or one per stage)."""
     workers = Workers({}, {stage: workdir / f"{stage}.log" for stage in stages})
     for stage in stages:
+        children = concurrency if isinstance(concurrency, int) else concurrency[stage]
         with workers.logs[stage].open("wb") as log:
             workers.processes[stage] = subprocess.Popen(
                 [
@@ -305,7 +313,7 @@ def start_workers(
                     "worker",
                     stage,
                     "--concurrency",
-                    str(concurrency),
+                    str(children),
                     "--metrics-port",
                     "0",
                 ],
@@ -401,7 +409,7 @@ def wait_final(
 
 
 def bench_redis(
-    paths: list[Path], workdir: Path, concurrency: int, timeout: float
+    paths: list[Path], workdir: Path, concurrency: Mapping[str, int], timeout: float
 ) -> dict[str, Any]:
     from services.index.sqlite import SqliteIndex
     from services.ingest.intake import Intake, submit_path
@@ -420,15 +428,22 @@ def bench_redis(
         wait_ready(workers)
         idle_ms = warm_up(intake)
         memory_warm = workers_memory(workers)
+        cpu_before = workers_cpu(workers, client)
         submitted: list[tuple[str, float]] = []
-        start = time.time()
+        start, submit_cpu = time.time(), time.process_time()
         for path in paths:
             submitted.append((submit_path(intake, path).receipt, time.time()))
         submit_seconds = time.time() - start
+        submit_cpu = time.process_time() - submit_cpu
         final, pending = wait_final(client, [r for r, _ in submitted], workers, timeout)
+        cpu_after = workers_cpu(workers, client)
         memory_after = workers_memory(workers)
     finally:
         stop_workers(workers)
+    cpu_ms = {
+        name: 1000 * (cpu_after[name] - cpu_before[name]) / len(paths) for name in cpu_before
+    }
+    cpu_ms["submit"] = 1000 * submit_cpu / len(paths)
 
     with SqliteIndex(workdir / "redis-index.db") as index:
         in_index = index.count()
@@ -453,7 +468,19 @@ def bench_redis(
         "outcomes": dict(outcomes),
         "in_index": in_index - len(idle_ms),  # the warm-up seeds are in it too
         "memory_mb": {"warm": memory_warm, "after_batch": memory_after},
+        "cpu_ms_per_doc": cpu_ms,
     }
+
+
+def workers_cpu(workers: Workers, client: Redis) -> dict[str, float]:
+    """CPU seconds used so far by each stage's worker (parent and children), and by the Redis
+    server (all of its clients: on a shared Redis, not only this run's)."""
+    from bench.procmem import cpu_seconds
+
+    figures = {stage: cpu_seconds(process.pid) for stage, process in workers.processes.items()}
+    info = client.info("cpu")
+    figures["redis_server"] = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    return figures
 
 
 def workers_memory(workers: Workers) -> dict[str, dict[str, float]]:
@@ -484,6 +511,32 @@ def use_servers(redis_url: str, broker_url: str | None) -> None:
     )
     if broker_url:
         os.environ["NEWSFLOW_BROKER_URL"] = broker_url
+
+
+def stage_counts(text: str) -> dict[str, int]:
+    """``--concurrency``: ``2`` (every stage) or ``ingest=1,enrich=2`` (the rest 1)."""
+    try:
+        if "=" not in text:
+            counts = dict.fromkeys(STAGES, int(text))
+        else:
+            counts = dict.fromkeys(STAGES, 1)
+            for part in text.split(","):
+                stage, _, number = part.partition("=")
+                if stage.strip() not in STAGES:
+                    raise ValueError(f"no stage {stage.strip()!r}")
+                counts[stage.strip()] = int(number)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: {error}") from None
+    if min(counts.values()) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1 process per stage")
+    return counts
+
+
+def batch_size(stage: str) -> int:
+    from shared.settings import load_settings
+
+    size, _ = load_settings().batching(stage)
+    return size
 
 
 def git_commit() -> str | None:
@@ -526,11 +579,12 @@ def print_report(figures: dict[str, Any]) -> None:
     local, remote = figures["in_process"], figures.get("redis")
     print(
         f"newsflow pipeline bench  commit {figures['commit'] or 'unknown'}  "
-        f"{figures['cpus']} CPUs  worker concurrency {figures['concurrency']} per stage"
+        f"{figures['cpus']} CPUs  worker concurrency "
+        + " ".join(f"{stage} {n}" for stage, n in figures["concurrency"].items())
     )
     print(f"documents                {figures['docs']}  broker {figures['broker']}")
     batches = figures["batches"]
-    print(f"batch size               enrich {batches['enrich']}  index {batches['index']}")
+    print("batch size               " + "  ".join(f"{st} {n}" for st, n in batches.items()))
     print(
         f"in-process               {local['docs_per_s']:8.1f} docs/s  "
         f"{local['ms_per_doc']:7.2f} ms/doc  ({local['seconds']:.1f} s)  {local['outcomes']}"
@@ -544,6 +598,16 @@ def print_report(figures: dict[str, Any]) -> None:
         f"{remote['submit_seconds']:.1f} s)  {remote['outcomes']}"
     )
     print(f"ratio in-process / redis {figures['ratio']:8.2f}x")
+    print(f"end-to-end / in-process  {1 / figures['ratio']:8.2f}x")
+    cpu = remote["cpu_ms_per_doc"]
+    stages = sum(cpu[stage] for stage in STAGES)
+    print(
+        "CPU ms per document      in-process "
+        f"{local['cpu_ms_per_doc']:.2f}; end to end {stages:.2f} in the workers ("
+        + ", ".join(f"{stage} {cpu[stage]:.2f}" for stage in STAGES)
+        + f"), submitting {cpu['submit']:.2f}, Redis server {cpu['redis_server']:.2f} "
+        "(all its clients)"
+    )
     print(
         f"redis latency            idle {remote['idle_latency_ms']:.0f} ms; in the batch "
         f"p50 {remote['batch_latency_p50_ms']:.0f} ms, "
@@ -565,10 +629,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=2000, help="unique documents to generate")
     parser.add_argument(
         "--concurrency",
-        type=int,
-        default=1,
-        help="prefork processes per worker (three workers); 1 because this machine has 2 cores "
-        "and the three workers, Redis and this script already share them",
+        type=stage_counts,
+        default="1",
+        help="prefork processes per worker (three workers): one number for all, or per stage "
+        "as ingest=1,enrich=2,index=1 (a stage not named gets 1); 1 because this machine has 2 "
+        "cores and the three workers, Redis and this script already share them",
     )
     parser.add_argument(
         "--redis-url",
@@ -591,8 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the document generator")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
-    if args.docs < 1 or args.concurrency < 1:
-        parser.error("--docs and --concurrency must be at least 1")
+    if args.docs < 1:
+        parser.error("--docs must be at least 1")
     if not args.skip_redis:
         import redis  # not a newsflow module: safe before the environment is set
 
@@ -612,11 +677,8 @@ def main(argv: list[str] | None = None) -> int:
         "commit": git_commit(),
         "redis_url": None if args.skip_redis else redact_url(args.redis_url),
         "broker": redact_url(args.broker_url or args.redis_url),
-        # Batch consumption (shared/batches.py) as the workers read it from the environment.
-        "batches": {
-            stage: os.environ.get(f"NEWSFLOW_{stage.upper()}_BATCH_SIZE", "1")
-            for stage in ("enrich", "index")
-        },
+        # Batch consumption (shared/batches.py) as the workers read it from their settings.
+        "batches": {stage: batch_size(stage) for stage in STAGES},
     }
     with tempfile.TemporaryDirectory(prefix="newsflow-bench-") as tmp:
         workdir = Path(tmp)
@@ -625,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["in_process"] = bench_in_process(paths, workdir)
         if not args.skip_redis:
             print(
-                f"redis run ({figures['redis_url']}, 3 workers x {args.concurrency})...",
+                f"redis run ({figures['redis_url']}, 3 workers, children {args.concurrency})...",
                 file=sys.stderr,
             )
             figures["redis"] = bench_redis(paths, workdir, args.concurrency, args.timeout)

@@ -1,9 +1,12 @@
 """Memory of a process tree from /proc: VmRSS and PSS (proportional set size: a page shared by n
 processes counts 1/n to each, so the PSS of a prefork worker's parent and children adds up to
-what the worker really costs the machine, models shared copy-on-write counted once)."""
+what the worker really costs the machine, models shared copy-on-write counted once); and the CPU
+time a process tree has used, which a busy neighbour on the same cores cannot inflate the way
+it does wall-clock figures."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -56,3 +59,21 @@ def worker_memory(pid: int) -> dict[str, Any]:
         "total_rss": sum(m["rss"] or 0.0 for m in every),
         "total_pss": sum(m["pss"] or 0.0 for m in every),
     }
+
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of ``pid`` and its live descendants, and of the children
+    they have reaped (a prefork child replaced during a run still counts)."""
+    total = 0
+    for member in (pid, *children_of(pid)):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:  # gone since the listing
+            continue
+        # utime, stime, cutime, cstime: fields 14-17, the 12th to 15th after the name.
+        fields = stat.rsplit(")", 1)[1].split()
+        total += sum(int(value) for value in fields[11:15])
+    return total / _TICKS_PER_S

@@ -50,6 +50,15 @@ STAGE_DURATION = Histogram(
     ["stage"],
     buckets=STAGE_BUCKETS,
 )
+# Messages a worker's child took at once (``shared.batches``): up to the stage's batch size
+# (16 by default, 256 at most); a batch of one is a quiet pipeline, a full one a backlog.
+BATCH_BUCKETS = (1, 2, 4, 8, 12, 16, 32, 64, 128, 256)
+BATCH_SIZE = Histogram(
+    "newsflow_batch_size_messages",
+    "Messages a stage's worker child took in one batch.",
+    ["stage"],
+    buckets=BATCH_BUCKETS,
+)
 TASK_RETRIES = Counter(
     "newsflow_task_retries_total", "Retries scheduled after a transient error.", ["stage"]
 )
@@ -119,6 +128,7 @@ def initialise_stage_series(stage: str, outcomes: Sequence[str]) -> None:
     for reason in EVICTION_REASONS:
         DEAD_LETTERS_EVICTED.labels(reason=reason)
     STAGE_DURATION.labels(stage=stage)
+    BATCH_SIZE.labels(stage=stage)
     TASK_RETRIES.labels(stage=stage)
     if stage == "ingest":
         for result in get_args(HeaderResult):

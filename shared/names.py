@@ -35,7 +35,12 @@ def has_cyrillic(text: str) -> bool:
 
 def fold(text: str) -> str:
     """Case-insensitive comparison form: casefold (ß -> ss), ё -> е as Russian writes both, and
-    no stress marks (pycountry's Russian has «Респу́блика»)."""
+    no stress marks (pycountry's Russian has «Респу́блика»).
+
+    The one text folding of the pipeline: the entity step, near-duplicate shingles, normal forms
+    and ingest's repeated-paragraph keys all compare text by it. Only the index folds its own way
+    (``services.index.stemming``): its stored lemmas keep ß for the German stemmer.
+    """
     return text.casefold().replace("ё", "е").replace("\u0301", "").replace("\u0300", "")
 
 

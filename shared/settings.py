@@ -144,12 +144,20 @@ class Settings(BaseSettings):
     enrich_time_limit: float = Field(default=90.0, gt=0)
     index_soft_time_limit: float = Field(default=30.0, gt=0)
     index_time_limit: float = Field(default=45.0, gt=0)
-    # Batch consumption (``shared.batches``): the enrich and index workers hand a free child up
-    # to ``<stage>_batch_size`` messages at once, or fewer once the oldest has waited
+    # Batch consumption (``shared.batches``): each stage's worker hands a free child up to
+    # ``<stage>_batch_size`` messages at once, or fewer once the oldest has waited
     # ``<stage>_batch_wait_ms`` (0: whatever has arrived), so NER runs over several texts
-    # together and the index writes them in one transaction; each document still gets its own
-    # outcome, dead letter or retry. 1 is the one-message path (no batching). With a wait of 0
-    # batches grow only under load, so an idle pipeline's latency is unchanged.
+    # together, the index writes them in one transaction, and ingest (whose own work is a
+    # millisecond a file) pays Celery's per-message hand-over to its child and the delivery
+    # bookkeeping once a batch; each document still gets its own outcome, dead letter or retry.
+    # 1 is the one-message path (no batching). With a wait of 0 batches grow only under load, so
+    # an idle pipeline's latency is unchanged.
+    ingest_batch_size: int = Field(
+        default=16, ge=1, le=256, description="Messages an ingest child takes at once (1: one)."
+    )
+    ingest_batch_wait_ms: int = Field(
+        default=0, ge=0, le=10_000, description="How long a partial ingest batch waits, ms."
+    )
     enrich_batch_size: int = Field(
         default=16, ge=1, le=256, description="Messages an enrich child takes at once (1: one)."
     )
@@ -324,10 +332,7 @@ class Settings(BaseSettings):
         return getattr(self, f"{stage}_soft_time_limit"), getattr(self, f"{stage}_time_limit")
 
     def batching(self, stage: str) -> tuple[int, float]:
-        """(batch size, longest wait of a partial batch in seconds) of a stage's worker; the
-        ingest worker takes one message at a time."""
-        if stage == "ingest":
-            return 1, 0.0
+        """(batch size, longest wait of a partial batch in seconds) of a stage's worker."""
         return getattr(self, f"{stage}_batch_size"), getattr(self, f"{stage}_batch_wait_ms") / 1000
 
     @property
@@ -340,7 +345,7 @@ class Settings(BaseSettings):
         worker also holds a message while its batch fills (at most the batch wait; a batch goes
         to a child only when one is free, so it too waits at most one run)."""
         longest = max(self.time_limits(stage)[1] for stage in ("ingest", "enrich", "index"))
-        filling = max(self.batching(stage)[1] for stage in ("enrich", "index"))
+        filling = max(self.batching(stage)[1] for stage in ("ingest", "enrich", "index"))
         return int(2 * longest + self.retry_backoff_max + 60 + filling)
 
     @property

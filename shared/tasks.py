@@ -43,7 +43,13 @@ from shared.deadletters import DeadLetterStore
 from shared.errors import DeadLetterReason, PermanentError, TransientError
 from shared.keys import batch_starts_key, deliveries_key
 from shared.messages import DeadLetter, EnrichedDocument, ParsedDocument
-from shared.metrics import DEAD_LETTERS, DOCUMENTS_PROCESSED, STAGE_DURATION, TASK_RETRIES
+from shared.metrics import (
+    BATCH_SIZE,
+    DEAD_LETTERS,
+    DOCUMENTS_PROCESSED,
+    STAGE_DURATION,
+    TASK_RETRIES,
+)
 from shared.receipts import Ledger, Redrive, State
 from shared.redis_client import redis_client
 from shared.settings import Settings
@@ -276,11 +282,13 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
           this child: a poison document is dead-lettered with its reason, the rest go on;
         * the soft time limit, the batch's, sends every message not yet finished to run alone.
         """
+        BATCH_SIZE.labels(stage=self.stage).observe(len(items))
         if len(items) == 1:
             return [self._one_message(items[0], started, batch=False)]
         verdicts: dict[int, Verdict] = {}
+        finished: list[str] = []
         try:
-            self._run_together(items, verdicts, started)
+            self._run_together(items, verdicts, started, finished)
         except SoftTimeLimitExceeded:
             unfinished = [i for i in range(len(items)) if i not in verdicts]
             log.warning(
@@ -291,11 +299,17 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             )
             for i in unfinished:
                 verdicts[i] = self._send_alone(items[i])
+        finally:
+            self._forget_delivery(*finished)
         structlog.contextvars.clear_contextvars()
         return [verdicts[i] for i in range(len(items))]
 
     def _run_together(
-        self, items: list[BatchItem], verdicts: dict[int, Verdict], started: float
+        self,
+        items: list[BatchItem],
+        verdicts: dict[int, Verdict],
+        started: float,
+        finished: list[str],
     ) -> None:
         run_many = type(self).run_many
         try:
@@ -338,7 +352,7 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
                     verdicts[i] = self._one_message(item, started, batch=True)
             return
         for (i, _), finish in zip(messages, finishers, strict=True):
-            verdicts[i] = self._finish_in_batch(items[i], finish, started)
+            verdicts[i] = self._finish_in_batch(items[i], finish, started, finished)
         log.info(
             "batch processed",
             stage=self.stage,
@@ -367,10 +381,15 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
                 together.append(i)
         return together
 
-    def _finish_in_batch(self, item: BatchItem, finish: Finish, started: float) -> Verdict:
+    def _finish_in_batch(
+        self, item: BatchItem, finish: Finish, started: float, finished: list[str]
+    ) -> Verdict:
+        """Finish one document of a batch; its start counter joins ``finished``, which the
+        batch forgets in one command at its end (``run_batch``), not one round trip each."""
+
         def work() -> str:
             outcome = finish()
-            self._forget_delivery(batch_starts_key(item.task_id, item.retries))
+            finished.append(batch_starts_key(item.task_id, item.retries))
             return outcome
 
         return self._verdict(item, work, started, batch=True)
@@ -443,9 +462,11 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
             )
         return key
 
-    def _forget_delivery(self, key: str) -> None:
-        with suppress(*TRANSIENT_ERRORS):  # it expires on its own; the document is done
-            self.redis.delete(key)
+    def _forget_delivery(self, *keys: str) -> None:
+        if not keys:
+            return
+        with suppress(*TRANSIENT_ERRORS):  # they expire on their own; the documents are done
+            self.redis.delete(*keys)
 
     def _retry_or_give_up(self, payload: Any, receipt: str, error: BaseException) -> None:
         settings = self.settings

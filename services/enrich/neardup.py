@@ -8,10 +8,11 @@ must get the very answer it got the first time.
 How it works, per document:
 
 1. The text (title and body: a re-flowed copy may move the line that ends the title) is
-   normalised (NFKC, casefold, ``ё`` -> ``е``, punctuation and any run of whitespace become one
-   separator) and cut into word 3-shingles. Texts with fewer than ``MIN_SHINGLES`` shingles are
-   skipped: on a stub one changed word swings the estimate by more than the margin the
-   threshold leaves, and stubs ("Фото: БелТА") collide with each other by boilerplate.
+   normalised (NFKC, then ``shared.names.fold``: casefold, ``ё`` -> ``е``, no stress marks;
+   punctuation and any run of whitespace become one separator) and cut into word 3-shingles.
+   Texts with fewer than ``MIN_SHINGLES`` shingles are skipped: on a stub one changed word
+   swings the estimate by more than the margin the threshold leaves, and stubs ("Фото: БелТА")
+   collide with each other by boilerplate.
 2. A MinHash of ``NUM_PERM`` permutations (fixed seed, fixed scheme and hash function, so every
    process computes byte-identical signatures) is split into ``BANDS`` bands of ``ROWS`` rows.
    The signature also records how many shingles the text has (to turn the Jaccard estimate into
@@ -60,7 +61,11 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
-VERSION = "2"
+from shared.names import fold
+
+# 3: shingles folded by ``shared.names.fold``, which also drops stress marks (a stressed copy of
+# a text shingled «респу», «блика»); signatures of texts without them are unchanged.
+VERSION = "3"
 
 SHINGLE_WORDS: Final = 3
 """Word 3-shingles: on the seeds, unrelated articles on the same event share 0 of them (2-shingles
@@ -179,7 +184,7 @@ def normalise(body: str) -> list[str]:
 
 
 def _words(nfkc: str) -> list[str]:
-    return _WORD.findall(nfkc.casefold().replace("ё", "е"))
+    return _WORD.findall(fold(nfkc))
 
 
 def shingles(body: str) -> set[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final, NamedTuple
 
 from shared.messages import Repair
+from shared.names import fold
 
 # A trailer is a call to action, not prose. Prefix patterns only match paragraphs up to this
 # long, so a real paragraph that happens to begin "Subscribe to our ..." is never removed.
@@ -34,7 +35,7 @@ _EDGE_NOISE: Final = re.compile(r"\A[\W_]++|(?<![\W_])[\W_]++\Z")
 
 
 def _match_key(text: str) -> str:
-    return _EDGE_NOISE.sub("", _SPACE.sub(" ", text.casefold()))
+    return _EDGE_NOISE.sub("", _SPACE.sub(" ", fold(text)))
 
 
 @dataclass(frozen=True, slots=True)

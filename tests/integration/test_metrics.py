@@ -115,6 +115,12 @@ def test_scraped_counters_equal_the_true_counts(
     assert _value(index, "newsflow_end_to_end_latency_seconds_count") == 7
     for stage in PORTS:
         assert _value(index, "newsflow_queue_depth", queue=stage) == 0
+    # Every message went through a batch (of one or more) in some child: the histogram's sum is
+    # the messages, counted once under multiprocess mode.
+    batches = "newsflow_batch_size_messages_sum"
+    assert _value(ingest, batches, stage="ingest") == 10
+    assert _value(enrich, batches, stage="enrich") == 8
+    assert _value(index, batches, stage="index") == 7
 
 
 def test_every_endpoint_passes_promtool(metered: Pipeline) -> None:

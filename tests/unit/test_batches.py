@@ -9,6 +9,7 @@ from typing import Any
 import fakeredis
 import pytest
 from celery.exceptions import Retry
+from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
 from shared import tasks
@@ -226,3 +227,31 @@ def test_a_batch_that_meets_a_transient_error_retries_each_message_once(
     assert retried == ["task-0", "task-1", "task-2"]
     assert done == []
     assert DeadLetterStore(client).list() == []
+
+
+def _batch_sizes(stage: str) -> tuple[float, ...]:
+    """Batches, messages, and batches of 2 or fewer and of 4 or fewer messages the batch-size
+    histogram has counted for ``stage`` so far."""
+    name = "newsflow_batch_size_messages"
+    return tuple(
+        REGISTRY.get_sample_value(f"{name}_{sample}", {"stage": stage, **labels}) or 0.0
+        for sample, labels in (
+            ("count", {}),
+            ("sum", {}),
+            ("bucket", {"le": "2.0"}),
+            ("bucket", {"le": "4.0"}),
+        )
+    )
+
+
+def test_each_batch_is_counted_with_its_size(client: fakeredis.FakeRedis) -> None:
+    """``newsflow_batch_size_messages`` says how full the batches run: one observation per
+    batch a child takes, of its number of messages (a batch of one included)."""
+    done: list[str] = []
+    calls: list[list[str]] = []
+    task, _ = batch_task(Settings(_env_file=None), done, calls)
+    before = _batch_sizes("enrich")
+    task.run_batch(items("a", "b", "c"), time.perf_counter())
+    task.run_batch(items("d"), time.perf_counter())
+    after = _batch_sizes("enrich")
+    assert [b - a for a, b in zip(before, after, strict=True)] == [2, 4, 1, 2]

@@ -24,6 +24,7 @@ from natasha.norm import inflect_word  # type: ignore[import-untyped]  # ships n
 from natasha.shape import recover_shape  # type: ignore[import-untyped]  # ships no type hints
 from pymorphy2.analyzer import MorphAnalyzer  # type: ignore[import-untyped]  # ships no type hints
 
+from services.enrich.entities.keys import fold
 from services.enrich.entities.ner import NerSpan
 from services.enrich.entities.tagger import CnnTagger
 from services.enrich.entities.tokens import WordToken
@@ -112,7 +113,8 @@ def _inflect_cached(vocab: Vocab, word: str, pos: str, feats: tuple[tuple[str, s
     feats_dict = dict(feats)
     result = str(inflect_word(vocab, _MorphToken(word, pos, feats_dict)))
     case = feats_dict.get("Case")
-    if not person or case in (None, "Nom") or result != word.lower().replace("ё", "е"):
+    # pymorphy2 answers in lower case without «ё»: unchanged means equal to the folded word.
+    if not person or case in (None, "Nom") or result != fold(word):
         return result
     # For a surname pymorphy only guesses («Румасу»), its first guess is often "indeclinable"
     # (Fixd), which leaves the dative as the normal form. For names in an oblique case we take
@@ -125,7 +127,7 @@ def _inflect_cached(vocab: Vocab, word: str, pos: str, feats: tuple[tuple[str, s
         ):
             nominative = form.inflect({"Nom"})
             if nominative is not None:
-                return str(nominative.word).replace("ё", "е")
+                return fold(str(nominative.word))
     return result
 
 

@@ -52,6 +52,9 @@ def nominatives(word: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
+# Cached: every capitalised word of a text is keyed to look for lone surnames (``persons``), and
+# news repeats its names.
+@lru_cache(maxsize=50_000)
 def word_key(word: str, language: str) -> str:
     """Phonetic key of one name word, instrumental or dative endings aside («Романом»)."""
     folded = fold(word)

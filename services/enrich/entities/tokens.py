@@ -13,7 +13,7 @@ pyproject.toml, as this mirrors its 0.5.0 rules.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from razdel.segmenters.punct import (  # type: ignore[import-untyped]  # ships no type hints
     DASHES,
@@ -39,11 +39,13 @@ _WORDISH: tuple[str, ...] = (OTHER, RU, LAT)
 _DELIMITED = ((DASHES, False), ("_", False), (".,", True), ("/\\", True))
 
 
-class _Atom(NamedTuple):
-    start: int
-    end: int
-    kind: str
-    text: str
+# An atom as a plain tuple (start, end, kind, text), indexed by these: building a NamedTuple
+# for each of a text's atoms was half of the tokeniser's time.
+_Atom = tuple[int, int, str, str]
+_START: Final = 0
+_END: Final = 1
+_KIND: Final = 2
+_TEXT: Final = 3
 
 
 class WordToken(NamedTuple):
@@ -56,8 +58,8 @@ def _delimited_join(left: _Atom | None, right: _Atom | None, integers_only: bool
     if left is None or right is None:
         return False
     if integers_only:
-        return left.kind == _INT and right.kind == _INT
-    return _PUNCT not in (left.kind, right.kind)
+        return left[_KIND] == _INT and right[_KIND] == _INT
+    return _PUNCT not in (left[_KIND], right[_KIND])
 
 
 # The longest text razdel's SMILE pattern matches (``[=:;]-?[)(]{1,3}``).
@@ -72,41 +74,42 @@ def _joins(atoms: list[_Atom], index: int, text: str, start: int) -> bool:  # no
     right_2 = atoms[index + 1] if index + 1 < len(atoms) else None
     for delimiters, integers_only in _DELIMITED:
         # razdel tests membership in the string (``text in delimiters``), as here.
-        if left_1.text in delimiters:
+        if left_1[_TEXT] in delimiters:
             if _delimited_join(left_2, right_1, integers_only):
                 return True
-        elif right_1.text in delimiters and _delimited_join(left_1, right_2, integers_only):
+        elif right_1[_TEXT] in delimiters and _delimited_join(left_1, right_2, integers_only):
             return True
-    if left_1.kind == _PUNCT and right_1.kind == _PUNCT:
+    if left_1[_KIND] == _PUNCT and right_1[_KIND] == _PUNCT:
         # razdel matches the token so far plus this atom against its smileys (:-) ;) =(((). Only
         # a short one can be one, and building a long one for every atom was quadratic in a run
         # of punctuation that joins («!!!...», «---...»: 40 000 of them took 1.7 s).
-        if right_1.end - start <= _SMILE_CHARS and SMILE.match(text[start : right_1.end]):
+        if right_1[_END] - start <= _SMILE_CHARS and SMILE.match(text[start : right_1[_END]]):
             return True
-        if left_1.text in ENDINGS and right_1.text in ENDINGS:  # ... ?!
+        if left_1[_TEXT] in ENDINGS and right_1[_TEXT] in ENDINGS:  # ... ?!
             return True
-        if left_1.text + right_1.text in ("--", "**"):
+        if left_1[_TEXT] + right_1[_TEXT] in ("--", "**"):
             return True
-    if left_1.kind == _OTHER and right_1.kind in _WORDISH:  # ΔP
+    if left_1[_KIND] == _OTHER and right_1[_KIND] in _WORDISH:  # ΔP
         return True
-    if left_1.kind in _WORDISH and right_1.kind == _OTHER:  # Δσ mβж
+    if left_1[_KIND] in _WORDISH and right_1[_KIND] == _OTHER:  # Δσ mβж
         return True
-    return left_1.text.lower() == "yahoo" and right_1.text == "!"
+    return left_1[_TEXT].lower() == "yahoo" and right_1[_TEXT] == "!"
 
 
 def word_tokens(text: str) -> list[WordToken]:
     """razdel.tokenize(text), as (start, end, text) tuples."""
-    atoms = [_Atom(m.start(), m.end(), m.lastgroup, m.group()) for m in ATOM.finditer(text)]
+    # Every ATOM match is in one of its named groups, so ``lastgroup`` is a kind, never None.
+    atoms: list[_Atom] = [(m.start(), m.end(), m.lastgroup, m.group()) for m in ATOM.finditer(text)]
     if not atoms:
         return []
     tokens: list[WordToken] = []
-    start, end = atoms[0].start, atoms[0].end
+    start, end = atoms[0][_START], atoms[0][_END]
     for index in range(1, len(atoms)):
-        atom = atoms[index]
-        if atoms[index - 1].end == atom.start and _joins(atoms, index, text, start):
-            end = atom.end
+        atom_start, atom_end = atoms[index][_START], atoms[index][_END]
+        if end == atom_start and _joins(atoms, index, text, start):
+            end = atom_end
         else:
             tokens.append(WordToken(start, end, text[start:end]))
-            start, end = atom.start, atom.end
+            start, end = atom_start, atom_end
     tokens.append(WordToken(start, end, text[start:end]))
     return tokens
