@@ -26,6 +26,8 @@ import numpy.typing as npt
 # types right here.
 from slovnet.shape import word_shape  # type: ignore[import-untyped]  # ships no type hints
 
+from services.enrich.entities.string_table import StringTable
+
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -46,9 +48,13 @@ class _Layer:
 class CnnTagger:
     """One slovnet tagger (NER or morphology) as plain numpy arrays."""
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: Any, words: StringTable | None = None) -> None:
+        """``words``: the word ids of another tagger over the same vocabulary (Natasha's NER and
+        morphology taggers both read navec's), so that it is held once."""
         model, encoder = api.infer.model, api.infer.encoder
-        self._words: dict[str, int] = encoder.words_vocab.item_ids
+        # Not slovnet's dict: a quarter of a million words as str objects (~30 MB a tagger),
+        # whose pages a prefork child would copy as it reads them (see ``string_table``).
+        self.words = words if words is not None else StringTable.of_list(encoder.words_vocab.items)
         self._word_unk = int(encoder.words_vocab.unk_id)
         self._shapes: dict[str, int] = encoder.shapes_vocab.item_ids
         # The shapes vocabulary has no <unk>: slovnet maps unseen shapes to id None and crashes;
@@ -104,10 +110,14 @@ class CnnTagger:
         separator = np.ones(rows, dtype=bool)
         offsets = []
         position = 1
+        # Every word of every sequence looked up at once, then laid out row by row.
+        ids = self.words.get_many([w.lower() for seq in sequences for w in seq], self._word_unk)
+        taken = 0
         for seq in sequences:
             offsets.append(position)
             end = position + len(seq)
-            word_ids[position:end] = [self._words.get(w.lower(), self._word_unk) for w in seq]
+            word_ids[position:end] = ids[taken : taken + len(seq)]
+            taken += len(seq)
             shape_ids[position:end] = [self._shape_id(w) for w in seq]
             separator[position:end] = False
             position = end + 1
