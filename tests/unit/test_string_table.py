@@ -6,7 +6,9 @@ from __future__ import annotations
 import random
 
 import pytest
+import wordfreq
 
+from services.enrich.entities import commonness
 from services.enrich.entities.string_table import StringTable
 from shared.process_memory import release_free_memory, return_large_blocks
 
@@ -70,3 +72,13 @@ def test_glibc_memory_calls_are_available_here() -> None:
     memory would grow back by ~45 MB a child without any test noticing."""
     assert return_large_blocks()
     assert release_free_memory()
+
+
+@pytest.mark.parametrize("language", ["de", "en", "ru", "uk"])
+def test_commonness_gives_wordfreqs_own_frequency_for_every_word(language: str) -> None:
+    """The word lists in string tables must read exactly as wordfreq's dicts, which the Zipf
+    thresholds of ``merge`` and ``persons`` were set on."""
+    expected = wordfreq.get_frequency_dict(language, wordlist="small")
+    lists = commonness._frequencies(language)
+    words = [*expected, "zzqxjv", "щщщщъ"]
+    assert [lists.get(word) for word in words] == [expected.get(word, 0.0) for word in words]
