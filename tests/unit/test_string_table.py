@@ -9,7 +9,8 @@ import pytest
 import wordfreq
 
 from services.enrich.entities import commonness
-from services.enrich.entities.string_table import StringTable
+from services.enrich.entities.gazetteer import _key_char
+from services.enrich.entities.string_table import StringList, StringTable
 from shared.process_memory import release_free_memory, return_large_blocks
 
 
@@ -82,3 +83,22 @@ def test_commonness_gives_wordfreqs_own_frequency_for_every_word(language: str) 
     lists = commonness._frequencies(language)
     words = [*expected, "zzqxjv", "щщщщъ"]
     assert [lists.get(word) for word in words] == [expected.get(word, 0.0) for word in words]
+
+
+def test_string_list_gives_back_each_string() -> None:
+    strings = ["Минск", "", "Berlin", "\ud800", "Київ"]
+    listed = StringList(strings)
+    assert len(listed) == len(strings)
+    assert [listed[i] for i in range(len(listed))] == strings
+    with pytest.raises(IndexError):
+        listed[len(strings)]
+
+
+def test_gazetteer_key_characters_keep_the_keys_order_and_skip_surrogates() -> None:
+    """A name's path is a string of one character per token: the characters must sort as the
+    token indexes do, and never be a lone surrogate (which a str cannot be encoded with)."""
+    indexes = [0, 1, 0xD7FF, 0xD800, 0xD801, 0xF000, 150_000]
+    chars = [_key_char(i) for i in indexes]
+    assert chars == sorted(chars)
+    assert all(not 0xD800 <= ord(char) <= 0xDFFF for char in chars)
+    assert len(set(chars)) == len(chars)

@@ -116,3 +116,27 @@ class StringTable:
                 return value
             position += 1
         return default
+
+
+class StringList:
+    """A fixed list of strings in one UTF-8 blob: ``strings[i]`` is decoded when asked for."""
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        encoded = [string.encode(_ENCODING, _ERRORS) for string in strings]
+        self._starts: npt.NDArray[np.int64] = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(item) for item in encoded], out=self._starts[1:])
+        self._start_view = self._starts.data
+        self._blob = b"".join(encoded)
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, index: int) -> str:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        starts = self._start_view
+        return self._blob[starts[index] : starts[index + 1]].decode(_ENCODING, _ERRORS)
+
+    @property
+    def nbytes(self) -> int:
+        return self._starts.nbytes + len(self._blob)
