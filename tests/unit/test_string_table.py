@@ -65,7 +65,7 @@ def test_values_must_fit_in_32_bits() -> None:
 def test_table_is_a_few_bytes_a_string() -> None:
     words = [f"слово{i}" for i in range(100_000)]
     table = StringTable.of_list(words)
-    assert table.nbytes < 40 * len(words)
+    assert table.nbytes < 64 * len(words)  # a dict of str and int takes ~120
 
 
 def test_glibc_memory_calls_are_available_here() -> None:

@@ -4,20 +4,19 @@ Why: the enrich worker loads its vocabularies in the prefork parent so that the 
 them copy-on-write. A dict of a quarter of a million ``str`` keys and ``int`` values is half a
 million Python objects, ~30 MB, and every lookup writes the reference count of the value it
 returns, so each child slowly copies the pages it reads. Here the strings sit in one ``bytes``
-blob (UTF-8, end to end), their hashes in a sorted int64 array and their values in an int32
-array: a few bytes a string, and nothing a lookup writes, so the pages stay shared.
+blob (UTF-8, end to end), their hashes, values and an open-addressing slot table in numpy
+arrays: ~25 bytes a string, and nothing a lookup writes, so the pages stay shared.
 
 A lookup hashes the word with Python's own ``hash`` (the table is built in the process that
-uses it, or in its parent before the fork, so the hash key is the same), finds the hash by
-binary search and compares the stored bytes with the word's, so the answer is exactly the
-dict's: a hash shared by two strings only costs one more comparison.
+uses it, or in its parent before the fork, so the hash key is the same), probes the slots from
+there as a dict does and compares the stored bytes with the word's, so the answer is exactly
+the dict's: a hash shared by two strings only costs one more comparison.
 
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -34,20 +33,31 @@ class StringTable:
     def __init__(self, items: Iterable[tuple[str, int]]) -> None:
         """Later pairs of an equal string win, as in a dict built from the same pairs."""
         latest = dict(items)  # the dict's own rule for repeated keys, then dropped
-        strings = list(latest)
-        hashes = np.fromiter(map(hash, strings), dtype=np.int64, count=len(strings))
-        order = np.argsort(hashes, kind="stable")
-        encoded = [strings[i].encode(_ENCODING, _ERRORS) for i in order.tolist()]
-        values = np.fromiter(latest.values(), dtype=np.int64, count=len(strings))
-        self._hashes: npt.NDArray[np.int64] = hashes[order]
-        self._values: npt.NDArray[np.int32] = values[order].astype(np.int32)
-        if len(values) and not np.array_equal(self._values, values[order]):
+        encoded = [string.encode(_ENCODING, _ERRORS) for string in latest]
+        values = np.fromiter(latest.values(), dtype=np.int64, count=len(latest))
+        self._values: npt.NDArray[np.int32] = values.astype(np.int32)
+        if not np.array_equal(self._values, values):
             raise ValueError("values must fit in 32 bits")
-        self._starts: npt.NDArray[np.int64] = np.zeros(len(strings) + 1, dtype=np.int64)
+        self._hashes: npt.NDArray[np.int64] = np.fromiter(
+            map(hash, latest), dtype=np.int64, count=len(latest)
+        )
+        self._starts: npt.NDArray[np.int64] = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(item) for item in encoded], out=self._starts[1:])
         self._blob = b"".join(encoded)
+        # Open addressing, as a dict does: at least twice as many slots as strings, each the
+        # index of a string or -1; a string sits in the first free slot from its hash on.
+        size = 1 << max(3, (2 * len(encoded)).bit_length())
+        self._mask = size - 1
+        self._slots: npt.NDArray[np.int32] = np.full(size, -1, dtype=np.int32)
+        slots = self._slots.data
+        for index, key in enumerate(self._hashes.tolist()):
+            slot = key & self._mask
+            while slots[slot] >= 0:
+                slot = (slot + 1) & self._mask
+            slots[slot] = index
         # Views that index as plain Python ints (a numpy scalar costs far more per lookup), over
         # the same memory.
+        self._slot_view = slots
         self._hash_view = self._hashes.data
         self._start_view = self._starts.data
         self._value_view = self._values.data
@@ -64,7 +74,7 @@ class StringTable:
     def nbytes(self) -> int:
         """The memory the table holds, in bytes."""
         arrays = self._hashes.nbytes + self._values.nbytes + self._starts.nbytes
-        return arrays + len(self._blob)
+        return arrays + self._slots.nbytes + len(self._blob)
 
     def __contains__(self, string: str) -> bool:
         return self.get(string) is not None
@@ -72,50 +82,24 @@ class StringTable:
     def get(self, string: str, default: int | None = None) -> int | None:
         """The value of ``string``, or ``default`` if the table does not hold it."""
         key = hash(string)
-        hashes = self._hash_view
-        position = bisect_left(hashes, key)
-        return self._confirmed(string, key, position, default)
+        slots, hashes, mask = self._slot_view, self._hash_view, self._mask
+        slot = key & mask
+        encoded: bytes | None = None
+        while (index := slots[slot]) >= 0:
+            if hashes[index] == key:
+                if encoded is None:
+                    encoded = string.encode(_ENCODING, _ERRORS)
+                starts = self._start_view
+                if self._blob[starts[index] : starts[index + 1]] == encoded:
+                    value: int = self._value_view[index]
+                    return value
+            slot = (slot + 1) & mask
+        return default
 
     def get_many(self, strings: Sequence[str], default: int) -> npt.NDArray[np.int64]:
-        """The value of each string (``default`` for those not held), with the binary searches
-        done by numpy for all of them at once."""
-        values = np.full(len(strings), default, dtype=np.int64)
-        if not len(self) or not strings:
-            return values
-        keys = np.fromiter(map(hash, strings), dtype=np.int64, count=len(strings))
-        positions = np.minimum(np.searchsorted(self._hashes, keys), len(self) - 1)
-        (hits,) = np.nonzero(self._hashes[positions] == keys)
-        at = positions[hits]
-        starts, ends = self._starts[at].tolist(), self._starts[at + 1].tolist()
-        blob = self._blob
-        same = np.array(
-            [
-                blob[start:end] == strings[hit].encode(_ENCODING, _ERRORS)
-                for hit, start, end in zip(hits.tolist(), starts, ends, strict=True)
-            ],
-            dtype=bool,
-        )
-        values[hits[same]] = self._values[at[same]]
-        # Another string with the same hash: look at the rest of the entries that share it.
-        for hit, position in zip(hits[~same].tolist(), at[~same].tolist(), strict=True):
-            found = self._confirmed(strings[hit], int(keys[hit]), position + 1, default)
-            values[hit] = default if found is None else found
-        return values
-
-    def _confirmed(self, string: str, key: int, position: int, default: int | None) -> int | None:
-        """The value of ``string`` whose hash ``key`` sorts at ``position``, after checking the
-        stored bytes (every entry with that hash, if several share it)."""
-        hashes, starts = self._hash_view, self._start_view
-        size = len(hashes)
-        encoded: bytes | None = None
-        while position < size and hashes[position] == key:
-            if encoded is None:
-                encoded = string.encode(_ENCODING, _ERRORS)
-            if self._blob[starts[position] : starts[position + 1]] == encoded:
-                value: int = self._value_view[position]
-                return value
-            position += 1
-        return default
+        """The value of each string, ``default`` for those not held."""
+        get = self.get
+        return np.array([get(string, default) for string in strings], dtype=np.int64)
 
 
 class StringList:
