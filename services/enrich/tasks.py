@@ -29,7 +29,7 @@ from shared.metrics import (
     STORY_SIZE,
     initialise_stage_series,
 )
-from shared.process_memory import release_free_memory, return_large_blocks
+from shared.process_memory import page_out_file, release_free_memory, return_large_blocks
 from shared.tasks import Finish, StageTask, register_stage_task
 
 
@@ -106,11 +106,15 @@ def load_models_before_fork(languages: tuple[str, ...]) -> None:
     Before the freeze, the loaders' garbage is collected (frozen, it would stay for good) and
     the memory it held goes back to the system: a child's new objects would otherwise go into
     those free holes in the parent's pages and copy each page they land on. Large blocks are
-    returned when freed, in the children too (``shared.process_memory``).
+    returned when freed, in the children too, and the pages of lingua's library that held the
+    compressed models go back to the kernel (``shared.process_memory``).
     """
     return_large_blocks()
     entities.load_models()
     language.preload_models(languages)
+    library = language.models_library()
+    if library is not None:
+        page_out_file(library)
     gc.collect()
     release_free_memory()
     gc.freeze()

@@ -1,9 +1,12 @@
-"""The compact string table must answer exactly as the dict it replaces, hash collisions and
-all, and the process-memory calls must work on this (glibc) system."""
+"""What keeps the enrich worker's memory small and shared: the compact string tables must
+answer exactly as the dicts they replace (hash collisions and all), and the process-memory
+calls (``shared.process_memory``) must work on this glibc and Linux system."""
 
 from __future__ import annotations
 
+import mmap
 import random
+from pathlib import Path
 
 import pytest
 import wordfreq
@@ -11,7 +14,7 @@ import wordfreq
 from services.enrich.entities import commonness
 from services.enrich.entities.gazetteer import _key_char
 from services.enrich.entities.string_table import StringList, StringTable
-from shared.process_memory import release_free_memory, return_large_blocks
+from shared.process_memory import page_out_file, release_free_memory, return_large_blocks
 
 
 class _Colliding(str):
@@ -102,3 +105,15 @@ def test_gazetteer_key_characters_keep_the_keys_order_and_skip_surrogates() -> N
     assert chars == sorted(chars)
     assert all(not 0xD800 <= ord(char) <= 0xDFFF for char in chars)
     assert len(set(chars)) == len(chars)
+
+
+def test_page_out_file_hands_back_a_read_only_mapping_which_stays_readable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(256)) * 4096)
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert sum(mapped[1::4096]) == len(mapped) // 4096  # every page read once
+        assert page_out_file(str(path)) == len(mapped)
+        assert mapped[:256] == bytes(range(256))  # read again from the file
+    assert page_out_file(str(tmp_path / "not-mapped")) == 0
