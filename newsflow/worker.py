@@ -7,6 +7,7 @@ the composition root of a worker: the only place that builds its app and wires i
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -57,7 +58,20 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     app = build_worker_app(stage, settings)
     start_metrics(app, settings, stage)
+    share_objects_with_children()
     app.worker_main(["worker", "-Q", stage, *args[1:]])
+
+
+def share_objects_with_children() -> None:
+    """Freeze the collector's view of every object right before each fork of a pool child.
+
+    A child shares the parent's pages until it writes one; a collection of the oldest
+    generation writes the header of every object it tracks, so without this each child copies
+    most of the parent's Python heap at its first full collection (measured: 10-25 MB a child of
+    an idle index worker). Frozen objects are never looked at by the collector again, in the
+    parent or the child (the parent's later objects are not frozen until the next fork).
+    """
+    os.register_at_fork(before=gc.freeze)
 
 
 def start_metrics(app: NewsflowCelery, settings: Settings, stage: Stage) -> None:

@@ -16,6 +16,7 @@ stands. What it must never do is label a lone word (a name, «Минск») from
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -97,6 +98,13 @@ def preload_models(languages: tuple[str, ...]) -> None:
     LanguageDetectorBuilder.from_iso_codes_639_1(
         *_codes(languages)
     ).with_preloaded_language_models().build()
+
+
+def models_library() -> str | None:
+    """The file of lingua's compiled library, which holds its models compressed: loading reads
+    them there once, and nothing reads those pages again."""
+    spec = importlib.util.find_spec("lingua.lingua")
+    return spec.origin if spec else None
 
 
 def _codes(languages: tuple[str, ...]) -> list[IsoCode639_1]:

@@ -29,6 +29,7 @@ from shared.metrics import (
     STORY_SIZE,
     initialise_stage_series,
 )
+from shared.process_memory import page_out_file, release_free_memory, return_large_blocks
 from shared.tasks import Finish, StageTask, register_stage_task
 
 
@@ -101,9 +102,21 @@ def load_models_before_fork(languages: tuple[str, ...]) -> None:
     milliseconds, far inside Celery's start-up limit, instead of loading for seconds), and
     ``gc.freeze()`` moves them out of the collector's sight so that collections in the children
     do not touch, and so copy, the pages they share with the parent.
+
+    Before the freeze, the loaders' garbage is collected (frozen, it would stay for good) and
+    the memory it held goes back to the system: a child's new objects would otherwise go into
+    those free holes in the parent's pages and copy each page they land on. Large blocks are
+    returned when freed, in the children too, and the pages of lingua's library that held the
+    compressed models go back to the kernel (``shared.process_memory``).
     """
+    return_large_blocks()
     entities.load_models()
     language.preload_models(languages)
+    library = language.models_library()
+    if library is not None:
+        page_out_file(library)
+    gc.collect()
+    release_free_memory()
     gc.freeze()
 
 

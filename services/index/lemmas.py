@@ -104,6 +104,12 @@ def _ukrainian() -> pymorphy3.MorphAnalyzer:
     return _analyzer
 
 
+def preload_ukrainian() -> None:
+    """Load the Ukrainian dictionary now: the index worker does so before it forks, so that its
+    children share one copy instead of each loading its own at its first Ukrainian document."""
+    _ukrainian()
+
+
 @lru_cache(maxsize=100_000)
 def ukrainian_lemma(word: str) -> str:
     """The most likely lemma of a folded Ukrainian word: what a document stores for it."""

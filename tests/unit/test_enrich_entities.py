@@ -468,6 +468,21 @@ def test_fast_ner_loop_gives_natashas_own_spans() -> None:
     assert got == expected
 
 
+def test_taggers_word_ids_are_slovnets_for_every_word() -> None:
+    """The compact word table must give the id slovnet's own dict gives, word for word, in both
+    taggers (they hold one table between them)."""
+    import natasha  # type: ignore[import-untyped]  # no type information shipped
+
+    embedding = natasha.NewsEmbedding()
+    russian = load_models().russian
+    assert russian.ner.words is russian.morph.words
+    for api in (natasha.NewsNERTagger(embedding), natasha.NewsMorphTagger(embedding)):
+        ids = api.infer.encoder.words_vocab.item_ids
+        words = list(ids)
+        got = russian.ner.words.get_many([*words, "несуществующееслово"], default=-1).tolist()
+        assert got == [*ids.values(), -1]
+
+
 def test_morphology_dictionary_loads_without_pkg_resources(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -10,6 +10,7 @@ The modules, one job each:
 - ``models``: loading the models and the gazetteer, once per process;
 - ``tokens``: razdel's word tokens, computed faster;
 - ``tagger``: Natasha's CNN-CRF taggers as plain numpy;
+- ``string_table``: exact string lookups in flat buffers that prefork children share;
 - ``ner``: Russian NER spans;
 - ``morphology``: normal forms of NER spans;
 - ``gazetteer``: the name index and its longest-match search;

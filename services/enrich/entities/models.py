@@ -28,8 +28,11 @@ class RussianModels:
 
     def __init__(self) -> None:
         embedding = natasha.NewsEmbedding()
-        self.ner = CnnTagger(natasha.NewsNERTagger(embedding))
-        self.morph = CnnTagger(natasha.NewsMorphTagger(embedding))
+        ner, morph = natasha.NewsNERTagger(embedding), natasha.NewsMorphTagger(embedding)
+        self.ner = CnnTagger(ner)
+        # Both read navec's words; one table for the two when their vocabularies are the same.
+        same_words = ner.infer.encoder.words_vocab.items == morph.infer.encoder.words_vocab.items
+        self.morph = CnnTagger(morph, words=self.ner.words if same_words else None)
         self.vocab = Vocab()
 
     def spans(self, texts: Sequence[str]) -> list[tuple[list[WordToken], list[NerSpan]]]:

@@ -30,7 +30,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from services.enrich.entities.gazetteer import Entry, Gazetteer
+from services.enrich.entities.gazetteer import Entry, GazetteerBuilder
 from services.enrich.entities.keys import has_cyrillic
 
 SOURCE_FILE = "organisations.toml"
@@ -260,10 +260,11 @@ def _inflectors() -> dict[str, Inflector]:
 
 def _missed(names: Iterable[str], forms: Iterable[str]) -> Iterator[str]:
     """The forms that the declension classes do not already find as one of ``names``."""
-    probe = Gazetteer()
+    builder = GazetteerBuilder()
     entry = Entry("probe", "ORG", "org")
     for name in names:
-        probe.add(name, entry)
+        builder.add(name, entry)
+    probe = builder.build()
     for form in forms:
         matches = probe.find(form)
         if not (len(matches) == 1 and (matches[0].start, matches[0].end) == (0, len(form))):

@@ -27,7 +27,7 @@ from typing import Any
 
 import pycountry
 
-from services.enrich.entities.gazetteer import Entry, Gazetteer
+from services.enrich.entities.gazetteer import Entry, Gazetteer, GazetteerBuilder
 from services.enrich.entities.keys import fold
 
 LANGUAGES = ("ru", "be", "uk", "de", "en")
@@ -80,7 +80,7 @@ def curated_organisation_ids() -> frozenset[str]:
 
 def build_gazetteer() -> Gazetteer:
     """The gazetteer from the data packages and this repository's curated files."""
-    gazetteer = Gazetteer()
+    gazetteer = GazetteerBuilder()
     forms = _data_file("organisation_forms.toml")
     for key, table in _data_file("organisations.toml").items():
         names = _names_by_language(table)
@@ -111,7 +111,7 @@ def build_gazetteer() -> Gazetteer:
                 gazetteer.add(name, entry)
 
     _add_cities(gazetteer, places.get("cities", {}))
-    return gazetteer
+    return gazetteer.build()
 
 
 def _iter_cities() -> Iterator[tuple[str, str, int, list[str]]]:
@@ -126,7 +126,7 @@ def _iter_cities() -> Iterator[tuple[str, str, int, list[str]]]:
                 yield geoname_id, sys.intern(country), int(population), names
 
 
-def _add_cities(gazetteer: Gazetteer, curated: Mapping[str, Any]) -> None:
+def _add_cities(gazetteer: GazetteerBuilder, curated: Mapping[str, Any]) -> None:
     stopwords = {fold(word) for word in curated.get("stopwords", [])}
     calendar = {fold(word) for word in curated.get("calendar", [])}
     extra: Mapping[str, list[str]] = curated.get("aliases", {})

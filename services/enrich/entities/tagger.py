@@ -26,12 +26,16 @@ import numpy.typing as npt
 # types right here.
 from slovnet.shape import word_shape  # type: ignore[import-untyped]  # ships no type hints
 
+from services.enrich.entities.string_table import StringTable
+
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-# Rows (tokens) per forward pass of a tagger: a 4 KB article is ~700.
-_WINDOW_ROWS = 8192
+# Rows (tokens) per forward pass of a tagger: a 4 KB article is ~700, a batch of 16 ~11,000.
+# A pass's matrices take ~3 KB a row, so this bounds what a batch adds to a worker child at its
+# peak (6 MB here, 25 MB at 8192 rows), at the same CPU time within the noise.
+_WINDOW_ROWS = 2048
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,13 @@ class _Layer:
 class CnnTagger:
     """One slovnet tagger (NER or morphology) as plain numpy arrays."""
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: Any, words: StringTable | None = None) -> None:
+        """``words``: the word ids of another tagger over the same vocabulary (Natasha's NER and
+        morphology taggers both read navec's), so that it is held once."""
         model, encoder = api.infer.model, api.infer.encoder
-        self._words: dict[str, int] = encoder.words_vocab.item_ids
+        # Not slovnet's dict: a quarter of a million words as str objects (~30 MB a tagger),
+        # whose pages a prefork child would copy as it reads them (see ``string_table``).
+        self.words = words if words is not None else StringTable.of_list(encoder.words_vocab.items)
         self._word_unk = int(encoder.words_vocab.unk_id)
         self._shapes: dict[str, int] = encoder.shapes_vocab.item_ids
         # The shapes vocabulary has no <unk>: slovnet maps unseen shapes to id None and crashes;
@@ -93,7 +101,9 @@ class CnnTagger:
         the shape apart (a tenth of the tagger's time)."""
         found = self._key_cache.get(word)
         if found is None:
-            word_id = self._words.get(word.lower(), self._word_unk)
+            word_id = self.words.get(word.lower())
+            if word_id is None:
+                word_id = self._word_unk
             shape_id = self._shapes.get(str(word_shape(word)), self._shape_unk)
             found = word_id * self._shape_count + shape_id
             # Word-sized keys only: the cache lives as long as the worker (see the gazetteer's).
