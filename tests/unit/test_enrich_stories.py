@@ -34,6 +34,7 @@ from services.enrich.stories.signature import (
     MIN_SHARED,
     Facts,
     StorySignature,
+    figure_key,
     precision,
     similarity,
     unlinked_feature,
@@ -225,6 +226,51 @@ def test_a_follow_up_step_with_another_percentage_is_vetoed() -> None:
     assert veto(friday.facts, monday.facts) in {"percentage", "date"}
 
 
+DEVALUATION_BY_DOLLAR = (
+    "Национальный банк Беларуси с 24 мая установил курс 4930 рублей за доллар: "
+    "белорусский рубль подешевел на 56 %."
+)
+DEVALUATION_BY_EXCHANGE = (
+    "The National Bank of Belarus set the rate at 4,930 roubles per dollar from 24 May, "
+    "54.42% more than on the exchange the day before."
+)
+
+
+def test_percentages_derived_on_other_bases_do_not_veto_the_same_day_and_rate() -> None:
+    """One devaluation is +56 % in one report and +54.42 % in another (other bases); the day and
+    the rate both name are the event's own, and outweigh the derived numbers."""
+    by_dollar = signature_of(DEVALUATION_BY_DOLLAR, "ru")
+    by_exchange = signature_of(DEVALUATION_BY_EXCHANGE, "en")
+    assert "BYN:4930" in by_dollar.facts.figures & by_exchange.facts.figures
+    assert veto(by_exchange.facts, by_dollar.facts) is None
+
+
+@pytest.mark.parametrize(
+    ("dates", "figures"),
+    [
+        ({NamedDate(5, 24)}, {"BYR:3194"}),  # one day, another sum
+        ({NamedDate(5, 25)}, {"BYR:4930"}),  # the sum, but no common day (a date veto anyway)
+        (set(), {"BYR:4930"}),  # the sum, no day named
+    ],
+)
+def test_percentages_still_veto_without_both_a_common_day_and_a_common_sum(
+    dates: set[NamedDate], figures: set[str]
+) -> None:
+    story = Facts(
+        percentages=frozenset({56.0}),
+        dates=frozenset({NamedDate(5, 24)}),
+        figures=frozenset({"BYR:4930"}),
+    )
+    doc = Facts(percentages=frozenset({54.42}), dates=frozenset(dates), figures=frozenset(figures))
+    assert veto(doc, story) == "percentage"
+
+
+def test_a_round_sum_is_no_figure() -> None:
+    """«$1 billion» is in many stories of one month; only a precise sum is one day's number."""
+    assert figure_key("USD", 1e9) is None
+    assert figure_key("BYR", 4930) == "BYR:4930"
+
+
 # --- streaming assignment -----------------------------------------------------------------------
 
 
@@ -402,11 +448,14 @@ def test_a_document_known_only_to_the_year_compares_by_time_received(store: Stor
 
 
 def test_a_story_record_written_before_dates_had_precision_still_reads() -> None:
-    """Redis keeps story records across an upgrade: one without ``periods`` must load."""
+    """Redis keeps story records across an upgrade: one without ``periods`` or ``figures`` must
+    load, and a record with them must keep them."""
     record = StoryRecord(id="s-a", seq=1, size=1, features={}, published=(1, 2))
     data = record.to_json()
-    del data["periods"]
+    del data["periods"], data["figures"]
     assert StoryRecord.from_json(data) == record
+    full = StoryRecord(id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], periods=(3, 33))
+    assert StoryRecord.from_json(full.to_json()) == full
 
 
 def test_a_near_duplicate_shares_its_originals_story_unless_a_fact_vetoes(

@@ -64,6 +64,7 @@ class StoryRecord:
     rates: dict[str, list[float]] = field(default_factory=dict)
     percentages: list[float] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
     published: tuple[int, int] | None = None
     """First and last published date of its documents known to the day, as ordinals; None when
     none had one."""
@@ -78,6 +79,7 @@ class StoryRecord:
             rates={pair: frozenset(values) for pair, values in self.rates.items()},
             percentages=frozenset(self.percentages),
             dates=frozenset(NamedDate.decode(text) for text in self.dates),
+            figures=frozenset(self.figures),
         )
 
     def centroid(self) -> dict[str, float]:
@@ -92,6 +94,7 @@ class StoryRecord:
             "rates": self.rates,
             "percentages": self.percentages,
             "dates": self.dates,
+            "figures": self.figures,
             "published": list(self.published) if self.published else None,
             "periods": list(self.periods) if self.periods else None,
             "received": list(self.received),
@@ -111,6 +114,7 @@ class StoryRecord:
             rates={key: list(value) for key, value in data["rates"].items()},
             percentages=list(data["percentages"]),
             dates=list(data["dates"]),
+            figures=list(data.get("figures", [])),  # absent from records written before them
             published=(int(published[0]), int(published[1])) if published else None,
             periods=(int(periods[0]), int(periods[1])) if periods else None,
             received=(float(received[0]), float(received[1])),
@@ -300,6 +304,7 @@ def add_document(record: StoryRecord, signature: StorySignature, when: DocumentT
         str(text)
         for text in dict.fromkeys([*record.dates, *(d.encode() for d in sorted(facts.dates))])
     ][:MAX_FACTS]
+    record.figures = list(dict.fromkeys([*record.figures, *sorted(facts.figures)]))[:MAX_FACTS]
     days = when.published_days
     if days is not None and when.precision == "day":
         span = _span(record.published, days)
@@ -323,6 +328,7 @@ def fold_into(survivor: StoryRecord, other: StoryRecord) -> None:
         survivor.rates[pair] = _bounded_union(survivor.rates.get(pair, []), values)
     survivor.percentages = _bounded_union(survivor.percentages, other.percentages)
     survivor.dates = list(dict.fromkeys([*survivor.dates, *other.dates]))[:MAX_FACTS]
+    survivor.figures = list(dict.fromkeys([*survivor.figures, *other.figures]))[:MAX_FACTS]
     published = _span(survivor.published, other.published)
     survivor.published = (int(published[0]), int(published[1])) if published else None
     periods = _span(survivor.periods, other.periods)
