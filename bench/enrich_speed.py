@@ -265,7 +265,11 @@ def story_step(
                 entities=found.entities,
                 money=found.money,
             )
-            when = stories.DocumentTime(published=doc.published, received=doc.received_at)
+            when = stories.DocumentTime(
+                published=doc.published,
+                received=doc.received_at,
+                precision=doc.published_precision,
+            )
             return store.assign(doc.id, signature, when, params)
 
         return work

@@ -4,10 +4,11 @@ Both read the same articles in the same run:
 
 - **newsflow**: each article file goes through ingest (``ingest_raw``) and enrich
   (``enrich_document``) exactly as ``newsflow enrich`` runs them, with the article's labelled
-  date as the document's published date (as a header line would give it; the sources carry no
-  header rate, so none is given). Its offsets are into the parsed document's text; they are
-  mapped back onto the article file by aligning the two texts, and a mention that falls in
-  text the parser added (a headline cut from a long first line, for instance) is left out.
+  date as the document's published date, as precise as the label (a day, or only a month or
+  year, as a header line would give it; the sources carry no header rate, so none is given).
+  Its offsets are into the parsed document's text; they are mapped back onto the article file
+  by aligning the two texts, and a mention that falls in text the parser added (a headline cut
+  from a long first line, for instance) is left out.
 - **anchor**: what a newcomer would reach for: lingua restricted to the configured languages
   over the whole article, Natasha's ``NewsNERTagger`` and ``MoneyExtractor`` on every article
   whatever its language (they are Russian models; that is the point of comparing).
@@ -60,6 +61,7 @@ from newsflow.local import local_stores  # noqa: E402
 from services.enrich.stage import enrich_document  # noqa: E402
 from services.ingest.intake import raw_file_message  # noqa: E402
 from services.ingest.stage import ingest_raw  # noqa: E402
+from shared.messages import DatePrecision  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 
@@ -73,11 +75,19 @@ class Prediction:
 
 
 def published_date(value: str) -> date | None:
-    """A labelled date (``2011-05-23``, ``2011-05`` or ``2011``) as the first day it may be."""
+    """A labelled date (``2011-05-23``, ``2011-05`` or ``2011``) as the first day it may be;
+    ``published_precision`` says how much of it is known."""
     parts = [int(p) for p in value.split("-")] if value else []
     if not parts:
         return None
     return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def published_precision(value: str) -> DatePrecision:
+    """How precise a labelled date is: ``2011-05-23`` a day, ``2011-05`` a month, ``2011`` a year
+    (what a header line ``date 2011-05 ...`` would tell newsflow)."""
+    precisions: dict[int, DatePrecision] = {1: "year", 2: "month"}
+    return precisions.get(len(value.split("-")), "day")
 
 
 def offset_map(source: str, target: str) -> Callable[[int, int], tuple[int, int] | None]:
@@ -115,7 +125,12 @@ def run_newsflow(articles: Sequence[Article]) -> list[Prediction]:
             data, len(data), filename=Path(article.file).name, source="local", origin_path=None
         )
         parsed = ingest_raw(raw, data, settings)
-        parsed = parsed.model_copy(update={"published": published_date(article.published)})
+        parsed = parsed.model_copy(
+            update={
+                "published": published_date(article.published),
+                "published_precision": published_precision(article.published),
+            }
+        )
         enriched = enrich_document(parsed, local_stores(), settings)
         to_file = offset_map(enriched.text, article.text)
         money = []

@@ -4,8 +4,9 @@
 languages; every other pair of articles reports different events. Each half of the benchmark
 (``dev``, ``test``; see its README) is streamed on its own through ingest and enrich exactly as
 ``newsflow run`` does, one story store per half, in publication order (the labelled date as the
-published date and the day received, as a live feed would bring them), and every pair of
-articles in the half is scored:
+published date, as precise as the label: a day, or only a month or year; and the day received,
+as a live feed would bring them: an article known only to a month arrives at its end), and every
+pair of articles in the half is scored:
 
 - **same event** pairs joined (recall), also for the cross-language pairs alone;
 - **different events** pairs joined (false joins), by kind: *related* (two labelled events on
@@ -31,7 +32,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from pathlib import Path
 
@@ -39,7 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
 
-from bench.news_accuracy import published_date  # noqa: E402  # after the path is set
+from bench.news_accuracy import (  # noqa: E402  # after the path is set
+    published_date,
+    published_precision,
+)
 from bench.news_gold import LABELS, Article, load_articles  # noqa: E402
 from newsflow.local import local_stores  # noqa: E402
 from services.enrich.stage import enrich_document  # noqa: E402
@@ -141,23 +145,45 @@ def load_pairs(
     return pairs
 
 
+def received_at(article: Article) -> datetime | None:
+    """When the simulated feed brings the article: noon of its day, or for an article dated only
+    to a month or year, noon of the period's last day: a feed cannot have an article before it
+    was published, and the end of its period is the one time sure not to be."""
+    first = published_date(article.published)
+    if first is None:
+        return None
+    precision = published_precision(article.published)
+    if precision == "day":
+        return datetime.combine(first, time(12), UTC)
+    following = (
+        date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        if precision == "month"
+        else date(first.year + 1, 1, 1)
+    )
+    return datetime.combine(following - timedelta(days=1), time(12), UTC)
+
+
 def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
-    """file -> story id, the articles streamed in publication order through one store."""
+    """file -> story id, the articles streamed in the order a feed would bring them (by
+    ``received_at``) through one store."""
     settings = Settings()
     stores = local_stores()
     stories: dict[str, str | None] = {}
-    ordered = sorted(
-        articles, key=lambda a: (published_date(a.published) or datetime.min.date(), a.file)
-    )
+    now = datetime.now(UTC)
+    ordered = sorted(articles, key=lambda a: (received_at(a) or now, a.file))
     for article in ordered:
         data = article.text.encode("utf-8")
-        day = published_date(article.published)
-        received = datetime.combine(day, time(12), UTC) if day else datetime.now(UTC)
         raw = raw_file_message(
             data, len(data), filename=Path(article.file).name, source="local", origin_path=None
         )
         parsed = ingest_raw(raw, data, settings)
-        parsed = parsed.model_copy(update={"published": day, "received_at": received})
+        parsed = parsed.model_copy(
+            update={
+                "published": published_date(article.published),
+                "published_precision": published_precision(article.published),
+                "received_at": received_at(article) or now,
+            }
+        )
         enriched = enrich_document(parsed, stores, settings)
         stories[article.file] = enriched.story_id
     return stories

@@ -221,7 +221,7 @@ def enrich_record(result: FileResult) -> dict[str, object]:
         "id": doc.id if doc else None,
         "title": doc.title if doc else None,
         "body": doc.body if doc else None,
-        "published": doc.published.isoformat() if doc and doc.published else None,
+        "published": doc.published_as_known if doc else None,
         "header_rate": doc.header_rate.model_dump() if doc and doc.header_rate else None,
         "language": doc.language if doc else None,
         "language_confidence": doc.language_confidence if doc else None,

@@ -24,6 +24,7 @@ SCHEMA_VERSION: Literal[1] = 1
 Source = Literal["cli", "watch", "http", "task", "replay", "local"]
 HeaderResult = Literal["ok", "absent", "malformed"]
 RepairKind = Literal["paragraph_collapsed", "trailer_stripped"]
+DatePrecision = Literal["day", "month", "year"]
 
 
 class _Message(BaseModel):
@@ -102,11 +103,41 @@ class ParsedDocument(_Message):
     id: str = Field(description="Content hash of the normalised title and body.")
     title: str
     paragraphs: list[str]
-    published: date | None = None
+    published: date | None = Field(
+        default=None,
+        description="When it was published: the day, or with a coarser published_precision the "
+        "first day of the month or year it is known to (never a day the source did not give).",
+    )
+    published_precision: DatePrecision = Field(
+        default="day",
+        description="How much of published is known: the day, only the month or only the year "
+        "(a source dated only by its URL's /2011/10/, a header line «date 2011-10 ...»).",
+    )
     header_rate: HeaderRate | None = None
     header: HeaderResult = "absent"
     warnings: list[str] = Field(default_factory=list)
     repairs: list[Repair] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _imprecise_date_starts_its_period(self) -> Self:
+        """A date known only to the month (year) is written as its month's (year's) first day,
+        so that two writers of one period agree and none passes off a guessed day as known."""
+        day = self.published
+        if day is not None and (
+            (self.published_precision == "month" and day.day != 1)
+            or (self.published_precision == "year" and (day.month, day.day) != (1, 1))
+        ):
+            msg = f"a published date known to the {self.published_precision} is its first day"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def published_as_known(self) -> str | None:
+        """``published`` written only as far as it is known: 2011-10-20, 2011-10 or 2011."""
+        if self.published is None:
+            return None
+        length = {"day": 10, "month": 7, "year": 4}[self.published_precision]
+        return self.published.isoformat()[:length]
 
     @property
     def body(self) -> str:

@@ -107,7 +107,8 @@ class Settings(BaseSettings):
         ge=1,
         le=365,
         description="A document is compared with the stories within this many days of its "
-        "published date (or, without one, of when it was received).",
+        "published date (of any day of its month when it is known only to the month; without "
+        "one, or known only to the year, of when it was received).",
     )
     story_threshold: float = Field(
         default=0.25, gt=0.0, le=1.0, description="Similarity a document needs to join a story."

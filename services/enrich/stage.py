@@ -217,7 +217,11 @@ def enrich_with_story(
         assignment = stores.stories.assign(
             doc.id,
             signature,
-            DocumentTime(published=doc.published, received=doc.received_at),
+            DocumentTime(
+                published=doc.published,
+                received=doc.received_at,
+                precision=doc.published_precision,
+            ),
             story_params(settings),
             near_duplicate_of=near.near_duplicate_of if near else None,
         )

@@ -89,6 +89,7 @@ def parse_raw(
         title=title,
         paragraphs=paragraphs,
         published=header.published,
+        published_precision=header.precision,
         header_rate=header.rate,
         header=header.result,
         warnings=warnings,

@@ -29,13 +29,19 @@ CONTRACT = {
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The seeds, an exact copy of seed 000 and a binary file, in this order."""
+    """The seeds, an exact copy of seed 000, a binary file and a report dated only to the month,
+    in this order."""
     folder = tmp_path_factory.mktemp("contract")
     copy = folder / "copy_of_000.txt"
     copy.write_bytes((SEEDS / "000_d695069b074354cf.txt").read_bytes())
     binary = folder / "binary.txt"
     binary.write_bytes(b"\x00\x01\x02" * 50)
-    return [*sorted(SEEDS.glob("*.txt")), copy, binary]
+    month = folder / "month_dated.txt"
+    month.write_text(
+        " date 2011-10 8680 BYR\nРубль подешевел\nНацбанк Беларуси отпустил курс рубля.\n",
+        encoding="utf-8",
+    )
+    return [*sorted(SEEDS.glob("*.txt")), copy, binary, month]
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +79,13 @@ def test_header_date_and_rate_come_from_the_header_line(
     )  # fmt: skip
     assert records["003"]["published"] is None
     assert records["003"]["header_rate"] is None
+
+
+def test_a_date_known_only_to_the_month_is_written_as_a_month(
+    records: dict[str, dict[str, Any]],
+) -> None:
+    """` date 2011-10 ...` must not come out as 2011-10-01, a day the source never gave."""
+    assert records["month_dated"]["published"] == "2011-10"
 
 
 def test_german_seed_has_each_paragraph_once(records: dict[str, dict[str, Any]]) -> None:

@@ -28,18 +28,20 @@ from services.enrich.stories import (
     StoryStore,
     story_signature,
 )
+from services.enrich.stories.assign import StoryRecord
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
 from services.enrich.stories.signature import (
     MIN_SHARED,
     Facts,
     StorySignature,
+    figure_key,
     precision,
     similarity,
     unlinked_feature,
     values_match,
     veto,
 )
-from shared.messages import Entity
+from shared.messages import DatePrecision, Entity
 from shared.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -57,8 +59,14 @@ def signature_of(text: str, language: str) -> StorySignature:
     )
 
 
-def when(published: date | None = None, received: datetime = NOW) -> DocumentTime:
-    return DocumentTime(published=published, received=received)
+def when(
+    published: date | None = None, received: datetime = NOW, precision: DatePrecision = "day"
+) -> DocumentTime:
+    return DocumentTime(published=published, received=received, precision=precision)
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 @pytest.fixture(params=["memory", "fakeredis"])
@@ -218,6 +226,51 @@ def test_a_follow_up_step_with_another_percentage_is_vetoed() -> None:
     assert veto(friday.facts, monday.facts) in {"percentage", "date"}
 
 
+DEVALUATION_BY_DOLLAR = (
+    "Национальный банк Беларуси с 24 мая установил курс 4930 рублей за доллар: "
+    "белорусский рубль подешевел на 56 %."
+)
+DEVALUATION_BY_EXCHANGE = (
+    "The National Bank of Belarus set the rate at 4,930 roubles per dollar from 24 May, "
+    "54.42% more than on the exchange the day before."
+)
+
+
+def test_percentages_derived_on_other_bases_do_not_veto_the_same_day_and_rate() -> None:
+    """One devaluation is +56 % in one report and +54.42 % in another (other bases); the day and
+    the rate both name are the event's own, and outweigh the derived numbers."""
+    by_dollar = signature_of(DEVALUATION_BY_DOLLAR, "ru")
+    by_exchange = signature_of(DEVALUATION_BY_EXCHANGE, "en")
+    assert "BYN:4930" in by_dollar.facts.figures & by_exchange.facts.figures
+    assert veto(by_exchange.facts, by_dollar.facts) is None
+
+
+@pytest.mark.parametrize(
+    ("dates", "figures"),
+    [
+        ({NamedDate(5, 24)}, {"BYR:3194"}),  # one day, another sum
+        ({NamedDate(5, 25)}, {"BYR:4930"}),  # the sum, but no common day (a date veto anyway)
+        (set(), {"BYR:4930"}),  # the sum, no day named
+    ],
+)
+def test_percentages_still_veto_without_both_a_common_day_and_a_common_sum(
+    dates: set[NamedDate], figures: set[str]
+) -> None:
+    story = Facts(
+        percentages=frozenset({56.0}),
+        dates=frozenset({NamedDate(5, 24)}),
+        figures=frozenset({"BYR:4930"}),
+    )
+    doc = Facts(percentages=frozenset({54.42}), dates=frozenset(dates), figures=frozenset(figures))
+    assert veto(doc, story) == "percentage"
+
+
+def test_a_round_sum_is_no_figure() -> None:
+    """«$1 billion» is in many stories of one month; only a precise sum is one day's number."""
+    assert figure_key("USD", 1e9) is None
+    assert figure_key("BYR", 4930) == "BYR:4930"
+
+
 # --- streaming assignment -----------------------------------------------------------------------
 
 
@@ -319,6 +372,90 @@ def test_dateless_documents_compare_by_time_received(store: StoryStore) -> None:
     first = store.assign("one", sig, when(None, NOW), PARAMS)
     later = store.assign("two", sig, when(None, NOW + timedelta(days=30)), PARAMS)
     assert later.story_id != first.story_id
+
+
+@pytest.mark.parametrize(
+    ("first", "precision", "days"),
+    [
+        (date(2011, 10, 20), "day", (date(2011, 10, 20), date(2011, 10, 20))),
+        (date(2011, 10, 1), "month", (date(2011, 10, 1), date(2011, 10, 31))),
+        (date(2011, 12, 1), "month", (date(2011, 12, 1), date(2011, 12, 31))),
+        (date(2024, 2, 1), "month", (date(2024, 2, 1), date(2024, 2, 29))),
+    ],
+)
+def test_a_published_date_is_the_days_it_may_be(
+    first: date, precision: DatePrecision, days: tuple[date, date]
+) -> None:
+    placed = when(first, precision=precision).published_days
+    assert placed == (days[0].toordinal(), days[1].toordinal())
+
+
+def test_a_date_known_only_to_the_year_places_nothing() -> None:
+    """A year is 52 windows: it would let a report join any story of its year."""
+    assert when(date(2011, 1, 1), precision="year").published_days is None
+
+
+def test_a_document_known_only_to_the_month_joins_a_story_of_any_day_of_it(
+    store: StoryStore,
+) -> None:
+    """A scraper that knows only /2011/10/ brings the report late in the month (or after it):
+    the devaluation of 20 October is its story, though the 1st is 19 days away."""
+    sig = _sig("e:per:a", "e:org:x")
+    event = store.assign("day", sig, when(date(2011, 10, 20), noon(date(2011, 10, 20))), PARAMS)
+    month = store.assign(
+        "month", sig, when(date(2011, 10, 1), noon(date(2011, 11, 2)), "month"), PARAMS
+    )
+    assert month.story_id == event.story_id
+    outside = store.assign(
+        "later", sig, when(date(2011, 12, 1), noon(date(2011, 12, 31)), "month"), PARAMS
+    )
+    assert outside.story_id != event.story_id
+
+
+def test_a_month_precise_date_does_not_stretch_its_story_over_the_month(
+    store: StoryStore,
+) -> None:
+    """The story of 1 March stays the story of 1 March when a «March» report joins it, so the
+    same people on 25 March are another story."""
+    sig = _sig("e:per:a", "e:org:x")
+    first = store.assign("one", sig, when(date(2025, 3, 1)), PARAMS)
+    month = store.assign("two", sig, when(date(2025, 3, 1), precision="month"), PARAMS)
+    late = store.assign("three", sig, when(date(2025, 3, 25)), PARAMS)
+    assert month.story_id == first.story_id
+    assert late.story_id != first.story_id
+
+
+def test_a_story_of_month_precise_reports_is_placed_by_their_month(store: StoryStore) -> None:
+    sig = _sig("e:per:a", "e:org:x")
+    month = store.assign("one", sig, when(date(2025, 3, 1), precision="month"), PARAMS)
+    early_april = store.assign("two", sig, when(date(2025, 4, 5)), PARAMS)
+    assert early_april.story_id == month.story_id
+    other = _sig("e:per:b", "e:org:y")
+    month_b = store.assign("three", other, when(date(2025, 3, 1), precision="month"), PARAMS)
+    late_april = store.assign("four", other, when(date(2025, 4, 20)), PARAMS)
+    assert late_april.story_id != month_b.story_id
+
+
+def test_a_document_known_only_to_the_year_compares_by_time_received(store: StoryStore) -> None:
+    sig = _sig("e:per:a", "e:org:x")
+    first = store.assign("one", sig, when(date(2025, 3, 1), NOW), PARAMS)
+    same_week = store.assign("two", sig, when(date(2025, 1, 1), NOW, "year"), PARAMS)
+    assert same_week.story_id == first.story_id
+    later = store.assign(
+        "three", sig, when(date(2025, 1, 1), NOW + timedelta(days=30), "year"), PARAMS
+    )
+    assert later.story_id != first.story_id
+
+
+def test_a_story_record_written_before_dates_had_precision_still_reads() -> None:
+    """Redis keeps story records across an upgrade: one without ``periods`` or ``figures`` must
+    load, and a record with them must keep them."""
+    record = StoryRecord(id="s-a", seq=1, size=1, features={}, published=(1, 2))
+    data = record.to_json()
+    del data["periods"], data["figures"]
+    assert StoryRecord.from_json(data) == record
+    full = StoryRecord(id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], periods=(3, 33))
+    assert StoryRecord.from_json(full.to_json()) == full
 
 
 def test_a_near_duplicate_shares_its_originals_story_unless_a_fact_vetoes(

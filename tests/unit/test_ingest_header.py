@@ -32,6 +32,27 @@ def test_integer_rate_and_other_currency_are_accepted() -> None:
     assert header.rate == HeaderRate(value=100.0, currency="RUB")
 
 
+def test_date_known_only_to_the_month_keeps_that_precision() -> None:
+    """A scraper that knows only /2011/10/ must not be made to claim the 1st of October: the
+    date is the month's first day marked as known to the month."""
+    assert parse_header("date 2011-10 8680 BYR") == Header(
+        result="ok",
+        published=date(2011, 10, 1),
+        precision="month",
+        rate=HeaderRate(value=8680.0, currency="BYR"),
+    )
+
+
+def test_date_known_only_to_the_year_keeps_that_precision() -> None:
+    header = parse_header("date 2011 8680 BYR")
+    assert header.result == "ok"
+    assert (header.published, header.precision) == (date(2011, 1, 1), "year")
+
+
+def test_full_date_is_known_to_the_day() -> None:
+    assert parse_header("date 2025-10-11 3.69 BYN").precision == "day"
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -54,7 +75,12 @@ def test_line_that_is_not_header_shaped_is_absent(line: str) -> None:
     [
         ("date 2025-13-45 3.69 BYN", "date '2025-13-45' does not exist"),
         ("date 2025-02-30 3.69 BYN", "date '2025-02-30' does not exist"),
-        ("date 11.10.2025 3.69 BYN", "date '11.10.2025' is not in YYYY-MM-DD form"),
+        ("date 2025-13 3.69 BYN", "date '2025-13' does not exist"),
+        ("date 2025-1 3.69 BYN", "date '2025-1' is not in YYYY-MM-DD, YYYY-MM or YYYY form"),
+        (
+            "date 11.10.2025 3.69 BYN",
+            "date '11.10.2025' is not in YYYY-MM-DD, YYYY-MM or YYYY form",
+        ),
         ("date 2025-10-11 3.69", "no currency after the rate"),
         ("date 2025-10-11", "no rate or currency after the date"),
         ("date 2025-10-11 3.69 byn", "currency 'byn' is not three upper-case letters"),

@@ -97,6 +97,17 @@ def test_header_line_is_consumed_and_title_is_the_next_line() -> None:
     assert (doc.title, doc.paragraphs) == ("Заголовок", ["Абзац."])
 
 
+def test_header_known_only_to_the_month_gives_a_month_precise_date() -> None:
+    """The document says what the source knew: October 2011, not the 1st of October."""
+    doc = parse(" date 2011-10 8680 BYR\nЗаголовок\nАбзац.")
+    assert (doc.header, doc.published, doc.published_precision) == (
+        "ok",
+        date(2011, 10, 1),
+        "month",
+    )
+    assert parse(" date 2025-10-11 3,69 BYN\nЗаголовок").published_precision == "day"
+
+
 def test_malformed_header_is_kept_as_first_paragraph_with_a_warning() -> None:
     """Nothing is lost, the real headline stays the title, and the warning says what is wrong."""
     doc = parse("date 2025-13-45 3.69 BYN\nЗаголовок\nАбзац.")

@@ -135,6 +135,33 @@ def test_unknown_fields_and_versions_are_refused() -> None:
         ParsedDocument.model_validate({**payload, "schema_version": 2})
 
 
+def test_a_date_without_precision_is_known_to_the_day() -> None:
+    """Producers written before dates had a precision keep meaning what they meant."""
+    payload = PARSED.model_dump(mode="json")
+    del payload["published_precision"]
+    assert ParsedDocument.model_validate(payload).published_precision == "day"
+
+
+def test_an_imprecise_date_is_its_periods_first_day() -> None:
+    """October 2011 is written 2011-10-01 by every producer; 2011-10-20 «known to the month»
+    would be a day passed off as unknown, or a month mistaken for a day."""
+    month = PARSED.model_copy(update={"published": date(2011, 10, 1)})
+    payload = month.model_dump(mode="json")
+    assert ParsedDocument.model_validate({**payload, "published_precision": "month"})
+    with pytest.raises(ValidationError, match="known to the month is its first day"):
+        ParsedDocument.model_validate(
+            {**payload, "published": "2011-10-20", "published_precision": "month"}
+        )
+    with pytest.raises(ValidationError, match="known to the year is its first day"):
+        ParsedDocument.model_validate({**payload, "published_precision": "year"})
+    year = ParsedDocument.model_validate(
+        {**payload, "published": "2011-01-01", "published_precision": "year"}
+    )
+    assert year.published_as_known == "2011"
+    assert month.model_copy(update={"published_precision": "month"}).published_as_known == "2011-10"
+    assert PARSED.published_as_known == "2025-10-11"
+
+
 def test_body_and_text_join_paragraphs_with_blank_lines() -> None:
     """Enrichers work on title and body together; the contract's body separates paragraphs."""
     assert PARSED.body == "Абзац один.\n\nАбзац два."

@@ -7,13 +7,15 @@ move every figure.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from bench.news_accuracy import offset_map, published_date
+from bench.news_accuracy import offset_map, published_date, published_precision
 from bench.news_gold import (
     EVENTS,
     LABELS,
@@ -30,7 +32,7 @@ from bench.news_gold import (
     score_money_mentions,
     split_of,
 )
-from bench.story_accuracy import KINDS, load_events, load_pairs
+from bench.story_accuracy import KINDS, load_events, load_pairs, received_at
 
 CURRENCIES = {"BYN", "BYR", "RUB", "USD", "EUR", "UAH", "CNY", "PLN", "KZT", "GBP", "CHF", "SGD"}
 MIN_PER_LANGUAGE = 18
@@ -196,3 +198,23 @@ def test_offsets_map_back_through_a_changed_text() -> None:
 
 def test_labels_file_exists() -> None:
     assert LABELS.is_file()
+
+
+@pytest.mark.parametrize(
+    ("label", "first", "precision", "received"),
+    [
+        ("2011-05-23", date(2011, 5, 23), "day", datetime(2011, 5, 23, 12, tzinfo=UTC)),
+        ("2011-10", date(2011, 10, 1), "month", datetime(2011, 10, 31, 12, tzinfo=UTC)),
+        ("2020-12", date(2020, 12, 1), "month", datetime(2020, 12, 31, 12, tzinfo=UTC)),
+        ("2020", date(2020, 1, 1), "year", datetime(2020, 12, 31, 12, tzinfo=UTC)),
+    ],
+)
+def test_a_labelled_date_keeps_its_precision_and_arrives_at_its_periods_end(
+    label: str, first: date, precision: str, received: datetime
+) -> None:
+    """newsflow is told only what the label knows (no made-up day), and the simulated feed
+    cannot bring an article before the last day it may have been published on."""
+    article = next(a for a in load_articles() if a.published)
+    dated = dataclasses.replace(article, published=label)
+    assert (published_date(label), published_precision(label)) == (first, precision)
+    assert received_at(dated) == received

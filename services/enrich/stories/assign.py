@@ -11,8 +11,14 @@ grow with the number of stories kept.
 
 Time windows: a document with a published date is compared with stories whose published dates lie
 within ``window_days`` of it; one without a date (or a story none of whose documents has one)
-by the time received instead. A story holds at most ``MAX_STORY_FEATURES`` features and
-``MAX_FACTS`` values of each fact, so a long-running story's record stays bounded.
+by the time received instead. A date known only to the month is that whole month: the document is
+compared with the stories within ``window_days`` of any day of it, and it does not widen its
+story's span of days (it would stretch a one-day event over a month); a story whose documents
+are all so dated is placed by the span of their months. A date known only to the year places
+nothing (a year is 52 windows): such a document counts as undated.
+
+A story holds at most ``MAX_STORY_FEATURES`` features and ``MAX_FACTS`` values of each fact, so a
+long-running story's record stays bounded.
 
 This module must never lose a document's first answer: a document seen before (a redelivery)
 gets the story it was given, resolved through later merges.
@@ -23,7 +29,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal
 
 from services.enrich.stories.facts import NamedDate
@@ -36,6 +42,7 @@ from services.enrich.stories.signature import (
     similarity,
     veto,
 )
+from shared.messages import DatePrecision
 
 POSTINGS_PER_FEATURE: Final = 32
 MAX_CANDIDATES: Final = 32
@@ -57,8 +64,13 @@ class StoryRecord:
     rates: dict[str, list[float]] = field(default_factory=dict)
     percentages: list[float] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
     published: tuple[int, int] | None = None
-    """First and last published date of its documents, as ordinals; None when none had one."""
+    """First and last published date of its documents known to the day, as ordinals; None when
+    none had one."""
+    periods: tuple[int, int] | None = None
+    """First and last day of the months of its documents dated only to the month, as ordinals:
+    where the story lies in time when no document gave a day."""
     received: tuple[float, float] = (0.0, 0.0)
     """First and last time one of its documents was received, epoch seconds."""
 
@@ -67,6 +79,7 @@ class StoryRecord:
             rates={pair: frozenset(values) for pair, values in self.rates.items()},
             percentages=frozenset(self.percentages),
             dates=frozenset(NamedDate.decode(text) for text in self.dates),
+            figures=frozenset(self.figures),
         )
 
     def centroid(self) -> dict[str, float]:
@@ -81,7 +94,9 @@ class StoryRecord:
             "rates": self.rates,
             "percentages": self.percentages,
             "dates": self.dates,
+            "figures": self.figures,
             "published": list(self.published) if self.published else None,
+            "periods": list(self.periods) if self.periods else None,
             "received": list(self.received),
         }
 
@@ -89,6 +104,7 @@ class StoryRecord:
     def from_json(cls, data: Mapping[str, Any]) -> StoryRecord:
         """The record ``to_json`` wrote (our own JSON, so its shape is trusted)."""
         published = data["published"]
+        periods = data.get("periods")  # absent from records written before dates had precision
         received = data["received"]
         return cls(
             id=str(data["id"]),
@@ -98,22 +114,46 @@ class StoryRecord:
             rates={key: list(value) for key, value in data["rates"].items()},
             percentages=list(data["percentages"]),
             dates=list(data["dates"]),
+            figures=list(data.get("figures", [])),  # absent from records written before them
             published=(int(published[0]), int(published[1])) if published else None,
+            periods=(int(periods[0]), int(periods[1])) if periods else None,
             received=(float(received[0]), float(received[1])),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class DocumentTime:
-    """When a document happened, for the windows: its published date if it has one, and when it
-    was received (always known)."""
+    """When a document happened, for the windows: its published date if it has one (the first
+    day of its month or year when ``precision`` says that is all that is known), and when it was
+    received (always known)."""
 
     published: date | None
     received: datetime
+    precision: DatePrecision = "day"
 
     @property
     def received_seconds(self) -> float:
         return self.received.timestamp()
+
+    @property
+    def published_days(self) -> tuple[int, int] | None:
+        """The first and last day it may have been published on, as ordinals, when that places
+        it for the windows: a day, or a month's days. A year is too coarse to place an event (it
+        spans 52 windows), so a document known only to the year is placed, like an undated one,
+        by when it was received."""
+        first = self.published
+        if first is None or self.precision == "year":
+            return None
+        if self.precision == "month":
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return first.toordinal(), (following - timedelta(days=1)).toordinal()
+        return first.toordinal(), first.toordinal()
+
+    @property
+    def uncertain_days(self) -> int:
+        """How many days after its first possible day it may have been published."""
+        days = self.published_days
+        return days[1] - days[0] if days else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +188,11 @@ def story_id_for(doc_id: str) -> str:
 
 
 def in_window(record: StoryRecord, when: DocumentTime, window_days: int) -> bool:
-    if when.published is not None and record.published is not None:
-        day = when.published.toordinal()
-        return record.published[0] - window_days <= day <= record.published[1] + window_days
+    days = when.published_days
+    story = record.published or record.periods
+    if days is not None and story is not None:
+        first, last = days
+        return story[0] - window_days <= last and first <= story[1] + window_days
     seconds, span = when.received_seconds, window_days * DAY_SECONDS
     return record.received[0] - span <= seconds <= record.received[1] + span
 
@@ -262,10 +304,14 @@ def add_document(record: StoryRecord, signature: StorySignature, when: DocumentT
         str(text)
         for text in dict.fromkeys([*record.dates, *(d.encode() for d in sorted(facts.dates))])
     ][:MAX_FACTS]
-    if when.published is not None:
-        day = when.published.toordinal()
-        span = _span(record.published, (day, day))
+    record.figures = list(dict.fromkeys([*record.figures, *sorted(facts.figures)]))[:MAX_FACTS]
+    days = when.published_days
+    if days is not None and when.precision == "day":
+        span = _span(record.published, days)
         record.published = (int(span[0]), int(span[1])) if span else None
+    elif days is not None:
+        periods = _span(record.periods, days)
+        record.periods = (int(periods[0]), int(periods[1])) if periods else None
     seconds = when.received_seconds
     received = _span(record.received if record.size > 1 else None, (seconds, seconds))
     record.received = received or (seconds, seconds)
@@ -282,8 +328,11 @@ def fold_into(survivor: StoryRecord, other: StoryRecord) -> None:
         survivor.rates[pair] = _bounded_union(survivor.rates.get(pair, []), values)
     survivor.percentages = _bounded_union(survivor.percentages, other.percentages)
     survivor.dates = list(dict.fromkeys([*survivor.dates, *other.dates]))[:MAX_FACTS]
+    survivor.figures = list(dict.fromkeys([*survivor.figures, *other.figures]))[:MAX_FACTS]
     published = _span(survivor.published, other.published)
     survivor.published = (int(published[0]), int(published[1])) if published else None
+    periods = _span(survivor.periods, other.periods)
+    survivor.periods = (int(periods[0]), int(periods[1])) if periods else None
     survivor.received = _span(survivor.received, other.received) or survivor.received
 
 

@@ -90,6 +90,9 @@ class Facts:
     """«USD/BYN» -> the rates named for that pair."""
     percentages: frozenset[float] = frozenset()
     dates: frozenset[NamedDate] = frozenset()
+    figures: frozenset[str] = frozenset()
+    """Sums of money written with at least ``MIN_RATE_AMOUNT_DIGITS`` significant digits (rates'
+    prices too), as ``CUR:value``: the day's own numbers, which only corroborate (see ``veto``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,14 @@ def _money_facts(
     return rates, amounts
 
 
+def figure_key(currency: str, value: float) -> str | None:
+    """``CUR:value`` for a sum precise enough to be one day's number («4 930 рублей»), else None
+    («$1 billion» is in many stories)."""
+    if precision(value) < MIN_RATE_AMOUNT_DIGITS:
+        return None
+    return f"{currency}:{significant(value, _SIGNIFICANT):g}"
+
+
 def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
     """Whether an amount is only the unit a price or rate is quoted per («1 доллар США равен
     ...», «für einen Euro», «100 российских рублей — 3,51»), which every rate report names and
@@ -249,6 +260,15 @@ def story_signature(
     for currency, values in amounts.items():
         for value in values:
             features[f"m:{currency}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
+    figures = {
+        figure
+        for currency, values in [
+            *amounts.items(),
+            *((pair.rsplit("/", 1)[-1], found) for pair, found in rates.items()),
+        ]
+        for value in values
+        if (figure := figure_key(currency, value)) is not None
+    }
     found_percentages = percentages(text)
     for value in found_percentages:
         features[f"p:{value:g}"] = W_PERCENT
@@ -261,6 +281,7 @@ def story_signature(
             rates={pair: frozenset(values) for pair, values in rates.items()},
             percentages=frozenset(found_percentages),
             dates=frozenset(dates),
+            figures=frozenset(figures),
         ),
     )
 
@@ -282,17 +303,23 @@ def veto(doc: Facts, story: Facts) -> str | None:
     against a report that gives one. Percentages veto only while both sides name at most
     ``MAX_VETO_PERCENTAGES``: a report of one step names its step, while an article quoting many
     (inflation, last year's devaluation, a poll) is background whose numbers are not the event's.
+    Nor do they veto two reports that name a common day and a common precise sum (``figures``):
+    a percentage is derived, and sources derive one devaluation on different bases (4930 roubles
+    per dollar is +56 % on one day's 3155 and +54.42 % on the exchange's 3194), while the day and
+    the rate they name are the event's own.
     """
     for pair, values in doc.rates.items():
         if pair in story.rates and _disjoint(values, story.rates[pair]):
             return "rate"
+    common_day = any(a.matches(b) for a in doc.dates for b in story.dates)
     if (
         0 < len(doc.percentages) <= MAX_VETO_PERCENTAGES
         and 0 < len(story.percentages) <= MAX_VETO_PERCENTAGES
         and not any(percent_match(a, b) for a in doc.percentages for b in story.percentages)
+        and not (common_day and doc.figures & story.figures)
     ):
         return "percentage"
-    if doc.dates and story.dates and not any(a.matches(b) for a in doc.dates for b in story.dates):
+    if doc.dates and story.dates and not common_day:
         return "date"
     return None
 

@@ -156,7 +156,9 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
 ) -> StoryAssignment | None:
     """One attempt: the recorded answer, or a decision committed; None when the commit lost a
     race and must be tried again."""
-    since = when.received_seconds - params.window_days * DAY_SECONDS
+    # A document dated only to a month may report an event of any day of it, so stories active
+    # that much earlier are still candidates (``decide`` then checks the published dates).
+    since = when.received_seconds - (params.window_days + when.uncertain_days) * DAY_SECONDS
     features = list(signature.features)
     anchors = [key for key in features if signature.features[key] >= ANCHOR_WEIGHT]
     lookup = txn.begin(doc_id, features, anchors, since)
