@@ -35,9 +35,15 @@ What it does, in order:
    documents took that path (the generator adds a dated update line to every document, so
    expect 0). The table by detected language shows where the time goes per language (Russian
    runs Natasha's NER; the others only the gazetteer and person rules).
-5. **Memory of this process**: peak RSS (``getrusage``) after warm-up and after the runs, and
+5. **Sizes and the anchor**: docs/s per core on the 4 KB articles above and on 1.5 KB ones (each
+   document cut to its title, its first paragraphs up to 1.5 KB and its last paragraph, the
+   dated update line that keeps the variants apart), for newsflow's whole step and for the
+   anchor stack a newcomer would reach for, in the same run on the same documents: lingua
+   restricted to the configured languages over the whole text, Natasha's ``NewsNERTagger`` and
+   its ``MoneyExtractor``.
+6. **Memory of this process**: peak RSS (``getrusage``) after warm-up and after the runs, and
    current RSS (``/proc/self/statm``). The peak includes the corpus and the parsed documents.
-6. **Memory of a real enrich worker** (``--skip-worker`` leaves it out):
+7. **Memory of a real enrich worker** (``--skip-worker`` leaves it out):
    ``newsflow worker enrich --concurrency 2`` on Redis database 4 (flushed before and after),
    started once the timed part is done and with this process's CPU pin lifted. RSS (VmRSS) of
    the Celery parent and of each prefork child, and their sum, at two points: *idle*, once the
@@ -324,6 +330,88 @@ def best_in_batches(runs: int, docs: Sequence[ParsedDocument], settings: Setting
     return min((one_pass() for _ in range(runs)), key=lambda t: t.seconds)
 
 
+SHORT_BYTES = 1500
+
+
+def shortened(doc: ParsedDocument, limit: int = SHORT_BYTES) -> ParsedDocument:
+    """The document cut to about ``limit`` bytes: its title, its first paragraphs (the one that
+    crosses the limit too when that lands nearer it) and its last paragraph (the generator's
+    dated update line, unique to each variant)."""
+    budget = limit - len(doc.title.encode()) - len(doc.paragraphs[-1].encode())
+    kept: list[str] = []
+    for paragraph in doc.paragraphs[:-1]:
+        size = len(paragraph.encode())
+        if kept and size - budget > budget:  # over by more than it would be under
+            break
+        kept.append(paragraph)
+        budget -= size
+        if budget <= 0:
+            break
+    return doc.model_copy(update={"paragraphs": [*kept, doc.paragraphs[-1]]})
+
+
+def text_of(doc: ParsedDocument) -> str:
+    return "\n\n".join([doc.title, *doc.paragraphs])
+
+
+def anchor_step(settings: Settings) -> Callable[[], Callable[[ParsedDocument], object]]:
+    """The anchor stack on a document's whole text: lingua (the configured languages, high
+    accuracy, as a newcomer builds it), Natasha's segmenter and NER, and its MoneyExtractor."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+    from natasha import (  # type: ignore[import-untyped]  # ships no type hints
+        Doc,
+        MoneyExtractor,
+        MorphVocab,
+        NewsEmbedding,
+        NewsNERTagger,
+        Segmenter,
+    )
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in settings.languages]
+    detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    segmenter = Segmenter()
+    ner = NewsNERTagger(NewsEmbedding())
+    money = MoneyExtractor(MorphVocab())
+
+    def work(doc: ParsedDocument) -> object:
+        text = text_of(doc)
+        language = detector.detect_language_of(text)
+        natasha_doc = Doc(text)
+        natasha_doc.segment(segmenter)
+        natasha_doc.tag_ner(ner)
+        return language, natasha_doc.spans, list(money(text))
+
+    return lambda: work
+
+
+def rate(timing: Timing, count: int) -> dict[str, float]:
+    return {
+        "docs_per_s": count / timing.seconds,
+        "docs_per_s_cpu": count / timing.cpu_seconds,
+        "ms_per_doc": 1000 * timing.seconds / count,
+    }
+
+
+def bench_sizes(
+    docs: list[ParsedDocument], runs: int, settings: Settings, whole: Timing
+) -> dict[str, Any]:
+    """newsflow's whole step and the anchor stack on the 4 KB documents and on their 1.5 KB
+    cuts, each the fastest of ``runs`` passes (the anchor's warm-up pass is not timed)."""
+    anchor = anchor_step(settings)
+    for doc in docs[:5]:
+        anchor()(doc)  # lingua loads its models on the first text it scores
+    short = [shortened(doc) for doc in docs]
+    sizes: dict[str, Any] = {}
+    for label, corpus in (("4 KB", docs), ("1.5 KB", short)):
+        own = whole if corpus is docs else best_of(runs, corpus, whole_step(settings))
+        sizes[label] = {
+            "mean_bytes": sum(len(text_of(d).encode()) for d in corpus) / len(corpus),
+            "newsflow": rate(own, len(corpus)),
+            "anchor": rate(best_of(runs, corpus, anchor), len(corpus)),
+        }
+    return sizes
+
+
 def bench_in_process(docs: list[ParsedDocument], runs: int) -> dict[str, Any]:
     started = time.perf_counter()
     from newsflow.local import local_stores
@@ -418,6 +506,7 @@ def bench_in_process(docs: list[ParsedDocument], runs: int) -> dict[str, Any]:
         "entities": sum(len(e.entities) for e in enriched.values()),
     }
     figures["rss_after_run_mb"] = {"peak": rss_peak_mb(), "now": rss_now_mb()}
+    figures["sizes"] = bench_sizes(docs, runs, settings, whole)
     return figures
 
 
@@ -553,6 +642,15 @@ def print_report(figures: dict[str, Any]) -> None:
     for code, row in local["by_language"].items():
         cells = "".join(f"{row.get(c, float('nan')):17.2f}" for c in columns)
         print(f"  {code:<6}{row['docs']:>6}{cells}")
+    print("\ndocs/s on one core (wall, CPU time)   newsflow              anchor (lingua + Natasha)")
+    for label, size in local["sizes"].items():
+        own, anchor = size["newsflow"], size["anchor"]
+        print(
+            f"  {label:<7} articles ({size['mean_bytes'] / 1024:.1f} KB mean)  "
+            f"{own['docs_per_s']:7.1f} ({own['docs_per_s_cpu']:6.1f})  "
+            f"{anchor['docs_per_s']:7.1f} ({anchor['docs_per_s_cpu']:6.1f})  "
+            f"newsflow {own['docs_per_s_cpu'] / anchor['docs_per_s_cpu']:.1f}x the anchor (CPU)"
+        )
     outcomes = local["outcomes"]
     print(
         f"\noutputs                {outcomes['exact_duplicates']} exact duplicates, "
