@@ -978,6 +978,16 @@ def _read(text: str, language: str, published: date | None = None) -> list[tuple
          [("2 белорусских рублей", 2, "BYN"), ("50 копеек", 0.5, "BYN")]),
         # With no rouble or hryvnia written, the rule for a bare rouble decides, as before.
         ("Рубль подешевел на 50 копеек.", "ru", [("50 копеек", 0.5, "RUB")]),
+        # uk041: the kopeck cut to «к.», after a whole number under 100.
+        ("Так, морква, яка в грудня 2019 коштувала 6,40 грн, у лютому подешевшала на 37 к."
+         " Буряк змінив ціну. Зросли у ціні: варені ковбаси – на 70 к., м’який сир – на 73 к."
+         " дорожче.", "uk",
+         [("6,40 грн", 6.4, "UAH"), ("37 к.", 0.37, "UAH"), ("70 к.", 0.7, "UAH"),
+          ("73 к.", 0.73, "UAH")]),
+        # «к.» before a number is a building of an address; after 120 it is no kopeck count.
+        ("Москва, ул. Ленина, д. 5 к. 2, офис 3.", "ru", []),
+        ("Цена 120 к. Итого", "ru", []),
+        ("He paid 37 к. for it.", "en", []),
         # en049: no amount in hryvnias, but the text names the hryvnia and no rouble.
         ("So on 23-24 November rates for all types of gasoline and diesel fuel in the largest"
          " networks OKKO and WOG was increased by 50 kopecks./ The reason is the rising cost in"
