@@ -211,6 +211,11 @@ def test_local_currency(country: str, published: date | None, currency: str | No
          [("USD", "UAH", 26.07, "26,07 грн/$"),
           ("USD", "UAH", 8.45, "8,45-8,55 грн/дол."),
           ("USD", "UAH", 8.55, "8,55 грн/дол.")]),
+        # en033: English «of» alone between the unit and its price.
+        ("On Wednesday, January 15, the national Bank of Ukraine (NBU) has calculated the"
+         " official rate of hryvnia against major foreign currencies: 1 US dollar of 24.03 UAH;",
+         "en", date(2020, 1, 15), None,
+         [("USD", "UAH", 24.03, "1 US dollar of 24.03 UAH")]),
         # uk027: a bare number priced per a numbered unit, after a word of level: local money.
         ("Відзначимо, на 7 лютого НБУ встановив курс гривні по відношенню до долара на рівні"
          " 8,7 за 1 долар.", "uk", date(2014, 2, 7), "UAH",

@@ -30,11 +30,12 @@ from services.enrich.money.rouble import COUNTRY_OF_ROUBLE, belarusian
 from services.enrich.money.vocabulary import CENT, KOPECK, ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
-# Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
-# after at most a few words («1 доллар США равен 3,1720 рубля», «один доллар по официальному
-# курсу стоит 4 тыс. 930 белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
+# Between the unit and its price in an equation: «=», a dash or a colon, English «of» alone
+# («the official rate … 1 US dollar of 24.03 UAH»), or a verb of worth after at most a few words
+# («1 доллар США равен 3,1720 рубля», «один доллар по официальному курсу стоит 4 тыс. 930
+# белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
 _EQUALS_RE = re.compile(
-    r"[ \t\u00a0]*+(?:[=—–:-]|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
+    r"[ \t\u00a0]*+(?:[=—–:-]|of(?=[ \t\u00a0])|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
     r"(?:равен|равна|равно|равнялся|равнялась|стоит|стоил|стоило|составляет|составил|"
     r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
     r"заплатить|заплатити|платят|платять|дают|дадут|дають|"
