@@ -211,6 +211,9 @@ def test_local_currency(country: str, published: date | None, currency: str | No
          [("USD", "UAH", 26.07, "26,07 грн/$"),
           ("USD", "UAH", 8.45, "8,45-8,55 грн/дол."),
           ("USD", "UAH", 8.55, "8,55 грн/дол.")]),
+        # de001: a word of time after the verb of worth.
+        ("Für einen Euro sind nun 12.100 Rubel zu zahlen.", "de", date(2011, 10, 20), None,
+         [("EUR", "BYR", 12100, "einen Euro sind nun 12.100 Rubel")]),
         # en033: English «of» alone between the unit and its price.
         ("On Wednesday, January 15, the national Bank of Ukraine (NBU) has calculated the"
          " official rate of hryvnia against major foreign currencies: 1 US dollar of 24.03 UAH;",

@@ -40,7 +40,11 @@ _EQUALS_RE = re.compile(
     r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
     r"заплатить|заплатити|платят|платять|дают|дадут|дають|"
     r"sind|waren|gegenwert[ \t]von|(?:wurde|wird|wurden|werden)(?:[ \t]++[^\W\d]+)?[ \t]++mit|"
-    r"costs?|is[ \t]worth|was[ \t]worth|equals?|quoted[ \t]at))[ \t\u00a0]*+",
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?|quoted[ \t]at)"
+    # «Für einen Euro sind nun 12.100 Rubel»: a word of time or of about after the verb.
+    r"(?:[ \t\u00a0]++(?:nun|jetzt|heute|bereits|schon|rund|etwa|теперь|уже|сейчас|примерно|"
+    r"около|тепер|вже|зараз|приблизно|близько|now|already|today|about|around|nearly))?"
+    r")[ \t\u00a0]*+",
     re.IGNORECASE,
 )
 _MAX_GAP = 60
