@@ -325,6 +325,37 @@ def test_not_a_range(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # uk041: a price before a change, «з … на» and «з … до», takes the currency after.
+        ("Буряк змінив ціну з 6,52 на 6,41 грн, капуста – з 6,06 до 5,54 грн.", "uk",
+         [(6.52, "UAH", "exact", None), (6.41, "UAH", "exact", None),
+          (6.06, "UAH", "exact", None), (5.54, "UAH", "exact", None)]),
+        # uk041: a fall written with a dash, the higher price first.
+        ("Подешевшали також: макарони з м’яких сортів пшениці (18,31 – 18,15 грн), рис (22,83 –"
+         " 22,37 грн).", "uk",
+         [(18.31, "UAH", "exact", None), (18.15, "UAH", "exact", None),
+          (22.83, "UAH", "exact", None), (22.37, "UAH", "exact", None)]),
+        ("Курс вырос с 2,45 до 2,50 рубля.", "ru",
+         [(2.45, "RUB", "exact", None), (2.5, "RUB", "exact", None)]),
+        ("The euro rose from 29.14 to 29.46 UAH.", "en",
+         [(29.14, "UAH", "exact", None), (29.46, "UAH", "exact", None)]),
+        # A year, or a number written unlike the price, is no price before a fall.
+        ("Ціна у 2019 – 6,40 грн.", "uk", [(6.4, "UAH", "exact", None)]),
+        ("У 2019 – 150 грн.", "uk", [(150, "UAH", "exact", None)]),
+        ("Тариф 3 – 2,50 грн.", "uk", [(2.5, "UAH", "exact", None)]),
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_a_change_of_price_gives_both_prices(
+    text: str, language: str, expected: list[tuple[float, str, str, str | None]]
+) -> None:
+    """«з 6,06 до 5,54 грн»: the price before a change is money in the currency after it, an
+    exact amount (a change is not a range), also when it fell (issue 9)."""
+    assert amounts(text, language) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "language", "published", "expected", "unit"),
     [
         ("4930 рублей за доллар", "ru", date(2014, 3, 1), (4930, "BYR", "exact", "USD"), None),
@@ -510,7 +541,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "6"
+    assert VERSION == "7"
 
 
 def test_unknown_language_still_finds_money() -> None:
@@ -947,6 +978,21 @@ def _read(text: str, language: str, published: date | None = None) -> list[tuple
          [("2 белорусских рублей", 2, "BYN"), ("50 копеек", 0.5, "BYN")]),
         # With no rouble or hryvnia written, the rule for a bare rouble decides, as before.
         ("Рубль подешевел на 50 копеек.", "ru", [("50 копеек", 0.5, "RUB")]),
+        # uk041: the kopeck cut to «к.», after a whole number under 100.
+        ("Так, морква, яка в грудня 2019 коштувала 6,40 грн, у лютому подешевшала на 37 к."
+         " Буряк змінив ціну. Зросли у ціні: варені ковбаси – на 70 к., м’який сир – на 73 к."
+         " дорожче.", "uk",
+         [("6,40 грн", 6.4, "UAH"), ("37 к.", 0.37, "UAH"), ("70 к.", 0.7, "UAH"),
+          ("73 к.", 0.73, "UAH")]),
+        # «к.» before a number is a building of an address; after 120 it is no kopeck count.
+        ("Москва, ул. Ленина, д. 5 к. 2, офис 3.", "ru", []),
+        ("Цена 120 к. Итого", "ru", []),
+        ("He paid 37 к. for it.", "en", []),
+        # en049: no amount in hryvnias, but the text names the hryvnia and no rouble.
+        ("So on 23-24 November rates for all types of gasoline and diesel fuel in the largest"
+         " networks OKKO and WOG was increased by 50 kopecks./ The reason is the rising cost in"
+         " world markets of crude oil and the depreciation of the hryvnia against the dollar.",
+         "en", [("50 kopecks", 0.5, "UAH")]),
     ],
     ids=repr,
 )  # fmt: skip

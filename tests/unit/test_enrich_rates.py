@@ -211,6 +211,20 @@ def test_local_currency(country: str, published: date | None, currency: str | No
          [("USD", "UAH", 26.07, "26,07 грн/$"),
           ("USD", "UAH", 8.45, "8,45-8,55 грн/дол."),
           ("USD", "UAH", 8.55, "8,55 грн/дол.")]),
+        # de001: a word of time after the verb of worth.
+        ("Für einen Euro sind nun 12.100 Rubel zu zahlen.", "de", date(2011, 10, 20), None,
+         [("EUR", "BYR", 12100, "einen Euro sind nun 12.100 Rubel")]),
+        # en033: English «of» alone between the unit and its price.
+        ("On Wednesday, January 15, the national Bank of Ukraine (NBU) has calculated the"
+         " official rate of hryvnia against major foreign currencies: 1 US dollar of 24.03 UAH;",
+         "en", date(2020, 1, 15), None,
+         [("USD", "UAH", 24.03, "1 US dollar of 24.03 UAH")]),
+        # uk027: a bare number priced per a numbered unit, after a word of level: local money.
+        ("Відзначимо, на 7 лютого НБУ встановив курс гривні по відношенню до долара на рівні"
+         " 8,7 за 1 долар.", "uk", date(2014, 2, 7), "UAH",
+         [("USD", "UAH", 8.7, "8,7 за 1 долар")]),
+        ("Курс составил 2,45 за 100 российских рублей.", "ru", date(2020, 1, 1), "BYN",
+         [("RUB", "BYN", 0.0245, "2,45 за 100 российских рублей")]),
         ("To close, the Euro was trading at the level of 26.66/26,69 UAH (buy/sell).", "en",
          date(2020, 1, 16), None,
          [("EUR", "UAH", 26.66, "Euro was trading at the level of 26.66"),
@@ -238,6 +252,8 @@ def test_rates_told_with_verbs_lists_and_slashes(
         ("On Tuesday the dollar fell to eight cents in the purchase, to 24 UAH.", "en"),
         ("Die EU unterstützt das Land mit 5 Milliarden Euro.", "de"),
         ("Курси валют:\n2015 – 2016\n", "uk"),
+        # No word of level before the bare number: a count, not a price.
+        ("Він купив 5 за 1 долар.", "uk"),
     ],
     ids=repr,
 )

@@ -45,4 +45,4 @@ __all__ = [
     "resolve_money",
 ]
 
-VERSION = "6"
+VERSION = "7"

@@ -11,7 +11,12 @@ from bisect import bisect_left
 from decimal import Decimal
 from itertools import accumulate
 
-from services.enrich.money.currency import Currency, currency_after, currency_before
+from services.enrich.money.currency import (
+    Currency,
+    currency_after,
+    currency_before,
+    kopeck_abbreviation,
+)
 from services.enrich.money.numbers import (
     NUMBER_WORD,
     WORD_SPLIT_RE,
@@ -131,6 +136,8 @@ def _amount_at(
         if spelled is not None and currency_after(doc, spelled.end()):
             pos = spelled.end()  # «881 913 (восемьсот ... тринадцать) руб.»
     suffix = _suffix(doc, pos, prefix)
+    if suffix is None and prefix is None:
+        suffix = kopeck_abbreviation(doc, pos, raw)
     if suffix is None and prefix is None:
         return None, token
     currency = _pick(prefix, suffix)

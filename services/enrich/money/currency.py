@@ -18,6 +18,7 @@ from services.enrich.money.vocabulary import (
     ERAS,
     FAMILY_DEFAULT,
     ISO_CODES,
+    KOPECK,
     LOWERCASE_CODES,
     NOUNS,
     PREFIX_SYMBOLS,
@@ -121,6 +122,23 @@ def currency_after(doc: Doc, pos: int) -> Currency | None:
     if doc.language == "de" and found.written == "RM":
         return None
     return found
+
+
+# «подешевшала на 37 к. Буряк», «на 70 к., м’який сир»: the kopeck cut to «к.», not before a
+# number («д. 5 к. 2» is a building of an address).
+_KOPECK_ABBREVIATION_RE = re.compile(rf"[ \t\u00a0](к\.){END}(?![ \t\u00a0]*+\d)")
+_KOPECK_ABBREVIATION_LANGUAGES = frozenset({"ru", "uk"})
+
+
+def kopeck_abbreviation(doc: Doc, pos: int, raw: str) -> Currency | None:
+    """«на 37 к.»: price reports in Ukrainian and Russian shorten the kopeck to «к.»; read only
+    after a whole number under 100, as a kopeck count is, and only in those languages."""
+    if doc.language not in _KOPECK_ABBREVIATION_LANGUAGES or not raw.isdigit() or len(raw) > 2:
+        return None
+    match = _KOPECK_ABBREVIATION_RE.match(doc.text, pos)
+    if match is None:
+        return None
+    return Currency(KOPECK, match.start(1), match.end(1), False, Decimal("0.01"), match.group(1))
 
 
 # «курс 3,41 рубля за 100 российских»: a rouble adjective with its noun left out, at the end

@@ -20,13 +20,14 @@ from services.enrich.money.rouble import (
     RoubleRule,
     belarusian,
 )
-from services.enrich.money.scan import Doc, Found, lower_keeping_offsets
+from services.enrich.money.scan import END, START, Doc, Found, lower_keeping_offsets, trie
 from services.enrich.money.vocabulary import (
     CENT,
     DOLLAR_PREFIXES,
     ERA_SAMPLES,
     ERAS,
     KOPECK,
+    NOUNS,
     ROUBLE,
     ZERO_DECIMAL,
 )
@@ -60,6 +61,16 @@ _ROUND_UNITS = frozenset({Decimal(1), Decimal(10), Decimal(100), Decimal(1000)})
 _SUBUNITS = frozenset({CENT, KOPECK})
 # The currencies whose hundredth is a kopeck (копейка, капейка, копійка).
 _KOPECK_CURRENCIES = frozenset({"RUB", "RUR", "BYN", "BYR", "UAH"})
+# «increased by 50 kopecks … the depreciation of the hryvnia»: the two currencies a kopeck can
+# be a hundredth of, by any of their names (on the lower-cased text) or codes, priced or not.
+_HRYVNIA_NAMED_RE = re.compile(
+    rf"{START}(?:{trie(word for word, noun in NOUNS.items() if noun.family == 'hryvnia')}){END}"
+)
+_HRYVNIA_CODE_RE = re.compile(r"(?<![A-Za-z])UAH(?![A-Za-z])")
+_ROUBLE_NAMED_RE = re.compile(
+    rf"{START}(?:{trie(w for w, n in NOUNS.items() if n.family in {'rouble', 'belrouble'})}){END}"
+)
+_ROUBLE_CODE_RE = re.compile(r"(?<![A-Za-z])(?:RUB|RUR|BYN|BYR)(?![A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -240,6 +251,7 @@ def _with_subunits(
                 index,
                 item=item,
                 language=reading.doc.language,
+                doc=reading.doc,
                 rule=rule,
                 published=published,
             )
@@ -287,21 +299,32 @@ def _kopeck(
     *,
     item: Found,
     language: str,
+    doc: Doc,
     rule: RoubleRule | None,
     published: date | None,
 ) -> Decision:
     """«на 2 коп. підняв курс долара … 41,75 грн», «50 копеек … 500 рублей»: a kopeck written
     alone is a hundredth of the rouble or hryvnia the text prices in nearest it; with none, of
-    the hryvnia in Ukrainian, else of the rouble the rule for a bare rouble gives."""
+    the one of the two the text names (the hryvnia in Ukrainian that names neither), else of the
+    rouble the rule for a bare rouble gives."""
     priced = _priced(mentions, index, _KOPECK_CURRENCIES)
     if priced is not None:
         return Decision(priced.currency, "document", "a kopeck of the currency named near it")
-    if language == "uk":
+    hryvnia = _names(doc, _HRYVNIA_NAMED_RE, _HRYVNIA_CODE_RE)
+    rouble = _names(doc, _ROUBLE_NAMED_RE, _ROUBLE_CODE_RE)
+    if hryvnia and not rouble:
+        return Decision("UAH", "document", "a kopeck in text that names the hryvnia, no rouble")
+    if language == "uk" and not rouble:
         return Decision("UAH", "default", "a kopeck in Ukrainian text that names no currency")
     if rule is not None:
         return rule.decide(item.start)
     currency, note = belarusian(published, "a kopeck with no rule")
     return Decision(currency, "default", note)
+
+
+def _names(doc: Doc, words: re.Pattern[str], codes: re.Pattern[str]) -> bool:
+    """Whether the text names a currency by one of its ``words`` or ``codes``."""
+    return words.search(doc.lowered) is not None or codes.search(doc.text) is not None
 
 
 def _other_rouble(priced: str, published: date | None) -> Decision:

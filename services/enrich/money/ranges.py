@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from services.enrich.money.currency import Currency, currency_after
 from services.enrich.money.numbers import number_value
@@ -23,6 +24,7 @@ _SLASH_CODE_RE = re.compile(r"/([A-Z]{3})(?![A-Za-z])")
 _SIGN_UNIT_RE = re.compile(r"([$€£])(1|100)(?!\d|[.,]\d)")
 # «Br173.95 per RUB1»: the unit as a code with its number glued on.
 _CODE_UNIT_RE = re.compile(r"(1|10|100|1000)(?!\d|[.,]\d)")
+Joint = Literal["range", "change"]
 _UNIT_WORDS = {"10": Decimal(10), "100": Decimal(100), "1000": Decimal(1000)}
 _RANGE_DASH_RE = re.compile(rf"{SP}*+[-–—‒]{SP}*+")
 _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?){SP}++")
@@ -30,6 +32,14 @@ _RANGE_WORD_RE = re.compile(rf"{SP}++(?:до|да|и|і|and|und|bis(?:{SP}++zu)?
 # «и», «and» need an opening word, as they also join two separate amounts.
 _RANGE_BIS_RE = re.compile(rf"{SP}++bis{SP}++")
 _RANGE_FROM_RE = re.compile(rf"{START}(?:от|ад|від|между|між|паміж|between|zwischen|von){SP}+\Z")
+# «змінив ціну з 6,52 на 6,41 грн», «з 6,06 до 5,54 грн», «с 2,45 до 2,50 рубля», «from 29.14
+# to 29.46»: a change from one price to another, two exact prices rather than a range.
+_CHANGE_WORD_RE = re.compile(rf"{SP}++(?:до|на|to){SP}++")
+_CHANGE_FROM_RE = re.compile(rf"{START}(?:з|із|с|from){SP}+\Z")
+# A price that fell written with a dash («рис (22,83 – 22,37 грн)») is a change too: both ends
+# are prices in the upper end's currency, when written alike (the same decimals) and close (the
+# first under twice the second), so that «у 2019 – 6,40 грн» joins no year.
+_FALL_RATIO = 2
 
 
 @dataclass
@@ -93,15 +103,22 @@ def join_range(
     doc: Doc, tokens: list[Token], upper: Token, mention: Found, found: list[Found]
 ) -> None:
     """Make ``mention`` the upper end of a range when the number before it is the lower end
-    («от 5 до 7 млн долларов», «5–7 млн долларов», «between $5 and $7 million»)."""
-    if not tokens or not _range_between(doc, tokens[-1], upper):
+    («от 5 до 7 млн долларов», «5–7 млн долларов», «between $5 and $7 million»), or the number
+    before it a price of its own when the two are a change («з 6,06 до 5,54 грн»)."""
+    if not tokens:
         return
     lower = tokens[-1]
-    if lower.currency is not None and lower.currency != mention.currency:
+    joint = _range_between(doc, lower, upper)
+    if joint is None or (lower.currency is not None and lower.currency != mention.currency):
         return
     scale = lower.scale if lower.scale is not None else (upper.scale or 1)
     value = number_value(lower.raw, doc.language, scaled=scale != 1, currency=mention.currency)
-    if value is None or value * scale >= mention.amount:
+    if value is None or value * scale == mention.amount:
+        return
+    fell = value * scale > mention.amount
+    if joint == "change" or fell:
+        if lower.mention is None and (joint == "change" or _is_fall(lower, upper, value, mention)):
+            found.append(Found(lower.start, lower.end, value * scale, mention.currency))
         return
     low = Found(lower.start, lower.end, value * scale, mention.currency, bound="min")
     if lower.mention is not None:
@@ -111,19 +128,36 @@ def join_range(
     mention.bound = "max"
 
 
-def _range_between(doc: Doc, lower: Token, upper: Token) -> bool:
-    """Whether the text between two numbers joins them into a range: a dash, or «до», «and»,
-    «und», «bis» after an opening «от», «between», «zwischen», «von»; or a slash between a
-    buying and a selling price («23.97/24 UAH (buy/sell)»), never in a fraction («1/2»)."""
+def _is_fall(lower: Token, upper: Token, before: Decimal, after: Found) -> bool:
+    """Whether a first price above the second, a dash between, is the price before a fall:
+    written with as many decimals, at the same scale, and under ``_FALL_RATIO`` times it."""
+    if lower.scale != upper.scale:
+        return False
+    return _decimals(lower.raw) == _decimals(upper.raw) and before < after.amount * _FALL_RATIO
+
+
+def _decimals(raw: str) -> int:
+    """The digits after a decimal mark in ``raw`` («6,06» has 2, «115» none)."""
+    head, mark, tail = raw.rpartition(",") if "," in raw else raw.rpartition(".")
+    return len(tail) if mark and head and len(tail) != 3 else 0
+
+
+def _range_between(doc: Doc, lower: Token, upper: Token) -> Joint | None:
+    """How the text between two numbers joins them: a range for a dash, or «до», «and», «und»,
+    «bis» after an opening «от», «between», «zwischen», «von», or a slash between a buying and a
+    selling price («23.97/24 UAH (buy/sell)»), never in a fraction («1/2»); a change for «до»,
+    «на», «to» after «з», «с», «from»; None when nothing joins them."""
     gap = doc.lowered[lower.end : upper.start]
     if _RANGE_DASH_RE.fullmatch(gap) is not None or _RANGE_BIS_RE.fullmatch(gap) is not None:
-        return True
+        return "range"
     if gap == "/":
-        return not lower.raw.isdigit() or len(lower.raw) > 1
-    return (
-        _RANGE_WORD_RE.fullmatch(gap) is not None
-        and _RANGE_FROM_RE.search(doc.lowered, max(0, lower.start - 10), lower.start) is not None
-    )
+        return "range" if not lower.raw.isdigit() or len(lower.raw) > 1 else None
+    opening = doc.lowered[max(0, lower.start - 10) : lower.start]
+    if _RANGE_WORD_RE.fullmatch(gap) is not None and _RANGE_FROM_RE.search(opening) is not None:
+        return "range"
+    if _CHANGE_WORD_RE.fullmatch(gap) is not None and _CHANGE_FROM_RE.search(opening) is not None:
+        return "change"
+    return None
 
 
 def range_upper_end(
@@ -135,7 +169,7 @@ def range_upper_end(
         return None
     index = lower.mention
     low = found[index]
-    if low.bound != "exact" or low.per_currency or not _range_between(doc, lower, upper):
+    if low.bound != "exact" or low.per_currency or _range_between(doc, lower, upper) != "range":
         return None
     high_scale = upper.scale or lower.scale or 1
     low_scale = lower.scale or upper.scale or 1

@@ -30,16 +30,21 @@ from services.enrich.money.rouble import COUNTRY_OF_ROUBLE, belarusian
 from services.enrich.money.vocabulary import CENT, KOPECK, ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
-# Between the unit and its price in an equation: «=», a dash or a colon, or a verb of worth
-# after at most a few words («1 доллар США равен 3,1720 рубля», «один доллар по официальному
-# курсу стоит 4 тыс. 930 белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
+# Between the unit and its price in an equation: «=», a dash or a colon, English «of» alone
+# («the official rate … 1 US dollar of 24.03 UAH»), or a verb of worth after at most a few words
+# («1 доллар США равен 3,1720 рубля», «один доллар по официальному курсу стоит 4 тыс. 930
+# белорусских рублей»). Read only on a gap of at most ``_MAX_GAP``.
 _EQUALS_RE = re.compile(
-    r"[ \t\u00a0]*+(?:[=—–:-]|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
+    r"[ \t\u00a0]*+(?:[=—–:-]|of(?=[ \t\u00a0])|(?:[^\W\d]+[ \t\u00a0]++){0,4}"
     r"(?:равен|равна|равно|равнялся|равнялась|стоит|стоил|стоило|составляет|составил|"
     r"коштує|коштував|дорівнює|каштуе|каштаваў|роўны|kostet|kostete|entspricht|entsprach|"
     r"заплатить|заплатити|платят|платять|дают|дадут|дають|"
     r"sind|waren|gegenwert[ \t]von|(?:wurde|wird|wurden|werden)(?:[ \t]++[^\W\d]+)?[ \t]++mit|"
-    r"costs?|is[ \t]worth|was[ \t]worth|equals?|quoted[ \t]at))[ \t\u00a0]*+",
+    r"costs?|is[ \t]worth|was[ \t]worth|equals?|quoted[ \t]at)"
+    # «Für einen Euro sind nun 12.100 Rubel»: a word of time or of about after the verb.
+    r"(?:[ \t\u00a0]++(?:nun|jetzt|heute|bereits|schon|rund|etwa|теперь|уже|сейчас|примерно|"
+    r"около|тепер|вже|зараз|приблизно|близько|now|already|today|about|around|nearly))?"
+    r")[ \t\u00a0]*+",
     re.IGNORECASE,
 )
 _MAX_GAP = 60
@@ -76,6 +81,12 @@ _BARE_ROW_RE = re.compile(
     r"(?P<number>\d[\d.,]*+)[ \t]*+[;.]?[ \t]*+$",
     re.MULTILINE,
 )
+# «на рівні 8,7 за 1 долар»: a bare number priced per a unit with its number, right before it.
+_BARE_PRICE_RE = re.compile(
+    r"(?<![\d.,])(?P<number>\d[\d.,]*+)[ \t\u00a0]++(?:за|per|pro|je|für)[ \t\u00a0]++\Z",
+    re.IGNORECASE,
+)
+_MAX_BARE_PRICE = 30
 # A rate's price is a price of one unit, never billions («в долларах составил 2 млрд рублей»).
 _MAX_RATE = 100_000
 _DENOMINATED_RE = re.compile(r"(?<![^\W\d_])(?:в|у|ў|in|im)[ \t]++\Z", re.IGNORECASE)
@@ -157,6 +168,7 @@ def find_rates(
     if local is not None:
         rates.extend(_table(text, mentions, in_rate, local))
         rates.extend(_bare_rows(reading, mentions, local))
+        rates.extend(_bare_prices(reading, mentions, in_rate, local))
     rates.sort(key=lambda rate: rate.start or 0)
     return rates
 
@@ -280,6 +292,43 @@ def _bare_rows(
                 text=doc.text[start : row.end("number")],
                 start=start,
                 end=row.end("number"),
+            )
+        )
+    return rates
+
+
+def _bare_prices(
+    reading: Reading, mentions: Sequence[MoneyMention], taken: set[int], local: str
+) -> list[CurrencyRate]:
+    """«НБУ встановив курс гривні по відношенню до долара на рівні 8,7 за 1 долар»: a number
+    with no currency priced per a round unit of another currency, after a word of level or
+    worth, is the unit's price in the local currency."""
+    text, rates = reading.doc.text, []
+    for index, unit in enumerate(mentions):
+        if index in taken or unit.amount not in _UNIT_AMOUNTS or unit.currency in _NOT_UNITS:
+            continue
+        if unit.currency == local:
+            continue
+        head = text[max(0, unit.start - _MAX_BARE_PRICE) : unit.start]
+        bare = _BARE_PRICE_RE.search(head)
+        if bare is None:
+            continue
+        start = unit.start - len(head) + bare.start("number")
+        if _LEVEL_BEFORE_RE.search(text, max(0, start - _MAX_LEVEL), start) is None:
+            continue
+        value = number_value(
+            bare.group("number"), reading.doc.language, scaled=False, currency=local
+        )
+        if value is None or value <= 0 or value >= _MAX_RATE:
+            continue
+        rates.append(
+            CurrencyRate(
+                base=unit.currency,
+                quote=local,
+                value=round(float(value) / unit.amount, _VALUE_DIGITS + 4),
+                text=text[start : unit.end],
+                start=start,
+                end=unit.end,
             )
         )
     return rates
