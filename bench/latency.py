@@ -38,12 +38,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # for bench.pipeline when run as a script
 from bench.pipeline import (  # noqa: E402  # needs the path above
     git_commit,
+    stage_counts,
     start_workers,
     stop_workers,
     use_servers,
     wait_final,
     wait_ready,
     warm_up,
+    worker_defaults,
     workers_memory,
     write_documents,
 )
@@ -161,7 +163,9 @@ def print_report(figures: dict[str, Any]) -> None:
     how = "measured by a burst" if figures["max_measured"] else "given"
     print(
         f"newsflow latency bench  commit {figures['commit'] or 'unknown'}  {figures['cpus']} CPUs  "
-        f"worker concurrency {figures['concurrency']} per stage  broker {figures['broker']}"
+        "worker concurrency "
+        + " ".join(f"{stage} {n}" for stage, n in figures["concurrency"].items())
+        + f"  broker {figures['broker']}"
     )
     print(f"idle latency            {figures['idle_latency_ms']:8.0f} ms (one document alone)")
     print(f"maximum                 {figures['max_per_s']:8.1f} docs/s ({how})")
@@ -186,7 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", type=float, default=0.5, help="share of the maximum to offer")
     parser.add_argument("--max-rate", type=float, default=None, help="docs/s; skips the burst")
     parser.add_argument("--burst", type=int, default=600, help="documents in the burst")
-    parser.add_argument("--concurrency", type=int, default=1, help="prefork processes per stage")
+    parser.add_argument(
+        "--concurrency",
+        type=stage_counts,
+        default=None,
+        help="prefork processes per stage: one number for all, or ingest=1,enrich=2,index=1; by "
+        "default what `newsflow worker` starts (an enrich child per core, one ingest and index)",
+    )
     parser.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/12",
@@ -197,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    if not 0 < args.load <= 1 or args.duration <= 0 or args.concurrency < 1:
-        parser.error("--load must be in (0, 1], --duration and --concurrency positive")
+    if not 0 < args.load <= 1 or args.duration <= 0:
+        parser.error("--load must be in (0, 1] and --duration positive")
     import redis  # not a newsflow module: safe before the environment is set
 
     if redis.Redis.from_url(args.redis_url).connection_pool.connection_kwargs.get("db", 0) == 0:
@@ -206,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     # Before any newsflow import: load_settings() reads the environment once and caches it.
     use_servers(args.redis_url, args.broker_url)
     from shared.redact import redact_url
+
+    args.concurrency = args.concurrency or worker_defaults()
 
     with tempfile.TemporaryDirectory(prefix="newsflow-latency-") as tmp:
         figures = run(args, Path(tmp))

@@ -440,9 +440,7 @@ def bench_redis(
         memory_after = workers_memory(workers)
     finally:
         stop_workers(workers)
-    cpu_ms = {
-        name: 1000 * (cpu_after[name] - cpu_before[name]) / len(paths) for name in cpu_before
-    }
+    cpu_ms = {name: 1000 * (cpu_after[name] - cpu_before[name]) / len(paths) for name in cpu_before}
     cpu_ms["submit"] = 1000 * submit_cpu / len(paths)
 
     with SqliteIndex(workdir / "redis-index.db") as index:
@@ -530,6 +528,14 @@ def stage_counts(text: str) -> dict[str, int]:
     if min(counts.values()) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: at least 1 process per stage")
     return counts
+
+
+def worker_defaults() -> dict[str, int]:
+    """The children ``newsflow worker`` starts per stage when not told (an enrich child per
+    core, one ingest and one index child)."""
+    from newsflow.cli import default_concurrency
+
+    return {stage: default_concurrency(stage) for stage in STAGES}
 
 
 def batch_size(stage: str) -> int:
@@ -630,10 +636,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency",
         type=stage_counts,
-        default="1",
+        default=None,
         help="prefork processes per worker (three workers): one number for all, or per stage "
-        "as ingest=1,enrich=2,index=1 (a stage not named gets 1); 1 because this machine has 2 "
-        "cores and the three workers, Redis and this script already share them",
+        "as ingest=1,enrich=2,index=1 (a stage not named gets 1); by default what `newsflow "
+        "worker` starts (an enrich child per core, one ingest and one index child)",
     )
     parser.add_argument(
         "--redis-url",
@@ -670,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from shared.redact import redact_url  # reads nothing: safe before the environment is set
 
+    args.concurrency = args.concurrency or worker_defaults()
     figures: dict[str, Any] = {
         "docs": args.docs,
         "concurrency": args.concurrency,
