@@ -27,6 +27,7 @@ from services.enrich.money.currency import currency_after
 from services.enrich.money.extract import Reading
 from services.enrich.money.numbers import number_value
 from services.enrich.money.rouble import COUNTRY_OF_ROUBLE, belarusian
+from services.enrich.money.scan import Found
 from services.enrich.money.vocabulary import CENT, KOPECK, ROUBLE
 from shared.messages import CurrencyRate, HeaderRate, MoneyMention
 
@@ -119,32 +120,14 @@ def find_rates(
         price = mentions[index]
         if unit is None or price.per_currency is None:
             continue
-        rates.append(
-            CurrencyRate(
-                base=price.per_currency,
-                quote=price.currency,
-                value=round(price.amount / float(unit.amount), _VALUE_DIGITS + 4),
-                text=text[price.start : unit.end],
-                start=price.start,
-                end=unit.end,
-            )
-        )
+        rates.append(_priced_per_unit(text, price, price.per_currency, unit))
         in_rate.add(index)
         if index + 1 < len(found) and found[index + 1] is unit:
             in_rate.add(index + 1)
         lower = mentions[index - 1] if index else None
         if price.bound == "max" and lower is not None and lower.bound == "min":
             # «8,45-8,55 грн/дол.»: the lower end of a range is priced per the same unit.
-            rates.append(
-                CurrencyRate(
-                    base=price.per_currency,
-                    quote=lower.currency,
-                    value=round(lower.amount / float(unit.amount), _VALUE_DIGITS + 4),
-                    text=text[lower.start : unit.end],
-                    start=lower.start,
-                    end=unit.end,
-                )
-            )
+            rates.append(_priced_per_unit(text, lower, price.per_currency, unit))
             in_rate.add(index - 1)
     for index in range(len(mentions) - 1):
         first, second = mentions[index], mentions[index + 1]
@@ -171,6 +154,18 @@ def find_rates(
         rates.extend(_bare_prices(reading, mentions, in_rate, local))
     rates.sort(key=lambda rate: rate.start or 0)
     return rates
+
+
+def _priced_per_unit(text: str, price: MoneyMention, base: str, unit: Found) -> CurrencyRate:
+    """«4930 руб. за $1»: ``price`` is what one ``unit`` (written after it) costs."""
+    return CurrencyRate(
+        base=base,
+        quote=price.currency,
+        value=round(price.amount / float(unit.amount), _VALUE_DIGITS + 4),
+        text=text[price.start : unit.end],
+        start=price.start,
+        end=unit.end,
+    )
 
 
 def _rate(text: str, unit: MoneyMention, price: MoneyMention, start: int, end: int) -> CurrencyRate:
