@@ -2,7 +2,8 @@
 the same in every language, and the similarity of a document to a story.
 
 Built only from what enrich already knows (entity ids, money) and what ``facts`` reads (dates,
-percentages), plus proper names the entity step did not link. Pure functions: no state, no I/O.
+percentages), plus proper names the entity step did not link and the subjects ``subjects`` reads
+(sanctions, potash, a default). Pure functions: no state, no I/O.
 The weights and the reason for each are in the README ("Stories"); change one and bump
 ``stories.VERSION``, since stored stories were built with the old ones.
 
@@ -29,6 +30,7 @@ from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import name_key
 from services.enrich.entities.sources import curated_organisation_ids
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
+from services.enrich.stories.subjects import subjects
 from shared.messages import Entity, MoneyMention
 
 # Feature weights: see the README's "Stories" table for the reason behind each.
@@ -41,6 +43,7 @@ W_AMOUNT: Final = 1.5
 W_RATE: Final = 2.5
 W_PERCENT: Final = 1.0
 W_DATE: Final = 0.5
+W_SUBJECT: Final = 0.75
 
 COMMON_WORD_ZIPF: Final = 4.5
 """An unlinked capitalised word at least this common in its language (Zipf: «Monday» 4.8,
@@ -240,6 +243,8 @@ def story_signature(
         features[key] = max(weight, features.get(key, 0.0))
     for key in unlinked_names(text, language, entities):
         features.setdefault(f"n:{key}", W_NAME)
+    for subject in subjects(text, language):
+        features[f"t:{subject}"] = W_SUBJECT
     rates, amounts = _money_facts(money)
     for pair, values in rates.items():
         quote = pair.rsplit("/", 1)[-1]

@@ -1,0 +1,247 @@
+"""The subjects an economic news text is about, named alike in every language it may be written in:
+«санкции», «санкцыі», «санкції», «Sanktionen» and «sanctions» are all ``sanctions``.
+
+Entities say *who* an event is about, and reports of one event in two languages often share
+little more than a country and a bloc (the EU's sanctions on Belarus: «ЕС», «Беларусь» in one,
+«European Union», «Belarus» and «Belaruskali» in another); what they do share is what it is
+about: potash, petroleum, sanctions. Pure functions over a small hand-made lexicon of word stems
+in each language (a stem matches the start of a word; German also inside a compound,
+«Wirtschaftssanktionen»), linear in the text.
+
+The lexicon names the recurring subjects of the news newsflow reads (state finances, trade,
+prices, industry), each as a few stems per language, written for their meaning and not from any
+one article: a subject is evidence of one event only beside a shared name, and a subject in
+every story of the week (the rouble) loses its weight to rarity like any feature.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# subject -> language -> stems (lower case). A stem ending in «$» matches a whole word only
+# («oil», not «oilseed»; «долг», not «долго»).
+_STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "sanctions": {
+        "ru": ("санкци",),
+        "be": ("санкцы",),
+        "uk": ("санкці",),
+        "de": ("sanktion",),
+        "en": ("sanction",),
+    },
+    "fertiliser": {
+        "ru": ("калий", "калия", "калию", "удобрен"),
+        "be": ("калій", "калію", "угнаен"),
+        "uk": ("калій", "калію", "добрив"),
+        "de": (
+            "kali$",
+            "kalis",
+            "kalid",
+            "kaliin",
+            "kaliau",
+            "kaliex",
+            "kalipr",
+            "dünge",
+            "dünger",
+        ),
+        "en": ("potash", "fertili"),
+    },
+    "oil": {
+        "ru": ("нефт",),
+        "be": ("нафт",),
+        "uk": ("нафт",),
+        "de": ("öl$", "ölprod", "ölpreis", "erdöl", "rohöl", "mineralöl"),
+        "en": ("oil$", "petroleum", "petrochem"),
+    },
+    "default": {
+        "ru": ("дефолт",),
+        "be": ("дэфолт",),
+        "uk": ("дефолт",),
+        "de": ("zahlungsausfall", "staatspleite"),
+        "en": ("default",),
+    },
+    "bonds": {
+        "ru": ("облигац", "еврооблигац", "евробонд"),
+        "be": ("аблігац", "еўрабонд"),
+        "uk": ("облігац", "єврооблігац", "євробонд"),
+        "de": ("anleihe",),
+        "en": ("eurobond", "bond$", "bonds$"),
+    },
+    "rating": {
+        "ru": ("рейтинг",),
+        "be": ("рэйтынг",),
+        "uk": ("рейтинг",),
+        "de": ("rating",),
+        "en": ("rating",),
+    },
+    "loan": {
+        "ru": ("кредит", "займ", "заём"),
+        "be": ("крэдыт", "пазык"),
+        "uk": ("кредит", "позик"),
+        "de": ("kredit", "darlehen"),
+        "en": ("loan",),
+    },
+    "drawing-rights": {
+        "ru": ("заимствован",),
+        "be": ("запазычан",),
+        "uk": ("запозичен",),
+        "de": ("ziehungsrecht",),
+        "en": ("drawing$",),
+    },
+    "reserves": {
+        "ru": ("резерв",),
+        "be": ("рэзерв",),
+        "uk": ("резерв",),
+        "de": ("reserve", "währungsreserv"),
+        "en": ("reserve",),
+    },
+    "devaluation": {
+        "ru": ("девальвац",),
+        "be": ("дэвальвац",),
+        "uk": ("девальвац",),
+        "de": ("abwertung",),
+        "en": ("devalu",),
+    },
+    "redenomination": {
+        "ru": ("деноминац",),
+        "be": ("дэнамінац",),
+        "uk": ("деномінац",),
+        "de": ("denominier", "redenominier"),
+        "en": ("redenominat",),
+    },
+    "inflation": {
+        "ru": ("инфляц",),
+        "be": ("інфляц",),
+        "uk": ("інфляц",),
+        "de": ("inflation",),
+        "en": ("inflation",),
+    },
+    "wages": {
+        "ru": ("зарплат", "заработн"),
+        "be": ("заробк", "зарплат"),
+        "uk": ("зарплат", "заробітн"),
+        "de": ("lohn$", "löhne", "mindestlohn", "gehalt$", "gehälter"),
+        "en": ("wage", "salar"),
+    },
+    "pensions": {
+        "ru": ("пенси",),
+        "be": ("пенсі",),
+        "uk": ("пенсі",),
+        "de": ("rente$", "renten"),
+        "en": ("pension",),
+    },
+    "budget": {
+        "ru": ("бюджет",),
+        "be": ("бюджэт",),
+        "uk": ("бюджет",),
+        "de": ("haushalt", "budget"),
+        "en": ("budget",),
+    },
+    "taxes": {
+        "ru": ("налог",),
+        "be": ("падатк", "падатак"),
+        "uk": ("податк", "податок"),
+        "de": ("steuer",),
+        "en": ("tax$", "taxes$", "taxation"),
+    },
+    "exports": {
+        "ru": ("экспорт",),
+        "be": ("экспарт",),
+        "uk": ("експорт",),
+        "de": ("ausfuhr", "export"),
+        "en": ("export",),
+    },
+    "transit": {
+        "ru": ("транзит",),
+        "be": ("транзіт",),
+        "uk": ("транзит",),
+        "de": ("transit",),
+        "en": ("transit",),
+    },
+    "tractors": {
+        "ru": ("трактор",),
+        "be": ("трактар",),
+        "uk": ("трактор",),
+        "de": ("traktor",),
+        "en": ("tractor",),
+    },
+    "debt": {
+        "ru": ("долг$", "долга$", "долгу$", "долгов", "долгом$"),
+        "be": ("доўг", "доўга"),
+        "uk": ("борг",),
+        "de": ("schulden", "verschuld"),
+        "en": ("debt",),
+    },
+    "refinancing": {
+        "ru": ("рефинансир",),
+        "be": ("рэфінансав",),
+        "uk": ("рефінансув",),
+        "de": ("leitzins",),
+        "en": ("refinanc",),
+    },
+    "pandemic": {
+        "ru": ("пандеми", "коронавирус"),
+        "be": ("пандэмі", "каранавірус"),
+        "uk": ("пандемі", "коронавірус"),
+        "de": ("pandemie", "corona"),
+        "en": ("pandemic", "covid", "coronavirus"),
+    },
+    "prisoners": {
+        "ru": ("политзаключ",),
+        "be": ("палітвязн", "палітзняволен"),
+        "uk": ("політв'язн", "політвязн"),
+        "de": ("gefangene",),
+        "en": ("prisoner",),
+    },
+}
+
+MAX_SUBJECTS: Final = 5
+"""Subjects per document, most mentioned first: a long article touches many (the budget, the
+pandemic, wages), and its main ones are what it shares with another report of its event."""
+
+MIN_COMPOUND_STEM: Final = 6
+"""A German stem this long also matches inside a compound («Wirtschaftssanktionen»,
+«Währungsreserven», «Kalidünger»); a shorter one («öl$», «kalis») only as a word or a
+compound's start, since short ones occur inside unrelated words («Völker», «Radikalisierung»)."""
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _matches(word: str, stem: str) -> bool:
+    return word == stem[:-1] if stem.endswith("$") else word.startswith(stem)
+
+
+def _index(language: str) -> dict[str, list[tuple[str, str]]]:
+    """stem's first letter -> (stem, subject), for one language (all five for another)."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for subject, by_language in _STEMS.items():
+        stems = by_language.get(language) or tuple(
+            stem for group in by_language.values() for stem in group
+        )
+        for stem in stems:
+            index.setdefault(stem[0], []).append((stem, subject))
+    return index
+
+
+_INDEX: Final = {language: _index(language) for language in ("ru", "be", "uk", "de", "en", "")}
+_COMPOUND: Final = [
+    (stem, subject)
+    for subject, by_language in _STEMS.items()
+    for stem in by_language["de"]
+    if not stem.endswith("$") and len(stem) >= MIN_COMPOUND_STEM
+]
+
+
+def subjects(text: str, language: str) -> list[str]:
+    """The subjects ``text`` names, most mentioned first, at most ``MAX_SUBJECTS``."""
+    index = _INDEX.get(language, _INDEX[""])
+    counts: dict[str, int] = {}
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        found = {subject for stem, subject in index.get(word[0], ()) if _matches(word, stem)}
+        if language == "de":
+            found.update(subject for stem, subject in _COMPOUND if stem in word)
+        for subject in found:
+            counts[subject] = counts.get(subject, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [subject for subject, _ in ranked[:MAX_SUBJECTS]]
