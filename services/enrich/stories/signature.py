@@ -73,6 +73,10 @@ PERCENT_TOLERANCE: Final = 0.02
 step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
 (7 and 7.5 are 7 % apart)."""
 
+PERCENT_KEY_DIGITS: Final = 2
+"""A percentage's feature is its value at this many significant digits: «54,4 %» and «54.42%»
+(one devaluation, rounded by two sources) meet; 7 and 7.5 stay apart."""
+
 MIN_RATE_AMOUNT_DIGITS: Final = 3
 """An amount in a rate's quote currency joins the rate's values for the veto only when written
 with at least this many significant digits: «3 рубля» would match any rate near 3, «4 930
@@ -276,7 +280,9 @@ def story_signature(
     }
     found_percentages = percentages(text)
     for value in found_percentages:
-        features[f"p:{value:g}"] = W_PERCENT
+        # Keyed at two significant digits: sources round one figure differently («54,4 %»,
+        # «54.42%»), and the veto still tells 7 from 7.5 at the written precision.
+        features[f"p:{significant(value, PERCENT_KEY_DIGITS):g}"] = W_PERCENT
     dates = named_dates(text)
     for named in dates:
         features[f"d:{named.key()}"] = W_DATE

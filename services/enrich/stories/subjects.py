@@ -96,10 +96,10 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "en": ("reserve",),
     },
     "devaluation": {
-        "ru": ("девальвац",),
-        "be": ("дэвальвац",),
-        "uk": ("девальвац",),
-        "de": ("abwertung",),
+        "ru": ("девальв", "обесцен"),
+        "be": ("дэвальв", "абясцэн"),
+        "uk": ("девальв", "знецін"),
+        "de": ("abwert", "abgewertet"),
         "en": ("devalu",),
     },
     "redenomination": {
