@@ -24,6 +24,7 @@ def test_one_sentence_names_the_same_subjects_in_every_language(text: str, langu
 def test_short_stems_do_not_match_inside_other_words() -> None:
     # «Völker», «Radikalisierung», «долго» and «gasket»-like words hold a stem's letters only.
     assert subjects("Die Völker lehnen die Radikalisierung ab.", "de") == []
+    assert subjects("Die Konkurrenten wurden akkreditiert.", "de") == []
     assert subjects("Переговоры шли долго и долгосрочно.", "ru") == []
     assert subjects("The oilseed harvest.", "en") == []
 
@@ -33,3 +34,8 @@ def test_the_most_mentioned_subjects_are_kept_first() -> None:
     found = subjects(text, "en")
     assert len(found) == MAX_SUBJECTS
     assert found[:2] == ["sanctions", "inflation"]
+
+
+def test_german_compounds_are_read_by_their_chosen_stems() -> None:
+    text = "Devisenreserven schmelzen, Einkommensteuern steigen, Kalidünger wird teurer."
+    assert set(subjects(text, "de")) == {"reserves", "taxes", "fertiliser"}

@@ -19,14 +19,17 @@ from __future__ import annotations
 import re
 from typing import Final
 
-# subject -> language -> stems (lower case). A stem ending in «$» matches a whole word only
-# («oil», not «oilseed»; «долг», not «долго»).
+# subject -> language -> stems (lower case). A stem matches the start of a word; one ending in
+# «$» only a whole word («oil», not «oilseed»; «долг», not «долго»); a German one starting with
+# «*» also inside a compound, or with «$» at its end («Wirtschaftssanktionen», «Kalidünger»,
+# «Einkommensteuern»). Only stems chosen for it: others occur inside unrelated words («renten»
+# in «Konkurrenten», «kredit» in «akkreditiert», «öl» in «Völker»).
 _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "sanctions": {
         "ru": ("санкци",),
         "be": ("санкцы",),
         "uk": ("санкці",),
-        "de": ("sanktion",),
+        "de": ("*sanktion",),
         "en": ("sanction",),
     },
     "fertiliser": {
@@ -42,7 +45,7 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "kaliex",
             "kalipr",
             "dünge",
-            "dünger",
+            "*dünger",
         ),
         "en": ("potash", "fertili"),
     },
@@ -50,21 +53,21 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "ru": ("нефт",),
         "be": ("нафт",),
         "uk": ("нафт",),
-        "de": ("öl$", "ölprod", "ölpreis", "erdöl", "rohöl", "mineralöl"),
+        "de": ("öl$", "ölprod", "ölpreis", "*erdöl", "*rohöl", "*mineralöl"),
         "en": ("oil$", "petroleum", "petrochem"),
     },
     "default": {
         "ru": ("дефолт",),
         "be": ("дэфолт",),
         "uk": ("дефолт",),
-        "de": ("zahlungsausfall", "staatspleite"),
+        "de": ("*zahlungsausfall", "staatspleite"),
         "en": ("default",),
     },
     "bonds": {
         "ru": ("облигац", "еврооблигац", "евробонд"),
         "be": ("аблігац", "еўрабонд"),
         "uk": ("облігац", "єврооблігац", "євробонд"),
-        "de": ("anleihe",),
+        "de": ("*anleihe",),
         "en": ("eurobond", "bond$", "bonds$"),
     },
     "rating": {
@@ -85,14 +88,14 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "ru": ("заимствован",),
         "be": ("запазычан",),
         "uk": ("запозичен",),
-        "de": ("ziehungsrecht",),
+        "de": ("*ziehungsrecht",),
         "en": ("drawing$",),
     },
     "reserves": {
         "ru": ("резерв",),
         "be": ("рэзерв",),
         "uk": ("резерв",),
-        "de": ("reserve", "währungsreserv"),
+        "de": ("reserve", "*währungsreserv", "*devisenreserv"),
         "en": ("reserve",),
     },
     "devaluation": {
@@ -120,35 +123,35 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "ru": ("зарплат", "заработн"),
         "be": ("заробк", "зарплат"),
         "uk": ("зарплат", "заробітн"),
-        "de": ("lohn$", "löhne", "mindestlohn", "gehalt$", "gehälter"),
+        "de": ("lohn$", "löhne", "*mindestlohn", "gehalt$", "gehälter"),
         "en": ("wage", "salar"),
     },
     "pensions": {
         "ru": ("пенси",),
         "be": ("пенсі",),
         "uk": ("пенсі",),
-        "de": ("rente$", "renten"),
+        "de": ("rente$", "renten$", "rentner", "*altersrente"),
         "en": ("pension",),
     },
     "budget": {
         "ru": ("бюджет",),
         "be": ("бюджэт",),
         "uk": ("бюджет",),
-        "de": ("haushalt", "budget"),
+        "de": ("haushalt", "*staatshaushalt", "budget"),
         "en": ("budget",),
     },
     "taxes": {
         "ru": ("налог",),
         "be": ("падатк", "падатак"),
         "uk": ("податк", "податок"),
-        "de": ("steuer",),
+        "de": ("steuer", "*steuern$"),
         "en": ("tax$", "taxes$", "taxation"),
     },
     "exports": {
         "ru": ("экспорт",),
         "be": ("экспарт",),
         "uk": ("експорт",),
-        "de": ("ausfuhr", "export"),
+        "de": ("*ausfuhr", "*export"),
         "en": ("export",),
     },
     "transit": {
@@ -162,35 +165,35 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "ru": ("трактор",),
         "be": ("трактар",),
         "uk": ("трактор",),
-        "de": ("traktor",),
+        "de": ("*traktor",),
         "en": ("tractor",),
     },
     "debt": {
         "ru": ("долг$", "долга$", "долгу$", "долгов", "долгом$"),
         "be": ("доўг", "доўга"),
         "uk": ("борг",),
-        "de": ("schulden", "verschuld"),
+        "de": ("*schulden", "verschuld"),
         "en": ("debt",),
     },
     "refinancing": {
         "ru": ("рефинансир",),
         "be": ("рэфінансав",),
         "uk": ("рефінансув",),
-        "de": ("leitzins",),
+        "de": ("*leitzins",),
         "en": ("refinanc",),
     },
     "pandemic": {
         "ru": ("пандеми", "коронавирус"),
         "be": ("пандэмі", "каранавірус"),
         "uk": ("пандемі", "коронавірус"),
-        "de": ("pandemie", "corona"),
+        "de": ("*pandemie", "corona"),
         "en": ("pandemic", "covid", "coronavirus"),
     },
     "prisoners": {
         "ru": ("политзаключ",),
         "be": ("палітвязн", "палітзняволен"),
         "uk": ("політв'язн", "політвязн"),
-        "de": ("gefangene",),
+        "de": ("*gefangene",),
         "en": ("prisoner",),
     },
 }
@@ -199,16 +202,16 @@ MAX_SUBJECTS: Final = 5
 """Subjects per document, most mentioned first: a long article touches many (the budget, the
 pandemic, wages), and its main ones are what it shares with another report of its event."""
 
-MIN_COMPOUND_STEM: Final = 6
-"""A German stem this long also matches inside a compound («Wirtschaftssanktionen»,
-«Währungsreserven», «Kalidünger»); a shorter one («öl$», «kalis») only as a word or a
-compound's start, since short ones occur inside unrelated words («Völker», «Radikalisierung»)."""
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
 def _matches(word: str, stem: str) -> bool:
     return word == stem[:-1] if stem.endswith("$") else word.startswith(stem)
+
+
+def _in_compound(word: str, stem: str) -> bool:
+    return word.endswith(stem[:-1]) if stem.endswith("$") else stem in word
 
 
 def _index(language: str) -> dict[str, list[tuple[str, str]]]:
@@ -219,16 +222,17 @@ def _index(language: str) -> dict[str, list[tuple[str, str]]]:
             stem for group in by_language.values() for stem in group
         )
         for stem in stems:
-            index.setdefault(stem[0], []).append((stem, subject))
+            bare = stem.removeprefix("*")
+            index.setdefault(bare[0], []).append((bare, subject))
     return index
 
 
 _INDEX: Final = {language: _index(language) for language in ("ru", "be", "uk", "de", "en", "")}
 _COMPOUND: Final = [
-    (stem, subject)
+    (stem[1:], subject)
     for subject, by_language in _STEMS.items()
     for stem in by_language["de"]
-    if not stem.endswith("$") and len(stem) >= MIN_COMPOUND_STEM
+    if stem.startswith("*")
 ]
 
 
@@ -240,7 +244,7 @@ def subjects(text: str, language: str) -> list[str]:
         word = match.group()
         found = {subject for stem, subject in index.get(word[0], ()) if _matches(word, stem)}
         if language == "de":
-            found.update(subject for stem, subject in _COMPOUND if stem in word)
+            found.update(subject for stem, subject in _COMPOUND if _in_compound(word, stem))
         for subject in found:
             counts[subject] = counts.get(subject, 0) + 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
