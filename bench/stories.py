@@ -6,7 +6,7 @@ flushes a database someone else uses; freed at the end):
 1. Makes synthetic *events*: one or two persons (surname keys, from 50 000), one to three
    organisations (20 000, Zipf-skewed: a few, like a newswire, are in many stories), one to three
    places (2 000, Zipf), one or two countries (60, very skewed: «BY» is in most), sometimes
-   amounts, a percentage, a date in the window and unlinked names. A *report* of an event
+   amounts, a percentage, a date in the window, unlinked names and subjects. A *report* of an event
    carries most of its features plus some noise of its own, which is what real reports of one
    event share (see the README's "Stories" for the weights).
 2. Fills the store to 10^4, then 10^5 stories, each the first report of an event, received over
@@ -65,6 +65,7 @@ from services.enrich.stories.signature import (
     W_PERCENT,
     W_PERSON,
     W_PLACE,
+    W_SUBJECT,
     Facts,
 )
 from tests.support import DatabaseClaim  # the tests' way to share one Redis
@@ -101,6 +102,9 @@ def make_event(rng: random.Random, number: int) -> Event:
         features[f"e:C{zipf(rng, 60, 0.6)}"] = W_COUNTRY
     for _ in range(rng.randint(0, 4)):
         features[f"n:{rng.randrange(500_000)}"] = W_NAME
+    for _ in range(rng.randint(0, 3)):
+        # Subjects: a couple of dozen, a few (the budget, loans) in many stories.
+        features[f"t:{zipf(rng, 24)}"] = W_SUBJECT
     amounts = frozenset(float(rng.randrange(1, 10_000) * 1000) for _ in range(rng.randint(0, 2)))
     for amount in amounts:
         features[f"m:USD:{amount:g}"] = W_AMOUNT
