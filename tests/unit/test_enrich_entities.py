@@ -423,7 +423,7 @@ def test_batch_needs_one_language_per_text() -> None:
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()
-    assert entities.VERSION == "4"
+    assert entities.VERSION == "5"
 
 
 @pytest.mark.parametrize(
@@ -583,3 +583,53 @@ def test_a_german_genitive_surname_is_the_person_named_in_full() -> None:
         ("Alexander Lukaschenko", "per:lksndr-lksnk"),
         ("Lukaschenkos", "per:lksndr-lksnk"),
     ]
+
+
+# ---- Ukrainian: Natasha's Russian NER as a candidate source --------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # uk051, uk053 and uk035 of the benchmark's dev half: sentence-initial words.
+        "Сьогодні прем'єр доповів про попереднє графіку, згідно з яким будуть підвищувати "
+        "мінімальну заробітну плату.",
+        "Які комунальні послуги здорожчали найбільше за рік",
+        "Середня заробітна плата по Україні за лютий 2017 року становить 6209 гривень.",
+    ],
+)
+def test_a_ukrainian_word_starting_a_sentence_is_no_person(text: str) -> None:
+    assert [e.text for e in extract_entities(text, language="uk") if e.type == "PER"] == []
+
+
+def test_a_ukrainian_oblast_adjective_alone_is_a_place_not_a_person() -> None:
+    """uk035: «у Львівській» is the Lviv oblast, the noun understood from «Вінницькій області»."""
+    text = (
+        "У Вінницькій області середня зарплата дорівнює 5225 грн, у Волинській - 5119 грн, "
+        "у Львівській - 5469 грн."
+    )
+    found = {e.text: e.type for e in extract_entities(text, language="uk")}
+    assert found["Волинській"] == "LOC"
+    assert found["Львівській"] == "LOC"
+    assert "PER" not in found.values()
+
+
+def test_a_lone_ukrainian_surname_mid_sentence_is_still_a_person() -> None:
+    found = extract_entities("Про це заявив Порошенко під час зустрічі.", language="uk")
+    assert [(e.text, e.type) for e in found] == [("Порошенко", "PER")]
+
+
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        # uk033, uk037: Ukrainian «і» of a closed syllable opens to «е»/«о» in case forms.
+        ("Середня зарплата у Києві зросла.", "Києві"),
+        ("Жителі Києва отримали рахунки.", "Києва"),
+        ("Ціни у Львові та Харкові зросли.", "Львові"),
+        ("Ціни у Львові та Харкові зросли.", "Харкові"),
+    ],
+)
+def test_ukrainian_city_case_forms_with_alternating_vowel_link(text: str, surface: str) -> None:
+    found = by_text(extract_entities(text, language="uk"), surface)
+    assert found.type == "LOC"
+    assert str(found.id).startswith("geonames:")

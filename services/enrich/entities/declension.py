@@ -82,11 +82,23 @@ def base_and_class(token: str) -> list[tuple[str, str]]:  # noqa: PLR0911  (one 
     if last in "иыуюі":
         # Plural or foreign names (Афины, Сочи, Баку): indeclinable enough.
         return [(token, "hard")]
-    pairs = [(token, "hard")]
-    # Fleeting vowel: Орёл -> Орла, конец -> конца.
+    return [(base, "hard") for base in _hard_bases(token)]
+
+
+# Ukrainian «і» of a closed last syllable is «о» (or «е», written «є» where «ї» stood) once an
+# ending opens the syllable: Львів -> Львова, Харків -> Харкові, Київ -> Києва, Києві.
+_OPENED_VOWEL = {"і": "о", "ї": "є"}
+
+
+def _hard_bases(token: str) -> list[str]:
+    """The bases a name token ending in a hard consonant declines from."""
+    bases = [token]
     if len(token) >= 4 and token[-2] in "оеё":
-        pairs.append((token[:-2] + token[-1], "hard"))
-    return pairs
+        # Fleeting vowel: Орёл -> Орла, конец -> конца.
+        bases.append(token[:-2] + token[-1])
+    if len(token) >= 4 and token[-2] in _OPENED_VOWEL:
+        bases.append(token[:-2] + _OPENED_VOWEL[token[-2]] + token[-1])
+    return bases
 
 
 def splits(token: str) -> Iterator[tuple[str, str]]:
