@@ -216,6 +216,11 @@ def _pattern_orgs(
                 continue
             end = max(m.end for m in places)
             org = replace(org, end=end, normal=" ".join(text[org.start : end].split()))
+        if org.loose and any(
+            (matches[i].start, matches[i].end) == (org.start, org.end)
+            for i in index.overlapping(org.start, org.end)
+        ):
+            continue
         curated = [matches[i] for i in index.overlapping(org.start, org.end)
                    if matches[i].entry.kind == "org"]  # fmt: skip
         if all(
@@ -291,9 +296,7 @@ def _candidate_type(text: str, start: int, end: int, kind: EntityType) -> Entity
         return "LOC"
     common = zipf(word, "uk") >= _CANDIDATE_COMMON_ZIPF
     initial = _sentence_initial(text, start)
-    if (common and initial) or (
-        not _CYRILLIC_SURNAME.search(word) and (common or initial)
-    ):
+    if (common and initial) or (not _CYRILLIC_SURNAME.search(word) and (common or initial)):
         return None
     return kind
 
