@@ -633,3 +633,29 @@ def test_ukrainian_city_case_forms_with_alternating_vowel_link(text: str, surfac
     found = by_text(extract_entities(text, language="uk"), surface)
     assert found.type == "LOC"
     assert str(found.id).startswith("geonames:")
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface", "place"),
+    [
+        # uk035: Ukrainian feminine adjectives decline like adjectives, not like «Москва»
+        ("uk", "Найвища середня зарплата в Києві, а по Київській області цей показник "
+               "дорівнює 6366 грн.", "Київській області", "UA-32"),
+        ("uk", "Найнижчі зарплати у Тернопільській і Чернівецькій областях.",
+         "Чернівецькій областях", "UA-77"),
+        # uk013
+        ("uk", "Переговори з президентом Російської Федерації Володимиром Путіним.",
+         "Російської Федерації", "RU"),
+        ("uk", "Ціни у Криму зросли.", "Криму", "UA-43"),
+        ("ru", "Цены в Винницкой области выросли.", "Винницкой области", "UA-05"),
+        # de017, en005, en011 of the dev half: continents, seas and world regions
+        ("de", "Lukaschenko sucht Kredite in Europa.", "Europa", "loc:europe"),
+        ("en", "Oil from the Middle East got dearer.", "Middle East", "loc:middle-east"),
+        ("en", "Ships crossed the Black Sea.", "Black Sea", "loc:black-sea"),
+        ("be", "Экспарт у Еўропу вырас.", "Еўропу", "loc:europe"),
+    ],
+)  # fmt: skip
+def test_ukrainian_oblasts_and_world_regions_link(
+    language: str, text: str, surface: str, place: str
+) -> None:
+    assert ids_of(text, language).get(surface) == place

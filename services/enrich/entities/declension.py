@@ -46,6 +46,7 @@ _ENDINGS_BY_CLASS: dict[str, frozenset[str]] = {
     # Vereinigten Staaten»). Only there: «Russia» + n is the English adjective «Russian».
     "latin_e": _endings("0 s es n"),
 }
+_UKRAINIAN_ADJ_ENDINGS = ("ська", "цька", "зька", "ське", "цьке", "зьке")
 _ADJ_ENDINGS = ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ій", "ая", "ые", "ие", "і")
 _ALL_ENDINGS = sorted(
     {ending for endings in _ENDINGS_BY_CLASS.values() for ending in endings}, key=len
@@ -60,6 +61,10 @@ def base_and_class(token: str) -> list[tuple[str, str]]:  # noqa: PLR0911  (one 
     if len(token) <= 3:
         # Too short to decline safely («Ош», «Уфа» aside, these are mostly abbreviations).
         return [(token, "hard")]
+    if token.endswith(_UKRAINIAN_ADJ_ENDINGS) and len(token) >= 6:
+        # «Київська область» -> «Київській області», «Російська Федерація» -> «Російської
+        # Федерації»: Ukrainian writes the adjective's ending as a noun's «-а».
+        return [(token[:-1], "adj")]
     for ending in _ADJ_ENDINGS:
         if token.endswith(ending) and len(token) - len(ending) >= 3:
             return [(token[: -len(ending)], "adj")]
