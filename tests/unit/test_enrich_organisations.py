@@ -428,6 +428,11 @@ def test_a_place_after_a_word_for_a_company_stays_a_place() -> None:
         ("de", "Für 199 Milliarden Dollar verleibt sich Vodafone im April 2000 Mannesmann ein.",
          "Vodafone", "org:vodafone"),
         ("ru", "Компания Монсанто оштрафована.", "Монсанто", "org:monsanto"),
+        # en047: Ukrainian bodies by their English names
+        ("en", "I believe that DFS, in conjunction with the Antimonopoly Committee needs to act.",
+         "Antimonopoly Committee", "org:antimonopoly-committee-ukraine"),
+        ("en", "The Cabinet of Ministers approved it.", "Cabinet of Ministers",
+         "org:cabinet-of-ministers-ukraine"),
     ],
 )  # fmt: skip
 def test_multinationals_the_news_names_often_are_curated(
