@@ -659,3 +659,19 @@ def test_ukrainian_oblasts_and_world_regions_link(
     language: str, text: str, surface: str, place: str
 ) -> None:
     assert ids_of(text, language).get(surface) == place
+
+
+def test_a_ukrainian_headline_starting_with_a_surname_keeps_the_person() -> None:
+    """A headline starts with the surname alone; «Він» starts a sentence and is a pronoun."""
+    text = "Порошенко заявив про підтримку. Він сказав це в Києві."
+    persons = [e.text for e in extract_entities(text, language="uk") if e.type == "PER"]
+    assert persons == ["Порошенко"]
+
+
+def test_a_famous_foreign_surname_alone_stays_a_person_in_ukrainian() -> None:
+    """The news makes «Трамп» a common word (Zipf 4.6 in Ukrainian); it is still a person,
+    while an adjective before its noun is not («Чорному морі»)."""
+    text = "Про це заявив Трамп у Вашингтоні. Відпочинок на Чорному морі."
+    found = {e.text: e.type for e in extract_entities(text, language="uk")}
+    assert found["Трамп"] == "PER"
+    assert "PER" not in {kind for surface, kind in found.items() if surface != "Трамп"}
