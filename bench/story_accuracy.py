@@ -169,7 +169,7 @@ def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
     ``received_at``) through one store."""
     settings = Settings()
     stores = local_stores()
-    stories: dict[str, str | None] = {}
+    doc_ids: dict[str, str] = {}
     now = datetime.now(UTC)
     ordered = sorted(articles, key=lambda a: (received_at(a) or now, a.file))
     for article in ordered:
@@ -186,8 +186,10 @@ def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
             }
         )
         enriched = enrich_document(parsed, stores, settings)
-        stories[article.file] = enriched.story_id
-    return stories
+        doc_ids[article.file] = enriched.id
+    # Each document's story at the end of the stream, not when it came: a later document may
+    # merge two stories, and the older one's id then points to the one it joined.
+    return {file: stores.stories.story_of(doc_id) for file, doc_id in doc_ids.items()}
 
 
 def kind_of(a: str | None, b: str | None) -> str:

@@ -362,3 +362,80 @@ def test_a_central_bank_of_x_ends_at_its_place(
     found = {e.text: e for e in extract_entities(text, language=language)}
     assert found[bank].id == f"org:{key}"
     assert found[person].type == "PER"
+
+
+# ---- companies named by a word for a company ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface"),
+    [
+        # de027, de029 of the news benchmark's dev half (names the knowledge file lacks)
+        ("de", "Für 129 Milliarden Dollar übernimmt die Telefongesellschaft MCI Worldcom die "
+               "US-Telekommunikationsfirma Sprint im Oktober 1999.", "Sprint"),
+        ("de", "Für 129 Milliarden Dollar übernimmt die Telefongesellschaft MCI Worldcom die "
+               "US-Telekommunikationsfirma Sprint im Oktober 1999.", "MCI Worldcom"),
+        ("de", "Knapp 90 Mrd Dollar zahlt der US-Pharmahersteller Pfizer im Juni 2000 für seinen "
+               "Konkurrenten Warner-Lambert.", "Warner-Lambert"),
+        ("de", "Für 17 Milliarden Dollar kauft der deutsche Pharma- und Chemie-Konzern Merck im "
+               "November 2015 den Laborausrüster Sigma-Aldrich.", "Sigma-Aldrich"),
+        # en045: a company named, then said what it is
+        ("en", "It combined the rail business with Alstom, the French rolling-stock "
+               "manufacturer.", "Alstom"),
+        ("en", "Shares of the Adani Group fell.", "Adani Group"),
+        ("en", "The deal made drugmaker Acmeva the largest.", "Acmeva"),
+        # a Latin name after a Cyrillic word for a company
+        ("uk", "Угоду підписала компанія Westinghouse у Києві.", "Westinghouse"),
+        ("ru", "Акции концерна Stada подешевели.", "Stada"),
+    ],
+)  # fmt: skip
+def test_a_name_after_a_word_for_a_company_is_an_organisation(
+    language: str, text: str, surface: str
+) -> None:
+    found = {e.text: e.type for e in extract_entities(text, language=language)}
+    assert found.get(surface) == "ORG"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Er sagte, dass das Unternehmen Anteile verkauft und der Konzern Gewinne macht."),
+        ("de", "Der Autohersteller Milliarden investiert."),
+        ("en", "The company Monday said profits rose."),
+    ],
+)
+def test_a_common_word_after_a_word_for_a_company_is_no_organisation(
+    language: str, text: str
+) -> None:
+    assert [e.text for e in extract_entities(text, language=language) if e.type == "ORG"] == []
+
+
+def test_a_place_after_a_word_for_a_company_stays_a_place() -> None:
+    text = "Moscow fears its rival Ukraine."
+    found = {e.text: e.type for e in extract_entities(text, language="en")}
+    assert found.get("Ukraine") == "LOC"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surface", "key"),
+    [
+        # uk049: Nokia is the company, not the Finnish town the gazetteer also knows
+        ("uk", "Microsoft купує істотні частки в усіх бізнесах Nokia, пов’язані з пристроями.",
+         "Nokia", "org:nokia"),
+        # en043: a takeover between companies the file did not know
+        ("en", "They struck a preliminary agreement for Veolia to purchase shares.", "Veolia",
+         "org:veolia"),
+        ("de", "Für 199 Milliarden Dollar verleibt sich Vodafone im April 2000 Mannesmann ein.",
+         "Vodafone", "org:vodafone"),
+        ("ru", "Компания Монсанто оштрафована.", "Монсанто", "org:monsanto"),
+        # en047: Ukrainian bodies by their English names
+        ("en", "I believe that DFS, in conjunction with the Antimonopoly Committee needs to act.",
+         "Antimonopoly Committee", "org:antimonopoly-committee-ukraine"),
+        ("en", "The Cabinet of Ministers approved it.", "Cabinet of Ministers",
+         "org:cabinet-of-ministers-ukraine"),
+    ],
+)  # fmt: skip
+def test_multinationals_the_news_names_often_are_curated(
+    language: str, text: str, surface: str, key: str
+) -> None:
+    assert ids_of(text, language).get(surface) == key

@@ -46,6 +46,7 @@ _ENDINGS_BY_CLASS: dict[str, frozenset[str]] = {
     # Vereinigten Staaten»). Only there: «Russia» + n is the English adjective «Russian».
     "latin_e": _endings("0 s es n"),
 }
+_UKRAINIAN_ADJ_ENDINGS = ("ська", "цька", "зька", "ське", "цьке", "зьке")
 _ADJ_ENDINGS = ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ій", "ая", "ые", "ие", "і")
 _ALL_ENDINGS = sorted(
     {ending for endings in _ENDINGS_BY_CLASS.values() for ending in endings}, key=len
@@ -60,6 +61,10 @@ def base_and_class(token: str) -> list[tuple[str, str]]:  # noqa: PLR0911  (one 
     if len(token) <= 3:
         # Too short to decline safely («Ош», «Уфа» aside, these are mostly abbreviations).
         return [(token, "hard")]
+    if token.endswith(_UKRAINIAN_ADJ_ENDINGS) and len(token) >= 6:
+        # «Київська область» -> «Київській області», «Російська Федерація» -> «Російської
+        # Федерації»: Ukrainian writes the adjective's ending as a noun's «-а».
+        return [(token[:-1], "adj")]
     for ending in _ADJ_ENDINGS:
         if token.endswith(ending) and len(token) - len(ending) >= 3:
             return [(token[: -len(ending)], "adj")]
@@ -82,11 +87,23 @@ def base_and_class(token: str) -> list[tuple[str, str]]:  # noqa: PLR0911  (one 
     if last in "иыуюі":
         # Plural or foreign names (Афины, Сочи, Баку): indeclinable enough.
         return [(token, "hard")]
-    pairs = [(token, "hard")]
-    # Fleeting vowel: Орёл -> Орла, конец -> конца.
+    return [(base, "hard") for base in _hard_bases(token)]
+
+
+# Ukrainian «і» of a closed last syllable is «о» (or «е», written «є» where «ї» stood) once an
+# ending opens the syllable: Львів -> Львова, Харків -> Харкові, Київ -> Києва, Києві.
+_OPENED_VOWEL = {"і": "о", "ї": "є"}
+
+
+def _hard_bases(token: str) -> list[str]:
+    """The bases a name token ending in a hard consonant declines from."""
+    bases = [token]
     if len(token) >= 4 and token[-2] in "оеё":
-        pairs.append((token[:-2] + token[-1], "hard"))
-    return pairs
+        # Fleeting vowel: Орёл -> Орла, конец -> конца.
+        bases.append(token[:-2] + token[-1])
+    if len(token) >= 4 and token[-2] in _OPENED_VOWEL:
+        bases.append(token[:-2] + _OPENED_VOWEL[token[-2]] + token[-1])
+    return bases
 
 
 def splits(token: str) -> Iterator[tuple[str, str]]:

@@ -216,6 +216,11 @@ def _pattern_orgs(
                 continue
             end = max(m.end for m in places)
             org = replace(org, end=end, normal=" ".join(text[org.start : end].split()))
+        if org.loose and any(
+            (matches[i].start, matches[i].end) == (org.start, org.end)
+            for i in index.overlapping(org.start, org.end)
+        ):
+            continue
         curated = [matches[i] for i in index.overlapping(org.start, org.end)
                    if matches[i].entry.kind == "org"]  # fmt: skip
         if all(
@@ -264,6 +269,53 @@ def merge_rules(
     return drafts
 
 
+# A Ukrainian oblast's adjective in the dative or locative, alone where the noun is understood
+# («у Львівській - 5469 грн» after «У Вінницькій області»): Natasha's Russian model reads it as
+# a surname, but no person's name takes this form.
+_OBLAST_ADJECTIVE = re.compile(r"(?:ськ|цьк|зьк)(?:ій|ої|у)$")
+# Slavic surname endings in Cyrillic: a lone word with one of them may be a person however
+# common it is («Порошенко», «Путін»).
+_CYRILLIC_SURNAME = re.compile(
+    r"(?:енко|ко|ич|ук|юк|чук|ак|ов|ова|ев|ева|єв|єва|ін|іна|їн|ин|ина|ський|цький|ська|цька|"
+    r"ян|дзе|швілі)$"
+)
+# A lone word NER calls a person is that word when it starts a sentence («Сьогодні»,
+# «Нагадаємо», «Середня»), is this common in Ukrainian (Zipf: «Цього» 6.1, «Національний» 5.0;
+# the news makes famous surnames common too: «Трамп» 4.6, «Меркель» 4.3), or is an adjective
+# before its noun («Білого дому» 4.5, «Чорному морі» 4.2), unless it ends like a Slavic surname
+# and is no pronoun («Він» 6.5).
+_CANDIDATE_COMMON_ZIPF = 5.0
+_ADJECTIVE_ZIPF = 3.5
+_PRONOUN_ZIPF = 6.0
+_ADJECTIVE_ENDING = re.compile(r"(?:ого|ому|ий|ій|ої|ою|им|ім|ні|на|ня|не)$")
+_LOWER_NEXT = re.compile(r"[ \u00a0]+[a-zа-яёіїєґў]")
+
+
+def _candidate_type(text: str, start: int, end: int, kind: EntityType) -> EntityType | None:
+    """The type of a NER candidate span, or None for a lone word that is no person: Natasha's
+    Russian model tags capitalised Ukrainian words as persons («Сьогодні», «Які», «Середня»)."""
+    if kind != "PER" or " " in text[start:end]:
+        return kind
+    word = text[start:end]
+    if _OBLAST_ADJECTIVE.search(word):
+        return "LOC"
+    frequency = zipf(word, "uk")
+    if _CYRILLIC_SURNAME.search(word):
+        # A headline starts with the surname alone («Путін запропонував ...», Zipf 4.9); only a
+        # pronoun is as common as «Він» (6.5).
+        return None if frequency >= _PRONOUN_ZIPF else kind
+    if frequency >= _CANDIDATE_COMMON_ZIPF or _sentence_initial(text, start):
+        return None
+    # An adjective before its lower-case noun: «Білого дому», «Чорному морі».
+    if (
+        frequency >= _ADJECTIVE_ZIPF
+        and _ADJECTIVE_ENDING.search(word)
+        and _LOWER_NEXT.match(text, end)
+    ):
+        return None
+    return kind
+
+
 def add_candidates(text: str, drafts: Sequence[Draft], spans: Sequence[NerSpan]) -> list[Draft]:
     """The drafts, plus the NER spans (of a model for a neighbouring language) that overlap none
     of them. Their normal form is their text: the Russian morphology does not fit them."""
@@ -276,5 +328,7 @@ def add_candidates(text: str, drafts: Sequence[Draft], spans: Sequence[NerSpan])
         if start >= end or any(a < end and start < b for a, b in near):
             continue
         kind: EntityType = "PER" if raw.type == "PER" else "LOC" if raw.type == "LOC" else "ORG"
-        out.append(Draft(start, end, kind))
+        checked = _candidate_type(text, start, end, kind)
+        if checked is not None:
+            out.append(Draft(start, end, checked))
     return out

