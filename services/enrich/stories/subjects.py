@@ -236,15 +236,32 @@ _COMPOUND: Final = [
 ]
 
 
+def _word_subjects(word: str, language: str) -> frozenset[str]:
+    index = _INDEX.get(language, _INDEX[""])
+    found = {subject for stem, subject in index.get(word[0], ()) if _matches(word, stem)}
+    if language == "de":
+        found.update(subject for stem, subject in _COMPOUND if _in_compound(word, stem))
+    return frozenset(found)
+
+
+# (language, word) -> its subjects: a news text's words are mostly ones seen before, and testing
+# each against the stems was half of the story step's time. Bounded: it lives as long as the
+# worker, and only word-sized keys go in.
+_WORD_CACHE: dict[tuple[str, str], frozenset[str]] = {}
+_WORD_CACHE_SIZE: Final = 50_000
+
+
 def subjects(text: str, language: str) -> list[str]:
     """The subjects ``text`` names, most mentioned first, at most ``MAX_SUBJECTS``."""
-    index = _INDEX.get(language, _INDEX[""])
     counts: dict[str, int] = {}
+    cached = _WORD_CACHE.get
     for match in _WORD.finditer(text.lower()):
         word = match.group()
-        found = {subject for stem, subject in index.get(word[0], ()) if _matches(word, stem)}
-        if language == "de":
-            found.update(subject for stem, subject in _COMPOUND if _in_compound(word, stem))
+        found = cached((language, word))
+        if found is None:
+            found = _word_subjects(word, language)
+            if len(_WORD_CACHE) < _WORD_CACHE_SIZE and len(word) <= 64:
+                _WORD_CACHE[(language, word)] = found
         for subject in found:
             counts[subject] = counts.get(subject, 0) + 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
