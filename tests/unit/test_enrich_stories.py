@@ -493,3 +493,13 @@ def test_common_capitalised_words_are_no_unlinked_names() -> None:
     )
     names = [key for key in signature.features if key.startswith("n:")]
     assert names == ["n:slbnm"]
+
+
+def test_nationalities_are_no_unlinked_names() -> None:
+    """«Belarusian» is in no English word list, so its rarity would pass it for a name; it is a
+    language's name and a nationality, in every English report of Belarus news."""
+    signature = signature_of(
+        "The Belarusian rouble fell as Belarusians and Lithuanian traders met Zhlobinmyaso.", "en"
+    )
+    names = [key for key in signature.features if key.startswith("n:")]
+    assert names == ["n:slbnm"]

@@ -24,7 +24,10 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Final
+
+import pycountry
 
 from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import name_key
@@ -176,6 +179,26 @@ def _sentence_initial(text: str, start: int) -> bool:
     return start == 0 or _SENTENCE_END.search(text, max(0, start - 4), start) is not None
 
 
+@cache
+def english_language_names() -> frozenset[str]:
+    """The English names of the ISO 639-1 languages («Belarusian», «Ukrainian», «Kazakh»), which
+    English also writes as nationality adjectives and nouns: capitalised, rare enough in a word
+    list to pass for names («Belarusian» is not in it at all), yet in every other report of a
+    country's news and so no evidence of which event one reports."""
+    return frozenset(
+        language.name
+        for language in pycountry.languages
+        if hasattr(language, "alpha_2") and " " not in language.name
+    )
+
+
+def _nationality(word: str, language: str) -> bool:
+    if language != "en":
+        return False
+    names = english_language_names()
+    return word in names or (word.endswith("s") and word[:-1] in names)
+
+
 def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list[str]:
     """Keys of capitalised words no entity covers, most frequent first, at most ``MAX_NAMES``.
 
@@ -195,7 +218,7 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
             continue
         # English capitalises titles, months, weekdays and nationalities («President», «Monday»,
         # «Russian»): a word that common in the document's language is that word, not a name.
-        if zipf(word, language) >= COMMON_WORD_ZIPF:
+        if zipf(word, language) >= COMMON_WORD_ZIPF or _nationality(word, language):
             continue
         key = name_key(word, language)[:5]
         if len(key) >= 3:
