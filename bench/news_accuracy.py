@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,10 @@ from bench.news_gold import (  # noqa: E402
     score_rates_distinct,
 )
 from newsflow.local import local_stores  # noqa: E402
-from services.enrich.stage import enrich_document  # noqa: E402
+from services.enrich.stage import EnrichStores, enrich_document  # noqa: E402
 from services.ingest.intake import raw_file_message  # noqa: E402
 from services.ingest.stage import ingest_raw  # noqa: E402
-from shared.messages import DatePrecision  # noqa: E402
+from shared.messages import DatePrecision, EnrichedDocument  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 
@@ -116,22 +116,33 @@ def offset_map(source: str, target: str) -> Callable[[int, int], tuple[int, int]
     return span
 
 
+def enrich_article(
+    article: Article,
+    stores: EnrichStores,
+    settings: Settings,
+    received_at: datetime | None = None,
+) -> EnrichedDocument:
+    """One article through ingest and enrich as ``newsflow enrich`` runs them, with its labelled
+    date (as precise as the label) as the published date, and ``received_at`` when given."""
+    data = article.text.encode("utf-8")
+    raw = raw_file_message(
+        data, len(data), filename=Path(article.file).name, source="local", origin_path=None
+    )
+    parsed = ingest_raw(raw, data, settings)
+    update: dict[str, object] = {
+        "published": published_date(article.published),
+        "published_precision": published_precision(article.published),
+    }
+    if received_at is not None:
+        update["received_at"] = received_at
+    return enrich_document(parsed.model_copy(update=update), stores, settings)
+
+
 def run_newsflow(articles: Sequence[Article]) -> list[Prediction]:
     settings = Settings()
     predictions = []
     for article in articles:
-        data = article.text.encode("utf-8")
-        raw = raw_file_message(
-            data, len(data), filename=Path(article.file).name, source="local", origin_path=None
-        )
-        parsed = ingest_raw(raw, data, settings)
-        parsed = parsed.model_copy(
-            update={
-                "published": published_date(article.published),
-                "published_precision": published_precision(article.published),
-            }
-        )
-        enriched = enrich_document(parsed, local_stores(), settings)
+        enriched = enrich_article(article, local_stores(), settings)
         to_file = offset_map(enriched.text, article.text)
         money = []
         for mention in enriched.money:

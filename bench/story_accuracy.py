@@ -41,14 +41,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
 
 from bench.news_accuracy import (  # noqa: E402  # after the path is set
+    enrich_article,
     published_date,
     published_precision,
 )
 from bench.news_gold import LABELS, Article, load_articles  # noqa: E402
 from newsflow.local import local_stores  # noqa: E402
-from services.enrich.stage import enrich_document  # noqa: E402
-from services.ingest.intake import raw_file_message  # noqa: E402
-from services.ingest.stage import ingest_raw  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 
 EVENTS = LABELS.parent / "events.jsonl"
@@ -173,19 +171,7 @@ def stream_stories(articles: Sequence[Article]) -> dict[str, str | None]:
     now = datetime.now(UTC)
     ordered = sorted(articles, key=lambda a: (received_at(a) or now, a.file))
     for article in ordered:
-        data = article.text.encode("utf-8")
-        raw = raw_file_message(
-            data, len(data), filename=Path(article.file).name, source="local", origin_path=None
-        )
-        parsed = ingest_raw(raw, data, settings)
-        parsed = parsed.model_copy(
-            update={
-                "published": published_date(article.published),
-                "published_precision": published_precision(article.published),
-                "received_at": received_at(article) or now,
-            }
-        )
-        enriched = enrich_document(parsed, stores, settings)
+        enriched = enrich_article(article, stores, settings, received_at(article) or now)
         doc_ids[article.file] = enriched.id
     # Each document's story at the end of the stream, not when it came: a later document may
     # merge two stories, and the older one's id then points to the one it joined.
