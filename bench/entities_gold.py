@@ -45,6 +45,17 @@ class Score:
         total = self.precision + self.recall
         return 0.0 if total == 0 else 2 * self.precision * self.recall / total
 
+    @classmethod
+    def of(cls, hits: int, predicted: int, gold: int) -> Score:
+        """From counts; nothing predicted is full precision, nothing to find full recall."""
+        return cls(
+            precision=hits / predicted if predicted else 1.0,
+            recall=hits / gold if gold else 1.0,
+            true_positive=hits,
+            predicted=predicted,
+            gold=gold,
+        )
+
 
 def load_gold() -> list[GoldDoc]:
     text = GOLD_FILE.read_text(encoding="utf-8")
@@ -84,26 +95,14 @@ def score(predicted: Sequence[Entity], gold: Sequence[Mention], *, with_id: bool
 
     wanted = {key(m.start, m.end, m.type, m.id) for m in gold}
     got = {key(e.start, e.end, e.type, e.id) for e in predicted}
-    hits = len(wanted & got)
-    return Score(
-        precision=hits / len(got) if got else 1.0,
-        recall=hits / len(wanted) if wanted else 1.0,
-        true_positive=hits,
-        predicted=len(got),
-        gold=len(wanted),
-    )
+    return Score.of(len(wanted & got), len(got), len(wanted))
 
 
 def combine(scores: Iterable[Score]) -> Score:
     """Micro-average: all documents' mentions pooled."""
     items = list(scores)
-    hits = sum(s.true_positive for s in items)
-    predicted = sum(s.predicted for s in items)
-    gold = sum(s.gold for s in items)
-    return Score(
-        precision=hits / predicted if predicted else 1.0,
-        recall=hits / gold if gold else 1.0,
-        true_positive=hits,
-        predicted=predicted,
-        gold=gold,
+    return Score.of(
+        sum(s.true_positive for s in items),
+        sum(s.predicted for s in items),
+        sum(s.gold for s in items),
     )

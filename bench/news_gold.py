@@ -251,16 +251,6 @@ def load_articles(path: Path = LABELS) -> list[Article]:
 # -- scoring -----------------------------------------------------------------------------------
 
 
-def _score(hits: int, predicted: int, gold: int) -> Score:
-    return Score(
-        precision=hits / predicted if predicted else 1.0,
-        recall=hits / gold if gold else 1.0,
-        true_positive=hits,
-        predicted=predicted,
-        gold=gold,
-    )
-
-
 def amount_key(amount: float) -> float:
     """Amounts compared to ten significant digits (``4930.0`` and ``4930`` are one amount)."""
     return float(f"{amount:.10g}")
@@ -270,7 +260,7 @@ def score_money_distinct(predicted: Iterable[Money], gold: Iterable[Money]) -> S
     """One document: its distinct (currency, amount) pairs."""
     got = {(m.currency, amount_key(m.amount)) for m in predicted}
     wanted = {(m.currency, amount_key(m.amount)) for m in gold}
-    return _score(len(got & wanted), len(got), len(wanted))
+    return Score.of(len(got & wanted), len(got), len(wanted))
 
 
 def rate_key(value: float) -> float:
@@ -285,7 +275,7 @@ def score_rates_distinct(
     """One document: its distinct (base, quote, value per unit) rates."""
     got = {(base, quote, rate_key(value)) for base, quote, value in predicted}
     wanted = {(r["base"], r["quote"], rate_key(r["value"])) for r in gold}
-    return _score(len(got & wanted), len(got), len(wanted))
+    return Score.of(len(got & wanted), len(got), len(wanted))
 
 
 def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
@@ -324,7 +314,7 @@ def score_money_mentions(predicted: Sequence[Money], gold: Sequence[Money]) -> S
             and math.isclose(p.amount, g.amount, rel_tol=1e-9, abs_tol=1e-12)
         ),
     )
-    return _score(len(pairs), len(predicted), len(gold))
+    return Score.of(len(pairs), len(predicted), len(gold))
 
 
 @dataclass(frozen=True)
@@ -346,7 +336,7 @@ def score_entities(predicted: Sequence[Span], gold: Sequence[Span]) -> EntitySco
         got = [p for p in predicted if p.type == kind]
         wanted = [g for g in gold if g.type == kind]
         pairs = _match(got, wanted, lambda p, g: True)
-        by_type[kind] = _score(len(pairs), len(got), len(wanted))
+        by_type[kind] = Score.of(len(pairs), len(got), len(wanted))
         for i, j in pairs:
             if wanted[j].id:
                 id_matched += 1
