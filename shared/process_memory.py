@@ -60,10 +60,11 @@ def return_large_blocks(threshold: int = LARGE_BLOCK_BYTES) -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
 
 
-def page_out_file(path: str) -> int:
+def page_out_file(path: str | None = None) -> int:
     """Ask the kernel to reclaim this process's pages of every read-only mapping of the file at
-    ``path`` (a shared library's code and constant data); the bytes of mappings it took. Pages
-    that something still reads come back from the file at their next touch."""
+    ``path`` (a shared library's code and constant data), or of every file when ``path`` is
+    None; the bytes of mappings it took. Pages that something still reads come back from the
+    file at their next touch (the kernel leaves alone a page another process maps too)."""
     madvise = getattr(_libc(), "madvise", None)
     if madvise is None:
         return 0
@@ -71,7 +72,9 @@ def page_out_file(path: str) -> int:
     taken = 0
     for line in Path("/proc/self/maps").read_text(encoding="utf-8").splitlines():
         fields = line.split(maxsplit=5)
-        if len(fields) < 6 or fields[5] != path or "w" in fields[1]:
+        if len(fields) < 6 or "w" in fields[1] or not fields[5].startswith("/"):
+            continue
+        if path is not None and fields[5] != path:
             continue
         start, end = (int(address, 16) for address in fields[0].split("-"))
         if madvise(start, end - start, _MADV_PAGEOUT) == 0:

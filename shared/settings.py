@@ -21,6 +21,7 @@ from shared.sentinel import SSL_CERT_REQS, is_sentinel_url, parse_sentinel_url
 
 MIB = 1024 * 1024
 DEFAULT_LANGUAGES = ("ru", "be", "uk", "de", "en", "pl", "kk")
+DEFAULT_FULL_MODEL_LANGUAGES = ("ru", "be", "uk")
 # The ISO 639-1 codes lingua (the language detector) knows. Written out so that reading settings
 # does not import lingua: the ingest and index workers never detect a language, and a test
 # keeps this list equal to lingua's.
@@ -31,6 +32,16 @@ ka kk ko la lg lt lv mi mk mn mr ms nb nl nn pa pl pt ro ru sk sl sn so sq sr st
 tl tn tr ts uk ur vi xh yo zh zu
 """
 DETECTABLE_LANGUAGES = frozenset(_LINGUA_CODES.split())
+
+
+def _known_codes(codes: list[str]) -> list[str]:
+    """``codes`` in lower case, or a ValueError naming those lingua does not know."""
+    unknown = [code for code in codes if code.lower() not in DETECTABLE_LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown ISO 639-1 code(s) {unknown}")
+    return [code.lower() for code in codes]
+
+
 BROKER_SCHEMES = ("redis://", "rediss://", "sentinel://", "amqp://", "amqps://")
 
 
@@ -87,6 +98,14 @@ class Settings(BaseSettings):
     # Comma-separated in the environment (NEWSFLOW_LANGUAGES=ru,be,de), not JSON.
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_LANGUAGES)
+    )
+    # Comma-separated too. lingua's full models, ~22 MB each in an enrich worker, judge lines of
+    # a few words; the other languages are told apart on trigrams (services/enrich/language.py).
+    language_full_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_FULL_MODEL_LANGUAGES),
+        description="Languages lingua judges short lines in with all its models; the others "
+        "of NEWSFLOW_LANGUAGES are recognised on trigrams only, which saves ~22 MB of memory a "
+        "language and labels lines of two or three words less often.",
     )
     language_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     language_min_letters: int = Field(
@@ -226,7 +245,7 @@ class Settings(BaseSettings):
     )
     extra_trailers: list[str] = Field(default_factory=list)
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "language_full_models", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):
@@ -236,13 +255,14 @@ class Settings(BaseSettings):
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, value: list[str]) -> list[str]:
-        known = DETECTABLE_LANGUAGES
-        unknown = [code for code in value if code.lower() not in known]
-        if unknown:
-            raise ValueError(f"unknown ISO 639-1 code(s) {unknown}")
         if len(value) < 2:
             raise ValueError("give at least two languages to choose between")
-        return [code.lower() for code in value]
+        return _known_codes(value)
+
+    @field_validator("language_full_models")
+    @classmethod
+    def _known_full_model_languages(cls, value: list[str]) -> list[str]:
+        return _known_codes(value)
 
     @field_validator("drop_dirs", mode="before")
     @classmethod

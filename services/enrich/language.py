@@ -16,18 +16,18 @@ stands. What it must never do is label a lone word (a name, «Минск») from
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lingua import IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
+from lingua import ConfidenceValue, IsoCode639_1, LanguageDetector, LanguageDetectorBuilder
 
 from shared.messages import LanguageShare
+from shared.settings import DEFAULT_FULL_MODEL_LANGUAGES
 
-VERSION = "5"
+VERSION = "6"
 UNDETERMINED = "und"
 # Detection is linear in text length and a news lead settles the language; the tail adds cost,
 # not accuracy.
@@ -53,6 +53,17 @@ _KAZAKH_LETTERS = frozenset("әғқңөұүһӘҒҚҢӨҰҮҺ")
 # such letter is evidence lingua's scores on a few words do not weigh enough («Вот и он.»: 0.49
 # Russian, and 0.25 to Kazakh and Belarusian, which has no «и»). A long text may quote a name in
 # another alphabet («Київ» in Russian news), so there lingua's verdict stands alone.
+# The languages lingua judges with all its models by default (``Settings.language_full_models``).
+# lingua judges a text of under 120 letters with its unigram to fivegram models, ~22 MB of
+# memory a language, and a longer one with its trigram models alone, in any mode. Russian,
+# Belarusian and Ukrainian share most of their letters and words, and a short line needs all
+# the models to tell them apart; the other configured languages (German, English, Polish,
+# Kazakh) differ in letters and trigrams, and lingua's low-accuracy mode, trigrams only, tells
+# them apart on all but the shortest lines («It rains.» is ``und``). Their full models cost an
+# enrich worker 80 MB, a fifth of its memory, for those lines.
+FULL_MODEL_LANGUAGES = frozenset(DEFAULT_FULL_MODEL_LANGUAGES)
+# The languages lingua knows that are written in Cyrillic.
+_CYRILLIC_SCRIPT = frozenset({"be", "bg", "kk", "mk", "mn", "ru", "sr", "uk"})
 _NOT_IN_ALPHABET = {
     "ru": frozenset("іїєґўІЇЄҐЎ"),
     "uk": frozenset("ёъыэўЁЪЫЭЎ"),
@@ -80,58 +91,115 @@ class LanguageGuess:
 
 
 @lru_cache(maxsize=8)
+def _tiers(
+    languages: tuple[str, ...], full_models: frozenset[str]
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The configured languages lingua judges with all its models (those in ``full_models``),
+    and those it recognises on trigrams only. One tier, the whole set in full, when fewer than
+    two of the languages have full models or none is trigram-only."""
+    full = tuple(code for code in languages if code in full_models)
+    recognised = frozenset(languages) - frozenset(full)
+    if len(full) < 2 or not recognised:
+        return languages, frozenset()
+    return full, recognised
+
+
+@lru_cache(maxsize=8)
 def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
-    """One detector per process and language set (its models load lazily and are shared)."""
+    """A detector among ``languages`` in lingua's high-accuracy mode: one per process and
+    language set, its models loaded lazily and shared by every detector of the process."""
     return LanguageDetectorBuilder.from_iso_codes_639_1(*_codes(languages)).build()
 
 
-def preload_models(languages: tuple[str, ...]) -> None:
+@lru_cache(maxsize=8)
+def _recogniser_for(languages: tuple[str, ...]) -> LanguageDetector:
+    """lingua in low-accuracy mode (trigrams only) over every configured language: says whether
+    a text is in one of the trigram-only languages."""
+    return LanguageDetectorBuilder.from_iso_codes_639_1(
+        *_codes(languages)
+    ).with_low_accuracy_mode().build()
+
+
+def preload_models(
+    languages: tuple[str, ...], full_models: frozenset[str] = FULL_MODEL_LANGUAGES
+) -> None:
     """Load every model of ``languages`` now, for a worker to do once before it forks.
 
     lingua loads a model the first time a text needs it: a text's script and length decide
     which (one Latin warm-up sentence left every Cyrillic model to each prefork child, which
     then spent 1-2 s on its first Russian document, inside the stage's time limit, and held
     its own copy). Loaded models live in one store that every detector of the process shares
-    (lingua's documented behaviour), so the detector built here only fills that store and is
-    dropped; ``detector_for``'s detector finds the models there.
+    (lingua's documented behaviour), so the detectors built here only fill that store and are
+    dropped; ``detector_for``'s and ``_recogniser_for``'s find the models there. The
+    trigram-only languages get their trigram models and nothing else.
     """
+    full, recognised = _tiers(languages, full_models)
     LanguageDetectorBuilder.from_iso_codes_639_1(
-        *_codes(languages)
+        *_codes(full)
     ).with_preloaded_language_models().build()
+    if recognised:
+        LanguageDetectorBuilder.from_iso_codes_639_1(
+            *_codes(languages)
+        ).with_low_accuracy_mode().with_preloaded_language_models().build()
 
 
-def models_library() -> str | None:
-    """The file of lingua's compiled library, which holds its models compressed: loading reads
-    them there once, and nothing reads those pages again."""
-    spec = importlib.util.find_spec("lingua.lingua")
-    return spec.origin if spec else None
-
-
-def _codes(languages: tuple[str, ...]) -> list[IsoCode639_1]:
+def _codes(languages: Iterable[str]) -> list[IsoCode639_1]:
     return [getattr(IsoCode639_1, code.upper()) for code in languages]
 
 
-def _values(sample: str, languages: tuple[str, ...]) -> list[tuple[str, float]]:
+def _may_be_recognised(sample: str, recognised: frozenset[str]) -> bool:
+    """Whether the text could be in one of the trigram-only languages: Kazakh only with a letter
+    of its own (as ``_best`` rules), a language of another script only without Cyrillic (a
+    piece is one script: ``pieces`` cuts quotes out), a Cyrillic one only with it. A Russian,
+    Belarusian or Ukrainian text is then judged by the full tier alone, in one lingua call."""
+    cyrillic = _CYRILLIC.search(sample) is not None
+    for code in recognised:
+        if code == "kk":
+            if not _KAZAKH_LETTERS.isdisjoint(sample):
+                return True
+        elif cyrillic == (code in _CYRILLIC_SCRIPT):
+            return True
+    return False
+
+
+def _ranked(
+    sample: str, languages: tuple[str, ...], full_models: frozenset[str]
+) -> list[ConfidenceValue]:
+    """lingua's confidence in each language, best first: a trigram-only language when the
+    trigram tier puts it first, else the full tier's scores of its languages."""
+    full, recognised = _tiers(languages, full_models)
+    if recognised and _may_be_recognised(sample, recognised):
+        values = _recogniser_for(languages).compute_language_confidence_values(sample)
+        if values and values[0].language.iso_code_639_1.name.lower() in recognised:
+            return values
+    return detector_for(full).compute_language_confidence_values(sample)
+
+
+def _values(
+    sample: str, languages: tuple[str, ...], full_models: frozenset[str]
+) -> list[tuple[str, float]]:
     """lingua's confidence in each language, best first (empty when it cannot say)."""
     return [
         (value.language.iso_code_639_1.name.lower(), float(value.value))
-        for value in detector_for(languages).compute_language_confidence_values(sample)
+        for value in _ranked(sample, languages, full_models)
     ]
 
 
-def _best(sample: str, languages: tuple[str, ...]) -> LanguageGuess:
+def _best(sample: str, languages: tuple[str, ...], full_models: frozenset[str]) -> LanguageGuess:
     # Only the first value is read: converting all of them (``_values``) costs on every piece.
-    values = detector_for(languages).compute_language_confidence_values(sample)
+    values = _ranked(sample, languages, full_models)
     if not values:
         return LanguageGuess(UNDETERMINED, 0.0)
     best = values[0]
     code = best.language.iso_code_639_1.name.lower()
     if code == "kk" and len(languages) > 2 and not _KAZAKH_LETTERS.intersection(sample):
-        return _best(sample, tuple(lang for lang in languages if lang != "kk"))
+        return _best(sample, tuple(lang for lang in languages if lang != "kk"), full_models)
     return LanguageGuess(code, round(float(best.value), 4))
 
 
-def _best_short(sample: str, languages: tuple[str, ...]) -> LanguageGuess:
+def _best_short(
+    sample: str, languages: tuple[str, ...], full_models: frozenset[str]
+) -> LanguageGuess:
     """lingua's verdict on a short text among the languages that can write its letters.
 
     lingua's confidences sum to one over the configured languages; the ones left once the
@@ -139,7 +207,7 @@ def _best_short(sample: str, languages: tuple[str, ...]) -> LanguageGuess:
     text is not in those), so a text lingua split between Russian and Belarusian is Russian when
     it holds an «и». When lingua's own first choice cannot write the text, the letters and the
     scores disagree (a mixed line, «Минск Мінск»): ``und``, with lingua's confidence in it."""
-    values = _values(sample, languages)
+    values = _values(sample, languages, full_models)
     if not values:
         return LanguageGuess(UNDETERMINED, 0.0)
     letters = frozenset(sample)
@@ -160,7 +228,12 @@ def _can_write(code: str, letters: frozenset[str]) -> bool:
 
 
 def detect_language(
-    text: str, languages: tuple[str, ...], *, min_confidence: float, min_letters: int
+    text: str,
+    languages: tuple[str, ...],
+    *,
+    min_confidence: float,
+    min_letters: int,
+    full_models: frozenset[str] = FULL_MODEL_LANGUAGES,
 ) -> LanguageGuess:
     """The most likely language of ``text`` as ISO 639-1, or ``und`` with the best confidence.
 
@@ -169,10 +242,10 @@ def detect_language(
     sample = text[:MAX_CHARS]
     letters = _letters(sample)
     if letters >= min_letters:
-        return _judged(_best(sample, languages), min_confidence)
+        return _judged(_best(sample, languages, full_models), min_confidence)
     if letters == 0 or len(_WORD.findall(sample)) < SHORT_MIN_WORDS:
         return LanguageGuess(UNDETERMINED, 0.0)
-    return _judged(_best_short(sample, languages), min_confidence)
+    return _judged(_best_short(sample, languages, full_models), min_confidence)
 
 
 def _letters(text: str) -> int:
@@ -238,6 +311,7 @@ def language_profile(
     *,
     min_confidence: float,
     min_letters: int,
+    full_models: frozenset[str] = FULL_MODEL_LANGUAGES,
 ) -> LanguageProfile:
     """The document's language and each language's share of its letters.
 
@@ -269,7 +343,9 @@ def language_profile(
         letters = _letters(piece)
         if letters < min_letters:
             continue
-        guess = _judged(_best(piece[:PIECE_SAMPLE_CHARS], languages), min_confidence)
+        guess = _judged(
+            _best(piece[:PIECE_SAMPLE_CHARS], languages, full_models), min_confidence
+        )
         sizes[guess.language] += letters
         confidence[guess.language] += guess.confidence * letters
     total = sum(sizes.values())
@@ -287,6 +363,7 @@ def language_profile(
             languages,
             min_confidence=min_confidence,
             min_letters=min_letters,
+            full_models=full_models,
         )
     return LanguageProfile(document, shares)
 

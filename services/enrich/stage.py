@@ -148,6 +148,7 @@ def read_document(doc: ParsedDocument, settings: Settings) -> TextReading:
         tuple(settings.languages),
         min_confidence=settings.language_min_confidence,
         min_letters=settings.language_min_letters,
+        full_models=frozenset(settings.language_full_models),
     )
     return TextReading(profile, head(doc.text, settings.enrich_max_chars))
 

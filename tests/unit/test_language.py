@@ -7,6 +7,7 @@ import time
 import pytest
 
 from services.enrich.language import (
+    FULL_MODEL_LANGUAGES,
     MAX_PIECE_CHARS,
     detect_language,
     language_profile,
@@ -16,8 +17,14 @@ from services.enrich.language import (
 LANGS = ("ru", "be", "uk", "de", "en", "pl", "kk")
 
 
-def detect(text: str) -> str:
-    return detect_language(text, LANGS, min_confidence=0.5, min_letters=12).language
+ALL_FULL = frozenset(LANGS)
+
+
+def detect(text: str, full_models: frozenset[str] = ALL_FULL) -> str:
+    guess = detect_language(
+        text, LANGS, min_confidence=0.5, min_letters=12, full_models=full_models
+    )
+    return guess.language
 
 
 SHORT_LINES = [
@@ -34,8 +41,44 @@ SHORT_LINES = [
 @pytest.mark.parametrize(("expected", "line"), SHORT_LINES)
 def test_a_short_line_lingua_is_sure_of_gets_its_language(expected: str, line: str) -> None:
     """Fewer letters than ``min_letters`` used to mean ``und`` whatever lingua said; a line of a
-    few words that lingua scores above the threshold is labelled."""
-    assert detect(line) == expected
+    few words that lingua scores above the threshold is labelled (with every language's full
+    models, as NEWSFLOW_LANGUAGE_FULL_MODELS=ru,be,uk,de,en,pl,kk asks)."""
+    assert detect(line, ALL_FULL) == expected
+
+
+@pytest.mark.parametrize(("expected", "line"), SHORT_LINES[:-2])
+def test_the_default_full_models_keep_short_east_slavic_lines(expected: str, line: str) -> None:
+    """Russian, Belarusian and Ukrainian keep all of lingua's models by default: two words of
+    them are told apart as before."""
+    assert detect(line, FULL_MODEL_LANGUAGES) == expected
+
+
+def test_a_language_on_trigrams_only_loses_only_the_shortest_lines() -> None:
+    """German and English are told apart on trigrams by default: «Es regnet.» still is German,
+    but lingua is no longer sure of «It rains.», which stays ``und`` rather than guessed; a line
+    of a few more words is English again."""
+    assert detect("Es regnet.", FULL_MODEL_LANGUAGES) == "de"
+    assert detect("It rains.", FULL_MODEL_LANGUAGES) == "und"
+    assert detect("It rains today in Minsk.", FULL_MODEL_LANGUAGES) == "en"
+
+
+@pytest.mark.parametrize(
+    ("expected", "line"),
+    [
+        ("pl", "Pada deszcz nad Mińskiem od rana."),
+        ("pl", "Bank centralny obniżył stopę procentową."),
+        ("kk", "Ұлттық банк базалық мөлшерлемені төмендетті."),
+        ("ru", "Национальный банк снизил ставку рефинансирования."),
+        ("uk", "Національний банк знизив облікову ставку."),
+        ("be", "Нацыянальны банк знізіў стаўку рэфінансавання."),
+        ("de", "Die Nationalbank senkte den Leitzins."),
+        ("en", "The National Bank cut its refinancing rate."),
+    ],
+)
+def test_the_two_tiers_recognise_every_configured_language(expected: str, line: str) -> None:
+    """By default Polish and Kazakh, like German and English, are recognised on trigrams, and
+    the East Slavic languages by the full models: a sentence of each lands where it belongs."""
+    assert detect(line, FULL_MODEL_LANGUAGES) == expected
 
 
 @pytest.mark.parametrize("line", ["Нет и нет.", "Вот и он."])
