@@ -115,9 +115,11 @@ def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
 def _recogniser_for(languages: tuple[str, ...]) -> LanguageDetector:
     """lingua in low-accuracy mode (trigrams only) over every configured language: says whether
     a text is in one of the trigram-only languages."""
-    return LanguageDetectorBuilder.from_iso_codes_639_1(
-        *_codes(languages)
-    ).with_low_accuracy_mode().build()
+    return (
+        LanguageDetectorBuilder.from_iso_codes_639_1(*_codes(languages))
+        .with_low_accuracy_mode()
+        .build()
+    )
 
 
 def preload_models(
@@ -343,9 +345,7 @@ def language_profile(
         letters = _letters(piece)
         if letters < min_letters:
             continue
-        guess = _judged(
-            _best(piece[:PIECE_SAMPLE_CHARS], languages, full_models), min_confidence
-        )
+        guess = _judged(_best(piece[:PIECE_SAMPLE_CHARS], languages, full_models), min_confidence)
         sizes[guess.language] += letters
         confidence[guess.language] += guess.confidence * letters
     total = sum(sizes.values())

@@ -9,8 +9,9 @@ same meaning; the shared suite in ``tests/integration/test_search_backends.py`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from functools import partial
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
@@ -200,7 +201,14 @@ class IndexBackend(Protocol):
 
 def open_backend(url: str) -> IndexBackend:
     """Open the index ``url`` names: ``postgresql://...`` (or ``postgres://``) is PostgreSQL,
-    ``sqlite:///path`` or a plain path (or ``:memory:``) is SQLite.
+    ``sqlite:///path`` or a plain path (or ``:memory:``) is SQLite."""
+    return backend_opener(url)()
+
+
+def backend_opener(url: str) -> Callable[[], IndexBackend]:
+    """What opens the index ``url`` names, its backend's module imported but nothing opened (the
+    index worker asks before it forks, so that its children share the module instead of each
+    importing its own).
 
     The backends are imported here, not at the top: each imports this module for the models, and
     a SQLite-only install must not need psycopg.
@@ -208,10 +216,10 @@ def open_backend(url: str) -> IndexBackend:
     if url.startswith(("postgresql://", "postgres://")):
         from services.index.postgres import PostgresIndex  # noqa: PLC0415  # see docstring
 
-        return PostgresIndex(url)
+        return partial(PostgresIndex, url)
     if "://" in url and not url.startswith("sqlite:///"):
         msg = f"unsupported index URL {url!r}: use a path, sqlite:///path or postgresql://..."
         raise ValueError(msg)
     from services.index.sqlite import SqliteIndex  # noqa: PLC0415  # see docstring
 
-    return SqliteIndex(url.removeprefix("sqlite:///"))
+    return partial(SqliteIndex, url.removeprefix("sqlite:///"))

@@ -14,12 +14,13 @@ from typing import Any
 import structlog
 from celery import signals
 
+from services.index.backend import backend_opener
 from services.index.lemmas import preload_ukrainian
 from services.index.stage import index_for
 from shared.celery_app import NewsflowCelery
 from shared.messages import EnrichedDocument
 from shared.metrics import END_TO_END_LATENCY, initialise_stage_series
-from shared.process_memory import release_free_memory
+from shared.process_memory import page_out_file, release_free_memory
 from shared.settings import Settings
 from shared.tasks import Finish, StageTask, register_stage_task
 
@@ -62,22 +63,26 @@ def open_index_at_start(settings: Settings) -> None:
         )
 
 
-def load_dictionaries_before_fork(languages: tuple[str, ...]) -> None:
-    """Load the Ukrainian lemmatiser's dictionary (~17 MB) in the worker's main process, when
-    Ukrainian is a configured language, so that the pool's children share it; then collect and
-    return what loading left free (see ``shared.process_memory``)."""
-    if "uk" in languages:
+def load_before_fork(settings: Settings) -> None:
+    """Import the index backend's module and, when Ukrainian is a configured language, load the
+    Ukrainian lemmatiser's dictionary (~17 MB), in the worker's main process, so that the pool's
+    children share them; then collect and return what loading left free, and hand back the
+    library pages only loading read (see ``shared.process_memory``). Each child imported its
+    own backend and stemmer before: ~5 MB a child."""
+    backend_opener(settings.index_url)
+    if "uk" in settings.languages:
         preload_ukrainian()
-        gc.collect()
-        release_free_memory()
+    gc.collect()
+    release_free_memory()
+    page_out_file()
 
 
 def register(app: NewsflowCelery) -> None:
     register_stage_task(app, "index", document, EnrichedDocument, run_many=documents)
 
     @signals.worker_init.connect(weak=False)
-    def _load_dictionaries(**_: Any) -> None:
-        load_dictionaries_before_fork(tuple(app.settings.languages))
+    def _load_before_fork(**_: Any) -> None:
+        load_before_fork(app.settings)
 
     # Per child, after the fork: neither a SQLite connection nor a PostgreSQL pool may cross it.
     @signals.worker_process_init.connect(weak=False)

@@ -7,7 +7,10 @@ language has its own tests in ``test_index_query.py``.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from services.index import lemmas, tasks
 from services.index.query import highlight_stems, parse
@@ -19,8 +22,11 @@ from services.index.stemming import (
     stem_word,
     tokenize,
 )
+from shared.settings import Settings
 
 # --- tokenize ---------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tokenize_lowercases_unicode_words_and_drops_punctuation() -> None:
@@ -249,5 +255,23 @@ def test_index_worker_loads_the_ukrainian_dictionary_before_it_forks() -> None:
     """Loaded in the main process, the dictionary is shared by the pool's children; left to
     each child's first Ukrainian document, each holds its own (measured: 130 against 150 MB
     for an index worker of two children after 1000 documents, half of them Ukrainian)."""
-    tasks.load_dictionaries_before_fork(("ru", "uk"))
+    tasks.load_before_fork(Settings(languages=["ru", "uk"], index_url=":memory:"))
     assert lemmas._analyzer is not None
+
+
+def test_index_worker_imports_its_backend_before_it_forks(tmp_path: Path) -> None:
+    """The backend's module (and the stemmer it imports) is imported by the main process, so
+    the pool's children share it, and nothing is opened there: a SQLite index file appears only
+    when a child opens it."""
+    path = tmp_path / "index.db"
+    script = (
+        "import sys\n"
+        "from services.index import tasks\n"
+        "from shared.settings import Settings\n"
+        "assert 'services.index.sqlite' not in sys.modules\n"
+        f"tasks.load_before_fork(Settings(languages=['ru', 'de'], index_url='sqlite:///{path}'))\n"
+        "assert 'services.index.sqlite' in sys.modules\n"
+        "assert 'Stemmer' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
+    assert not path.exists()
