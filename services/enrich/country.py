@@ -22,7 +22,7 @@ from typing import Any
 from services.enrich.entities import load_models
 from shared.messages import CountryShare, Entity
 
-VERSION = "1"
+VERSION = "2"
 
 _COUNTRY_ID_LENGTH = 2
 # A smaller town says little about a country: town names are also common words in the
@@ -31,11 +31,21 @@ MIN_CITY_POPULATION = 50_000
 
 
 @dataclass(frozen=True)
+class GenericName:
+    """Names one kind of institution goes by in every country, and each country's own."""
+
+    names: frozenset[str]  # casefolded
+    ids: dict[str, str]  # country -> entity id
+    linked: frozenset[str]  # the ids of all of them
+
+
+@dataclass(frozen=True)
 class Evidence:
     organisations: dict[str, str]
     currencies: dict[str, str]
     languages: dict[str, str]
     weights: dict[str, float]
+    generic: tuple[GenericName, ...]
 
 
 @cache
@@ -47,6 +57,14 @@ def _evidence() -> Evidence:
         currencies=dict(data["currencies"]),
         languages=dict(data["languages"]),
         weights={key: float(value) for key, value in data["weights"].items()},
+        generic=tuple(
+            GenericName(
+                names=frozenset(name.casefold() for name in kind["names"]),
+                ids={code: f"org:{key}" for code, key in kind["countries"].items()},
+                linked=frozenset(f"org:{key}" for key in kind["countries"].values()),
+            )
+            for kind in data["generic"].values()
+        ),
     )
 
 
@@ -74,6 +92,32 @@ def entity_country(entity_id: str) -> str | None:
     if entity_id.startswith("org:"):
         return _evidence().organisations.get(entity_id.removeprefix("org:"))
     return None
+
+
+def _generic_kind(entity: Entity) -> GenericName | None:
+    """The kind of institution ``entity`` names by a name every country's goes by, if it does."""
+    for kind in _evidence().generic:
+        if entity.id in kind.linked and entity.normal.casefold() in kind.names:
+            return kind
+    return None
+
+
+def localise_generic_names(entities: Sequence[Entity], country: str | None) -> list[Entity]:
+    """``entities``, with each generic name («the National Bank») linked to the institution of
+    the document's ``country`` when that country has one; unchanged otherwise."""
+    localised = []
+    for entity in entities:
+        kind = _generic_kind(entity)
+        own = kind.ids.get(country or "") if kind is not None else None
+        localised.append(
+            entity if own is None or own == entity.id else entity.model_copy(update={"id": own})
+        )
+    return localised
+
+
+def without_generic_names(entities: Iterable[Entity]) -> list[Entity]:
+    """``entities`` without the generic names, which say nothing of the country on their own."""
+    return [entity for entity in entities if _generic_kind(entity) is None]
 
 
 def country_focus(

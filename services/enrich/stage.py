@@ -39,11 +39,13 @@ class EnrichStores:
 
 @dataclass(frozen=True)
 class MoneyFields:
-    """What the money step and the country focus add to a document."""
+    """What the money step and the country focus add to a document, and its entities with the
+    generic names linked to the document's country's institutions."""
 
     money: list[MoneyMention]
     rates: list[CurrencyRate]
     focus: country.CountryFocus
+    entities: list[Entity]
 
 
 def money_fields(
@@ -60,13 +62,22 @@ def money_fields(
         kept = tuple(item for item in reading.found if not span[0] <= item.start < span[1])
         reading = money.Reading(reading.doc, kept)
     header = doc.header_rate.currency if doc.header_rate else None
-    focus = country.country_focus(
-        found,
-        reading.qualified_currencies(),
-        header_currency=header,
-        language=language_code,
-        title_end=len(doc.title),
-    )
+    currencies = reading.qualified_currencies()
+
+    def focus_of(entities: Sequence[Entity]) -> country.CountryFocus:
+        return country.country_focus(
+            entities,
+            currencies,
+            header_currency=header,
+            language=language_code,
+            title_end=len(doc.title),
+        )
+
+    # A generic name («the National Bank») is linked to the Belarusian institution until the
+    # rest of the document says which country it is about.
+    told = focus_of(country.without_generic_names(found))
+    found = country.localise_generic_names(found, told.country)
+    focus = focus_of(found)
     places = [
         money.Place(entity.start, code)
         for entity in found
@@ -80,7 +91,7 @@ def money_fields(
     rates = money.find_rates(reading, mentions, local=local)
     if doc.header_rate is not None:
         rates.insert(0, money.header_rate(doc.header_rate))
-    return MoneyFields(mentions, rates, focus)
+    return MoneyFields(mentions, rates, focus, found)
 
 
 # How ingest keeps a malformed header line: as one of the first two paragraphs (it goes after the
@@ -213,7 +224,7 @@ def enrich_with_story(
         story_id = stores.stories.story_of(doc.id)
     else:
         signature = stories.story_signature(
-            read, language=guess.language, entities=found_entities, money=money_found.money
+            read, language=guess.language, entities=money_found.entities, money=money_found.money
         )
         assignment = stores.stories.assign(
             doc.id,
@@ -240,7 +251,7 @@ def enrich_with_story(
         rates=money_found.rates,
         country=money_found.focus.country,
         countries=money_found.focus.countries,
-        entities=found_entities,
+        entities=money_found.entities,
         story_id=story_id,
         story_similarity=assignment.similarity if assignment else None,
         story_merged_from=list(assignment.merged_from) if assignment else [],

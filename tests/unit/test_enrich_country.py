@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from newsflow.local import local_stores
-from services.enrich.country import country_focus, entity_country
+from services.enrich.country import (
+    country_focus,
+    entity_country,
+    localise_generic_names,
+    without_generic_names,
+)
 from services.enrich.stage import enrich_document, malformed_header_span
 from services.ingest.parse import parse_raw
 from shared.messages import Entity, ParsedDocument
@@ -128,3 +133,59 @@ def test_a_country_in_the_headline_counts_twice() -> None:
 def test_a_small_town_says_nothing_about_the_country() -> None:
     """Town names are common words («Seven new paper currencies» names a Russian town)."""
     assert entity_country("geonames:465543") is None
+
+
+def bank(name: str, entity_id: str = "org:national-bank-belarus") -> Entity:
+    return Entity(text=name, start=0, end=len(name), type="ORG", normal=name, id=entity_id)
+
+
+def test_a_generic_name_follows_the_country_the_rest_of_the_document_names() -> None:
+    """«The National Bank» is linked to Belarus's by the gazetteer; in a document about
+    Ukraine it is Ukraine's, in one about Kazakhstan Kazakhstan's."""
+    found = [bank("National Bank"), loc("UA")]
+    told = country_focus(without_generic_names(found), [], header_currency=None, language="en")
+    assert told.country == "UA"
+    assert [e.id for e in localise_generic_names(found, told.country)] == [
+        "org:national-bank-ukraine",
+        "UA",
+    ]
+    assert localise_generic_names([bank("Нацбанк")], "KZ")[0].id == "org:national-bank-kazakhstan"
+
+
+@pytest.mark.parametrize("country", [None, "BY", "DE"])
+def test_a_generic_name_keeps_its_link_without_another_country_that_has_one(
+    country: str | None,
+) -> None:
+    """No country told, Belarus itself, or a country with no such institution in the data: the
+    gazetteer's link stands."""
+    assert localise_generic_names([bank("Nationalbank")], country)[0].id == (
+        "org:national-bank-belarus"
+    )
+
+
+def test_a_full_name_is_never_moved() -> None:
+    """«National Bank of Belarus» names its country: it stays in a document about Ukraine, and
+    the NBU's own name is not a generic one."""
+    found = [bank("National Bank of Belarus"), bank("NBU", "org:national-bank-ukraine")]
+    assert [e.id for e in localise_generic_names(found, "UA")] == [
+        "org:national-bank-belarus",
+        "org:national-bank-ukraine",
+    ]
+    assert [e.id for e in localise_generic_names(found, "BY")] == [
+        "org:national-bank-belarus",
+        "org:national-bank-ukraine",
+    ]
+
+
+def test_the_step_links_the_national_bank_of_a_ukrainian_story_to_ukraine() -> None:
+    """Through the enrich step: an English report on the hryvnia names Ukraine and its capital,
+    and its «National Bank» is then the NBU, which also counts for Ukraine."""
+    doc = _parsed(
+        "Ukraine devalues the hryvnia\n"
+        "Ukraine's central bank has devalued the hryvnia by 25 percent, the National Bank said "
+        "in Kyiv on Thursday."
+    )
+    enriched = enrich_document(doc, local_stores(), Settings(_env_file=None))
+    assert enriched.country == "UA"
+    banks = [e.id for e in enriched.entities if e.normal == "National Bank"]
+    assert banks == ["org:national-bank-ukraine"]
