@@ -541,7 +541,7 @@ def test_mentions_are_valid_messages() -> None:
     """They travel as JSON inside the enriched document."""
     mention = extract_money("5 млн долларов", language="ru")[0]
     assert MoneyMention.model_validate_json(mention.model_dump_json()) == mention
-    assert VERSION == "7"
+    assert VERSION == "8"
 
 
 def test_unknown_language_still_finds_money() -> None:

@@ -261,3 +261,63 @@ def test_no_rate_without_a_currency_it_is_the_price_of(text: str, language: str)
     """A currency an amount is counted in («в долларах»), a change told in cents, or a row with
     no currency at its head is no rate."""
     assert rates(text, language, published=date(2020, 1, 1), local="UAH") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "published", "local", "expected"),
+    [
+        (
+            "The bank said that the new official rate for the currency is 36.5686 to the U.S. "
+            "dollar.",
+            "en",
+            date(2022, 7, 21),
+            "UAH",
+            [("USD", "UAH", 36.5686, "36.5686 to the U.S. dollar")],
+        ),
+        (
+            "Belarus planned the budget on the rate of the Russian rouble of 63/$.",
+            "en",
+            date(2016, 2, 10),
+            "BYR",
+            [("USD", "RUB", 63.0, "63/$")],
+        ),
+        (
+            "The average annual rate of the Belarus rouble might fall to 22.719/$.",
+            "en",
+            date(2016, 2, 10),
+            "BYR",
+            [("USD", "BYR", 22719.0, "22.719/$")],
+        ),
+        (
+            "Нацбанк установил официальный курс на уровне 4 930 за доллар.",
+            "ru",
+            date(2011, 5, 24),
+            "BYR",
+            [("USD", "BYR", 4930.0, "4 930 за доллар")],
+        ),
+    ],
+)
+def test_a_bare_number_priced_per_a_currency_after_a_word_of_rate(
+    text: str,
+    language: str,
+    published: date,
+    local: str,
+    expected: list[tuple[str, str, float, str]],
+) -> None:
+    """A number without a currency of its own, priced per another currency, in a sentence about
+    a rate: the currency the sentence names before it, else the article's own (``local``)."""
+    assert rates(text, language, published=published, local=local) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The team won 3 to 1 in Minsk, and fans paid 20 a dollar for a scarf.",
+        "В 2011 году за доллар давали больше.",
+        "Курс вырос на 5 % за доллар.",
+    ],
+)
+def test_a_bare_number_before_a_currency_without_a_rate_is_no_rate(text: str) -> None:
+    """No word of rate before the number, a year, a percentage: nothing is read as a rate."""
+    language = "en" if text.isascii() else "ru"
+    assert rates(text, language, local="BYN") == []

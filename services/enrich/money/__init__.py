@@ -45,4 +45,4 @@ __all__ = [
     "resolve_money",
 ]
 
-VERSION = "7"
+VERSION = "8"

@@ -26,6 +26,7 @@ from datetime import date
 from services.enrich.money.currency import currency_after
 from services.enrich.money.extract import Reading
 from services.enrich.money.numbers import number_value
+from services.enrich.money.ranges import rate as unit_priced
 from services.enrich.money.rouble import COUNTRY_OF_ROUBLE, belarusian
 from services.enrich.money.scan import Found
 from services.enrich.money.vocabulary import CENT, KOPECK, ROUBLE
@@ -88,6 +89,22 @@ _BARE_PRICE_RE = re.compile(
     re.IGNORECASE,
 )
 _MAX_BARE_PRICE = 30
+# A number standing alone: not part of a longer number, a word or a date; its digits may be
+# grouped by spaces («4 930»).
+_BARE_NUMBER_RE = re.compile(
+    r"(?<![\w.,/-])(?<!\d[ \u00a0])"
+    r"(?:\d{1,3}(?:[ \u00a0]\d{3})++(?:[.,]\d++)?|\d[\d.,]*+(?<=\d))(?![\w%])"
+)
+# What makes a bare number priced per a currency a rate: a word of rate or exchange in its
+# sentence before it (a score «3 to 1» or «20 a dollar» of a shop sign has none).
+_RATE_WORD_RE = re.compile(
+    r"(?<![^\W\d_])(?:курс|kurs|wechselkurs|rate|exchange|devalu|abgewertet|abwertung|"
+    r"девальв|дэвальв)",
+    re.IGNORECASE,
+)
+_MAX_RATE_CONTEXT = 200
+_BELARUSIAN = frozenset({"BYN", "BYR"})
+_ROUBLES = _BELARUSIAN | {"RUB"}
 # A rate's price is a price of one unit, never billions («в долларах составил 2 млрд рублей»).
 _MAX_RATE = 100_000
 _DENOMINATED_RE = re.compile(r"(?<![^\W\d_])(?:в|у|ў|in|im)[ \t]++\Z", re.IGNORECASE)
@@ -152,6 +169,7 @@ def find_rates(
         rates.extend(_table(text, mentions, in_rate, local))
         rates.extend(_bare_rows(reading, mentions, local))
         rates.extend(_bare_prices(reading, mentions, in_rate, local))
+        rates.extend(_bare_per_unit(reading, mentions, local, taken_by=rates))
     rates.sort(key=lambda rate: rate.start or 0)
     return rates
 
@@ -327,6 +345,72 @@ def _bare_prices(
             )
         )
     return rates
+
+
+def _bare_per_unit(
+    reading: Reading,
+    mentions: Sequence[MoneyMention],
+    local: str,
+    *,
+    taken_by: Sequence[CurrencyRate],
+) -> list[CurrencyRate]:
+    """«the new official rate for the currency is 36.5686 to the U.S. dollar», «курс — 22,719/$»:
+    a number with no currency of its own, priced per another currency's unit, after a word of
+    rate in its sentence, is the unit's price in the currency the sentence names before it
+    («the rate of the Russian rouble of 63/$»), else in the local one (the one the article is
+    about: a Belarusian reader reads «4930 за доллар» in a Minsk story as roubles)."""
+    text, rates = reading.doc.text, []
+    spans = [(mention.start, mention.end) for mention in mentions]
+    spans += [(r.start, r.end) for r in taken_by if r.start is not None and r.end is not None]
+    for number in _BARE_NUMBER_RE.finditer(text):
+        start, end = number.span()
+        if any(first < end and start < last for first, last in spans):
+            continue
+        unit = unit_priced(reading.doc, end, local)
+        if unit is None or unit.currency in _NOT_UNITS or unit.amount not in _UNIT_AMOUNTS:
+            continue
+        sentence = _SENTENCE_START_RE.search(text, max(0, start - _MAX_RATE_CONTEXT), start)
+        context_start = sentence.end() if sentence else max(0, start - _MAX_RATE_CONTEXT)
+        if _RATE_WORD_RE.search(text, context_start, start) is None:
+            continue
+        quote = _named_quote(reading, context_start, start, local) or local
+        if quote == unit.currency:
+            continue
+        value = number_value(number.group(), reading.doc.language, scaled=False, currency=quote)
+        if value is None or value <= 0 or value >= _MAX_RATE:
+            continue
+        rates.append(
+            CurrencyRate(
+                base=unit.currency,
+                quote=quote,
+                value=round(float(value) / float(unit.amount), _VALUE_DIGITS + 4),
+                text=text[start : unit.end],
+                start=start,
+                end=unit.end,
+            )
+        )
+    return rates
+
+
+def _named_quote(reading: Reading, start: int, end: int, local: str) -> str | None:
+    """The last currency named between ``start`` and ``end`` (a bare rouble is the local
+    currency when that is a rouble, and says nothing otherwise; a Belarusian one is the
+    article's, by its date)."""
+    named, after = None, start
+    for word in _WORD_START_RE.finditer(reading.doc.text, start, end):
+        if word.start() < after:
+            continue  # inside the currency just read («Russian rouble»: not «rouble» again)
+        found = currency_after(reading.doc, word.start())
+        if found is None or found.end > end:
+            continue
+        after = found.end
+        if found.code == ROUBLE:
+            named = local if local in _ROUBLES else None
+        elif found.code not in _SUBUNITS:
+            named = found.code
+    if named in _BELARUSIAN and local in _BELARUSIAN:
+        return local  # «the Belarus rouble» of the article's date: BYR before July 2016
+    return named
 
 
 def _table(
