@@ -376,3 +376,19 @@ def similarity(
     )
     score = 2 * shared / total if total else 0.0
     return score, shared, shared - max(parts, default=0.0)
+
+
+def document_similarity(
+    weights: Mapping[str, float], mass: float, other: Mapping[str, float]
+) -> tuple[float, float, float]:
+    """``similarity`` of a document and one other document, as a story of it alone would give:
+    ``weights`` are the document's features after rarity and ``mass`` their sum, ``other`` the
+    other's features with their prior weights (a shared one counts at the document's weight).
+    Only the shared keys are visited (a set intersection), since a story's latest documents are
+    each compared."""
+    common = weights.keys() & other.keys()
+    parts = [weights[key] for key in common]
+    shared = sum(parts)
+    total = mass + sum(other.values()) - sum(other[key] for key in common) + shared
+    score = 2 * shared / total if total else 0.0
+    return score, shared, shared - max(parts, default=0.0)
