@@ -13,6 +13,7 @@ in-memory story stores:
 - ``subsets``: each event's articles kept at random with probability ``--keep`` (articles of no
   event always kept, so false joins stay measured on all of them), many seeds, in publication
   order, and once more shuffled within the day;
+- ``one article per language``: of each event one article per language, drawn at random;
 - ``features dropped``: each document's features dropped at random with probability ``--drop``
   (its facts, which can only veto, kept): reports of one event that share less with each other
   than the dev half's do. This is the mode that brings dev recall down to what the test half
@@ -154,6 +155,23 @@ def dropped(recorded: Sequence[Recorded], share: float, seed: int) -> list[Recor
     return out
 
 
+def one_per_language(
+    recorded: Sequence[Recorded], event_of: dict[str, str], seed: int
+) -> list[Recorded]:
+    """Of each event's articles one per language, drawn at random: the event is bridged across
+    languages by other articles each time, and same-language twins (one outlet's ru and uk
+    versions) cannot carry it."""
+    chosen: dict[tuple[str, str], tuple[float, str]] = {}
+    for item in recorded:
+        event = event_of.get(item.file)
+        if event is not None:
+            key = (event, item.file.split("/")[0])
+            value = (draw(seed, item.file, "language"), item.file)
+            chosen[key] = min(chosen.get(key, value), value)
+    kept = {file for _, file in chosen.values()}
+    return [item for item in recorded if item.file not in event_of or item.file in kept]
+
+
 def subset(
     recorded: Sequence[Recorded], event_of: dict[str, str], keep: float, seed: int
 ) -> list[Recorded]:
@@ -251,6 +269,10 @@ def run_half(
         score(
             shuffled_within_day(part, seed),
             modes.setdefault(f"subsets {keep:.0%}, shuffled", Pooled()),
+        )
+        score(
+            one_per_language(recorded, event_of, seed),
+            modes.setdefault("one article per language", Pooled()),
         )
         score(
             dropped(recorded, drop, seed),
