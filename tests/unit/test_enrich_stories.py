@@ -28,7 +28,13 @@ from services.enrich.stories import (
     StoryStore,
     story_signature,
 )
-from services.enrich.stories.assign import MAX_MEMBERS, StoryRecord, add_document, new_record
+from services.enrich.stories.assign import (
+    MAX_MEMBERS,
+    StoryRecord,
+    add_document,
+    match,
+    new_record,
+)
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
 from services.enrich.stories.signature import (
     MIN_SHARED,
@@ -377,6 +383,19 @@ def test_a_report_close_to_one_of_a_storys_documents_joins_it(store: StoryStore)
     # Against the centroid: p and q in a third of its documents, 2 * 2.0 / 30 = 0.13.
     late = store.assign("late", _sig("s:p", "s:q", "s:z"), when(), PARAMS)
     assert late.story_id == first.story_id
+
+
+def test_match_is_the_weighted_dice_with_the_centroid_when_no_document_is_closer() -> None:
+    """``match`` computes the centroid's similarity in one pass for speed; it must stay the
+    documented weighted Dice (``similarity``) of the document and the centroid."""
+    record = new_record("s-0", 1, _sig("s:a", "s:b", "s:c"), when())
+    add_document(record, StorySignature({"s:a": 3.0, "e:org:x": 1.5}, Facts()), when())
+    record.members = []  # the centroid alone
+    weights = {"s:a": 3.0, "s:c": 1.0, "e:BY": 0.2}  # after rarity: «s:c» is common this week
+    centroid = {key: count / record.size for key, (count, _) in record.features.items()}
+    priors = {key: prior for key, (_, prior) in record.features.items()}
+    expected = similarity(dict.fromkeys(weights, 1.0), centroid, {**priors, **weights})
+    assert match(weights, sum(weights.values()), record) == pytest.approx(expected)
 
 
 def test_a_story_keeps_its_latest_documents_bounded() -> None:

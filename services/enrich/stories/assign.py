@@ -48,7 +48,6 @@ from services.enrich.stories.signature import (
     StorySignature,
     document_similarity,
     rarity,
-    similarity,
     veto,
 )
 from shared.messages import DatePrecision
@@ -97,9 +96,6 @@ class StoryRecord:
             dates=frozenset(NamedDate.decode(text) for text in self.dates),
             figures=frozenset(self.figures),
         )
-
-    def centroid(self) -> dict[str, float]:
-        return {key: count / self.size for key, (count, _) in self.features.items()}
 
     def documents(self) -> list[dict[str, float]]:
         """Its latest documents' features, the one document's too while it is alone."""
@@ -239,16 +235,29 @@ def feature_weights(signature: StorySignature, counts: Mapping[str, int]) -> dic
 
 
 def match(
-    doc: Mapping[str, float],
-    weights: Mapping[str, float],
-    mass: float,
-    record: StoryRecord,
+    weights: Mapping[str, float], mass: float, record: StoryRecord
 ) -> tuple[float, float, float]:
     """How well a document matches a story: ``similarity`` to its centroid or to the closest of
-    its latest documents, whichever is higher (``doc``: the document's features at 1.0;
-    ``weights`` after rarity and ``mass`` their sum)."""
-    story_weights = {key: weight for key, (_, weight) in record.features.items()}
-    best = similarity(doc, record.centroid(), {**story_weights, **weights})
+    its latest documents (``document_similarity``), whichever is higher. ``weights``: the
+    document's features after rarity, ``mass`` their sum.
+
+    The centroid's similarity is computed in one pass over the story's features rather than by
+    building the centroid and the merged weights for each candidate: this is the decision's
+    inner loop, 32 candidates per document."""
+    size = record.size
+    parts: list[float] = []
+    story_mass = 0.0
+    for key, (count, prior) in record.features.items():
+        share = count / size
+        weight = weights.get(key)
+        if weight is None:
+            story_mass += prior * share
+        else:
+            story_mass += weight * share
+            parts.append(weight * min(1.0, share))
+    shared = sum(parts)
+    total = mass + story_mass
+    best = (2 * shared / total if total else 0.0, shared, shared - max(parts, default=0.0))
     for member in record.members:
         best = max(best, document_similarity(weights, mass, member))
     return best
@@ -288,7 +297,6 @@ def decide(
     """
     weights = feature_weights(signature, counts)
     mass = sum(weights.values())
-    doc = dict.fromkeys(signature.features, 1.0)
     vetoes: dict[str, int] = {}
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:
@@ -297,7 +305,7 @@ def decide(
         if (reason := veto(signature.facts, record.facts())) is not None:
             vetoes[reason] = vetoes.get(reason, 0) + 1
             continue
-        score, shared, corroboration = match(doc, weights, mass, record)
+        score, shared, corroboration = match(weights, mass, record)
         if shared >= MIN_SHARED and corroboration >= MIN_CORROBORATION and score >= threshold:
             scored.append((round(score, 3), record))
     if forced is not None and veto(signature.facts, forced.facts()) is None:
