@@ -578,27 +578,3 @@ def test_nationalities_are_no_unlinked_names() -> None:
     )
     names = [key for key in signature.features if key.startswith("n:")]
     assert names == ["n:slbnm"]
-
-
-def test_compounds_are_what_their_last_part_is() -> None:
-    """«London-based» and «Telegram-канал» are no names, nor in German «US-Dollar» or
-    «EU-Sanktionen», where every part of a noun is capitalised: on dev such words were shared
-    by reports of different events 23 times and by reports of one event once."""
-    english = signature_of("Traders at the London-based desk met Zhlobinmyaso staff.", "en")
-    assert [key for key in english.features if key.startswith("n:")] == ["n:slbnm"]
-    german = signature_of(
-        "Der Kurs zum US-Dollar fiel, als EU-Sanktionen den Hersteller GrodnoAzot trafen.", "de"
-    )
-    assert [key for key in german.features if key.startswith("n:")] == []
-    assert "u:org:grdnc" in german.features  # the company itself is still there
-
-
-def test_the_words_of_a_title_case_headline_are_no_names() -> None:
-    """An English headline capitalises its every word («Devalue», «Reveals»): taken for names
-    they would only make an English report look unlike its twins in other languages."""
-    text = (
-        "National Bank Set to Devalue Ruble as Reserves Dwindle\n\n"
-        "The staff of Zhlobinmyaso said on Friday the bank would devalue the ruble."
-    )
-    names = [key for key in signature_of(text, "en").features if key.startswith("n:")]
-    assert names == ["n:slbnm"]

@@ -85,10 +85,6 @@ MIN_RATE_AMOUNT_DIGITS: Final = 3
 with at least this many significant digits: «3 рубля» would match any rate near 3, «4 930
 рублей» is one day's rate."""
 
-MIN_TITLE_WORDS: Final = 3
-"""A line whose words of four letters or more are all capitalised, at least this many, is a
-headline in title case («National Bank of Belarus to Devalue Ruble on May 24»)."""
-
 _UNITS = frozenset({1.0, 10.0, 100.0, 1000.0})
 _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 meet
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
@@ -203,42 +199,22 @@ def _nationality(word: str, language: str) -> bool:
     return word in names or (word.endswith("s") and word[:-1] in names)
 
 
-def _title_case_lines(text: str) -> list[tuple[int, int]]:
-    """The spans of the lines written in title case (``MIN_TITLE_WORDS``), where a capital says
-    nothing of a name: «Devalue», «Reveals» and «Billions» are an English headline's words."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for line in text.split("\n"):
-        words = [word for word in _WORD.findall(line) if len(word) >= 4]
-        if len(words) >= MIN_TITLE_WORDS and all(word[0].isupper() for word in words):
-            spans.append((start, start + len(line)))
-        start += len(line) + 1
-    return spans
-
-
 def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list[str]:
     """Keys of capitalised words no entity covers, most frequent first, at most ``MAX_NAMES``.
 
     The key is the phonetic consonant skeleton the entity step uses for persons («Могилевлифтмаш»
     and «Mogilevliftmash» both give ``mglvl``), cut to five consonants so that a Russian case
-    ending does not change it. A hyphenated compound is what its last part is: «London-based»,
-    «Telegram-канал» and «COVID-19» are no names, «Стросс-Кана» is. German capitalises every
-    noun, also each part of a compound («US-Dollar», «EU-Sanktionen»), so there only a last part
-    with a capital inside (BelTA, McDonald's) or all capitals counts. Words of a title-case
-    headline do not count (``_title_case_lines``).
+    ending does not change it. German capitalises every noun, so there only words with a capital
+    inside (BelTA, McDonald's) or all capitals count.
     """
     covered = sorted((entity.start, entity.end) for entity in entities)
-    covered.extend(_title_case_lines(text))
     counts: dict[str, int] = {}
     for match in _NAME.finditer(text):
         word = match.group(1)
         start = match.start(1)
         if any(low <= start < high for low, high in covered) or _sentence_initial(text, start):
             continue
-        head = word.rsplit("-", 1)[-1]
-        if not head[:1].isupper():
-            continue
-        if language == "de" and not any(char.isupper() for char in head[1:]):
+        if language == "de" and not any(char.isupper() for char in word[1:]):
             continue
         # English capitalises titles, months, weekdays and nationalities («President», «Monday»,
         # «Russian»): a word that common in the document's language is that word, not a name.
