@@ -37,6 +37,7 @@ from services.enrich.stories.assign import (
 )
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
 from services.enrich.stories.signature import (
+    MAX_AMOUNTS,
     MIN_SHARED,
     Facts,
     StorySignature,
@@ -47,7 +48,7 @@ from services.enrich.stories.signature import (
     values_match,
     veto,
 )
-from shared.messages import DatePrecision, Entity
+from shared.messages import DatePrecision, Entity, MoneyMention
 from shared.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -578,3 +579,23 @@ def test_nationalities_are_no_unlinked_names() -> None:
     )
     names = [key for key in signature.features if key.startswith("n:")]
     assert names == ["n:slbnm"]
+
+
+def test_a_long_list_of_sums_keeps_only_the_first_as_features() -> None:
+    """A report listing twelve banks' rates must not outweigh what it shares with a short report
+    of the same event: its first ``MAX_AMOUNTS`` sums (its lead's) are features, the rest only
+    facts (which can still veto and corroborate)."""
+    values = [36.57, 29.25, 37.4, 37.7, 38.5, 39.1, 40.2, 41.3]
+    text = " ".join(f"{value} гривні." for value in values)
+    money = []
+    for value in values:
+        start = text.index(f"{value} ")
+        money.append(
+            MoneyMention(
+                text=f"{value} гривні", start=start, end=start + 10, amount=value, currency="UAH"
+            )
+        )
+    signature = story_signature(text, language="uk", entities=[], money=list(reversed(money)))
+    amounts = [key for key in signature.features if key.startswith("m:")]
+    assert sorted(amounts) == sorted(f"m:UAH:{value:g}" for value in values[:MAX_AMOUNTS])
+    assert "UAH:41.3" in signature.facts.figures
