@@ -58,8 +58,8 @@ MAX_STORY_FEATURES: Final = 64
 MAX_FACTS: Final = 32
 MAX_MEMBERS: Final = 8
 """Documents a story keeps whole for the comparison with each of them: its latest ones, since a
-new report continues what the latest said. Eight kept dev recall under feature dropout within
-a point of keeping all; four lost six points."""
+new report continues what the latest said. On dev with features dropped (60 seeds) eight gave
+the same recall as keeping all (78.9 %), four 77.3 %."""
 DAY_SECONDS: Final = 86_400
 
 Outcome = Literal["new", "joined"]
