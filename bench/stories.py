@@ -70,7 +70,7 @@ from services.enrich.stories.signature import (
 )
 from tests.support import DatabaseClaim  # the tests' way to share one Redis
 
-PARAMS = StoryParams(threshold=0.25, merge_threshold=0.5, window_days=7)
+PARAMS = StoryParams(threshold=0.25, merge_threshold=0.25, window_days=7)
 NOW = datetime(2025, 10, 8, 12, tzinfo=UTC)
 SIZES = (10_000, 100_000)
 

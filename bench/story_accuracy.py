@@ -190,8 +190,17 @@ def score_half(
     event_of: dict[str, str],
     labelled: dict[frozenset[str], LabelledPair] | None = None,
 ) -> HalfScore:
+    return score_stories(articles, stream_stories(articles), event_of, labelled)
+
+
+def score_stories(
+    articles: Sequence[Article],
+    stories: dict[str, str | None],
+    event_of: dict[str, str],
+    labelled: dict[frozenset[str], LabelledPair] | None = None,
+) -> HalfScore:
+    """Every pair of ``articles`` scored by whether ``stories`` (file -> story) put it in one."""
     labelled = labelled or {}
-    stories = stream_stories(articles)
     score = HalfScore()
     language = {article.file: article.lang for article in articles}
     for a, b in combinations(sorted(stories), 2):

@@ -133,7 +133,7 @@ class Settings(BaseSettings):
         default=0.25, gt=0.0, le=1.0, description="Similarity a document needs to join a story."
     )
     story_merge_threshold: float = Field(
-        default=0.5,
+        default=0.25,
         gt=0.0,
         le=1.0,
         description="Similarity a document needs with two stories for them to merge.",

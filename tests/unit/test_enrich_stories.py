@@ -28,9 +28,16 @@ from services.enrich.stories import (
     StoryStore,
     story_signature,
 )
-from services.enrich.stories.assign import StoryRecord
+from services.enrich.stories.assign import (
+    MAX_MEMBERS,
+    StoryRecord,
+    add_document,
+    match,
+    new_record,
+)
 from services.enrich.stories.facts import NamedDate, named_dates, percentages
 from services.enrich.stories.signature import (
+    MAX_AMOUNTS,
     MIN_SHARED,
     Facts,
     StorySignature,
@@ -41,11 +48,11 @@ from services.enrich.stories.signature import (
     values_match,
     veto,
 )
-from shared.messages import DatePrecision, Entity
+from shared.messages import DatePrecision, Entity, MoneyMention
 from shared.settings import Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-PARAMS = StoryParams(threshold=0.25, merge_threshold=0.5, window_days=7)
+PARAMS = StoryParams(threshold=0.25, merge_threshold=0.25, window_days=7)
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
 
 
@@ -336,6 +343,75 @@ def test_a_document_linking_two_stories_merges_them_and_old_ids_resolve(store: S
     assert store.assign("b", _sig("e:per:c"), when(), PARAMS).story_id == a.story_id
 
 
+def test_a_document_linking_two_stories_weakly_merges_them(store: StoryStore) -> None:
+    """A report that would join either story on its own says they are one event: merging needs
+    no stronger link than joining, or which reports form a story depends on which came first
+    (the later report joins the first story and the second stays apart)."""
+    a = store.assign("a", _sig("s:a", "s:b", "s:w", "s:x", "s:y", "s:z"), when(), PARAMS)
+    b = store.assign("b", _sig("s:c", "s:d", "s:q", "s:r", "s:t", "s:u"), when(), PARAMS)
+    c = store.assign("c", _sig("s:a", "s:b", "s:c", "s:d"), when(), PARAMS)
+    assert c.similarity is not None
+    assert c.similarity < 0.5  # the former merge threshold: these two stayed apart
+    assert c.story_id == a.story_id
+    assert c.merged_from == (b.story_id,)
+
+
+def test_stories_whose_dates_differ_are_not_merged_by_a_report_naming_none(
+    store: StoryStore,
+) -> None:
+    """A report that names no date can match the story of a step on Monday and the one of a step
+    on Friday alike; the two stories' own dates still keep them apart."""
+    monday = StorySignature(_sig("s:a", "s:b").features, Facts(dates=frozenset({NamedDate(3, 10)})))
+    friday = StorySignature(_sig("s:c", "s:d").features, Facts(dates=frozenset({NamedDate(3, 14)})))
+    a = store.assign("a", monday, when(), PARAMS)
+    b = store.assign("b", friday, when(), PARAMS)
+    c = store.assign("c", _sig("s:a", "s:b", "s:c", "s:d"), when(), PARAMS)
+    assert c.story_id in {a.story_id, b.story_id}
+    assert c.merged_from == ()
+    assert store.story_of("a") != store.story_of("b")
+
+
+def test_a_report_close_to_one_of_a_storys_documents_joins_it(store: StoryStore) -> None:
+    """A story told by many reports holds what only some of them say (one language's names and
+    figures) in a small share of its centroid; a new report that matches one of those reports
+    closely joins, although it matches the centroid at a third of that."""
+    common = ("s:a", "s:b", "s:c", "s:d", "s:e", "s:f")
+    first = store.assign("first", _sig(*common), when(), PARAMS)
+    assert store.assign("second", _sig(*common, "s:p", "s:q"), when(), PARAMS).story_id == (
+        first.story_id
+    )
+    assert store.assign("third", _sig(*common, "s:r"), when(), PARAMS).story_id == first.story_id
+    # Against the centroid: p and q in a third of its documents, 2 * 2.0 / 30 = 0.13.
+    late = store.assign("late", _sig("s:p", "s:q", "s:z"), when(), PARAMS)
+    assert late.story_id == first.story_id
+
+
+def test_match_is_the_weighted_dice_with_the_centroid_when_no_document_is_closer() -> None:
+    """``match`` computes the centroid's similarity in one pass for speed; it must stay the
+    documented weighted Dice (``similarity``) of the document and the centroid."""
+    record = new_record("s-0", 1, _sig("s:a", "s:b", "s:c"), when())
+    add_document(record, StorySignature({"s:a": 3.0, "e:org:x": 1.5}, Facts()), when())
+    record.members = []  # the centroid alone
+    weights = {"s:a": 3.0, "s:c": 1.0, "e:BY": 0.2}  # after rarity: «s:c» is common this week
+    centroid = {key: count / record.size for key, (count, _) in record.features.items()}
+    priors = {key: prior for key, (_, prior) in record.features.items()}
+    expected = similarity(dict.fromkeys(weights, 1.0), centroid, {**priors, **weights})
+    assert match(weights, sum(weights.values()), record) == pytest.approx(expected)
+
+
+def test_a_story_keeps_its_latest_documents_bounded() -> None:
+    """The record keeps each of its latest documents for the comparison, never more than
+    ``MAX_MEMBERS``: a long-running story's record stays small. A story of one document keeps
+    no copy (its features are the document's)."""
+    record = new_record("s-0", 1, _sig("s:a", "s:x0"), when())
+    assert record.members == []
+    for number in range(1, MAX_MEMBERS + 3):
+        add_document(record, _sig("s:a", f"s:x{number}"), when())
+    assert len(record.members) == MAX_MEMBERS
+    assert record.members[-1] == {"s:a": 3.0, f"s:x{MAX_MEMBERS + 2}": 3.0}
+    assert StoryRecord.from_json(record.to_json()) == record
+
+
 def test_each_merge_is_logged_once_and_active_stories_count_the_survivor() -> None:
     """Operators follow a story id through merges by the log line; the active-stories gauge
     must not count a merged story twice."""
@@ -452,7 +528,7 @@ def test_a_story_record_written_before_dates_had_precision_still_reads() -> None
     load, and a record with them must keep them."""
     record = StoryRecord(id="s-a", seq=1, size=1, features={}, published=(1, 2))
     data = record.to_json()
-    del data["periods"], data["figures"]
+    del data["periods"], data["figures"], data["members"]
     assert StoryRecord.from_json(data) == record
     full = StoryRecord(id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], periods=(3, 33))
     assert StoryRecord.from_json(full.to_json()) == full
@@ -503,3 +579,23 @@ def test_nationalities_are_no_unlinked_names() -> None:
     )
     names = [key for key in signature.features if key.startswith("n:")]
     assert names == ["n:slbnm"]
+
+
+def test_a_long_list_of_sums_keeps_only_the_first_as_features() -> None:
+    """A report listing twelve banks' rates must not outweigh what it shares with a short report
+    of the same event: its first ``MAX_AMOUNTS`` sums (its lead's) are features, the rest only
+    facts (which can still veto and corroborate)."""
+    values = [36.57, 29.25, 37.4, 37.7, 38.5, 39.1, 40.2, 41.3]
+    text = " ".join(f"{value} гривні." for value in values)
+    money = []
+    for value in values:
+        start = text.index(f"{value} ")
+        money.append(
+            MoneyMention(
+                text=f"{value} гривні", start=start, end=start + 10, amount=value, currency="UAH"
+            )
+        )
+    signature = story_signature(text, language="uk", entities=[], money=list(reversed(money)))
+    amounts = [key for key in signature.features if key.startswith("m:")]
+    assert sorted(amounts) == sorted(f"m:UAH:{value:g}" for value in values[:MAX_AMOUNTS])
+    assert "UAH:41.3" in signature.facts.figures

@@ -52,6 +52,11 @@ COMMON_WORD_ZIPF: Final = 4.5
 """An unlinked capitalised word at least this common in its language (Zipf: «Monday» 4.8,
 «President» 5.5) is no name; «Cole» (4.2) and «Mogilevliftmash» (0) are."""
 
+MAX_AMOUNTS: Final = 6
+"""Amounts per document, the first named: every amount weighs as much as an organisation, so a
+report listing twelve banks' rates outweighed the three things it shared with a short report of
+the same devaluation (NBU, 21 July, 25 %) and joined nothing."""
+
 MAX_NAMES: Final = 6
 """Unlinked names per document: they are the noisiest feature (a German noun is capitalised,
 a sentence's first word too), so a long article's many names must not outweigh its entities."""
@@ -289,9 +294,22 @@ def story_signature(
             for amount in amounts.get(quote, ())
             if precision(amount) >= MIN_RATE_AMOUNT_DIGITS
         )
-    for currency, values in amounts.items():
-        for value in values:
-            features[f"m:{currency}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
+    # A long article's many sums (a table of banks' rates, every month's figure) must not
+    # outweigh what it shares with a short report of the same event: the first ones it names,
+    # its lead's, are the event's own.
+    first_at: dict[str, int] = {}
+    for mention in money:
+        key = f"m:{mention.currency}:{significant(mention.amount, _SIGNIFICANT):g}"
+        first_at[key] = min(first_at.get(key, mention.start), mention.start)
+    amount_keys = {
+        f"m:{currency}:{significant(value, _SIGNIFICANT):g}"
+        for currency, values in amounts.items()
+        for value in values
+    }
+    for key in sorted(amount_keys, key=lambda key: (first_at.get(key, len(text)), key))[
+        :MAX_AMOUNTS
+    ]:
+        features[key] = W_AMOUNT
     figures = {
         figure
         for currency, values in [
@@ -374,5 +392,21 @@ def similarity(
     total = sum(weights[key] for key in doc) + sum(
         weights.get(key, 0.0) * share for key, share in story.items()
     )
+    score = 2 * shared / total if total else 0.0
+    return score, shared, shared - max(parts, default=0.0)
+
+
+def document_similarity(
+    weights: Mapping[str, float], mass: float, other: Mapping[str, float]
+) -> tuple[float, float, float]:
+    """``similarity`` of a document and one other document, as a story of it alone would give:
+    ``weights`` are the document's features after rarity and ``mass`` their sum, ``other`` the
+    other's features with their prior weights (a shared one counts at the document's weight).
+    Only the shared keys are visited (a set intersection), since a story's latest documents are
+    each compared."""
+    common = weights.keys() & other.keys()
+    parts = [weights[key] for key in common]
+    shared = sum(parts)
+    total = mass + sum(other.values()) - sum(other[key] for key in common) + shared
     score = 2 * shared / total if total else 0.0
     return score, shared, shared - max(parts, default=0.0)
