@@ -39,3 +39,21 @@ def test_the_most_mentioned_subjects_are_kept_first() -> None:
 def test_german_compounds_are_read_by_their_chosen_stems() -> None:
     text = "Devisenreserven schmelzen, Einkommensteuern steigen, Kalidünger wird teurer."
     assert set(subjects(text, "de")) == {"reserves", "taxes", "fertiliser"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Нацбанк переходит к режиму плавающего курса.", "ru"),
+        ("Нацбанк пераходзіць да плаваючага курсу.", "be"),
+        ("НБУ переходить до режиму керованої гнучкості курсу.", "uk"),
+        ("Die Notenbank kündigt den Übergang zu einem flexiblen Wechselkurs an.", "de"),
+        ("Die Regierung lehnt eine Kursfreigabe ab.", "de"),
+        ("The central bank will let the currency float.", "en"),
+    ],
+)
+def test_a_currency_float_is_one_subject_in_every_language(text: str, language: str) -> None:
+    """A move to a floating or flexible rate is its own subject, not a devaluation: the issue's
+    «a devaluation in May and a float in September» are two events."""
+    assert "float" in subjects(text, language)
+    assert "devaluation" not in subjects(text, language)

@@ -105,6 +105,13 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("abwert", "abgewertet"),
         "en": ("devalu",),
     },
+    "float": {
+        "ru": ("плавающ", "гибк"),
+        "be": ("плаваюч", "гнутк"),
+        "uk": ("плаваюч", "гнучк"),
+        "de": ("flexib", "*kursfreigabe"),
+        "en": ("float", "flexib"),
+    },
     "redenomination": {
         "ru": ("деноминац",),
         "be": ("дэнамінац",),
