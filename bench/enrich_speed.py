@@ -216,10 +216,15 @@ def enrichers(
 
     languages = tuple(settings.languages)
     confidence, letters = settings.language_min_confidence, settings.language_min_letters
+    full_models = frozenset(settings.language_full_models)
 
     def profile() -> Callable[[ParsedDocument], object]:
         return lambda doc: language.language_profile(
-            [doc.title, *doc.paragraphs], languages, min_confidence=confidence, min_letters=letters
+            [doc.title, *doc.paragraphs],
+            languages,
+            min_confidence=confidence,
+            min_letters=letters,
+            full_models=full_models,
         )
 
     def exact() -> Callable[[ParsedDocument], object]:

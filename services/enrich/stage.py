@@ -75,9 +75,13 @@ def money_fields(
 
     # A generic name («the National Bank») is linked to the Belarusian institution until the
     # rest of the document says which country it is about.
-    told = focus_of(country.without_generic_names(found))
-    found = country.localise_generic_names(found, told.country)
-    focus = focus_of(found)
+    specific = country.without_generic_names(found)
+    told = focus_of(specific)
+    if len(specific) < len(found):
+        found = country.localise_generic_names(found, told.country)
+        focus = focus_of(found)
+    else:
+        focus = told
     places = [
         money.Place(entity.start, code)
         for entity in found

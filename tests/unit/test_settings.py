@@ -37,6 +37,7 @@ def test_languages_are_read_comma_separated(monkeypatch: pytest.MonkeyPatch) -> 
     [
         ("NEWSFLOW_LANGUAGES", "ru,xx"),
         ("NEWSFLOW_LANGUAGES", "ru"),
+        ("NEWSFLOW_LANGUAGE_FULL_MODELS", "ru,xx"),
         ("NEWSFLOW_MAX_FILE_BYTES", "0"),
         ("NEWSFLOW_MAX_FILE_BYTES", "ten"),
         ("NEWSFLOW_REDIS_URL", "http://localhost:6379"),

@@ -329,21 +329,9 @@ def _bare_prices(
         start = unit.start - len(head) + bare.start("number")
         if _LEVEL_BEFORE_RE.search(text, max(0, start - _MAX_LEVEL), start) is None:
             continue
-        value = number_value(
-            bare.group("number"), reading.doc.language, scaled=False, currency=local
-        )
-        if value is None or value <= 0 or value >= _MAX_RATE:
-            continue
-        rates.append(
-            CurrencyRate(
-                base=unit.currency,
-                quote=local,
-                value=round(float(value) / unit.amount, _VALUE_DIGITS + 4),
-                text=text[start : unit.end],
-                start=start,
-                end=unit.end,
-            )
-        )
+        found = _bare_rate(reading, bare.group("number"), local, unit, start)
+        if found is not None:
+            rates.append(found)
     return rates
 
 
@@ -364,10 +352,11 @@ def _bare_per_unit(
     spans += [(r.start, r.end) for r in taken_by if r.start is not None and r.end is not None]
     for number in _BARE_NUMBER_RE.finditer(text):
         start, end = number.span()
-        if any(first < end and start < last for first, last in spans):
-            continue
+        # The unit first: one regex match right after the number, which most numbers fail.
         unit = unit_priced(reading.doc, end, local)
         if unit is None or unit.currency in _NOT_UNITS or unit.amount not in _UNIT_AMOUNTS:
+            continue
+        if any(first < end and start < last for first, last in spans):
             continue
         sentence = _SENTENCE_START_RE.search(text, max(0, start - _MAX_RATE_CONTEXT), start)
         context_start = sentence.end() if sentence else max(0, start - _MAX_RATE_CONTEXT)
@@ -376,20 +365,28 @@ def _bare_per_unit(
         quote = _named_quote(reading, context_start, start, local) or local
         if quote == unit.currency:
             continue
-        value = number_value(number.group(), reading.doc.language, scaled=False, currency=quote)
-        if value is None or value <= 0 or value >= _MAX_RATE:
-            continue
-        rates.append(
-            CurrencyRate(
-                base=unit.currency,
-                quote=quote,
-                value=round(float(value) / float(unit.amount), _VALUE_DIGITS + 4),
-                text=text[start : unit.end],
-                start=start,
-                end=unit.end,
-            )
-        )
+        found = _bare_rate(reading, number.group(), quote, unit, start)
+        if found is not None:
+            rates.append(found)
     return rates
+
+
+def _bare_rate(
+    reading: Reading, raw: str, quote: str, unit: MoneyMention | Found, start: int
+) -> CurrencyRate | None:
+    """The rate that a bare number ``raw`` at ``start`` says: ``unit``'s price in ``quote``, or
+    None when it is no price of one unit."""
+    value = number_value(raw, reading.doc.language, scaled=False, currency=quote)
+    if value is None or value <= 0 or value >= _MAX_RATE or unit.currency is None:
+        return None
+    return CurrencyRate(
+        base=unit.currency,
+        quote=quote,
+        value=round(float(value) / float(unit.amount), _VALUE_DIGITS + 4),
+        text=reading.doc.text[start : unit.end],
+        start=start,
+        end=unit.end,
+    )
 
 
 def _named_quote(reading: Reading, start: int, end: int, local: str) -> str | None:
