@@ -137,6 +137,11 @@ def main() -> int:
     parser.add_argument(
         "--misses", action="store_true", help="news, stories: newsflow's dev-half errors"
     )
+    parser.add_argument(
+        "--dev-only",
+        action="store_true",
+        help="stories: score the dev half alone (for studying without seeing test figures)",
+    )
     args = parser.parse_args()
     parts = PARTS if args.part == "all" else (args.part,)
     if {"langid", "money"} & set(parts) and not args.testdata.is_dir():
@@ -152,7 +157,9 @@ def main() -> int:
     if "news" in parts:
         news_report(show_misses=args.misses)
     if "stories" in parts:
-        stories_report(show_misses=args.misses)
+        stories_report(
+            show_misses=args.misses, halves=("dev",) if args.dev_only else ("dev", "test")
+        )
     return 0
 
 

@@ -229,12 +229,12 @@ def score_stories(
     return score
 
 
-def report(*, show_misses: bool = False) -> None:
+def report(*, show_misses: bool = False, halves: tuple[str, ...] = ("dev", "test")) -> None:
     articles = load_articles()
     event_of = load_events()
     labelled = load_pairs(articles, event_of)
     print("stories: pairwise, each half streamed on its own in publication order")
-    for half in ("dev", "test"):
+    for half in halves:
         score = score_half([a for a in articles if a.split == half], event_of, labelled)
         print(f"{half:>4}  same event joined (recall)   {score.same.share()}")
         print(f"{half:>4}    of them across languages    {score.same_cross.share()}")
