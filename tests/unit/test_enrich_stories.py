@@ -371,6 +371,56 @@ def test_stories_whose_dates_differ_are_not_merged_by_a_report_naming_none(
     assert store.story_of("a") != store.story_of("b")
 
 
+def _dated(published: date, *dates: NamedDate) -> tuple[StorySignature, DocumentTime]:
+    return (
+        StorySignature(_sig("s:a", "s:b").features, Facts(dates=frozenset(dates))),
+        when(published, noon(published)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        # Two March reports of one step; one recalls a deadline of 20 February, before either's
+        # window: background, which says nothing against the other's 9 March.
+        (
+            _dated(date(2017, 3, 10), NamedDate(3, 9)),
+            _dated(date(2017, 3, 10), NamedDate(2, 20, 2017)),
+            True,
+        ),
+        # The same without a year: 20 February is the one nearest the reports.
+        (
+            _dated(date(2017, 3, 10), NamedDate(3, 9)),
+            _dated(date(2017, 3, 10), NamedDate(2, 20)),
+            True,
+        ),
+        # A report of 20 January recalling 10 January (background to it), beside one of 14
+        # January naming 12 January: 10 January lies within the earlier report's window, where
+        # it could be that report's event's day, so the two days still tell them apart.
+        (
+            _dated(date(2022, 1, 14), NamedDate(1, 12, 2022)),
+            _dated(date(2022, 1, 20), NamedDate(1, 10)),
+            False,
+        ),
+        # Days later than the reports (an effective day) are the event's own and still veto.
+        (
+            _dated(date(2011, 8, 17), NamedDate(9, 1)),
+            _dated(date(2011, 8, 17), NamedDate(10, 12)),
+            False,
+        ),
+    ],
+)
+def test_only_dates_before_both_reports_windows_are_background(
+    store: StoryStore,
+    first: tuple[StorySignature, DocumentTime],
+    second: tuple[StorySignature, DocumentTime],
+    joined: bool,
+) -> None:
+    a = store.assign("a", *first, PARAMS)
+    b = store.assign("b", *second, PARAMS)
+    assert (a.story_id == b.story_id) is joined
+
+
 def test_a_report_close_to_one_of_a_storys_documents_joins_it(store: StoryStore) -> None:
     """A story told by many reports holds what only some of them say (one language's names and
     figures) in a small share of its centroid; a new report that matches one of those reports

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -217,6 +217,51 @@ def in_window(record: StoryRecord, when: DocumentTime, window_days: int) -> bool
     return record.received[0] - span <= seconds <= record.received[1] + span
 
 
+def _nearest_day(named: NamedDate, first: int, last: int) -> int | None:
+    """The ordinal of the day ``named`` names, its year taken as the one that puts it nearest
+    ``first``..``last`` when the text gave none; None for no such day («29 февраля» in a year
+    that has none)."""
+    low, high = date.fromordinal(first).year, date.fromordinal(last).year
+    years = (named.year,) if named.year else range(low - 1, high + 2)
+    days = []
+    for year in years:
+        try:
+            days.append(date(year, named.month, named.day).toordinal())
+        except ValueError:
+            continue
+    return min(days, key=lambda day: max(first - day, day - last, 0), default=None)
+
+
+def _without_background(facts: Facts, first: int, last: int) -> Facts:
+    kept = frozenset(
+        named
+        for named in facts.dates
+        if (day := _nearest_day(named, first, last)) is None or day >= first
+    )
+    return facts if kept == facts.dates else replace(facts, dates=kept)
+
+
+def timed_veto(
+    doc: Facts,
+    doc_days: tuple[int, int] | None,
+    story: Facts,
+    story_days: tuple[int, int] | None,
+    window_days: int,
+) -> str | None:
+    """``veto``, without the dates named before the window of the earlier of the two: such a
+    day can be the event of neither report («the first payment was due on 20 February» in two
+    March reports of its suspension), so it is background, and two reports whose background
+    differs are not thereby of different events. A date within either's window (an earlier
+    report's own day) or after (an effective day, «from 1 September») still vetoes; so do all
+    dates when either side has no published day to place them by."""
+    if doc_days is not None and story_days is not None and doc.dates and story.dates:
+        first = min(doc_days[0], story_days[0]) - window_days
+        last = max(doc_days[1], story_days[1])
+        doc = _without_background(doc, first, last)
+        story = _without_background(story, first, last)
+    return veto(doc, story)
+
+
 def top_candidates(postings: Mapping[str, Sequence[str]], limit: int = MAX_CANDIDATES) -> list[str]:
     """The stories sharing most of the document's features (newest first within each list, so
     ties go to the story seen most recently), at most ``limit``."""
@@ -263,13 +308,20 @@ def match(
     return best
 
 
-def compatible(anchor: StoryRecord, others: Sequence[StoryRecord]) -> tuple[StoryRecord, ...]:
-    """Of ``others``, oldest first, those whose facts veto neither ``anchor`` nor one taken
-    before them: a report naming no date may match both a May devaluation's story and an
-    October one's, and the two stories' own dates must still keep them apart."""
+def compatible(
+    anchor: StoryRecord, others: Sequence[StoryRecord], window_days: int
+) -> tuple[StoryRecord, ...]:
+    """Of ``others``, oldest first, those whose facts veto (``timed_veto``) neither ``anchor``
+    nor one taken before them: a report naming no date may match both a May devaluation's story
+    and an October one's, and the two stories' own dates must still keep them apart."""
     group = [anchor]
     for record in sorted(others, key=lambda record: record.seq):
-        if all(veto(record.facts(), member.facts()) is None for member in group):
+        facts, days = record.facts(), record.published or record.periods
+        if all(
+            timed_veto(facts, days, member.facts(), member.published or member.periods, window_days)
+            is None
+            for member in group
+        ):
             group.append(record)
     return tuple(group[1:])
 
@@ -297,12 +349,15 @@ def decide(
     """
     weights = feature_weights(signature, counts)
     mass = sum(weights.values())
+    days = when.published_days
     vetoes: dict[str, int] = {}
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:
         if not in_window(record, when, window_days):
             continue
-        if (reason := veto(signature.facts, record.facts())) is not None:
+        story_days = record.published or record.periods
+        reason = timed_veto(signature.facts, days, record.facts(), story_days, window_days)
+        if reason is not None:
             vetoes[reason] = vetoes.get(reason, 0) + 1
             continue
         score, shared, corroboration = match(weights, mass, record)
@@ -312,7 +367,10 @@ def decide(
         forced_score = next((s for s, r in scored if r.id == forced.id), None)
         others = [r for s, r in scored if r.id != forced.id and s >= merge_threshold]
         return Decision(
-            join=forced, score=forced_score, merge=compatible(forced, others), vetoes=vetoes
+            join=forced,
+            score=forced_score,
+            merge=compatible(forced, others, window_days),
+            vetoes=vetoes,
         )
     if not scored:
         return Decision(join=None, score=None, vetoes=vetoes)
@@ -320,7 +378,10 @@ def decide(
     best_score, best = scored[0]
     if best_score < merge_threshold:
         return Decision(join=best, score=best_score, vetoes=vetoes)
-    group = [best, *compatible(best, [r for s, r in scored[1:] if s >= merge_threshold])]
+    group = [
+        best,
+        *compatible(best, [r for s, r in scored[1:] if s >= merge_threshold], window_days),
+    ]
     survivor = min(group, key=lambda record: record.seq)
     merged = tuple(record for record in group if record.id != survivor.id)
     return Decision(join=survivor, score=best_score, merge=merged, vetoes=vetoes)
