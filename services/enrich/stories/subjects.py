@@ -112,6 +112,13 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("flexib", "*kursfreigabe"),
         "en": ("float", "flexib"),
     },
+    "hryvnia": {
+        "ru": ("гривн", "гривен"),
+        "be": ("грыўн", "грывен"),
+        "uk": ("гривн", "гривен", "гривень"),
+        "de": ("hrywnj", "griwn"),
+        "en": ("hryvn", "hrivn"),
+    },
     "redenomination": {
         "ru": ("деноминац",),
         "be": ("дэнамінац",),
