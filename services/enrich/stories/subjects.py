@@ -203,6 +203,13 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("*pandemie", "corona"),
         "en": ("pandemic", "covid", "coronavirus"),
     },
+    "war": {
+        "ru": ("войн", "военн"),
+        "be": ("вайн", "ваенн"),
+        "uk": ("війн", "воєнн"),
+        "de": ("krieg", "*krieg"),
+        "en": ("war$", "wars$", "wartime"),
+    },
     "prisoners": {
         "ru": ("политзаключ",),
         "be": ("палітвязн", "палітзняволен"),
