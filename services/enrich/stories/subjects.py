@@ -119,6 +119,13 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("hrywnj", "griwn"),
         "en": ("hryvn", "hrivn"),
     },
+    "rouble": {
+        "ru": ("рубл", "рубел"),
+        "be": ("рубл", "рубел"),
+        "uk": ("рубл", "рубел"),
+        "de": ("rubel", "*rubel"),
+        "en": ("roubl", "rubl"),
+    },
     "redenomination": {
         "ru": ("деноминац",),
         "be": ("дэнамінац",),
