@@ -217,6 +217,13 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("krieg", "*krieg"),
         "en": ("war$", "wars$", "wartime"),
     },
+    "protests": {
+        "ru": ("протест", "митинг"),
+        "be": ("пратэст", "мітынг"),
+        "uk": ("протест", "мітинг"),
+        "de": ("*protest", "kundgebung"),
+        "en": ("protest", "rally$", "rallies$"),
+    },
     "prisoners": {
         "ru": ("политзаключ",),
         "be": ("палітвязн", "палітзняволен"),
