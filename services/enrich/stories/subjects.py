@@ -147,6 +147,13 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("lohn$", "löhne", "*mindestlohn", "gehalt$", "gehälter"),
         "en": ("wage", "salar"),
     },
+    "unemployment": {
+        "ru": ("безработ", "неработающ", "тунеяд"),
+        "be": ("беспрацоў", "непрацуюч", "дармаед"),
+        "uk": ("безробіт", "непрацююч", "дармоїд"),
+        "de": ("arbeitslos", "*arbeitslos", "erwerbslos"),
+        "en": ("unemploy", "jobless", "parasit"),
+    },
     "pensions": {
         "ru": ("пенси",),
         "be": ("пенсі",),
