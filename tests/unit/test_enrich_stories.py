@@ -493,6 +493,22 @@ def test_stories_outside_the_window_are_not_candidates(store: StoryStore) -> Non
     assert near.story_id == first.story_id
 
 
+def test_a_story_reaches_forward_to_the_day_its_reports_name_as_due(store: StoryStore) -> None:
+    """An announcement of 1 March that the step comes on 11 March, and a report of the step on
+    15 March: one event, published two weeks apart. A day named further ahead than ``DUE_DAYS``
+    is a plan and stretches nothing."""
+    march, may = date(2025, 3, 1), date(2025, 5, 2)
+    soon = StorySignature(_sig("s:a", "s:b").features, Facts(dates=frozenset({NamedDate(3, 11)})))
+    far = StorySignature(_sig("s:c", "s:d").features, Facts(dates=frozenset({NamedDate(5, 2)})))
+    announced = store.assign("soon", soon, when(march, noon(march)), PARAMS)
+    planned = store.assign("far", far, when(march, noon(march)), PARAMS)
+    step_day = date(2025, 3, 15)
+    step = store.assign("step", _sig("s:a", "s:b"), when(step_day, noon(step_day)), PARAMS)
+    late = store.assign("late", _sig("s:c", "s:d"), when(may, noon(may)), PARAMS)
+    assert step.story_id == announced.story_id
+    assert late.story_id != planned.story_id
+
+
 def test_dateless_documents_compare_by_time_received(store: StoryStore) -> None:
     sig = _sig("e:per:a", "e:org:x")
     first = store.assign("one", sig, when(None, NOW), PARAMS)

@@ -35,7 +35,7 @@ gets the story it was given, resolved through later merges.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Literal
@@ -61,6 +61,9 @@ MAX_MEMBERS: Final = 8
 new report continues what the latest said. On dev with features dropped (60 seeds) eight gave
 the same recall as keeping all (78.9 %), four 77.3 %."""
 DAY_SECONDS: Final = 86_400
+DUE_DAYS: Final = 31
+"""How far after its publication a day a report names can be its event's (a step announced for
+a later day): a month, beyond which a date is a plan, not the event the report is about."""
 
 Outcome = Literal["new", "joined"]
 
@@ -207,9 +210,31 @@ def story_id_for(doc_id: str) -> str:
     return f"s-{doc_id}"
 
 
-def in_window(record: StoryRecord, when: DocumentTime, window_days: int) -> bool:
-    days = when.published_days
-    story = record.published or record.periods
+def due_span(span: tuple[int, int] | None, dates: Iterable[NamedDate]) -> tuple[int, int] | None:
+    """``span`` (published days) stretched to the latest day its reports name as due within
+    ``DUE_DAYS`` after it: an announcement of a step on a later day («the IMF will distribute
+    the allocation on 23 August») and a report of the step on that day are one event, though
+    published further apart than the window."""
+    if span is None:
+        return None
+    first, last = span
+    due = [
+        day
+        for named in dates
+        if (day := _nearest_day(named, first, last)) is not None and last < day <= last + DUE_DAYS
+    ]
+    return first, max([last, *due])
+
+
+def in_window(
+    record: StoryRecord, when: DocumentTime, window_days: int, dates: Iterable[NamedDate] = ()
+) -> bool:
+    """Whether the document (``dates``: the days it names) lies within the window of the story,
+    each placed by its published days stretched to the days it names as due (``due_span``)."""
+    days = due_span(when.published_days, dates)
+    story = due_span(
+        record.published or record.periods, (NamedDate.decode(text) for text in record.dates)
+    )
     if days is not None and story is not None:
         first, last = days
         return story[0] - window_days <= last and first <= story[1] + window_days
@@ -353,7 +378,7 @@ def decide(
     vetoes: dict[str, int] = {}
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:
-        if not in_window(record, when, window_days):
+        if not in_window(record, when, window_days, signature.facts.dates):
             continue
         story_days = record.published or record.periods
         reason = timed_veto(signature.facts, days, record.facts(), story_days, window_days)

@@ -24,6 +24,7 @@ import structlog
 
 from services.enrich.stories.assign import (
     DAY_SECONDS,
+    DUE_DAYS,
     POSTINGS_PER_FEATURE,
     Decision,
     DocumentTime,
@@ -158,7 +159,9 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
     race and must be tried again."""
     # A document dated only to a month may report an event of any day of it, so stories active
     # that much earlier are still candidates (``decide`` then checks the published dates).
-    since = when.received_seconds - (params.window_days + when.uncertain_days) * DAY_SECONDS
+    # A story may also reach forward to a day its reports named as due (``due_span``).
+    back = params.window_days + when.uncertain_days + DUE_DAYS
+    since = when.received_seconds - back * DAY_SECONDS
     features = list(signature.features)
     anchors = [key for key in features if signature.features[key] >= ANCHOR_WEIGHT]
     lookup = txn.begin(doc_id, features, anchors, since)
@@ -281,8 +284,9 @@ MAX_ATTEMPTS: Final = 50
 """Optimistic attempts before giving up as transient (the task is retried): each lost attempt
 means another worker committed, so 50 in a row means a storm, not bad luck."""
 TTL_WINDOWS: Final = 4
-"""Story records and postings live this many windows (at least 30 days) after their last write:
-nothing older is ever a candidate, and Redis must not keep every story forever."""
+"""Story records and postings live this many windows (at least 30 days), and ``DUE_DAYS`` more,
+after their last write: nothing older is ever a candidate (a story reaches forward at most
+``DUE_DAYS`` to a day its reports named as due), and Redis must not keep every story forever."""
 
 
 class RedisStories:
@@ -372,7 +376,7 @@ class _RedisTransaction:
     ) -> None:
         self._store = store
         self._watcher = watcher
-        self._ttl = max(TTL_WINDOWS * window_days, 30) * DAY_SECONDS
+        self._ttl = (max(TTL_WINDOWS * window_days, 30) + DUE_DAYS) * DAY_SECONDS
 
     def begin(
         self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: float
