@@ -45,7 +45,7 @@ W_NAME: Final = 0.5
 W_AMOUNT: Final = 1.5
 W_RATE: Final = 2.5
 W_PERCENT: Final = 1.0
-W_DATE: Final = 0.5
+W_DATE: Final = 1.0
 W_SUBJECT: Final = 1.0
 
 COMMON_WORD_ZIPF: Final = 4.5
