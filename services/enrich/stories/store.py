@@ -11,6 +11,7 @@ resolved through merges. Merged stories leave an alias (old id -> survivor), kep
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 import time
@@ -194,17 +195,42 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
     return writes.assignment
 
 
-class MemoryStories:
-    """Stories within one in-process run (``newsflow run``/``enrich``), under one lock.
+class TimeOrderedPostings:
+    """The stories carrying one feature, kept in time order, so that a lookup counts the recent
+    ones and takes the newest by bisection. A scan of every story under a common feature
+    («BY») for each document made an in-process run quadratic in its size."""
 
-    Rarity counts here are all stories carrying a feature in the run, not only recent ones, and
-    postings are ranked by a scan: a run holds thousands of documents, not millions.
-    """
+    __slots__ = ("order", "times")
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.order: list[tuple[float, str]] = []  # (time, story id), oldest first
+
+    def put(self, story_id: str, seconds: float) -> None:
+        self.remove(story_id)
+        self.times[story_id] = seconds
+        bisect.insort(self.order, (seconds, story_id))
+
+    def remove(self, story_id: str) -> None:
+        seconds = self.times.pop(story_id, None)
+        if seconds is not None:
+            del self.order[bisect.bisect_left(self.order, (seconds, story_id))]
+
+    def recent(self, since: float) -> tuple[int, list[str]]:
+        """How many stories were last seen at ``since`` or later, and the newest of them (ties
+        by story id, descending), at most ``POSTINGS_PER_FEATURE``."""
+        first = bisect.bisect_left(self.order, (since, ""))
+        newest = self.order[max(first, len(self.order) - POSTINGS_PER_FEATURE) :]
+        return len(self.order) - first, [story_id for _, story_id in reversed(newest)]
+
+
+class MemoryStories:
+    """Stories within one in-process run (``newsflow run``/``enrich``), under one lock."""
 
     def __init__(self) -> None:
         self._docs: dict[str, StoryAssignment] = {}
         self._stories: dict[str, StoryRecord] = {}
-        self._postings: dict[str, dict[str, float]] = {}
+        self._postings: dict[str, TimeOrderedPostings] = {}
         self._aliases: dict[str, str] = {}
         self._seq = 0
         self._lock = threading.Lock()
@@ -227,13 +253,13 @@ class MemoryStories:
         wanted = set(anchors)
         for feature in features:
             stories = self._postings.get(feature)
-            if not stories:
+            if stories is None:
                 continue
-            recent = [(seconds, sid) for sid, seconds in stories.items() if seconds >= since]
-            counts[feature] = len(recent)
-            if feature in wanted:
-                recent.sort(reverse=True)
-                postings[feature] = [sid for _, sid in recent[:POSTINGS_PER_FEATURE]]
+            count, newest = stories.recent(since)
+            if count:
+                counts[feature] = count
+                if feature in wanted:
+                    postings[feature] = newest
         self._seq += 1
         return Lookup(recorded, postings, counts, self._seq)
 
@@ -251,11 +277,14 @@ class MemoryStories:
         for old in writes.removed:
             self._stories.pop(old.id, None)
             for feature in old.features:
-                self._postings.get(feature, {}).pop(old.id, None)
+                if (stories := self._postings.get(feature)) is not None:
+                    stories.remove(old.id)
         self._aliases.update(writes.aliases)
         self._stories[record.id] = record
         for feature in writes.posted:
-            self._postings.setdefault(feature, {})[record.id] = record.received[1]
+            self._postings.setdefault(feature, TimeOrderedPostings()).put(
+                record.id, record.received[1]
+            )
         self._docs[writes.doc_id] = writes.assignment
         return True
 
