@@ -23,8 +23,8 @@ How to read the figures:
   the 10^4 one (flat means about 1: the cost must not grow with the store). ``CPU`` is this
   process's own CPU time per assignment (Python, JSON, the client's packing and parsing), which
   a loaded machine cannot inflate. ``PING`` p50/p95, taken between probes, is the bare round
-  trip: on a shared machine the wall figures are mostly its scheduling (an assignment is five
-  round trips: WATCH, the reads, WATCH and MGET of the candidates, EXEC).
+  trip: on a shared machine the wall figures are mostly its scheduling (an assignment is three
+  round trips: WATCH with the lookup script, WATCH with MGET of the candidates, MULTI/EXEC).
 - ``joined`` is the share of further reports that joined their event's story and ``false
   joins`` the share of new events that joined any story; on synthetic data these only show that
   the load is realistic enough to exercise joins, not the accuracy (``bench/accuracy.py

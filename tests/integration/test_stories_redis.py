@@ -95,3 +95,37 @@ def test_a_redelivered_document_keeps_its_story_on_the_real_server(redis_url: st
     assert store.assign("doc", _report(0), WHEN, PARAMS) == first
     assert store.story_of("doc") == first.story_id
     client.close()
+
+
+def test_assignment_reloads_scripts_a_restarted_server_forgot(redis_url: str) -> None:
+    """A Redis restarted without its script cache answers NOSCRIPT to both scripts (the lookup
+    and the commit inside MULTI): each is loaded again and the assignment goes on."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    store = RedisStories(client, "race")
+    first = store.assign("a", _report(0), WHEN, PARAMS)
+    client.script_flush()
+    second = store.assign("b", _report(1), WHEN, PARAMS)
+    assert (second.story_id, second.outcome) == (first.story_id, "joined")
+    client.script_flush()
+    assert store.assign("a", _report(0), WHEN, PARAMS) == first
+    client.close()
+
+
+def test_a_redelivery_hands_its_connection_back_unwatched(redis_url: str) -> None:
+    """A redelivered document's attempt watched keys and committed nothing: the connection must
+    go back to the pool without the watch, or the next transaction on it would fail because
+    another client wrote one of those keys."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    store = RedisStories(client, "race")
+    store.assign("doc", _report(0), WHEN, PARAMS)
+    store.assign("doc", _report(0), WHEN, PARAMS)  # the recorded answer, nothing written
+    other = redis.Redis.from_url(redis_url)
+    other.set(store.doc_key("doc"), "changed by another client")
+    # The pool hands out its most recently released connection: the one the redelivery used.
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set("after-redelivery", 1)
+        assert pipe.execute() == [True]
+    other.close()
+    client.close()

@@ -8,6 +8,7 @@ at the same fair and must not.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +31,7 @@ from services.enrich.stories import (
 )
 from services.enrich.stories.assign import (
     MAX_MEMBERS,
+    POSTINGS_PER_FEATURE,
     StoryRecord,
     add_document,
     match,
@@ -40,6 +42,7 @@ from services.enrich.stories.signature import (
     MAX_AMOUNTS,
     MIN_SHARED,
     Facts,
+    SpanUnion,
     StorySignature,
     figure_key,
     precision,
@@ -48,6 +51,7 @@ from services.enrich.stories.signature import (
     values_match,
     veto,
 )
+from services.enrich.stories.store import TimeOrderedPostings
 from shared.messages import DatePrecision, Entity, MoneyMention
 from shared.settings import Settings
 
@@ -665,3 +669,41 @@ def test_a_long_list_of_sums_keeps_only_the_first_as_features() -> None:
     amounts = [key for key in signature.features if key.startswith("m:")]
     assert sorted(amounts) == sorted(f"m:UAH:{value:g}" for value in values[:MAX_AMOUNTS])
     assert "UAH:41.3" in signature.facts.figures
+
+
+# --- the fast paths' data structures against their plain definitions -------------------------
+
+
+def test_spans_cover_exactly_the_union_of_the_entities() -> None:
+    """``unlinked_names`` asks by bisection whether an entity covers a word; overlapping,
+    nested, touching and empty spans must give what testing every span gives."""
+    rng = random.Random(7)
+    for _ in range(500):
+        spans = [
+            (start, start + rng.randrange(0, 6))
+            for start in (rng.randrange(0, 40) for _ in range(rng.randrange(0, 8)))
+        ]
+        covered = SpanUnion(spans)
+        for position in range(-1, 50):
+            assert covered.cover(position) == any(lo <= position < hi for lo, hi in spans)
+
+
+def test_memory_postings_count_and_rank_recent_stories_as_a_scan_would() -> None:
+    """The in-memory store's postings keep time order for bisection; after puts, moves and
+    removals, each lookup must count and rank what a scan of every story gives (newest first,
+    ties by story id, descending)."""
+    rng = random.Random(11)
+    postings, plain = TimeOrderedPostings(), dict[str, float]()
+    for _ in range(3000):
+        story = f"s{rng.randrange(60)}"
+        if rng.random() < 0.2:
+            postings.remove(story)
+            plain.pop(story, None)
+        else:
+            seconds = float(rng.randrange(100))
+            postings.put(story, seconds)
+            plain[story] = seconds
+        since = float(rng.randrange(110))
+        recent = sorted(((t, s) for s, t in plain.items() if t >= since), reverse=True)
+        expected = [s for _, s in recent[:POSTINGS_PER_FEATURE]]
+        assert postings.recent(since) == (len(recent), expected)

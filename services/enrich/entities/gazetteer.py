@@ -161,6 +161,10 @@ class Gazetteer:
         )
         char = {key: _key_char(i) for i, key in enumerate(keys)}
         self._exact = StringTable((token, ord(char[key])) for token, key in built._exact.items())
+        # The exact tokens that start in lower case (11 500 of 12 500), as a set: ``find`` asks
+        # for each lower-case word, most of a text's words, and the table's lookup (hash, probe,
+        # encode, compare) was half of its time. ~1 MB, loaded before the fork and shared.
+        self._lowercase_exact = frozenset(token for token in built._exact if not token[0].isupper())
         classes = sorted({declension for pairs in built._bases.values() for _, declension in pairs})
         self._classes = tuple(classes)
         self._bases = StringTable.of_list(built._bases)
@@ -272,7 +276,7 @@ class Gazetteer:
         i = 0
         while i < len(tokens):
             start, _, word = tokens[i]
-            if not word[0].isupper() and word not in self._exact:
+            if not word[0].isupper() and word not in self._lowercase_exact:
                 i += 1
                 continue
             best: tuple[int, int] | None = None  # (last token, alias)

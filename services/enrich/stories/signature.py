@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -204,6 +205,25 @@ def _nationality(word: str, language: str) -> bool:
     return word in names or (word.endswith("s") and word[:-1] in names)
 
 
+class SpanUnion:
+    """The union of character spans, asked whether it covers a position by bisection: testing
+    each capitalised word against every entity was a fifth of the story signature's time."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for start, end in sorted(spans):
+            if self._ends and start <= self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], end)
+            else:
+                self._starts.append(start)
+                self._ends.append(end)
+
+    def cover(self, position: int) -> bool:
+        i = bisect_right(self._starts, position) - 1
+        return i >= 0 and position < self._ends[i]
+
+
 def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list[str]:
     """Keys of capitalised words no entity covers, most frequent first, at most ``MAX_NAMES``.
 
@@ -212,12 +232,12 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
     ending does not change it. German capitalises every noun, so there only words with a capital
     inside (BelTA, McDonald's) or all capitals count.
     """
-    covered = sorted((entity.start, entity.end) for entity in entities)
+    covered = SpanUnion((entity.start, entity.end) for entity in entities)
     counts: dict[str, int] = {}
     for match in _NAME.finditer(text):
         word = match.group(1)
         start = match.start(1)
-        if any(low <= start < high for low, high in covered) or _sentence_initial(text, start):
+        if covered.cover(start) or _sentence_initial(text, start):
             continue
         if language == "de" and not any(char.isupper() for char in word[1:]):
             continue

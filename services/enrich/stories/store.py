@@ -11,14 +11,16 @@ resolved through merges. Merged stories leave an alias (old id -> survivor), kep
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
+import hiredis
+import orjson
 import redis
 import structlog
 
@@ -196,17 +198,42 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
     return writes.assignment
 
 
-class MemoryStories:
-    """Stories within one in-process run (``newsflow run``/``enrich``), under one lock.
+class TimeOrderedPostings:
+    """The stories carrying one feature, kept in time order, so that a lookup counts the recent
+    ones and takes the newest by bisection. A scan of every story under a common feature
+    («BY») for each document made an in-process run quadratic in its size."""
 
-    Rarity counts here are all stories carrying a feature in the run, not only recent ones, and
-    postings are ranked by a scan: a run holds thousands of documents, not millions.
-    """
+    __slots__ = ("order", "times")
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.order: list[tuple[float, str]] = []  # (time, story id), oldest first
+
+    def put(self, story_id: str, seconds: float) -> None:
+        self.remove(story_id)
+        self.times[story_id] = seconds
+        bisect.insort(self.order, (seconds, story_id))
+
+    def remove(self, story_id: str) -> None:
+        seconds = self.times.pop(story_id, None)
+        if seconds is not None:
+            del self.order[bisect.bisect_left(self.order, (seconds, story_id))]
+
+    def recent(self, since: float) -> tuple[int, list[str]]:
+        """How many stories were last seen at ``since`` or later, and the newest of them (ties
+        by story id, descending), at most ``POSTINGS_PER_FEATURE``."""
+        first = bisect.bisect_left(self.order, (since, ""))
+        newest = self.order[max(first, len(self.order) - POSTINGS_PER_FEATURE) :]
+        return len(self.order) - first, [story_id for _, story_id in reversed(newest)]
+
+
+class MemoryStories:
+    """Stories within one in-process run (``newsflow run``/``enrich``), under one lock."""
 
     def __init__(self) -> None:
         self._docs: dict[str, StoryAssignment] = {}
         self._stories: dict[str, StoryRecord] = {}
-        self._postings: dict[str, dict[str, float]] = {}
+        self._postings: dict[str, TimeOrderedPostings] = {}
         self._aliases: dict[str, str] = {}
         self._seq = 0
         self._lock = threading.Lock()
@@ -229,13 +256,13 @@ class MemoryStories:
         wanted = set(anchors)
         for feature in features:
             stories = self._postings.get(feature)
-            if not stories:
+            if stories is None:
                 continue
-            recent = [(seconds, sid) for sid, seconds in stories.items() if seconds >= since]
-            counts[feature] = len(recent)
-            if feature in wanted:
-                recent.sort(reverse=True)
-                postings[feature] = [sid for _, sid in recent[:POSTINGS_PER_FEATURE]]
+            count, newest = stories.recent(since)
+            if count:
+                counts[feature] = count
+                if feature in wanted:
+                    postings[feature] = newest
         self._seq += 1
         return Lookup(recorded, postings, counts, self._seq)
 
@@ -253,11 +280,14 @@ class MemoryStories:
         for old in writes.removed:
             self._stories.pop(old.id, None)
             for feature in old.features:
-                self._postings.get(feature, {}).pop(old.id, None)
+                if (stories := self._postings.get(feature)) is not None:
+                    stories.remove(old.id)
         self._aliases.update(writes.aliases)
         self._stories[record.id] = record
         for feature in writes.posted:
-            self._postings.setdefault(feature, {})[record.id] = record.received[1]
+            self._postings.setdefault(feature, TimeOrderedPostings()).put(
+                record.id, record.received[1]
+            )
         self._docs[writes.doc_id] = writes.assignment
         return True
 
@@ -334,13 +364,13 @@ class RedisStories:
         raw = self.client.get(self.doc_key(doc_id))
         if raw is None:
             return None
-        return self.resolve(str(json.loads(raw)["story_id"]))
+        return self.resolve(str(orjson.loads(raw)["story_id"]))
 
     def load(self, doc_id: str, record: StoryRecord, window_days: int) -> None:
         """Write ``record`` as the story ``doc_id`` started, without deciding anything: for
         filling a store from stories decided elsewhere (the benchmark's synthetic load)."""
-        with self.client.pipeline(transaction=True) as pipe:
-            txn = _RedisTransaction(self, pipe, window_days)
+        with _Session(self.client) as session:
+            txn = _RedisTransaction(self, session, window_days)
             assignment = StoryAssignment(story_id=record.id, similarity=None, outcome="new")
             txn.commit(Writes(doc_id, assignment, record, (), {}, tuple(record.features)))
 
@@ -354,51 +384,110 @@ class RedisStories:
         near_duplicate_of: str | None = None,
     ) -> StoryAssignment:
         for _ in range(MAX_ATTEMPTS):
-            with self.client.pipeline(transaction=True) as watcher:
-                txn = _RedisTransaction(self, watcher, params.window_days)
-                try:
-                    result = assign_in(txn, doc_id, signature, when, params, near_duplicate_of)
-                except redis.WatchError:
-                    result = None
+            with _Session(self.client) as session:
+                txn = _RedisTransaction(self, session, params.window_days)
+                result = assign_in(txn, doc_id, signature, when, params, near_duplicate_of)
                 if result is not None:
                     return result
         msg = f"story assignment of {doc_id} lost {MAX_ATTEMPTS} races in a row"
         raise TransientError(msg)
 
 
-class _RedisTransaction:
-    """One optimistic attempt: WATCH before every read, MULTI/EXEC for the writes. Reads go
-    through a second connection in one round trip each; WATCH (on the first) already covers
-    them, since a key is watched before it is read."""
+class _Session:
+    """One connection of the client's pool for one optimistic attempt, sending each step's
+    commands together: WATCH with the reads it guards, then MULTI/EVALSHA/EXEC. redis-py's
+    watching pipeline sends a command per round trip and reads through a second connection; an
+    assignment took five round trips and as many command dispatches, which were most of its
+    time (``bench/stories.py``). WATCH still comes before every read on the same connection, so
+    the transaction is as optimistic and as safe as before.
 
-    def __init__(
-        self, store: RedisStories, watcher: redis.client.Pipeline, window_days: int
-    ) -> None:
+    A command error leaves replies unread on the connection, so the connection is dropped (a
+    fresh one comes from the pool next time) rather than handed back out of step."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._connection: redis.connection.Connection | None = None
+        self.watching = False
+
+    def __enter__(self) -> _Session:
+        self._connection = self._pool.get_connection()
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if error is not None:
+                connection.disconnect()  # type: ignore[no-untyped-call]  # untyped in redis-py
+            elif self.watching:
+                # A recorded answer was found: nothing to commit, the watch is let go.
+                connection.send_command("UNWATCH")  # type: ignore[no-untyped-call]  # likewise
+                connection.read_response()
+        finally:
+            self._pool.release(connection)
+
+    def send(self, *commands: tuple[bytes | str | float | int, ...]) -> list[object]:
+        """The replies to ``commands``, sent in one write; an error reply raises (after the
+        replies before it were read; the session then drops the connection)."""
+        connection = self._connection
+        if connection is None:
+            raise RuntimeError("a session sends only inside its with block")
+        # hiredis packs the arguments as they are; redis-py's packer first re-encodes each in
+        # Python, a third of an assignment's CPU at ~130 arguments (keys and feature flags).
+        # (hiredis's stub types the argument as a tuple of one element; it takes any length.)
+        packed = [hiredis.pack_command(command) for command in commands]  # type: ignore[arg-type]
+        connection.send_packed_command(packed)  # type: ignore[no-untyped-call]  # untyped in redis-py
+        replies = [connection.read_response() for _ in commands]
+        if commands[0][0] == "WATCH":
+            self.watching = True
+        elif commands[-1][0] == "EXEC":
+            self.watching = False  # EXEC ends every watch, whether it ran or not
+        return replies
+
+
+class _RedisTransaction:
+    """One optimistic attempt over a ``_Session``: each read goes in one write with the WATCH of
+    the keys it reads (three round trips in all: the lookup, the candidates' records, the
+    commit). EXEC fails when another worker changed any watched key: ``assign`` tries again."""
+
+    def __init__(self, store: RedisStories, session: _Session, window_days: int) -> None:
         self._store = store
-        self._watcher = watcher
+        self._session = session
         self._ttl = (max(TTL_WINDOWS * window_days, 30) + DUE_DAYS) * DAY_SECONDS
+
+    def _lookup(self, keys: Sequence[str], args: Sequence[str | float | int]) -> object:
+        """The lookup script's reply, every key it reads watched first (all but the sequence,
+        its own counter, whose INCR would fail the watch); the script is loaded on a server that
+        does not know it (restarted or flushed)."""
+        watch = ("WATCH", keys[0], *keys[2:])
+        call = ("EVALSHA", self._store.lookup_sha, len(keys), *keys, *args)
+        try:
+            return self._session.send(watch, call)[1]
+        except redis.exceptions.NoScriptError:
+            # Its reply was the last one read: the connection is in step.
+            self._store.client.script_load(_LOOKUP_LUA)
+            return self._session.send(watch, call)[1]
 
     def begin(
         self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: float
     ) -> Lookup:
-        """Two round trips: WATCH the document's key and its features' postings, then read them
-        all (and take a sequence number, which a lost attempt leaves unused: it only orders
-        stories and never needs to be dense) in one script call."""
+        """The document's key and its features' postings watched and read in one script call
+        (with a sequence number, which a lost attempt leaves unused: it only orders stories and
+        never needs to be dense)."""
         store = self._store
-        doc_key = store.doc_key(doc_id)
-        keys = [store.posting_key(feature) for feature in features]
-        self._watcher.watch(doc_key, *keys)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         wanted = set(anchors)
         # One script call for all the reads: a command per feature cost more in redis-py's
         # packing and parsing than in Redis.
-        args = [since, POSTINGS_PER_FEATURE, *(int(feature in wanted) for feature in features)]
-        all_keys = [doc_key, f"{store.prefix}seq", *keys]
-        try:
-            reply = store.client.evalsha(store.lookup_sha, len(all_keys), *all_keys, *args)
-        except redis.exceptions.NoScriptError:
-            store.client.script_load(_LOOKUP_LUA)
-            reply = store.client.evalsha(store.lookup_sha, len(all_keys), *all_keys, *args)
-        replies = iter(reply)
+        flags = "".join("1" if feature in wanted else "0" for feature in features)
+        args: list[str | float | int] = [since, POSTINGS_PER_FEATURE, flags]
+        keys = [
+            store.doc_key(doc_id),
+            f"{store.prefix}seq",
+            *(store.posting_key(feature) for feature in features),
+        ]
+        reply = self._lookup(keys, args)
+        replies = iter(reply)  # type: ignore[call-overload]  # the script's array reply
         raw, seq = next(replies), int(next(replies))
         postings: dict[str, list[str]] = {}
         counts: dict[str, int] = {}
@@ -410,7 +499,7 @@ class _RedisTransaction:
                     postings[feature] = [_text(sid) for sid in ids]
         recorded = None
         if raw is not None:
-            data = json.loads(raw)
+            data = orjson.loads(raw)
             recorded = StoryAssignment(
                 story_id=store.resolve(data["story_id"]),
                 similarity=data["similarity"],
@@ -429,18 +518,17 @@ class _RedisTransaction:
         if not wanted:
             return {}
         keys = [self._store.record_key(sid) for sid in wanted]
-        self._watcher.watch(*keys)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
-        raws = self._store.client.mget(keys)
+        raws = self._session.send(("WATCH", *keys), ("MGET", *keys))[1]
         return {
-            sid: StoryRecord.from_json(json.loads(raw))
-            for sid, raw in zip(wanted, raws, strict=True)
+            sid: StoryRecord.from_json(orjson.loads(raw))
+            for sid, raw in zip(wanted, raws, strict=True)  # type: ignore[call-overload]  # MGET's array
             if raw is not None
         }
 
     def commit(self, writes: Writes) -> bool:
         """Every write of ``writes`` as one script call inside MULTI/EXEC: one command to send
         and one reply to read instead of two per feature, which was most of an assignment's
-        CPU. EXEC fails (WatchError) when a watched key changed: ``assign`` tries again."""
+        CPU. False when a watched key changed (EXEC did nothing): ``assign`` tries again."""
         store, record, assignment = self._store, writes.record, writes.assignment
         keys = [
             store.record_key(record.id),
@@ -462,9 +550,9 @@ class _RedisTransaction:
             "size": assignment.size,
             "vetoes": list(assignment.vetoes),
         }
-        args: list[str | float | int] = [
-            json.dumps(record.to_json()),
-            json.dumps(doc),
+        args: list[bytes | str | float | int] = [
+            orjson.dumps(record.to_json()),
+            orjson.dumps(doc),
             self._ttl,
             # Active is operational time (when a worker last added to the story), not the
             # documents' own times: a backfill of last year's news is activity now.
@@ -476,12 +564,12 @@ class _RedisTransaction:
             *removed,
             *(value for pair in writes.aliases.items() for value in pair),
         ]
-        pipe = self._watcher
-        pipe.multi()
-        pipe.evalsha(store.commit_sha, len(keys), *keys, *args)
-        try:
-            pipe.execute()
-        except redis.exceptions.NoScriptError:
+        executed = self._session.send(
+            ("MULTI",), ("EVALSHA", store.commit_sha, len(keys), *keys, *args), ("EXEC",)
+        )[2]
+        if executed is None:
+            return False  # a watched key changed
+        if isinstance(executed, list) and isinstance(executed[0], redis.exceptions.NoScriptError):
             # A restarted (or flushed) server forgot the script: load it and try again (the
             # transaction did nothing, its only command having failed).
             store.client.script_load(_COMMIT_LUA)
@@ -490,16 +578,17 @@ class _RedisTransaction:
 
 
 # KEYS: the document's answer, the sequence, then the features' postings. ARGV: the oldest time
-# that counts as recent, postings read per anchor, then per feature 1 for an anchor, else 0.
+# that counts as recent, postings read per anchor, then one character per feature: 1 for an
+# anchor, else 0.
 # Returns the answer (nil if none), the next sequence number, then per feature how many recent
 # stories carry it and (for an anchor) the newest of them.
 _LOOKUP_LUA: Final = """
-local since, limit = ARGV[1], tonumber(ARGV[2])
+local since, limit, anchors = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local out = {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2])}
 for i = 3, #KEYS do
   local count = redis.call('ZCOUNT', KEYS[i], since, '+inf')
   out[#out + 1] = count
-  if ARGV[i] == '1' and count > 0 then
+  if string.sub(anchors, i - 2, i - 2) == '1' and count > 0 then
     out[#out + 1] = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', since, 'LIMIT', 0, limit)
   else
     out[#out + 1] = {}
