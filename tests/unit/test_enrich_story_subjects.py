@@ -57,3 +57,39 @@ def test_a_currency_float_is_one_subject_in_every_language(text: str, language: 
     «a devaluation in May and a float in September» are two events."""
     assert "float" in subjects(text, language)
     assert "devaluation" not in subjects(text, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Во время войны безработные вышли на протесты, гривна падает.", "ru"),
+        ("Падчас вайны беспрацоўныя выйшлі на пратэсты, грыўня падае.", "be"),
+        ("Під час війни безробітні вийшли на протести, гривня падає.", "uk"),
+        ("In Kriegszeiten protestieren Arbeitslose, die Hrywnja fällt.", "de"),
+        ("In wartime the jobless protest while the hryvnia falls.", "en"),
+    ],
+)
+def test_war_protests_unemployment_and_the_hryvnia_are_read_in_every_language(
+    text: str, language: str
+) -> None:
+    assert set(subjects(text, language)) == {"war", "protests", "unemployment", "hryvnia"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Белорусский рубль подешевел.", "ru"),
+        ("Беларускі рубель патаннеў.", "be"),
+        ("Білоруський рубль подешевшав.", "uk"),
+        ("Der Belarus-Rubel verliert.", "de"),
+        ("The Belarusian rouble weakens.", "en"),
+        ("The Russian ruble weakens.", "en"),
+    ],
+)
+def test_the_rouble_is_a_subject_by_its_name(text: str, language: str) -> None:
+    assert subjects(text, language) == ["rouble"]
+
+
+def test_war_and_rallies_are_whole_words_in_english() -> None:
+    # «warrant», «award» and «rallied» hold the letters only.
+    assert subjects("The court issued a warrant and an award; shares rallied.", "en") == []
