@@ -227,14 +227,18 @@ def due_span(span: tuple[int, int] | None, dates: Iterable[NamedDate]) -> tuple[
 
 
 def in_window(
-    record: StoryRecord, when: DocumentTime, window_days: int, dates: Iterable[NamedDate] = ()
+    record: StoryRecord,
+    when: DocumentTime,
+    window_days: int,
+    *,
+    days: tuple[int, int] | None,
+    story_dates: Iterable[NamedDate],
 ) -> bool:
-    """Whether the document (``dates``: the days it names) lies within the window of the story,
-    each placed by its published days stretched to the days it names as due (``due_span``)."""
-    days = due_span(when.published_days, dates)
-    story = due_span(
-        record.published or record.periods, (NamedDate.decode(text) for text in record.dates)
-    )
+    """Whether the document lies within the window of the story, each placed by its published
+    days stretched to the days it names as due: ``days`` is the document's ``due_span`` (the
+    same for every candidate, so the caller computes it once), ``story_dates`` the days the
+    story's documents name."""
+    story = due_span(record.published or record.periods, story_dates)
     if days is not None and story is not None:
         first, last = days
         return story[0] - window_days <= last and first <= story[1] + window_days
@@ -375,13 +379,15 @@ def decide(
     weights = feature_weights(signature, counts)
     mass = sum(weights.values())
     days = when.published_days
+    reach = due_span(days, signature.facts.dates)
     vetoes: dict[str, int] = {}
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:
-        if not in_window(record, when, window_days, signature.facts.dates):
+        story_facts = record.facts()
+        if not in_window(record, when, window_days, days=reach, story_dates=story_facts.dates):
             continue
         story_days = record.published or record.periods
-        reason = timed_veto(signature.facts, days, record.facts(), story_days, window_days)
+        reason = timed_veto(signature.facts, days, story_facts, story_days, window_days)
         if reason is not None:
             vetoes[reason] = vetoes.get(reason, 0) + 1
             continue
