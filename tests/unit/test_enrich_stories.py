@@ -51,7 +51,12 @@ from services.enrich.stories.signature import (
     values_match,
     veto,
 )
-from services.enrich.stories.store import TimeOrderedPostings
+from services.enrich.stories.store import (
+    Since,
+    TimeOrderedPostings,
+    _RedisTransaction,
+    _Session,
+)
 from shared.messages import DatePrecision, Entity, MoneyMention
 from shared.settings import Settings
 
@@ -706,4 +711,28 @@ def test_memory_postings_count_and_rank_recent_stories_as_a_scan_would() -> None
         since = float(rng.randrange(110))
         recent = sorted(((t, s) for s, t in plain.items() if t >= since), reverse=True)
         expected = [s for _, s in recent[:POSTINGS_PER_FEATURE]]
-        assert postings.recent(since) == (len(recent), expected)
+        assert postings.count(since) == len(recent)
+        assert postings.newest(since) == expected
+
+
+def test_rarity_counts_the_window_while_candidates_reach_further_back() -> None:
+    """A story 20 days old is still a candidate (a story reaches forward to a day its reports
+    name as due), but it does not make its features common: rarity counts the window's stories
+    only. Both stores read the same way."""
+    old = noon(NOW.date() - timedelta(days=20))
+    since = Since(
+        counted=NOW.timestamp() - PARAMS.window_days * 86_400,
+        candidates=old.timestamp() - 86_400,
+    )
+    memory = MemoryStories()
+    redis_store = RedisStories(fakeredis.FakeRedis(server=fakeredis.FakeServer()), "test")
+    for store in (memory, redis_store):
+        first = store.assign("old", _sig("e:per:a", "e:org:x"), when(received=old), PARAMS)
+    assert first.outcome == "new"
+    lookups = [memory.begin("new", ["e:per:a", "e:org:x"], ["e:per:a"], since)]
+    with _Session(redis_store.client) as session:
+        txn = _RedisTransaction(redis_store, session, PARAMS.window_days)
+        lookups.append(txn.begin("new", ["e:per:a", "e:org:x"], ["e:per:a"], since))
+    for lookup in lookups:
+        assert lookup.postings == {"e:per:a": [first.story_id]}
+        assert lookup.counts == {}

@@ -77,6 +77,16 @@ class Writes:
 
 
 @dataclass(frozen=True, slots=True)
+class Since:
+    """Epoch seconds from which a lookup reads: ``counted``, the window, for how many recent
+    stories carry a feature (its rarity); ``candidates``, further back, for the stories the
+    document may join (a story reaches forward to a day its reports named as due)."""
+
+    counted: float
+    candidates: float
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """What an attempt reads first, in one go: the document's recorded answer (a redelivery),
     the newest stories under each anchor feature, how many recent stories carry each feature,
@@ -90,9 +100,10 @@ class Lookup:
 
 class _Transaction(Protocol):
     def begin(
-        self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: float
+        self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: Since
     ) -> Lookup:
-        """Read ``Lookup`` (stories last received at ``since`` or later count as recent)."""
+        """Read ``Lookup``: candidates last received at ``since.candidates`` or later, and how
+        many stories last received at ``since.counted`` or later carry each feature."""
 
     def story_of(self, doc_id: str) -> str | None: ...
 
@@ -161,9 +172,14 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
     race and must be tried again."""
     # A document dated only to a month may report an event of any day of it, so stories active
     # that much earlier are still candidates (``decide`` then checks the published dates).
-    # A story may also reach forward to a day its reports named as due (``due_span``).
-    back = params.window_days + when.uncertain_days + DUE_DAYS
-    since = when.received_seconds - back * DAY_SECONDS
+    # A story may also reach forward to a day its reports named as due (``due_span``), so
+    # candidates come from that much further back; rarity still counts the window's stories
+    # (a feature is common when many stories of these days carry it, not of the last month).
+    back = (params.window_days + when.uncertain_days) * DAY_SECONDS
+    since = Since(
+        counted=when.received_seconds - back,
+        candidates=when.received_seconds - back - DUE_DAYS * DAY_SECONDS,
+    )
     features = list(signature.features)
     anchors = [key for key in features if signature.features[key] >= ANCHOR_WEIGHT]
     lookup = txn.begin(doc_id, features, anchors, since)
@@ -219,12 +235,16 @@ class TimeOrderedPostings:
         if seconds is not None:
             del self.order[bisect.bisect_left(self.order, (seconds, story_id))]
 
-    def recent(self, since: float) -> tuple[int, list[str]]:
-        """How many stories were last seen at ``since`` or later, and the newest of them (ties
-        by story id, descending), at most ``POSTINGS_PER_FEATURE``."""
+    def count(self, since: float) -> int:
+        """How many stories were last seen at ``since`` or later."""
+        return len(self.order) - bisect.bisect_left(self.order, (since, ""))
+
+    def newest(self, since: float) -> list[str]:
+        """The stories last seen at ``since`` or later, newest first (ties by story id,
+        descending), at most ``POSTINGS_PER_FEATURE``."""
         first = bisect.bisect_left(self.order, (since, ""))
         newest = self.order[max(first, len(self.order) - POSTINGS_PER_FEATURE) :]
-        return len(self.order) - first, [story_id for _, story_id in reversed(newest)]
+        return [story_id for _, story_id in reversed(newest)]
 
 
 class MemoryStories:
@@ -247,7 +267,7 @@ class MemoryStories:
 
     # The transaction interface: under the lock nothing changes between read and commit.
     def begin(
-        self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: float
+        self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: Since
     ) -> Lookup:
         found = self._docs.get(doc_id)
         recorded = None if found is None else replace(found, story_id=self.resolve(found.story_id))
@@ -258,11 +278,10 @@ class MemoryStories:
             stories = self._postings.get(feature)
             if stories is None:
                 continue
-            count, newest = stories.recent(since)
-            if count:
+            if count := stories.count(since.counted):
                 counts[feature] = count
-                if feature in wanted:
-                    postings[feature] = newest
+            if feature in wanted and (newest := stories.newest(since.candidates)):
+                postings[feature] = newest
         self._seq += 1
         return Lookup(recorded, postings, counts, self._seq)
 
@@ -470,7 +489,7 @@ class _RedisTransaction:
             return self._session.send(watch, call)[1]
 
     def begin(
-        self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: float
+        self, doc_id: str, features: Sequence[str], anchors: Sequence[str], since: Since
     ) -> Lookup:
         """The document's key and its features' postings watched and read in one script call
         (with a sequence number, which a lost attempt leaves unused: it only orders stories and
@@ -480,7 +499,12 @@ class _RedisTransaction:
         # One script call for all the reads: a command per feature cost more in redis-py's
         # packing and parsing than in Redis.
         flags = "".join("1" if feature in wanted else "0" for feature in features)
-        args: list[str | float | int] = [since, POSTINGS_PER_FEATURE, flags]
+        args: list[str | float | int] = [
+            since.counted,
+            since.candidates,
+            POSTINGS_PER_FEATURE,
+            flags,
+        ]
         keys = [
             store.doc_key(doc_id),
             f"{store.prefix}seq",
@@ -495,8 +519,8 @@ class _RedisTransaction:
             count, ids = int(next(replies)), next(replies)
             if count:
                 counts[feature] = count
-                if ids:
-                    postings[feature] = [_text(sid) for sid in ids]
+            if ids:
+                postings[feature] = [_text(sid) for sid in ids]
         recorded = None
         if raw is not None:
             data = orjson.loads(raw)
@@ -578,17 +602,17 @@ class _RedisTransaction:
 
 
 # KEYS: the document's answer, the sequence, then the features' postings. ARGV: the oldest time
-# that counts as recent, postings read per anchor, then one character per feature: 1 for an
-# anchor, else 0.
-# Returns the answer (nil if none), the next sequence number, then per feature how many recent
-# stories carry it and (for an anchor) the newest of them.
+# counted as recent (rarity), the oldest time a candidate may have, postings read per anchor,
+# then one character per feature: 1 for an anchor, else 0. Returns the answer (nil if none),
+# the next sequence number, then per feature how many recent stories carry it and (for an
+# anchor) the newest candidates under it.
 _LOOKUP_LUA: Final = """
-local since, limit, anchors = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local counted, since = ARGV[1], ARGV[2]
+local limit, anchors = tonumber(ARGV[3]), ARGV[4]
 local out = {redis.call('GET', KEYS[1]), redis.call('INCR', KEYS[2])}
 for i = 3, #KEYS do
-  local count = redis.call('ZCOUNT', KEYS[i], since, '+inf')
-  out[#out + 1] = count
-  if string.sub(anchors, i - 2, i - 2) == '1' and count > 0 then
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], counted, '+inf')
+  if string.sub(anchors, i - 2, i - 2) == '1' then
     out[#out + 1] = redis.call('ZREVRANGEBYSCORE', KEYS[i], '+inf', since, 'LIMIT', 0, limit)
   else
     out[#out + 1] = {}
