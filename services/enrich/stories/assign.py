@@ -100,6 +100,12 @@ class StoryRecord:
             figures=frozenset(self.figures),
         )
 
+    @property
+    def days(self) -> tuple[int, int] | None:
+        """Where the story lies in time: its documents' published days, or the days of their
+        months when none gave a day; None when none had a date."""
+        return self.published or self.periods
+
     def documents(self) -> list[dict[str, float]]:
         """Its latest documents' features, the one document's too while it is alone."""
         if self.members:
@@ -238,7 +244,7 @@ def in_window(
     days stretched to the days it names as due: ``days`` is the document's ``due_span`` (the
     same for every candidate, so the caller computes it once), ``story_dates`` the days the
     story's documents name."""
-    story = due_span(record.published or record.periods, story_dates)
+    story = due_span(record.days, story_dates)
     if days is not None and story is not None:
         first, last = days
         return story[0] - window_days <= last and first <= story[1] + window_days
@@ -345,10 +351,9 @@ def compatible(
     and an October one's, and the two stories' own dates must still keep them apart."""
     group = [anchor]
     for record in sorted(others, key=lambda record: record.seq):
-        facts, days = record.facts(), record.published or record.periods
+        facts = record.facts()
         if all(
-            timed_veto(facts, days, member.facts(), member.published or member.periods, window_days)
-            is None
+            timed_veto(facts, record.days, member.facts(), member.days, window_days) is None
             for member in group
         ):
             group.append(record)
@@ -386,8 +391,7 @@ def decide(
         story_facts = record.facts()
         if not in_window(record, when, window_days, days=reach, story_dates=story_facts.dates):
             continue
-        story_days = record.published or record.periods
-        reason = timed_veto(signature.facts, days, story_facts, story_days, window_days)
+        reason = timed_veto(signature.facts, days, story_facts, record.days, window_days)
         if reason is not None:
             vetoes[reason] = vetoes.get(reason, 0) + 1
             continue

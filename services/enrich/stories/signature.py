@@ -277,6 +277,12 @@ def figure_key(currency: str, value: float) -> str | None:
     return f"{currency}:{significant(value, _SIGNIFICANT):g}"
 
 
+def amount_feature(currency: str, value: float) -> str:
+    """The feature key of a sum: currency and value at ``_SIGNIFICANT`` digits, so that sources
+    rounding one figure differently still meet."""
+    return f"m:{currency}:{significant(value, _SIGNIFICANT):g}"
+
+
 def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
     """Whether an amount is only the unit a price or rate is quoted per («1 доллар США равен
     ...», «für einen Euro», «100 российских рублей — 3,51»), which every rate report names and
@@ -305,7 +311,7 @@ def story_signature(
             # report and «the rouble at 4,930» read as a bare amount in another still meet on
             # the amount, while two reports of the rate share both, ``W_RATE`` in all.
             features[f"r:{pair}:{significant(value, 3):g}"] = W_RATE - W_AMOUNT
-            features[f"m:{quote}:{significant(value, _SIGNIFICANT):g}"] = W_AMOUNT
+            features[amount_feature(quote, value)] = W_AMOUNT
         # And the other way for the veto: an amount in the quote currency written precisely
         # enough may be a rate whose base the money step did not tie to it («один доллар по
         # официальному курсу стоит 4 тыс. 930 рублей»), so it counts as one of the pair's values.
@@ -319,12 +325,10 @@ def story_signature(
     # its lead's, are the event's own.
     first_at: dict[str, int] = {}
     for mention in money:
-        key = f"m:{mention.currency}:{significant(mention.amount, _SIGNIFICANT):g}"
+        key = amount_feature(mention.currency, mention.amount)
         first_at[key] = min(first_at.get(key, mention.start), mention.start)
     amount_keys = {
-        f"m:{currency}:{significant(value, _SIGNIFICANT):g}"
-        for currency, values in amounts.items()
-        for value in values
+        amount_feature(currency, value) for currency, values in amounts.items() for value in values
     }
     for key in sorted(amount_keys, key=lambda key: (first_at.get(key, len(text)), key))[
         :MAX_AMOUNTS
