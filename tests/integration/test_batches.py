@@ -35,6 +35,7 @@ from shared.celery_app import Publisher, make_celery
 from shared.receipts import ReceiptStatus
 from shared.settings import Settings
 from tests.integration.chaos import (
+    READ_WHOLE_TEXT,
     large_document,
     sqlite_ids,
     unique_documents,
@@ -132,10 +133,14 @@ def test_a_batch_past_its_soft_time_limit_sends_the_rest_to_run_alone(
     """A large document in a batch of small ones holds the batch past its soft limit: the
     unfinished documents run alone, the large one is dead-lettered as ``timeout`` there, and
     every small one is indexed."""
-    env = {"NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "3", "NEWSFLOW_ENRICH_TIME_LIMIT": "30"}
+    env = {
+        "NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "3",
+        "NEWSFLOW_ENRICH_TIME_LIMIT": "30",
+        **READ_WHOLE_TEXT,
+    }
     with running(redis_url, tmp_path / "run", env) as pipeline:
         small = parsed_payloads(unique_documents(tmp_path / "docs", count=6))
-        [large] = parsed_payloads([large_document(tmp_path / "large", size=1024 * 1024)])
+        [large] = parsed_payloads([large_document(tmp_path / "large", size=4 * 1024 * 1024)])
         send_to_enrich(pipeline, [*small[:3], large, *small[3:]])
         statuses = final(pipeline, [p["receipt"] for p in [*small, large]], timeout=120)
         assert [statuses[p["receipt"]].state for p in small] == ["indexed"] * 6, statuses
@@ -153,7 +158,11 @@ def test_a_batch_whose_process_is_killed_is_handed_back_and_each_document_ends(
     """kill -9 of the child running a batch: the main process hands the batch back, and each
     of its documents, started once already, runs alone: the small ones are indexed, the large
     one (which kept the batch busy) ends at its soft limit alone. None is lost or stuck."""
-    env = {"NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "5", "NEWSFLOW_ENRICH_TIME_LIMIT": "30"}
+    env = {
+        "NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "5",
+        "NEWSFLOW_ENRICH_TIME_LIMIT": "30",
+        **READ_WHOLE_TEXT,
+    }
     with running(redis_url, tmp_path / "run", env) as pipeline:
         main_pid = pipeline.processes["enrich"].pid
         small = parsed_payloads(unique_documents(tmp_path / "docs", count=6))

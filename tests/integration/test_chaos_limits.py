@@ -29,6 +29,7 @@ from shared.deadletters import DeadLetterStore
 from shared.messages import DeadLetter
 from shared.receipts import read_status
 from tests.integration.chaos import (
+    READ_WHOLE_TEXT,
     intake_for,
     large_document,
     submit_all,
@@ -102,7 +103,11 @@ def test_soft_time_limit_dead_letters_the_document_as_timeout(
     ran. The child is not killed (the limit interrupts the task, not the process)."""
     # 1 s, not less: a small document takes 10-70 ms in enrich, and must stay well inside the
     # limit on a loaded machine for the last step to mean anything.
-    env = {"NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "1", "NEWSFLOW_ENRICH_TIME_LIMIT": "30"}
+    env = {
+        "NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "1",
+        "NEWSFLOW_ENRICH_TIME_LIMIT": "30",
+        **READ_WHOLE_TEXT,
+    }
     with running(redis_url, tmp_path / "run", env) as pipeline:
         main_pid = pipeline.processes["enrich"].pid
         children = pipeline.children("enrich")
@@ -140,7 +145,11 @@ def test_hard_time_limit_kills_the_child_and_the_parent_dead_letters_the_documen
     land too, for the same receipt and reason; what is proved is that the parent's does, and
     that the worker carries on with a fresh child.
     """
-    env = {"NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "1", "NEWSFLOW_ENRICH_TIME_LIMIT": "1.001"}
+    env = {
+        "NEWSFLOW_ENRICH_SOFT_TIME_LIMIT": "1",
+        "NEWSFLOW_ENRICH_TIME_LIMIT": "1.001",
+        **READ_WHOLE_TEXT,
+    }
     with running(redis_url, tmp_path / "run", env) as pipeline:
         main_pid = pipeline.processes["enrich"].pid
         children = set(pipeline.children("enrich"))
@@ -170,7 +179,8 @@ def test_a_message_that_kills_its_process_is_dead_lettered_as_worker_lost(
     """kill -9 of the child working on a document: its message comes back (late
     acknowledgement, reject on worker lost) and, with ``NEWSFLOW_MAX_DELIVERIES=1``, its second
     start is refused as ``worker_lost`` instead of running (and killing) again."""
-    with running(redis_url, tmp_path / "run", {"NEWSFLOW_MAX_DELIVERIES": "1"}) as pipeline:
+    env = {"NEWSFLOW_MAX_DELIVERIES": "1", **READ_WHOLE_TEXT}
+    with running(redis_url, tmp_path / "run", env) as pipeline:
         main_pid = pipeline.processes["enrich"].pid
         intake = intake_for(pipeline)
         [receipt] = submit_all(intake, [large_document(tmp_path / "large")])
