@@ -13,6 +13,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from shared import caches
+
 # Russian-style romanisation, close to what English-language news uses (BGN/PCGN without
 # diacritics). Belarusian and Ukrainian letters are added; their г is closer to h, but the
 # phonetic key merges g and h anyway, so one table serves all three languages. Belarusian ў is
@@ -148,7 +150,7 @@ def phonetic_key(latin: str) -> str:
     return "".join(code for code in collapsed if code != "_")
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=caches.WORD_KEYS)
 def name_key(name: str, language: str) -> str:
     """The phonetic key of one name token in any script."""
     return phonetic_key(latin_form(name, language))

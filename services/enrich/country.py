@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from services.enrich.entities import load_models
+from shared import caches
 from shared.messages import CountryShare, Entity
 
 VERSION = "2"
@@ -76,7 +77,7 @@ class CountryFocus:
 
 # Ids repeat across documents (the same countries, cities and organisations), and every entity
 # of every document is looked up twice (for the focus and for the rouble rule's places).
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=caches.WORD_KEYS)
 def entity_country(entity_id: str) -> str | None:
     """The country an entity id belongs to: a country is its own code («BY»), a region the
     prefix of its ISO 3166-2 code («RU-SA»), a city of ``MIN_CITY_POPULATION`` its GeoNames

@@ -18,6 +18,8 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from shared import caches
+
 if TYPE_CHECKING:
     import pymorphy3
 
@@ -67,7 +69,7 @@ def _strip_one(word: str, region: int, endings: tuple[str, ...]) -> str:
     return word
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=caches.LEMMAS)
 def belarusian_stem(word: str) -> str:
     """The stem of a folded Belarusian word: «тэхнапаркаў», «тэхнапарку» -> «тэхнапарк»."""
     first_vowel = next((i for i, char in enumerate(word) if char in _BE_VOWELS), None)
@@ -110,14 +112,14 @@ def preload_ukrainian() -> None:
     _ukrainian()
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=caches.LEMMAS)
 def ukrainian_lemma(word: str) -> str:
     """The most likely lemma of a folded Ukrainian word: what a document stores for it."""
     parses = _ukrainian().parse(word)
     return str(parses[0].normal_form).replace("\u0451", "\u0435") if parses else word
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=caches.QUERY_FORMS)
 def ukrainian_query_forms(word: str) -> frozenset[str]:
     """Every lemma a document may store for a form of ``word``: the lemma of each form of each
     of its lexemes. Wider than the word's own lemmas because a document word is stored under

@@ -1,6 +1,7 @@
 """What keeps the enrich worker's memory small and shared: the compact string tables must
-answer exactly as the dicts they replace (hash collisions and all), and the process-memory
-calls (``shared.process_memory``) must work on this glibc and Linux system."""
+answer exactly as the dicts they replace (hash collisions and all), the process-memory
+calls (``shared.process_memory``) must work on this glibc and Linux system, and the word caches
+(``shared.caches``) must stay within their caps."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ import wordfreq
 
 from services.enrich.entities import commonness
 from services.enrich.entities.gazetteer import _key_char
+from services.enrich.entities.keys import vowel_key
+from services.enrich.entities.models import load_models
+from services.enrich.entities.morphology import Vocab
+from services.enrich.entities.persons import first_names
 from services.enrich.entities.string_table import StringList, StringTable
+from shared import caches
+from shared.names import name_key
 from shared.process_memory import page_out_file, release_free_memory, return_large_blocks
 
 
@@ -117,3 +124,57 @@ def test_page_out_file_hands_back_a_read_only_mapping_which_stays_readable(
         assert page_out_file(str(path)) == len(mapped)
         assert mapped[:256] == bytes(range(256))  # read again from the file
     assert page_out_file(str(tmp_path / "not-mapped")) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Word caches (shared/caches.py): bounded, and filled by documents' words only
+
+
+def test_a_full_word_cache_starts_again_rather_than_growing_or_freezing() -> None:
+    cache: dict[str, int] = {}
+    for number in range(10):
+        caches.remember(cache, f"w{number}", number, 4)
+        assert len(cache) <= 4
+    # The latest word is in it: a cache that stopped taking words once full would not have it.
+    assert cache["w9"] == 9
+
+
+def test_the_gazetteer_and_the_tagger_keep_their_token_caches_within_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    models = load_models()
+    monkeypatch.setattr(caches, "TOKENS", 3)
+    gazetteer, tagger = models.gazetteer, models.russian.ner
+    words = [f"Слово{number}" for number in range(10)]
+    try:
+        for word in words:
+            gazetteer._canon(word)
+            tagger._token_key(word)
+            assert len(gazetteer._token_cache) <= 3
+            assert len(tagger._key_cache) <= 3
+        assert words[-1] in gazetteer._token_cache
+        assert words[-1] in tagger._key_cache
+    finally:
+        gazetteer._token_cache.clear()
+        tagger._key_cache.clear()
+
+
+def test_loading_the_first_names_leaves_the_name_caches_to_documents() -> None:
+    first_names.cache_clear()
+    name_key.cache_clear()
+    vowel_key.cache_clear()
+    names = first_names()
+    assert names.skeletons
+    # 13 000 first names keyed through the caches would fill them before any document.
+    assert name_key.cache_info().currsize == 0
+    assert vowel_key.cache_info().currsize == 0
+
+
+def test_the_declension_reads_words_through_the_bounded_parse_cache() -> None:
+    vocab = load_models().russian.vocab
+    Vocab.parse.cache_clear()
+    readings = vocab("минску")
+    assert readings
+    assert Vocab.parse.cache_info().maxsize == caches.PARSES
+    # Natasha's own class-level cache (10 000 words) must not be the one called.
+    assert Vocab.parse.cache_info().currsize == 1

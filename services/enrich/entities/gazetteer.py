@@ -22,6 +22,7 @@ import numpy as np
 from services.enrich.entities.declension import base_and_class, ending_allowed, splits
 from services.enrich.entities.keys import fold
 from services.enrich.entities.string_table import StringList, StringTable
+from shared import caches
 
 WORD = re.compile(r"\w+")
 # What may stand between two words of one name in running text: «ИННОПРОМ. Беларусь»,
@@ -261,8 +262,8 @@ class Gazetteer:
         result = "".join(sorted(keys))
         # Only word-sized tokens are remembered: the cache lives as long as the worker, and a
         # stream of documents with huge unique tokens would otherwise fill it with megabytes.
-        if len(self._token_cache) < 100_000 and len(token) <= MAX_CACHED_TOKEN:
-            self._token_cache[token] = result
+        if len(token) <= MAX_CACHED_TOKEN:
+            caches.remember(self._token_cache, token, result, caches.TOKENS)
         return result
 
     def _better(self, new: int, old: int) -> bool:

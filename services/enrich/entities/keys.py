@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from shared import caches
 from shared.names import (
     fold,
     has_cyrillic,
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=caches.WORD_KEYS)
 def vowel_key(name: str, language: str) -> str:
     """A stricter key that keeps vowel positions, for short names whose skeleton says little."""
     latin = latin_form(name, language)

@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from services.enrich.entities.keys import fold, has_cyrillic, name_key, slug
+from shared import caches
 
 FIRST_NAME_VARIANTS_FILE = "first_name_variants.toml"
 NAME_WORD = re.compile(r"[^\W\d_]+")
@@ -39,7 +40,7 @@ _NAME_CASES = (
 _KEY_ENDINGS = ("ом", "ем", "ам", "ым", "им", "ім", "ою", "ею", "єю", "ой", "ей", "ові", "еві")
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=caches.WORD_KEYS)
 def nominatives(word: str) -> tuple[str, ...]:
     """The word and, in Cyrillic, the nominatives its case ending allows."""
     if not has_cyrillic(word) or len(word) < 4:
@@ -54,7 +55,7 @@ def nominatives(word: str) -> tuple[str, ...]:
 
 # Cached: every capitalised word of a text is keyed to look for lone surnames (``persons``), and
 # news repeats its names.
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=caches.WORD_KEYS)
 def word_key(word: str, language: str) -> str:
     """Phonetic key of one name word, instrumental or dative endings aside («Романом»)."""
     folded = fold(word)

@@ -172,9 +172,11 @@ def english_reading(word: str) -> str:
 def first_names() -> FirstNames:
     text = resources.files("services.enrich").joinpath("data", FIRST_NAMES_FILE).read_text("utf-8")
     names = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    # The uncached functions: 13 000 names keyed once would fill the caches that documents'
+    # words need, and stay in them until evicted.
     return FirstNames(
-        vowel_keys=frozenset(vowel_key(n, "ru") for n in names),
-        skeletons=frozenset(name_key(n, "ru") for n in names),
+        vowel_keys=frozenset(vowel_key.__wrapped__(n, "ru") for n in names),
+        skeletons=frozenset(name_key.__wrapped__(n, "ru") for n in names),
     )
 
 

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from slovnet.shape import word_shape  # type: ignore[import-untyped]  # ships no type hints
 
 from services.enrich.entities.string_table import StringTable
+from shared import caches
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -107,8 +108,8 @@ class CnnTagger:
             shape_id = self._shapes.get(str(word_shape(word)), self._shape_unk)
             found = word_id * self._shape_count + shape_id
             # Word-sized keys only: the cache lives as long as the worker (see the gazetteer's).
-            if len(self._key_cache) < 200_000 and len(word) <= 64:
-                self._key_cache[word] = found
+            if len(word) <= 64:
+                caches.remember(self._key_cache, word, found, caches.TOKENS)
         return found
 
     def emissions(self, sequences: Sequence[Sequence[str]]) -> list[FloatArray]:
