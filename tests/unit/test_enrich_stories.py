@@ -37,7 +37,13 @@ from services.enrich.stories.assign import (
     match,
     new_record,
 )
-from services.enrich.stories.facts import NamedDate, named_dates, percentages
+from services.enrich.stories.facts import (
+    LEAD_CHARS,
+    NamedDate,
+    lead_level,
+    named_dates,
+    percentages,
+)
 from services.enrich.stories.signature import (
     MAX_AMOUNTS,
     MIN_SHARED,
@@ -279,6 +285,75 @@ def test_percentages_still_veto_without_both_a_common_day_and_a_common_sum(
     )
     doc = Facts(percentages=frozenset({54.42}), dates=frozenset(dates), figures=frozenset(figures))
     assert veto(doc, story) == "percentage"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("Belarus Central Bank Lifts Interest Rate 200bps to 16.00%", 16.0),
+        ("Нацбанк Беларуси повысит с 1 июня ставку рефинансирования до 16% с 14%", 16.0),
+        ("Ад 20 чэрвеня стаўка рэфінансаваньня зьніжаецца да 32% гадавых", 32.0),
+        ("Die Nationalbank erhöhte den Leitzins auf 12 Prozent pro Jahr.", 12.0),
+        ("Белорусский рубль подешевел на 56 %, до 4930 рублей за доллар.", None),
+        ("Weissrussland-Rubel wird über Nacht um über 50% abgewertet!", None),
+    ],
+)
+def test_the_lead_level_is_a_percentage_reached_not_a_change(
+    text: str, level: float | None
+) -> None:
+    """A rate decision names the level it sets («to 16 %»), which every report of it repeats; a
+    devaluation's change is derived on bases that differ between sources (56 % and 36 %)."""
+    assert lead_level(text) == level
+
+
+def test_a_level_named_after_the_lead_is_background() -> None:
+    """«Inflation has equaled to 25.4 %» at the end of a report is not what it is about."""
+    text = "Der Rubel verlor an Wert. " + "x" * LEAD_CHARS + " Die Inflation stieg auf 25 Prozent."
+    assert lead_level(text) is None
+
+
+RATE_RISE_RECALLING_THE_DEVALUATION = (
+    "The National Bank of Belarus raised its refinancing rate to 16% from 14% as of 1 June. "
+    "It devalued the rouble by 56% on 24 May; inflation was 4.5% in April and 10.9% in four "
+    "months."
+)
+RATE_RISE_IN_RUSSIAN = (
+    "Нацбанк Беларуси с 1 июня повышает ставку рефинансирования с 14% до 16% годовых, "
+    "сообщил регулятор."
+)
+
+
+def test_a_rate_rise_that_recalls_a_devaluation_is_vetoed_by_its_lead() -> None:
+    """A week after the devaluation, a report of the rate rise names its day and its percentage
+    and quotes too many percentages for the percentage veto; but it leads with 16 %, which no
+    report of the devaluation names."""
+    rise = signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en")
+    devaluation = signature_of(DEVALUATION_BY_DOLLAR, "ru")
+    assert len(rise.facts.percentages) > 3
+    assert veto(rise.facts, devaluation.facts) == "lead"
+    assert veto(devaluation.facts, rise.facts) == "lead"
+
+
+def test_a_report_naming_the_level_another_leads_with_is_not_vetoed() -> None:
+    english = signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en")
+    russian = signature_of(RATE_RISE_IN_RUSSIAN, "ru")
+    assert veto(english.facts, russian.facts) is None
+
+
+def test_a_storys_lead_vetoes_a_report_that_does_not_name_it(store: StoryStore) -> None:
+    """The story of the devaluation keeps its reports' leads (none) and percentages; the rise
+    arriving later is refused for its own lead, and the log line says why."""
+    store.assign(
+        "deval", signature_of(DEVALUATION_BY_DOLLAR, "ru"), when(date(2011, 5, 24)), PARAMS
+    )
+    rise = store.assign(
+        "rise",
+        signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en"),
+        when(date(2011, 5, 30)),
+        PARAMS,
+    )
+    assert rise.outcome == "new"
+    assert "lead" in rise.vetoes
 
 
 def test_a_round_sum_is_no_figure() -> None:
@@ -603,9 +678,11 @@ def test_a_story_record_written_before_dates_had_precision_still_reads() -> None
     load, and a record with them must keep them."""
     record = StoryRecord(id="s-a", seq=1, size=1, features={}, published=(1, 2))
     data = record.to_json()
-    del data["periods"], data["figures"], data["members"]
+    del data["periods"], data["figures"], data["members"], data["leads"]
     assert StoryRecord.from_json(data) == record
-    full = StoryRecord(id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], periods=(3, 33))
+    full = StoryRecord(
+        id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], leads=[16.0], periods=(3, 33)
+    )
     assert StoryRecord.from_json(full.to_json()) == full
 
 
