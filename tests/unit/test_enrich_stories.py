@@ -112,6 +112,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[StoryStore]:
         ("Выстава адкрылася 29 верасня ў Мінску.", NamedDate(9, 29)),
         ("Виставка відкрилася 29 вересня 2025 року.", NamedDate(9, 29, 2025)),
         ("The fair opened on September 29, 2025 in Minsk.", NamedDate(9, 29, 2025)),
+        ("The Bank devalued the currency on the 24th of May.", NamedDate(5, 24)),
+        ("The rate rises from the 1st of September 2011.", NamedDate(9, 1, 2011)),
         ("Курс на 12.03.2025 установлен Нацбанком.", NamedDate(3, 12, 2025)),
     ],
 )

@@ -31,9 +31,11 @@ _MONTH_WORDS: Final = {
 MONTHS: Final = {word: month for month, words in _MONTH_WORDS.items() for word in words.split()}
 
 _LETTERS = r"a-zа-яёіїєґўä"
-# «29 сентября 2025», «29. September 2025», «29 September»: day, month word, optional year.
+# «29 сентября 2025», «29. September 2025», «29 September», «the 24th of May»: day, month word,
+# optional year.
 _DAY_MONTH = re.compile(
-    rf"(?<![\d.,])(\d{{1,2}})\.?[ \u00a0]{{1,3}}+([{_LETTERS}]{{3,12}}+)\.?"
+    rf"(?<![\d.,])(\d{{1,2}})(?:st|nd|rd|th)?+\.?[ \u00a0]{{1,3}}+(?:of[ \u00a0]{{1,3}}+)?"
+    rf"([{_LETTERS}]{{3,12}}+)\.?"
     r"(?:[ \u00a0]{1,3}+(\d{4})(?!\d))?"
 )
 # «September 29, 2025», «Sept. 29»: the English order.
