@@ -110,8 +110,8 @@ class Facts:
     """Sums of money written with at least ``MIN_RATE_AMOUNT_DIGITS`` significant digits (rates'
     prices too), as ``CUR:value``: the day's own numbers, which only corroborate (see ``veto``)."""
     leads: frozenset[float] = frozenset()
-    """The first percentage each report names (a story's: each of its documents'), the figure its
-    headline or lead is about: see ``veto``."""
+    """The level a report's lead names (``lead_level``; a story's: each of its documents'), the
+    decision its headline is about: see ``veto``."""
 
 
 @dataclass(frozen=True, slots=True)
