@@ -50,6 +50,7 @@ from services.enrich.stories.signature import (
     Facts,
     SpanUnion,
     StorySignature,
+    amount_feature,
     figure_key,
     precision,
     similarity,
@@ -232,7 +233,7 @@ def test_the_unit_a_rate_is_quoted_per_is_no_amount() -> None:
     assert set(report.facts.rates) == {"USD/BYN", "RUB/BYN"}
     assert "m:USD:1" not in report.features
     assert "m:RUB:100" not in report.features
-    assert "m:BYN:2.9127" in report.features
+    assert amount_feature("BYN", 2.9127) in report.features
 
 
 CUT_MONDAY = (
@@ -356,6 +357,14 @@ def test_a_storys_lead_vetoes_a_report_that_does_not_name_it(store: StoryStore) 
     )
     assert rise.outcome == "new"
     assert "lead" in rise.vetoes
+
+
+def test_a_sum_rounded_differently_by_two_sources_is_one_feature() -> None:
+    """The hryvnia's official rate is «36,5686» in the National Bank's release and «36,57 грн»
+    in a bank's report of the same day: the amount features meet, as the rate features do."""
+    assert amount_feature("UAH", 36.57) == amount_feature("UAH", 36.5686)
+    assert amount_feature("USD", 1.55e9) == amount_feature("USD", 1_548_000_000)
+    assert amount_feature("UAH", 36.57) != amount_feature("UAH", 29.25)
 
 
 def test_a_round_sum_is_no_figure() -> None:
@@ -751,7 +760,7 @@ def test_a_long_list_of_sums_keeps_only_the_first_as_features() -> None:
         )
     signature = story_signature(text, language="uk", entities=[], money=list(reversed(money)))
     amounts = [key for key in signature.features if key.startswith("m:")]
-    assert sorted(amounts) == sorted(f"m:UAH:{value:g}" for value in values[:MAX_AMOUNTS])
+    assert sorted(amounts) == sorted(amount_feature("UAH", value) for value in values[:MAX_AMOUNTS])
     assert "UAH:41.3" in signature.facts.figures
 
 

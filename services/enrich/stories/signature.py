@@ -82,6 +82,12 @@ PERCENT_TOLERANCE: Final = 0.02
 step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
 (7 and 7.5 are 7 % apart)."""
 
+AMOUNT_KEY_DIGITS: Final = 3
+"""A sum's feature is its value at this many significant digits, as a rate's is: sources round
+one rate or sum differently («36,57 грн» and «36,5686 гривні за долар», one official rate;
+«$1.55 billion» and «1 548 млн долларов»), while the veto still compares rates at the written
+precision and the figures that lift the percentage veto keep all their digits."""
+
 PERCENT_KEY_DIGITS: Final = 2
 """A percentage's feature is its value at this many significant digits: «54,4 %» and «54.42%»
 (one devaluation, rounded by two sources) meet; 7 and 7.5 stay apart."""
@@ -281,9 +287,9 @@ def figure_key(currency: str, value: float) -> str | None:
 
 
 def amount_feature(currency: str, value: float) -> str:
-    """The feature key of a sum: currency and value at ``_SIGNIFICANT`` digits, so that sources
-    rounding one figure differently still meet."""
-    return f"m:{currency}:{significant(value, _SIGNIFICANT):g}"
+    """The feature key of a sum: currency and value at ``AMOUNT_KEY_DIGITS`` digits, so that
+    sources rounding one figure differently still meet."""
+    return f"m:{currency}:{significant(value, AMOUNT_KEY_DIGITS):g}"
 
 
 def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
