@@ -67,6 +67,7 @@ from services.enrich.stories.signature import (
     W_PLACE,
     W_SUBJECT,
     Facts,
+    amount_feature,
 )
 from tests.support import DatabaseClaim  # the tests' way to share one Redis
 
@@ -107,7 +108,7 @@ def make_event(rng: random.Random, number: int) -> Event:
         features[f"t:{zipf(rng, 24)}"] = W_SUBJECT
     amounts = frozenset(float(rng.randrange(1, 10_000) * 1000) for _ in range(rng.randint(0, 2)))
     for amount in amounts:
-        features[f"m:USD:{amount:g}"] = W_AMOUNT
+        features[amount_feature("USD", amount)] = W_AMOUNT
     percentages = frozenset(
         round(rng.uniform(0.1, 30), 1) for _ in range(1 if rng.random() < 0.3 else 0)
     )

@@ -71,7 +71,11 @@ RELATED = (
     },
     {"mtz-70th-anniversary-tractor-parade-2016-05-28", "lukashenko-mtz-supertractor-2025-11-20"},
     {"lukashenko-hidden-billions-2025-12", "lukashenko-budget-pensions-report-2020-08-25"},
-    {"eu-sanctions-lukashenko-2020-11-06", "eu-sectoral-sanctions-belarus-2021-06"},
+    {
+        "eu-sanctions-lukashenko-2020-11-06",
+        "eu-fourth-package-belarus-2021-06-21",
+        "eu-sectoral-sanctions-belarus-2021-06",
+    },
 )
 
 

@@ -37,13 +37,20 @@ from services.enrich.stories.assign import (
     match,
     new_record,
 )
-from services.enrich.stories.facts import NamedDate, named_dates, percentages
+from services.enrich.stories.facts import (
+    LEAD_CHARS,
+    NamedDate,
+    lead_level,
+    named_dates,
+    percentages,
+)
 from services.enrich.stories.signature import (
     MAX_AMOUNTS,
     MIN_SHARED,
     Facts,
     SpanUnion,
     StorySignature,
+    amount_feature,
     figure_key,
     precision,
     similarity,
@@ -106,6 +113,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[StoryStore]:
         ("Выстава адкрылася 29 верасня ў Мінску.", NamedDate(9, 29)),
         ("Виставка відкрилася 29 вересня 2025 року.", NamedDate(9, 29, 2025)),
         ("The fair opened on September 29, 2025 in Minsk.", NamedDate(9, 29, 2025)),
+        ("The Bank devalued the currency on the 24th of May.", NamedDate(5, 24)),
+        ("The rate rises from the 1st of September 2011.", NamedDate(9, 1, 2011)),
         ("Курс на 12.03.2025 установлен Нацбанком.", NamedDate(3, 12, 2025)),
     ],
 )
@@ -224,7 +233,7 @@ def test_the_unit_a_rate_is_quoted_per_is_no_amount() -> None:
     assert set(report.facts.rates) == {"USD/BYN", "RUB/BYN"}
     assert "m:USD:1" not in report.features
     assert "m:RUB:100" not in report.features
-    assert "m:BYN:2.9127" in report.features
+    assert amount_feature("BYN", 2.9127) in report.features
 
 
 CUT_MONDAY = (
@@ -279,6 +288,83 @@ def test_percentages_still_veto_without_both_a_common_day_and_a_common_sum(
     )
     doc = Facts(percentages=frozenset({54.42}), dates=frozenset(dates), figures=frozenset(figures))
     assert veto(doc, story) == "percentage"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("Belarus Central Bank Lifts Interest Rate 200bps to 16.00%", 16.0),
+        ("Нацбанк Беларуси повысит с 1 июня ставку рефинансирования до 16% с 14%", 16.0),
+        ("Ад 20 чэрвеня стаўка рэфінансаваньня зьніжаецца да 32% гадавых", 32.0),
+        ("Die Nationalbank erhöhte den Leitzins auf 12 Prozent pro Jahr.", 12.0),
+        ("Белорусский рубль подешевел на 56 %, до 4930 рублей за доллар.", None),
+        ("Weissrussland-Rubel wird über Nacht um über 50% abgewertet!", None),
+    ],
+)
+def test_the_lead_level_is_a_percentage_reached_not_a_change(
+    text: str, level: float | None
+) -> None:
+    """A rate decision names the level it sets («to 16 %»), which every report of it repeats; a
+    devaluation's change is derived on bases that differ between sources (56 % and 36 %)."""
+    assert lead_level(text) == level
+
+
+def test_a_level_named_after_the_lead_is_background() -> None:
+    """«Inflation has equaled to 25.4 %» at the end of a report is not what it is about."""
+    text = "Der Rubel verlor an Wert. " + "x" * LEAD_CHARS + " Die Inflation stieg auf 25 Prozent."
+    assert lead_level(text) is None
+
+
+RATE_RISE_RECALLING_THE_DEVALUATION = (
+    "The National Bank of Belarus raised its refinancing rate to 16% from 14% as of 1 June. "
+    "It devalued the rouble by 56% on 24 May; inflation was 4.5% in April and 10.9% in four "
+    "months."
+)
+RATE_RISE_IN_RUSSIAN = (
+    "Нацбанк Беларуси с 1 июня повышает ставку рефинансирования с 14% до 16% годовых, "
+    "сообщил регулятор."
+)
+
+
+def test_a_rate_rise_that_recalls_a_devaluation_is_vetoed_by_its_lead() -> None:
+    """A week after the devaluation, a report of the rate rise names its day and its percentage
+    and quotes too many percentages for the percentage veto; but it leads with 16 %, which no
+    report of the devaluation names."""
+    rise = signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en")
+    devaluation = signature_of(DEVALUATION_BY_DOLLAR, "ru")
+    assert len(rise.facts.percentages) > 3
+    assert veto(rise.facts, devaluation.facts) == "lead"
+    assert veto(devaluation.facts, rise.facts) == "lead"
+
+
+def test_a_report_naming_the_level_another_leads_with_is_not_vetoed() -> None:
+    english = signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en")
+    russian = signature_of(RATE_RISE_IN_RUSSIAN, "ru")
+    assert veto(english.facts, russian.facts) is None
+
+
+def test_a_storys_lead_vetoes_a_report_that_does_not_name_it(store: StoryStore) -> None:
+    """The story of the devaluation keeps its reports' leads (none) and percentages; the rise
+    arriving later is refused for its own lead, and the log line says why."""
+    store.assign(
+        "deval", signature_of(DEVALUATION_BY_DOLLAR, "ru"), when(date(2011, 5, 24)), PARAMS
+    )
+    rise = store.assign(
+        "rise",
+        signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en"),
+        when(date(2011, 5, 30)),
+        PARAMS,
+    )
+    assert rise.outcome == "new"
+    assert "lead" in rise.vetoes
+
+
+def test_a_sum_rounded_differently_by_two_sources_is_one_feature() -> None:
+    """The hryvnia's official rate is «36,5686» in the National Bank's release and «36,57 грн»
+    in a bank's report of the same day: the amount features meet, as the rate features do."""
+    assert amount_feature("UAH", 36.57) == amount_feature("UAH", 36.5686)
+    assert amount_feature("USD", 1.55e9) == amount_feature("USD", 1_548_000_000)
+    assert amount_feature("UAH", 36.57) != amount_feature("UAH", 29.25)
 
 
 def test_a_round_sum_is_no_figure() -> None:
@@ -603,9 +689,11 @@ def test_a_story_record_written_before_dates_had_precision_still_reads() -> None
     load, and a record with them must keep them."""
     record = StoryRecord(id="s-a", seq=1, size=1, features={}, published=(1, 2))
     data = record.to_json()
-    del data["periods"], data["figures"], data["members"]
+    del data["periods"], data["figures"], data["members"], data["leads"]
     assert StoryRecord.from_json(data) == record
-    full = StoryRecord(id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], periods=(3, 33))
+    full = StoryRecord(
+        id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], leads=[16.0], periods=(3, 33)
+    )
     assert StoryRecord.from_json(full.to_json()) == full
 
 
@@ -672,7 +760,7 @@ def test_a_long_list_of_sums_keeps_only_the_first_as_features() -> None:
         )
     signature = story_signature(text, language="uk", entities=[], money=list(reversed(money)))
     amounts = [key for key in signature.features if key.startswith("m:")]
-    assert sorted(amounts) == sorted(f"m:UAH:{value:g}" for value in values[:MAX_AMOUNTS])
+    assert sorted(amounts) == sorted(amount_feature("UAH", value) for value in values[:MAX_AMOUNTS])
     assert "UAH:41.3" in signature.facts.figures
 
 

@@ -80,6 +80,7 @@ class StoryRecord:
     percentages: list[float] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    leads: list[float] = field(default_factory=list)
     published: tuple[int, int] | None = None
     """First and last published date of its documents known to the day, as ordinals; None when
     none had one."""
@@ -98,6 +99,7 @@ class StoryRecord:
             percentages=frozenset(self.percentages),
             dates=frozenset(NamedDate.decode(text) for text in self.dates),
             figures=frozenset(self.figures),
+            leads=frozenset(self.leads),
         )
 
     @property
@@ -122,6 +124,7 @@ class StoryRecord:
             "percentages": self.percentages,
             "dates": self.dates,
             "figures": self.figures,
+            "leads": self.leads,
             "published": list(self.published) if self.published else None,
             "periods": list(self.periods) if self.periods else None,
             "received": list(self.received),
@@ -143,6 +146,7 @@ class StoryRecord:
             percentages=list(data["percentages"]),
             dates=list(data["dates"]),
             figures=list(data.get("figures", [])),  # absent from records written before them
+            leads=list(data.get("leads", [])),  # likewise
             published=(int(published[0]), int(published[1])) if published else None,
             periods=(int(periods[0]), int(periods[1])) if periods else None,
             received=(float(received[0]), float(received[1])),
@@ -196,8 +200,8 @@ class StoryAssignment:
     merged_from: tuple[str, ...] = ()
     size: int = 1
     vetoes: tuple[str, ...] = ()
-    """Why candidate stories were refused (``rate``, ``date``, ``percentage``), for the log
-    line: what an operator asks when two reports did not join."""
+    """Why candidate stories were refused (``rate``, ``date``, ``percentage``, ``lead``), for
+    the log line: what an operator asks when two reports did not join."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +463,7 @@ def add_document(record: StoryRecord, signature: StorySignature, when: DocumentT
     for pair, values in facts.rates.items():
         record.rates[pair] = _bounded_union(record.rates.get(pair, []), sorted(values))
     record.percentages = _bounded_union(record.percentages, sorted(facts.percentages))
+    record.leads = _bounded_union(record.leads, sorted(facts.leads))
     record.dates = [
         str(text)
         for text in dict.fromkeys([*record.dates, *(d.encode() for d in sorted(facts.dates))])
@@ -488,6 +493,7 @@ def fold_into(survivor: StoryRecord, other: StoryRecord) -> None:
     for pair, values in other.rates.items():
         survivor.rates[pair] = _bounded_union(survivor.rates.get(pair, []), values)
     survivor.percentages = _bounded_union(survivor.percentages, other.percentages)
+    survivor.leads = _bounded_union(survivor.leads, other.leads)
     survivor.dates = list(dict.fromkeys([*survivor.dates, *other.dates]))[:MAX_FACTS]
     survivor.figures = list(dict.fromkeys([*survivor.figures, *other.figures]))[:MAX_FACTS]
     published = _span(survivor.published, other.published)

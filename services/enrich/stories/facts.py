@@ -31,9 +31,11 @@ _MONTH_WORDS: Final = {
 MONTHS: Final = {word: month for month, words in _MONTH_WORDS.items() for word in words.split()}
 
 _LETTERS = r"a-zа-яёіїєґўä"
-# «29 сентября 2025», «29. September 2025», «29 September»: day, month word, optional year.
+# «29 сентября 2025», «29. September 2025», «29 September», «the 24th of May»: day, month word,
+# optional year.
 _DAY_MONTH = re.compile(
-    rf"(?<![\d.,])(\d{{1,2}})\.?[ \u00a0]{{1,3}}+([{_LETTERS}]{{3,12}}+)\.?"
+    rf"(?<![\d.,])(\d{{1,2}})(?:st|nd|rd|th)?+\.?[ \u00a0]{{1,3}}+(?:of[ \u00a0]{{1,3}}+)?"
+    rf"([{_LETTERS}]{{3,12}}+)\.?"
     r"(?:[ \u00a0]{1,3}+(\d{4})(?!\d))?"
 )
 # «September 29, 2025», «Sept. 29»: the English order.
@@ -49,6 +51,12 @@ _DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
 _PERCENT = re.compile(
     r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,3})?)[ \u00a0]{0,2}+"
     r"(?:%|проц|працэнт|відс|prozent|percent|per cent|п\.[ \u00a0]?п\.|п\.п\.)"
+)
+# «to 16 %», «до 16%», «auf 12 Prozent», «да 32%»: a percentage written as the level reached.
+_LEVEL = re.compile(
+    rf"(?<![{_LETTERS}])(?:to|auf|до|да)[ \u00a0]{{1,3}}+"
+    r"(\d{1,3}(?:[.,]\d{1,3})?)[ \u00a0]{0,2}+"
+    r"(?:%|проц|працэнт|відс|prozent|percent|per cent)"
 )
 
 
@@ -121,6 +129,21 @@ def named_dates(text: str) -> set[NamedDate]:
         for named in found
         if named.year is not None or not any(o.year and o.matches(named) for o in found)
     }
+
+
+LEAD_CHARS: Final = 300
+"""Where a report states its event: the headline and the first sentence. In the dev half's
+articles a level named there is the decision reported (a rate «to 16 %»); one named further on
+is background (inflation «equaled to 25.4 %», the interbank loss «до 170%»)."""
+
+
+def lead_level(text: str) -> float | None:
+    """The first percentage the lead of a text (its first ``LEAD_CHARS`` characters) names as a
+    level reached («raised to 16 %», «до 16%», «auf 12 Prozent», «да 32%»): the decision a rate
+    report leads with. A change («by 56 %», «на 56%», «um 50 Prozent») is not one: sources
+    derive a devaluation's percentage on different bases."""
+    found = _LEVEL.search(text[:LEAD_CHARS].lower())
+    return float(found.group(1).replace(",", ".")) if found else None
 
 
 def percentages(text: str) -> set[float]:

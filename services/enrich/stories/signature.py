@@ -33,7 +33,7 @@ import pycountry
 from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import name_key
 from services.enrich.entities.sources import curated_organisation_ids
-from services.enrich.stories.facts import NamedDate, named_dates, percentages
+from services.enrich.stories.facts import NamedDate, lead_level, named_dates, percentages
 from services.enrich.stories.subjects import subjects
 from shared.messages import Entity, MoneyMention
 
@@ -82,6 +82,12 @@ PERCENT_TOLERANCE: Final = 0.02
 step differently (a 56 % devaluation is «55 %» elsewhere), while follow-up steps differ more
 (7 and 7.5 are 7 % apart)."""
 
+AMOUNT_KEY_DIGITS: Final = 3
+"""A sum's feature is its value at this many significant digits, as a rate's is: sources round
+one rate or sum differently («36,57 грн» and «36,5686 гривні за долар», one official rate;
+«$1.55 billion» and «1 548 млн долларов»), while the veto still compares rates at the written
+precision and the figures that lift the percentage veto keep all their digits."""
+
 PERCENT_KEY_DIGITS: Final = 2
 """A percentage's feature is its value at this many significant digits: «54,4 %» and «54.42%»
 (one devaluation, rounded by two sources) meet; 7 and 7.5 stay apart."""
@@ -109,6 +115,9 @@ class Facts:
     figures: frozenset[str] = frozenset()
     """Sums of money written with at least ``MIN_RATE_AMOUNT_DIGITS`` significant digits (rates'
     prices too), as ``CUR:value``: the day's own numbers, which only corroborate (see ``veto``)."""
+    leads: frozenset[float] = frozenset()
+    """The level a report's lead names (``lead_level``; a story's: each of its documents'), the
+    decision its headline is about: see ``veto``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +287,9 @@ def figure_key(currency: str, value: float) -> str | None:
 
 
 def amount_feature(currency: str, value: float) -> str:
-    """The feature key of a sum: currency and value at ``_SIGNIFICANT`` digits, so that sources
-    rounding one figure differently still meet."""
-    return f"m:{currency}:{significant(value, _SIGNIFICANT):g}"
+    """The feature key of a sum: currency and value at ``AMOUNT_KEY_DIGITS`` digits, so that
+    sources rounding one figure differently still meet."""
+    return f"m:{currency}:{significant(value, AMOUNT_KEY_DIGITS):g}"
 
 
 def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
@@ -344,6 +353,7 @@ def story_signature(
         if (figure := figure_key(currency, value)) is not None
     }
     found_percentages = percentages(text)
+    lead = lead_level(text)
     for value in found_percentages:
         # Keyed at two significant digits: sources round one figure differently («54,4 %»,
         # «54.42%»), and the veto still tells 7 from 7.5 at the written precision.
@@ -358,6 +368,7 @@ def story_signature(
             percentages=frozenset(found_percentages),
             dates=frozenset(dates),
             figures=frozenset(figures),
+            leads=frozenset() if lead is None else frozenset({lead}),
         ),
     )
 
@@ -382,7 +393,9 @@ def veto(doc: Facts, story: Facts) -> str | None:
     Nor do they veto two reports that name a common day and a common precise sum (``figures``):
     a percentage is derived, and sources derive one devaluation on different bases (4930 roubles
     per dollar is +56 % on one day's 3155 and +54.42 % on the exchange's 3194), while the day and
-    the rate they name are the event's own.
+    the rate they name are the event's own. A **lead** level (``lead_level``: «raised to 16 %»)
+    that the other side's percentages do not name vetoes whatever the count, with the same
+    exception (``_leads_uncorroborated``).
     """
     for pair, values in doc.rates.items():
         if pair in story.rates and _disjoint(values, story.rates[pair]):
@@ -395,9 +408,26 @@ def veto(doc: Facts, story: Facts) -> str | None:
         and not (common_day and doc.figures & story.figures)
     ):
         return "percentage"
+    if _leads_uncorroborated(doc, story) and not (common_day and doc.figures & story.figures):
+        return "lead"
     if doc.dates and story.dates and not common_day:
         return "date"
     return None
+
+
+def _leads_uncorroborated(doc: Facts, story: Facts) -> bool:
+    """Whether either side leads with a level («raised to 16 %», ``lead_level``) that is not
+    among the percentages the other names, when it names any. Unlike the percentage veto this
+    holds however many percentages an article quotes: a report of a rate rise to 16 % that
+    recalls a devaluation «by 36 %», inflation and a forecast quotes six, the devaluation's
+    reports quote theirs, and a report of the rise would name 16 whatever else it quoted."""
+
+    def unmatched(leads: frozenset[float], values: frozenset[float]) -> bool:
+        return bool(leads and values) and not any(
+            percent_match(lead, value) for lead in leads for value in values
+        )
+
+    return unmatched(doc.leads, story.percentages) or unmatched(story.leads, doc.percentages)
 
 
 def similarity(
