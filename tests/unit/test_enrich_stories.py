@@ -52,6 +52,7 @@ from services.enrich.stories.signature import (
     StorySignature,
     amount_feature,
     figure_key,
+    lead_match,
     precision,
     similarity,
     unlinked_feature,
@@ -341,6 +342,31 @@ def test_a_report_naming_the_level_another_leads_with_is_not_vetoed() -> None:
     english = signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en")
     russian = signature_of(RATE_RISE_IN_RUSSIAN, "ru")
     assert veto(english.facts, russian.facts) is None
+
+
+DEVALUATION_BLOG = (
+    "Weissrussland-Rubel wird über Nacht um über 50% abgewertet! Die Nationalbank hat die "
+    "Währung um 54,4% abgewertet, seit Jahresende um 71,6%. Der Benzinpreis ist am Dienstag "
+    "bereits um 20% gestiegen."
+)
+
+
+def test_a_round_percentage_does_not_repeat_a_lead_level() -> None:
+    """A blog post on the devaluation quotes four percentages, one the petrol price's «20 %»:
+    at one significant digit 20 is also 16, and the rate rise leading with 16 % joined the
+    blog's story when the reports streamed in reverse. A level is repeated as it was set."""
+    rise = signature_of(RATE_RISE_RECALLING_THE_DEVALUATION, "en")
+    blog = signature_of(DEVALUATION_BLOG, "de")
+    assert 20.0 in blog.facts.percentages
+    assert veto(rise.facts, blog.facts) == "lead"
+    assert veto(blog.facts, rise.facts) == "lead"
+
+
+@pytest.mark.parametrize(("value", "repeats"), [(16.0, True), (16.3, True), (20.0, False)])
+def test_a_lead_level_is_matched_within_the_percentage_tolerance(
+    value: float, *, repeats: bool
+) -> None:
+    assert lead_match(16.0, value) is repeats
 
 
 def test_a_storys_lead_vetoes_a_report_that_does_not_name_it(store: StoryStore) -> None:

@@ -154,6 +154,15 @@ def percent_match(a: float, b: float) -> bool:
     return values_match(a, b) or abs(a - b) <= PERCENT_TOLERANCE * max(abs(a), abs(b))
 
 
+def lead_match(lead: float, value: float) -> bool:
+    """Whether ``value`` repeats a lead level: within ``PERCENT_TOLERANCE`` of it, not at the
+    precision of the less precise as ``percent_match`` also allows. A level is set and repeated
+    as set («to 16 %», «16.00%»), while a round figure reads as one significant digit: a blog's
+    «20 %» (the petrol price the day after a devaluation) matched a rate rise's 16 % at one
+    digit, and the rise joined the blog's story (stories version 9)."""
+    return abs(lead - value) <= PERCENT_TOLERANCE * max(abs(lead), abs(value))
+
+
 def person_feature(entity_id: str) -> str:
     """A person's feature: the surname part of its id («per:dnld-trmp» -> ``s:trmp``).
 
@@ -424,7 +433,7 @@ def _leads_uncorroborated(doc: Facts, story: Facts) -> bool:
 
     def unmatched(leads: frozenset[float], values: frozenset[float]) -> bool:
         return bool(leads and values) and not any(
-            percent_match(lead, value) for lead in leads for value in values
+            lead_match(lead, value) for lead in leads for value in values
         )
 
     return unmatched(doc.leads, story.percentages) or unmatched(story.leads, doc.percentages)
