@@ -29,6 +29,7 @@ import random
 import re
 import sys
 import tracemalloc
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ def caches() -> list[Cache]:
     from services.enrich import country
     from services.enrich.entities import keys, morphology, person_ids
     from services.enrich.entities.models import load_models
+    from services.enrich.stories import assign, facts
+    from services.enrich.stories.facts import NamedDate
     from services.index import lemmas
     from shared import caches as caps
     from shared import names
@@ -84,6 +87,18 @@ def caches() -> list[Cache]:
     def parse(word: str) -> object:
         return vocab.parse(word.lower())
 
+    def named_date(word: str) -> NamedDate:
+        # A date per word, from its checksum: distinct words give (mostly) distinct dates.
+        h = zlib.crc32(word.encode())
+        return NamedDate(month=1 + h % 12, day=1 + h // 12 % 28, year=2000 + h // 336 % 30)
+
+    def decoded(word: str) -> object:
+        return facts._decoded(named_date(word).encode())
+
+    def nearest_day(word: str) -> object:
+        first = 738_000 + zlib.crc32(word.encode()) % 3000
+        return assign._nearest_day(named_date(word), first, first + 7)
+
     def query_forms(word: str) -> object:
         return lemmas.ukrainian_query_forms(word.lower())
 
@@ -101,6 +116,13 @@ def caches() -> list[Cache]:
         lru("enrich", "pymorphy2 parses (Natasha)", type(vocab).parse, parse),
         lru("enrich", "declined names", morphology._inflect_cached, decline),
         lru("enrich", "entity countries", country.entity_country, country.entity_country),
+        lru(
+            "enrich",
+            "stories' dates",
+            facts._decoded,
+            lambda w: facts._decoded(named_date(w).encode()),
+        ),
+        lru("enrich", "stories' days near a span", assign._nearest_day, nearest_day),
         lru("index", "Belarusian stems", lemmas.belarusian_stem, lemmas.belarusian_stem, "be"),
         lru("index", "Ukrainian lemmas", lemmas.ukrainian_lemma, lemmas.ukrainian_lemma, "uk"),
         lru("index", "name keys", names.name_key, lambda w: names.name_key(w, "uk"), "uk"),

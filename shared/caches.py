@@ -7,7 +7,7 @@ week of news it is their caps, not what the first thousand documents left in the
 what a worker holds. An entry costs 130 to 400 bytes (key, value and the cache's node), a word's
 pymorphy2 readings 1.8 KB (``python bench/caches.py`` measures each on real news words and
 prints what it holds when full).
-With the caps below an enrich child's caches hold at most about 23 MB and an index child's about
+With the caps below an enrich child's caches hold at most about 25 MB and an index child's about
 10 MB; the caps they replaced (10 000 to 200 000 entries) let an enrich child's grow to about
 185 MB and an index child's to about 71, most of a worker's memory budget.
 
@@ -28,6 +28,9 @@ LEMMAS: Final = 16_384
 """``functools.lru_cache`` size of the index's Belarusian stems and Ukrainian lemmas."""
 PARSES: Final = 2048
 """Words whose pymorphy2 readings the Russian declension keeps (~1.8 KB a word)."""
+DATES: Final = 4096
+"""``functools.lru_cache`` size of the stories' date decoding and of a named date's day near a
+story's span."""
 QUERY_FORMS: Final = 4096
 """``functools.lru_cache`` size of the Ukrainian query forms: only searched words reach it."""
 

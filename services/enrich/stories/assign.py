@@ -38,6 +38,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from services.enrich.stories.facts import NamedDate
@@ -50,6 +51,7 @@ from services.enrich.stories.signature import (
     rarity,
     veto,
 )
+from shared import caches
 from shared.messages import DatePrecision
 
 POSTINGS_PER_FEATURE: Final = 32
@@ -256,6 +258,9 @@ def in_window(
     return record.received[0] - span <= seconds <= record.received[1] + span
 
 
+# Called for each date of each candidate story in each decision, with the story's own span: the
+# same arguments again for as long as the story is a candidate.
+@lru_cache(maxsize=caches.DATES)
 def _nearest_day(named: NamedDate, first: int, last: int) -> int | None:
     """The ordinal of the day ``named`` names, its year taken as the one that puts it nearest
     ``first``..``last`` when the text gave none; None for no such day («29 февраля» in a year

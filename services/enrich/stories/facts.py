@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Final
+
+from shared import caches
 
 _MONTH_WORDS: Final = {
     1: "января январь январе студзеня студзень січня січень january jan januar jänner",
@@ -83,10 +86,17 @@ class NamedDate:
     def encode(self) -> str:
         return f"{self.year or 0:04d}-{self.month:02d}-{self.day:02d}"
 
-    @classmethod
-    def decode(cls, text: str) -> NamedDate:
-        year, month, day = (int(part) for part in text.split("-"))
-        return cls(month=month, day=day, year=year or None)
+    @staticmethod
+    def decode(text: str) -> NamedDate:
+        return _decoded(text)
+
+
+# A story's dates are decoded for every decision it is a candidate in, and a stream names the
+# same few hundred days again and again; a NamedDate is immutable, so one object serves all.
+@lru_cache(maxsize=caches.DATES)
+def _decoded(text: str) -> NamedDate:
+    year, month, day = (int(part) for part in text.split("-"))
+    return NamedDate(month=month, day=day, year=year or None)
 
 
 def _valid(year: int | None, month: int, day: int) -> NamedDate | None:
