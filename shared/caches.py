@@ -1,4 +1,4 @@
-"""How far the per-process word caches may grow: one budget for all of them.
+"""How far the per-process caches of pure functions (of words, of dates) may grow: one budget.
 
 Enrich and index children cache pure functions of words for the life of the process (a token's
 tagger row, a name's phonetic key, a word's lemma). They fill with the stream's vocabulary, a
