@@ -79,6 +79,21 @@ def _reraise(error: BaseException) -> str:
     raise error
 
 
+def soft_limit_behind(error: BaseException) -> SoftTimeLimitExceeded | None:
+    """The soft time limit that ``error`` was raised in answer to, if any: a limit that strikes
+    inside a library comes out wrapped (kombu's ``EncodeError`` when it strikes while the result
+    is being serialised for the next stage), and the document then stopped at its time limit, it
+    did not fail."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, SoftTimeLimitExceeded):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def retry_countdown(retries: int, cap: int) -> float:
     """Exponential backoff with full jitter, so retrying workers do not stampede together; at
     least a second, the shortest delay RabbitMQ's native delayed delivery can express (kombu
@@ -245,24 +260,31 @@ class StageTask(Task):  # type: ignore[misc]  # Celery's Task is untyped
         except SoftTimeLimitExceeded:
             if batch:
                 raise
-            soft, _ = self.settings.time_limits(self.stage)
-            elapsed = time.perf_counter() - started
-            self._dead_letter(
-                payload,
-                receipt,
-                "timeout",
-                f"{self.stage} stopped at its soft time limit of {soft:g} s "
-                f"(after {elapsed:.1f} s)",
-            )
+            self._dead_letter_timeout(payload, receipt, started)
         except PermanentError as error:
             self._dead_letter(payload, receipt, error.reason, error.detail)
         except TRANSIENT_ERRORS as error:
             self._retry_or_give_up(payload, receipt, error)
-        except Exception:  # noqa: BLE001  # a bug must not lose the message: dead-letter it
-            self._dead_letter(payload, receipt, "internal_error", traceback.format_exc())
+        except Exception as error:  # a bug must not lose the message: dead-letter it
+            if (limit := soft_limit_behind(error)) is not None:
+                if batch:
+                    raise limit from error
+                self._dead_letter_timeout(payload, receipt, started)
+            else:
+                self._dead_letter(payload, receipt, "internal_error", traceback.format_exc())
         else:
             return outcome
         return "dead_letter"
+
+    def _dead_letter_timeout(self, payload: Any, receipt: str, started: float) -> None:
+        soft, _ = self.settings.time_limits(self.stage)
+        elapsed = time.perf_counter() - started
+        self._dead_letter(
+            payload,
+            receipt,
+            "timeout",
+            f"{self.stage} stopped at its soft time limit of {soft:g} s (after {elapsed:.1f} s)",
+        )
 
     # Batches: ``shared.batches`` hands a child several messages of this task at once.
 
