@@ -41,9 +41,13 @@ _WINDOW_ROWS = 2048
 
 @dataclass(frozen=True)
 class _Layer:
-    weights: FloatArray  # in x (kernel * filters): all kernel offsets in one product
-    bias: FloatArray
-    scale: FloatArray  # batch norm folded into one multiply-add
+    """One convolution with its batch norm folded in. The norm's scale is positive in every
+    layer of Natasha's taggers (checked at load), and ``relu(v) * s == relu(v * s)`` for
+    ``s > 0``, so the scale is multiplied into the weights and the bias once at load instead
+    of into every row's output; only the shift is left to add after the ReLU."""
+
+    weights: FloatArray  # in x (kernel * filters): all kernel offsets in one product, scaled
+    bias: FloatArray  # scaled
     shift: FloatArray
     filters: int
 
@@ -66,9 +70,16 @@ class CnnTagger:
         self._shape_count = len(self._shapes)
         # A token's row key (``_token_key``), remembered per token text.
         self._key_cache: dict[str, int] = {}
+        # navec's product-quantised vectors: a word's vector is, for each of its subspaces, one
+        # of that subspace's centroids. The centroids are kept as one table of rows, so that a
+        # word's parts are one ``take`` of row numbers (subspace * centroids + its index).
         self._indexes: npt.NDArray[np.uint8] = model.emb.word.indexes.array
-        self._codes: FloatArray = model.emb.word.codes.array
-        self._qdims = np.arange(self._codes.shape[0])
+        subspaces, centroids, width = model.emb.word.codes.array.shape
+        self._centroids: FloatArray = np.ascontiguousarray(
+            model.emb.word.codes.array.reshape(subspaces * centroids, width)
+        )
+        self._subspace_rows = np.arange(subspaces, dtype=np.intp) * centroids
+        self._word_width = subspaces * width
         self._shape_emb: FloatArray = model.emb.shape.weight.array
         layers = []
         for layer in model.encoder.layers:
@@ -76,13 +87,16 @@ class CnnTagger:
             if int(layer.conv.padding) * 2 + 1 != weight.shape[2]:
                 raise ValueError("only 'same' convolutions are supported")
             scale = layer.norm.weight.array / layer.norm.std.array
+            if not (scale > 0).all():
+                raise ValueError("a batch norm scale that is not positive cannot be folded")
+            kernels = weight.shape[2]
             layers.append(
                 _Layer(
                     weights=np.ascontiguousarray(
-                        np.concatenate([weight[:, :, k].T for k in range(weight.shape[2])], 1)
+                        np.concatenate([weight[:, :, k].T * scale for k in range(kernels)], 1),
+                        dtype=np.float32,
                     ),
-                    bias=layer.conv.bias.array,
-                    scale=scale.astype(np.float32),
+                    bias=(layer.conv.bias.array * scale).astype(np.float32),
                     shift=(layer.norm.bias.array - layer.norm.mean.array * scale).astype(
                         np.float32
                     ),
@@ -152,29 +166,47 @@ class CnnTagger:
         # two thirds of the arithmetic. A separator's row is zero, and so is its product.
         distinct, row_of = np.unique(keys, return_inverse=True)
         word_ids, shape_ids = np.divmod(np.maximum(distinct, 0), self._shape_count)
-        words = self._codes[self._qdims, self._indexes[word_ids]].reshape(len(distinct), -1)
-        x = np.concatenate([words, self._shape_emb[shape_ids]], axis=1)
+        parts = self._indexes[word_ids].astype(np.intp)
+        parts += self._subspace_rows
+        x = np.empty((len(distinct), self._word_width + self._shape_emb.shape[1]), np.float32)
+        x[:, : self._word_width] = self._centroids.take(parts.ravel(), axis=0).reshape(
+            len(distinct), self._word_width
+        )
+        x[:, self._word_width :] = self._shape_emb.take(shape_ids, axis=0)
         x[distinct < 0] = 0.0
         first = self._layers[0]
-        products = (x @ first.weights)[row_of]
-        x = self._convolve(first, products, separator)
+        x = self._convolve(first, x @ first.weights, separator, row_of)
         for layer in self._layers[1:]:
             x = self._convolve(layer, x @ layer.weights, separator)
         scores: FloatArray = x @ self._proj_w + self._proj_b
         return scores
 
     @staticmethod
-    def _convolve(layer: _Layer, z: FloatArray, separator: BoolArray) -> FloatArray:
-        """One layer on its rows' products with all kernel offsets (``z``): each row's own and
-        its neighbours' parts summed, then bias, ReLU and the folded batch norm."""
-        rows, f = len(z), layer.filters
-        y = np.zeros((rows, f), dtype=np.float32)
-        y[1:-1] = z[:-2, :f] + z[1:-1, f : 2 * f] + z[2:, 2 * f :]
-        y += layer.bias
-        np.maximum(y, 0.0, out=y)
-        y *= layer.scale
-        y += layer.shift
-        # Padding positions are zero between layers, as slovnet masks them.
+    def _convolve(
+        layer: _Layer, z: FloatArray, separator: BoolArray, row_of: IntArray | None = None
+    ) -> FloatArray:
+        """One layer on the products with all kernel offsets (``z``): each row's own and its
+        neighbours' parts summed, then bias, ReLU and the batch norm's shift. ``row_of``: the
+        row of ``z`` each position reads (the first layer's products are per distinct token),
+        taken kernel part by kernel part rather than expanded to every position first."""
+        f = layer.filters
+        rows = len(separator)
+        y = np.empty((rows, f), dtype=np.float32)
+        inner = y[1:-1]
+        if row_of is None:
+            np.add(z[:-2, :f], z[1:-1, f : 2 * f], out=inner)
+            inner += z[2:, 2 * f :]
+        else:
+            np.take(np.ascontiguousarray(z[:, :f]), row_of[:-2], axis=0, out=inner)
+            inner += np.ascontiguousarray(z[:, f : 2 * f]).take(row_of[1:-1], axis=0)
+            inner += np.ascontiguousarray(z[:, 2 * f :]).take(row_of[2:], axis=0)
+        inner += layer.bias
+        np.maximum(inner, 0.0, out=inner)
+        inner += layer.shift
+        # Padding positions are zero between layers, as slovnet masks them. The end rows have
+        # a neighbour missing: zero, as in a sequence's padding (inside a window they are in
+        # its halo and discarded).
+        y[0] = y[-1] = 0.0
         y[separator] = 0.0
         return y
 
