@@ -76,6 +76,11 @@ RELATED = (
         "eu-fourth-package-belarus-2021-06-21",
         "eu-sectoral-sanctions-belarus-2021-06",
     },
+    {
+        "ryanair-forced-landing-minsk-2021-05-23",
+        "eu-fourth-package-belarus-2021-06-21",
+        "eu-sectoral-sanctions-belarus-2021-06",
+    },
 )
 
 

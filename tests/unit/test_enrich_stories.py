@@ -675,6 +675,57 @@ def test_a_document_known_only_to_the_month_joins_a_story_of_any_day_of_it(
     assert outside.story_id != event.story_id
 
 
+def test_a_report_known_only_to_its_month_does_not_merge_stories_weeks_apart(
+    store: StoryStore,
+) -> None:
+    """A June report that names the people of a landing on 23 May and the subject of sanctions
+    on 21 June lies within the window of both stories, which are four weeks apart: it cannot say
+    they are one event. It joins the one inside its month."""
+    landing = store.assign(
+        "landing",
+        _sig("s:a", "s:b", "s:c"),
+        when(date(2021, 5, 27), noon(date(2021, 5, 27))),
+        PARAMS,
+    )
+    sanctions = store.assign(
+        "sanctions",
+        _sig("s:x", "s:y", "s:z"),
+        when(date(2021, 6, 21), noon(date(2021, 6, 21))),
+        PARAMS,
+    )
+    june = store.assign(
+        "june",
+        # More in common with the landing's story, so only the month makes it the sanctions'.
+        _sig("s:a", "s:b", "s:c", "s:x", "s:y"),
+        when(date(2021, 6, 1), noon(date(2021, 6, 30)), "month"),
+        PARAMS,
+    )
+    assert june.story_id == sanctions.story_id
+    assert june.merged_from == ()
+    assert store.story_of("landing") == landing.story_id != sanctions.story_id
+
+
+def test_stories_within_a_week_of_each_other_still_merge_through_a_month_report(
+    store: StoryStore,
+) -> None:
+    """The time check is the window's: two stories of one week, both inside the report's month,
+    merge as before."""
+    a = store.assign(
+        "a", _sig("s:a", "s:b", "s:c"), when(date(2021, 6, 18), noon(date(2021, 6, 18))), PARAMS
+    )
+    b = store.assign(
+        "b", _sig("s:x", "s:y", "s:z"), when(date(2021, 6, 21), noon(date(2021, 6, 21))), PARAMS
+    )
+    c = store.assign(
+        "c",
+        _sig("s:a", "s:b", "s:c", "s:x", "s:y", "s:z"),
+        when(date(2021, 6, 1), noon(date(2021, 6, 30)), "month"),
+        PARAMS,
+    )
+    assert c.story_id == a.story_id
+    assert c.merged_from == (b.story_id,)
+
+
 def test_a_month_precise_date_does_not_stretch_its_story_over_the_month(
     store: StoryStore,
 ) -> None:

@@ -352,17 +352,34 @@ def match(
     return best
 
 
+def near_in_time(a: StoryRecord, b: StoryRecord, window_days: int) -> bool:
+    """Whether two stories lie within ``window_days`` of each other, each placed as ``in_window``
+    places a story (its published days stretched to the days it names as due; by when its
+    documents were received when it has no published day)."""
+    a_span = due_span(a.days, a.facts().dates)
+    b_span = due_span(b.days, b.facts().dates)
+    if a_span is not None and b_span is not None:
+        return a_span[0] - window_days <= b_span[1] and b_span[0] <= a_span[1] + window_days
+    span = window_days * DAY_SECONDS
+    return a.received[0] - span <= b.received[1] and b.received[0] <= a.received[1] + span
+
+
 def compatible(
     anchor: StoryRecord, others: Sequence[StoryRecord], window_days: int
 ) -> tuple[StoryRecord, ...]:
     """Of ``others``, oldest first, those whose facts veto (``timed_veto``) neither ``anchor``
-    nor one taken before them: a report naming no date may match both a May devaluation's story
-    and an October one's, and the two stories' own dates must still keep them apart."""
+    nor one taken before them, and that lie within the window of each (``near_in_time``): a
+    report naming no date may match both a May devaluation's story and an October one's, and the
+    two stories' own dates must still keep them apart; a report dated only to a month lies
+    within the window of a story at its start and of one at its end, which are four weeks apart
+    and so not one event for that report's sake (a June report of the EU's sanctions merged the
+    story of the Ryanair landing of 23 May into the sanctions' of 21 June)."""
     group = [anchor]
     for record in sorted(others, key=lambda record: record.seq):
         facts = record.facts()
         if all(
-            timed_veto(facts, record.days, member.facts(), member.days, window_days) is None
+            near_in_time(record, member, window_days)
+            and timed_veto(facts, record.days, member.facts(), member.days, window_days) is None
             for member in group
         ):
             group.append(record)
@@ -418,7 +435,11 @@ def decide(
         )
     if not scored:
         return Decision(join=None, score=None, vetoes=vetoes)
-    scored.sort(key=lambda item: (-item[0], item[1].seq))
+    # A document known only to its month is compared with the stories of a week either side of
+    # it, but it is of that month: a story inside the month comes before one only near it,
+    # whatever their scores (a June report of the EU's sanctions, recalling the Ryanair landing
+    # «a month ago», matched the landing's story of 23 May a little better than the sanctions').
+    scored.sort(key=lambda item: (not _inside(item[1], days, when), -item[0], item[1].seq))
     best_score, best = scored[0]
     if best_score < merge_threshold:
         return Decision(join=best, score=best_score, vetoes=vetoes)
@@ -429,6 +450,14 @@ def decide(
     survivor = min(group, key=lambda record: record.seq)
     merged = tuple(record for record in group if record.id != survivor.id)
     return Decision(join=survivor, score=best_score, merge=merged, vetoes=vetoes)
+
+
+def _inside(record: StoryRecord, days: tuple[int, int] | None, when: DocumentTime) -> bool:
+    """Whether a story lies (partly) inside the days of a document dated only to its month;
+    True for every story when the document is dated to the day or not at all."""
+    if when.precision != "month" or days is None or record.days is None:
+        return True
+    return record.days[0] <= days[1] and days[0] <= record.days[1]
 
 
 def _bounded_union(values: list[float], more: Sequence[float]) -> list[float]:
