@@ -30,12 +30,14 @@ from services.enrich.stories import (
     story_signature,
 )
 from services.enrich.stories.assign import (
+    FRESH_DAYS,
     MAX_MEMBERS,
     POSTINGS_PER_FEATURE,
     StoryRecord,
     add_document,
     match,
     new_record,
+    staleness,
 )
 from services.enrich.stories.facts import (
     LEAD_CHARS,
@@ -628,6 +630,52 @@ def test_a_story_reaches_forward_to_the_day_its_reports_name_as_due(store: Story
     late = store.assign("late", _sig("s:c", "s:d"), when(may, noon(may)), PARAMS)
     assert step.story_id == announced.story_id
     assert late.story_id != planned.story_id
+
+
+def test_a_report_at_the_windows_edge_needs_more_in_common_than_one_of_the_same_days(
+    store: StoryStore,
+) -> None:
+    """A week after a story, a report that shares what any report of the week's news shares
+    (the president, the capital) is more often the next event than the same one: the threshold
+    doubles from ``FRESH_DAYS`` to the window's edge. The same report (Dice 0.4) joins within
+    ``FRESH_DAYS`` and not seven days later (two such reports, sharing nothing with each other)."""
+    story = _sig("s:a", "s:b", "s:c", "s:d")
+    first, near, edge = date(2020, 9, 16), date(2020, 9, 19), date(2020, 9, 23)
+    start = store.assign("story", story, when(first, noon(first)), PARAMS)
+    late_report = _sig("s:a", "s:b", "s:w", "s:x", "s:y", "s:z")
+    late = store.assign("late", late_report, when(edge, noon(edge)), PARAMS)
+    assert late.story_id != start.story_id
+    soon_report = _sig("s:c", "s:d", "s:t", "s:u", "s:v", "s:o")
+    soon = store.assign("soon", soon_report, when(near, noon(near)), PARAMS)
+    assert soon.story_id == start.story_id
+    assert soon.similarity == pytest.approx(0.4, abs=0.01)
+
+
+def test_staleness_grows_from_fresh_days_to_double_at_the_windows_edge() -> None:
+    assert staleness(0, 7) == staleness(FRESH_DAYS, 7) == 1.0
+    assert staleness(5, 7) == pytest.approx(1.5)
+    assert staleness(7, 7) == pytest.approx(2.0)
+    assert staleness(7, FRESH_DAYS) == 1.0  # a window no longer than the fresh days: no decay
+
+
+def test_two_stories_a_week_apart_merge_only_through_a_report_as_close_as_a_join_there_needs(
+    store: StoryStore,
+) -> None:
+    """Merging two stories a week apart is a join across that week: a report between them that
+    matches the later story closely and the earlier one at 0.4 (enough for either alone at its
+    four and three days) joins the later and merges nothing."""
+    early, late_day, between = date(2020, 9, 16), date(2020, 9, 23), date(2020, 9, 20)
+    a = store.assign("a", _sig("s:a", "s:b", "s:c", "s:d"), when(early, noon(early)), PARAMS)
+    b = store.assign("b", _sig("s:p", "s:q", "s:r", "s:s"), when(late_day, noon(late_day)), PARAMS)
+    c = store.assign(
+        "c",
+        _sig("s:a", "s:b", "s:p", "s:q", "s:r", "s:s"),
+        when(between, noon(between)),
+        PARAMS,
+    )
+    assert c.story_id == b.story_id
+    assert c.merged_from == ()
+    assert store.story_of("a") == a.story_id != store.story_of("b")
 
 
 def test_dateless_documents_compare_by_time_received(store: StoryStore) -> None:

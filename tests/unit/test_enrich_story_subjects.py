@@ -93,3 +93,35 @@ def test_the_rouble_is_a_subject_by_its_name(text: str, language: str) -> None:
 def test_war_and_rallies_are_whole_words_in_english() -> None:
     # «warrant», «award» and «rallied» hold the letters only.
     assert subjects("The court issued a warrant and an award; shares rallied.", "en") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Первый энергоблок Белорусской АЭС подключен к сети.", "ru"),
+        ("Першы энергаблок Беларускай АЭС падключаны да сеткі.", "be"),
+        ("Перший енергоблок Білоруської АЕС підключено до мережі.", "uk"),
+        ("Das erste Atomkraftwerk des Landes ist ans Netz gegangen.", "de"),
+        ("The Astravets nuclear power plant began to generate electricity.", "en"),
+    ],
+)
+def test_nuclear_power_is_one_subject_in_every_language(text: str, language: str) -> None:
+    """A German report of a nuclear plant going on the grid shared with an English one only a
+    country, a neighbour and the capital among its entities; the plant is what both are about."""
+    assert "nuclear-power" in subjects(text, language)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Инаугурация президента прошла без объявления.", "ru"),
+        ("Інаўгурацыя прэзідэнта прайшла без абвяшчэння.", "be"),
+        ("Церемонія інавгурації відбувається в Палаці Незалежності.", "uk"),
+        ("Die Amtseinführung fand ohne Ankündigung statt.", "de"),
+        ("He was sworn in at an unannounced inauguration.", "en"),
+    ],
+)
+def test_an_inauguration_is_one_subject_in_every_language(text: str, language: str) -> None:
+    """Reports of an unannounced inauguration share with a head of state's other stories of the
+    week only his name and the capital: taking office is what they tell alike."""
+    assert "inauguration" in subjects(text, language)

@@ -56,6 +56,9 @@ COMMON_WORD_ZIPF = 5.2
 # and «Merkel» (3.4 in English) are.
 SURNAME_MAX_ZIPF = 3.5
 LONE_SURNAME_MAX_ZIPF = 5.3
+# «Незалежності» (5.0), «Республіки» (4.9) are words; surnames after a first name the dictionary
+# does not know are rarer («Макрон» 3.5, «Меркель» 4.3).
+INSTITUTION_WORD_ZIPF = 4.5
 MAX_NAME_CHARS = 40
 
 
@@ -254,10 +257,12 @@ def find_persons(
         word = words[i]
         # A title word cannot start the name it introduces («першага намесніка Прэм’ер-міністра»:
         # «Прэм» is the next title, cut at the apostrophe, not a name).
+        # Nor is a place after it a name: «Президента Республіки Білорусь» is the country's.
         if (
             _is_title(word.text, language)
             and i + 1 < len(words)
             and not _is_title(words[i + 1].text, language)
+            and not in_place(words[i + 1])
         ):
             end = _name_run(text, words, i + 1)
             if end > i + 1 and _adjacent(text, word, words[i + 1]):
@@ -292,7 +297,13 @@ def find_persons(
                     _SURNAME_ENDING.search(words[end - 1].text) is not None
                     and zipf(words[end - 1].text, language) < SURNAME_MAX_ZIPF
                 )
-                weak = not word.sentence_start and (language in ("be", "uk") or surname)
+                # Belarusian and Ukrainian capitalise only a name's first word, except in the
+                # names of institutions and buildings («Ради Республіки», «Палаці Незалежності»),
+                # whose last word is a common word of the language, as a surname is not.
+                institution = zipf(words[end - 1].text, language) >= INSTITUTION_WORD_ZIPF
+                weak = not word.sentence_start and (
+                    (language in ("be", "uk") and not institution) or surname
+                )
                 if strong or weak:
                     found.append(PersonMatch(word.start, words[end - 1].end, strong))
                     i = end

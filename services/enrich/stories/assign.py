@@ -66,6 +66,12 @@ DAY_SECONDS: Final = 86_400
 DUE_DAYS: Final = 31
 """How far after its publication a day a report names can be its event's (a step announced for
 a later day): a month, beyond which a date is a plan, not the event the report is about."""
+FRESH_DAYS: Final = 3
+"""Days between a report and a story within which the report is of the story's news cycle: the
+reports of one event come within a day or two of it (on dev every pair of one event dated to
+the day is at most three days apart, a day named as due aside). Beyond, what a join needs grows
+(``staleness``): a report a week later that shares the same names is more often the next event
+about them."""
 
 Outcome = Literal["new", "joined"]
 
@@ -238,6 +244,13 @@ def due_span(span: tuple[int, int] | None, dates: Iterable[NamedDate]) -> tuple[
     return first, max([last, *due])
 
 
+def day_gap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> int | None:
+    """Days between two spans of days (0 when they overlap); None when either is unknown."""
+    if a is None or b is None:
+        return None
+    return max(0, a[0] - b[1], b[0] - a[1])
+
+
 def in_window(
     record: StoryRecord,
     when: DocumentTime,
@@ -245,17 +258,31 @@ def in_window(
     *,
     days: tuple[int, int] | None,
     story_dates: Iterable[NamedDate],
-) -> bool:
-    """Whether the document lies within the window of the story, each placed by its published
-    days stretched to the days it names as due: ``days`` is the document's ``due_span`` (the
-    same for every candidate, so the caller computes it once), ``story_dates`` the days the
-    story's documents name."""
-    story = due_span(record.days, story_dates)
-    if days is not None and story is not None:
-        first, last = days
-        return story[0] - window_days <= last and first <= story[1] + window_days
+) -> int | None:
+    """The days between the document and the story when it lies within the window of the story
+    (0 when it is placed by when it was received, having no published day), else None. Each is
+    placed by its published days stretched to the days it names as due: ``days`` is the
+    document's ``due_span`` (the same for every candidate, so the caller computes it once),
+    ``story_dates`` the days the story's documents name."""
+    gap = day_gap(due_span(record.days, story_dates), days)
+    if gap is not None:
+        return gap if gap <= window_days else None
     seconds, span = when.received_seconds, window_days * DAY_SECONDS
-    return record.received[0] - span <= seconds <= record.received[1] + span
+    return 0 if record.received[0] - span <= seconds <= record.received[1] + span else None
+
+
+def staleness(gap: int, window_days: int) -> float:
+    """The factor on the threshold for a join (or a merge) across ``gap`` days: 1 up to
+    ``FRESH_DAYS``, growing linearly to 2 at the window's edge. News clustering weighs time as
+    evidence of its own (a report's similarity to a story decays with the days between them);
+    the window alone made a report on its last day as welcome as one of the same day, and at the
+    edge a report shares with a story what any report of the week's news of one country shares
+    (its president, its capital, protests). A report of Lukashenko's unannounced inauguration
+    (23 September 2020) joined the story of his loan talks in Sochi (14 to 16 September)
+    through those alone, and the inauguration's reports after it."""
+    if window_days <= FRESH_DAYS:
+        return 1.0
+    return 1.0 + max(0, gap - FRESH_DAYS) / (window_days - FRESH_DAYS)
 
 
 # Called for each date of each candidate story in each decision, with the story's own span: the
@@ -352,33 +379,40 @@ def match(
     return best
 
 
-def near_in_time(a: StoryRecord, b: StoryRecord, window_days: int) -> bool:
-    """Whether two stories lie within ``window_days`` of each other, each placed as ``in_window``
-    places a story (its published days stretched to the days it names as due; by when its
-    documents were received when it has no published day)."""
-    a_span = due_span(a.days, a.facts().dates)
-    b_span = due_span(b.days, b.facts().dates)
-    if a_span is not None and b_span is not None:
-        return a_span[0] - window_days <= b_span[1] and b_span[0] <= a_span[1] + window_days
+def stories_gap(a: StoryRecord, b: StoryRecord, window_days: int) -> int | None:
+    """The days between two stories when they lie within ``window_days`` of each other, each
+    placed as ``in_window`` places a story (its published days stretched to the days it names as
+    due; 0 when either has no published day and they were received within the window), else
+    None."""
+    gap = day_gap(due_span(a.days, a.facts().dates), due_span(b.days, b.facts().dates))
+    if gap is not None:
+        return gap if gap <= window_days else None
     span = window_days * DAY_SECONDS
-    return a.received[0] - span <= b.received[1] and b.received[0] <= a.received[1] + span
+    near = a.received[0] - span <= b.received[1] and b.received[0] <= a.received[1] + span
+    return 0 if near else None
 
 
 def compatible(
-    anchor: StoryRecord, others: Sequence[StoryRecord], window_days: int
+    anchor: StoryRecord,
+    others: Sequence[tuple[float, StoryRecord]],
+    window_days: int,
+    merge_threshold: float,
 ) -> tuple[StoryRecord, ...]:
-    """Of ``others``, oldest first, those whose facts veto (``timed_veto``) neither ``anchor``
-    nor one taken before them, and that lie within the window of each (``near_in_time``): a
-    report naming no date may match both a May devaluation's story and an October one's, and the
-    two stories' own dates must still keep them apart; a report dated only to a month lies
-    within the window of a story at its start and of one at its end, which are four weeks apart
-    and so not one event for that report's sake (a June report of the EU's sanctions merged the
-    story of the Ryanair landing of 23 May into the sanctions' of 21 June)."""
+    """Of ``others`` (the document's score with each, and the story), oldest first, those whose
+    facts veto (``timed_veto``) neither ``anchor`` nor one taken before them, that lie within the
+    window of each (``stories_gap``), and that the document matches at ``merge_threshold`` raised
+    for the days between them (``staleness``): merging two stories a week apart is a join across
+    that week. A report naming no date may match both a May devaluation's story and an October
+    one's, and the two stories' own dates must still keep them apart; a report dated only to a
+    month lies within the window of a story at its start and of one at its end, which are four
+    weeks apart and so not one event for that report's sake (a June report of the EU's sanctions
+    merged the story of the Ryanair landing of 23 May into the sanctions' of 21 June)."""
     group = [anchor]
-    for record in sorted(others, key=lambda record: record.seq):
+    for score, record in sorted(others, key=lambda item: item[1].seq):
         facts = record.facts()
         if all(
-            near_in_time(record, member, window_days)
+            (gap := stories_gap(record, member, window_days)) is not None
+            and score >= merge_threshold * staleness(gap, window_days)
             and timed_veto(facts, record.days, member.facts(), member.days, window_days) is None
             for member in group
         ):
@@ -415,22 +449,27 @@ def decide(
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:
         story_facts = record.facts()
-        if not in_window(record, when, window_days, days=reach, story_dates=story_facts.dates):
+        gap = in_window(record, when, window_days, days=reach, story_dates=story_facts.dates)
+        if gap is None:
             continue
         reason = timed_veto(signature.facts, days, story_facts, record.days, window_days)
         if reason is not None:
             vetoes[reason] = vetoes.get(reason, 0) + 1
             continue
         score, shared, corroboration = match(weights, mass, record)
-        if shared >= MIN_SHARED and corroboration >= MIN_CORROBORATION and score >= threshold:
+        if (
+            shared >= MIN_SHARED
+            and corroboration >= MIN_CORROBORATION
+            and score >= threshold * staleness(gap, window_days)
+        ):
             scored.append((round(score, 3), record))
     if forced is not None and veto(signature.facts, forced.facts()) is None:
         forced_score = next((s for s, r in scored if r.id == forced.id), None)
-        others = [r for s, r in scored if r.id != forced.id and s >= merge_threshold]
+        others = [(s, r) for s, r in scored if r.id != forced.id]
         return Decision(
             join=forced,
             score=forced_score,
-            merge=compatible(forced, others, window_days),
+            merge=compatible(forced, others, window_days, merge_threshold),
             vetoes=vetoes,
         )
     if not scored:
@@ -443,10 +482,7 @@ def decide(
     best_score, best = scored[0]
     if best_score < merge_threshold:
         return Decision(join=best, score=best_score, vetoes=vetoes)
-    group = [
-        best,
-        *compatible(best, [r for s, r in scored[1:] if s >= merge_threshold], window_days),
-    ]
+    group = [best, *compatible(best, scored[1:], window_days, merge_threshold)]
     survivor = min(group, key=lambda record: record.seq)
     merged = tuple(record for record in group if record.id != survivor.id)
     return Decision(join=survivor, score=best_score, merge=merged, vetoes=vetoes)

@@ -231,6 +231,20 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("*protest", "kundgebung"),
         "en": ("protest", "rally$", "rallies$"),
     },
+    "nuclear-power": {
+        "ru": ("атомн", "аэс$"),
+        "be": ("атамн", "аэс$"),
+        "uk": ("атомн", "аес$"),
+        "de": ("atomkraft", "*atomkraft", "akw$", "kernkraft", "*kernkraft", "*reaktor"),
+        "en": ("nuclear", "npp$", "reactor"),
+    },
+    "inauguration": {
+        "ru": ("инаугурац",),
+        "be": ("інаўгурац",),
+        "uk": ("інавгурац",),
+        "de": ("*amtseinführung", "*amtseid", "vereidig"),
+        "en": ("inaugur", "sworn$"),
+    },
     "prisoners": {
         "ru": ("политзаключ",),
         "be": ("палітвязн", "палітзняволен"),
