@@ -81,6 +81,7 @@ RELATED = (
         "eu-fourth-package-belarus-2021-06-21",
         "eu-sectoral-sanctions-belarus-2021-06",
     },
+    {"tsikhanouski-released-kellogg-2025-06-21", "us-lifts-belarus-potash-sanctions-2025-12"},
 )
 
 

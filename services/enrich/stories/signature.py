@@ -62,6 +62,11 @@ MAX_NAMES: Final = 6
 """Unlinked names per document: they are the noisiest feature (a German noun is capitalised,
 a sentence's first word too), so a long article's many names must not outweigh its entities."""
 
+NAME_KEY_CONSONANTS: Final = 5
+"""A surname's or an unlinked name's key is its phonetic consonant skeleton cut to this many
+consonants, so that a case ending the entity step left on a name (Belarusian «Ціханоўскага»,
+``tknvskg``, beside Russian «Тихановский», ``tknvsk``) does not change it."""
+
 RARE_POSTINGS: Final = 8
 """A feature carried by at most this many recent stories keeps its full weight; beyond, its weight
 falls as sqrt(RARE_POSTINGS / stories): a newswire's own name, or «Минск» in Belarusian news, is
@@ -164,14 +169,17 @@ def lead_match(lead: float, value: float) -> bool:
 
 
 def person_feature(entity_id: str) -> str:
-    """A person's feature: the surname part of its id («per:dnld-trmp» -> ``s:trmp``).
+    """A person's feature: the surname part of its id («per:dnld-trmp» -> ``s:trmp``), cut to
+    ``NAME_KEY_CONSONANTS``.
 
     A report that names a person only by surname («Трамп», «President Trump») gets an id without
     a first name, while a report that names them in full gets ``per:<first>-<last>``: keyed by the
     surname, the two meet. Two people of one surname in one week's news of one subject are rarer
     than reports naming one person differently, and a join still needs a second shared feature.
+    A surname the entity step did not take for a person at all («Bialiatski», «Putin» with no
+    first name in the report) is an unlinked name, keyed the same way (``unlinked_names``).
     """
-    return "s:" + entity_id.removeprefix("per:").rsplit("-", 1)[-1]
+    return "s:" + entity_id.removeprefix("per:").rsplit("-", 1)[-1][:NAME_KEY_CONSONANTS]
 
 
 def unlinked_feature(entity: Entity, language: str) -> str | None:
@@ -263,7 +271,7 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
         # «Russian»): a word that common in the document's language is that word, not a name.
         if zipf(word, language) >= COMMON_WORD_ZIPF or _nationality(word, language):
             continue
-        key = name_key(word, language)[:5]
+        key = name_key(word, language)[:NAME_KEY_CONSONANTS]
         if len(key) >= 3:
             counts[key] = counts.get(key, 0) + 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -318,7 +326,12 @@ def story_signature(
         key, weight = _entity_feature(entity, language)
         features[key] = max(weight, features.get(key, 0.0))
     for key in unlinked_names(text, language, entities):
-        features.setdefault(f"n:{key}", W_NAME)
+        # In the surnames' keys: a person named by surname alone is often no entity (no first
+        # name in the report to tell a name from a word: «Bialiatski», «Putin»), while another
+        # report names them in full; an English report of the Nobel prize shared only
+        # «Lukashenko» with a German one that named «Ales Bjaljazki» (stories version 12).
+        # Weighed as a name, not a person: which side is the person is the entity step's call.
+        features.setdefault(f"s:{key}", W_NAME)
     for subject in subjects(text, language):
         features[f"t:{subject}"] = W_SUBJECT
     rates, amounts = _money_facts(money)
