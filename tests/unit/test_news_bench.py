@@ -34,7 +34,21 @@ from bench.news_gold import (
 )
 from bench.story_accuracy import KINDS, load_events, load_pairs, received_at
 
-CURRENCIES = {"BYN", "BYR", "RUB", "USD", "EUR", "UAH", "CNY", "PLN", "KZT", "GBP", "CHF", "SGD", "SEK"}
+CURRENCIES = {
+    "BYN",
+    "BYR",
+    "RUB",
+    "USD",
+    "EUR",
+    "UAH",
+    "CNY",
+    "PLN",
+    "KZT",
+    "GBP",
+    "CHF",
+    "SGD",
+    "SEK",
+}
 MIN_PER_LANGUAGE = 18
 MIN_ARTICLES = 110
 
