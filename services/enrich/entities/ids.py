@@ -13,7 +13,12 @@ from dataclasses import replace
 from services.enrich.entities.keys import slug
 from services.enrich.entities.merge import Draft
 from services.enrich.entities.person_ids import name_parts, person_ids, person_key
-from services.enrich.entities.persons import find_surname_mentions, first_names, surname_key
+from services.enrich.entities.persons import (
+    find_known_surnames,
+    find_surname_mentions,
+    first_names,
+    surname_key,
+)
 from shared.messages import Entity
 
 
@@ -50,7 +55,11 @@ def to_entities(
         if first
     }
     taken = [(d.start, d.end) for d in resolved]
-    for mention in find_surname_mentions(text, language, surnames, taken):
+    mentions = find_surname_mentions(text, language, surnames, taken)
+    # A surname Russian knows stands alone where no full name introduces it («Putin sagte»).
+    taken += [(m.start, m.end) for m in mentions]
+    mentions += find_known_surnames(text, language, taken)
+    for mention in mentions:
         last = surname_key(text[mention.start : mention.end], language)
         normal = surname_normals.get(last, text[mention.start : mention.end])
         resolved.append(Draft(mention.start, mention.end, "PER", normal=normal))
