@@ -457,7 +457,7 @@ def test_batch_needs_one_language_per_text() -> None:
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()
-    assert entities.VERSION == "6"
+    assert entities.VERSION == "7"
 
 
 @pytest.mark.parametrize(

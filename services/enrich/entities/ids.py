@@ -1,7 +1,8 @@
 """Entity drafts to ``Entity`` messages: normal forms, lone surnames, ids.
 
 Ids: gazetteer ids as they are (``BY``, ``RU-SA``, ``geonames:625144``, ``org:eaeu``); persons
-``per:<key>`` with lone surnames linked to the full name in the same document; unlinked NER
+``per:<key>`` with lone surnames linked to the full name in the same document (a well-known
+surname with no full name there keeps its own key: ``persons.find_known_surnames``); unlinked NER
 organisations and places ``org:<slug>`` / ``loc:<slug>`` of their normal form. A pure function.
 """
 
