@@ -1,7 +1,8 @@
 """Entity drafts to ``Entity`` messages: normal forms, lone surnames, ids.
 
 Ids: gazetteer ids as they are (``BY``, ``RU-SA``, ``geonames:625144``, ``org:eaeu``); persons
-``per:<key>`` with lone surnames linked to the full name in the same document; unlinked NER
+``per:<key>`` with lone surnames linked to the full name in the same document (a well-known
+surname with no full name there keeps its own key: ``persons.find_known_surnames``); unlinked NER
 organisations and places ``org:<slug>`` / ``loc:<slug>`` of their normal form. A pure function.
 """
 
@@ -13,7 +14,12 @@ from dataclasses import replace
 from services.enrich.entities.keys import slug
 from services.enrich.entities.merge import Draft
 from services.enrich.entities.person_ids import name_parts, person_ids, person_key
-from services.enrich.entities.persons import find_surname_mentions, first_names, surname_key
+from services.enrich.entities.persons import (
+    find_known_surnames,
+    find_surname_mentions,
+    first_names,
+    surname_key,
+)
 from shared.messages import Entity
 
 
@@ -50,7 +56,11 @@ def to_entities(
         if first
     }
     taken = [(d.start, d.end) for d in resolved]
-    for mention in find_surname_mentions(text, language, surnames, taken):
+    mentions = find_surname_mentions(text, language, surnames, taken)
+    # A surname Russian knows stands alone where no full name introduces it («Putin sagte»).
+    taken += [(m.start, m.end) for m in mentions]
+    mentions += find_known_surnames(text, language, taken)
+    for mention in mentions:
         last = surname_key(text[mention.start : mention.end], language)
         normal = surname_normals.get(last, text[mention.start : mention.end])
         resolved.append(Draft(mention.start, mention.end, "PER", normal=normal))

@@ -1,5 +1,5 @@
 """Everything the entity extractor reads, loaded once per process: Natasha's taggers, pymorphy2's
-dictionary, the gazetteer, the first names and wordfreq's word lists.
+dictionary, the gazetteer, the first names, the well-known surnames and wordfreq's word lists.
 
 Loading reads only files that installed packages and this repository ship. The loaded models are
 read-only afterwards, so the enrich worker loads them before it forks and its children share them.
@@ -17,7 +17,7 @@ from services.enrich.entities import commonness
 from services.enrich.entities.gazetteer import Gazetteer
 from services.enrich.entities.morphology import Vocab, normal_forms
 from services.enrich.entities.ner import NerSpan, ner_spans
-from services.enrich.entities.persons import FirstNames, first_names
+from services.enrich.entities.persons import FirstNames, first_names, known_surnames
 from services.enrich.entities.sources import build_gazetteer
 from services.enrich.entities.tagger import CnnTagger
 from services.enrich.entities.tokens import WordToken
@@ -55,4 +55,6 @@ class Models:
 def load_models() -> Models:
     """Every model and the gazetteer, loaded once per process (~2 s, ~270 MB resident)."""
     commonness.load()
+    # Read here, before the worker forks, like everything else: ``persons`` asks for it by itself.
+    known_surnames()
     return Models(RussianModels(), build_gazetteer(), first_names())

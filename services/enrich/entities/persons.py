@@ -13,7 +13,10 @@ persons there come from rules a reader would use:
 * in Belarusian and Ukrainian, two capitalised words not at a sentence start (their orthography
   capitalises only the first word of other names); in German and English only when the second
   has a Slavic surname ending (German capitalises every noun);
-* a lone surname already seen in a full name of the same document.
+* a lone surname already seen in a full name of the same document;
+* in German and English, a lone word with a Slavic surname ending that is, letter for letter, a
+  surname of OpenCorpora's dictionary (``data/surnames_ru.txt``) that Russian names often, and
+  commoner in Russian than in the document's language («Putin», «Lukaschenko»).
 
 Their ids, and those of the persons NER finds, come from ``person_ids``.
 """
@@ -40,6 +43,7 @@ from services.enrich.entities.person_ids import (
 )
 
 FIRST_NAMES_FILE = "first_names_ru.txt"
+SURNAMES_FILE = "surnames_ru.txt"
 RULES_FILE = "person_rules.toml"
 _SURNAME_ENDING = re.compile(
     r"(?:ov|ev|ow|ew|off|ova|eva|owa|ewa|in|ina|yn|yna|enko|ko|sky|ski|skij|skyj|skiy|"
@@ -60,6 +64,9 @@ LONE_SURNAME_MAX_ZIPF = 5.3
 # does not know are rarer («Макрон» 3.5, «Меркель» 4.3).
 INSTITUTION_WORD_ZIPF = 4.5
 MAX_NAME_CHARS = 40
+# A surname Russian names this often is a well-known person's: «Путин» 5.1, «Лукашенко» 4.2,
+# «Ельцин» 3.7, «Гагарин» 3.5; most of the dictionary's surnames are below 2.
+WELL_KNOWN_SURNAME_ZIPF = 3.5
 
 
 @dataclass(frozen=True)
@@ -351,8 +358,75 @@ def find_surname_mentions(
     return out
 
 
-def write_first_names(path: str) -> int:
-    """Rebuild the first-name list from pymorphy2's OpenCorpora dictionary (takes ~30 s)."""
+@cache
+def known_surnames() -> dict[str, float]:
+    """The well-known surnames of OpenCorpora's ~15,800 (``data/surnames_ru.txt``): vowel key ->
+    Zipf frequency in Russian, for those Russian names often (``WELL_KNOWN_SURNAME_ZIPF``).
+    «Путин» and «Putin», «Лукашенко» and «Lukaschenko» share a key."""
+    text = resources.files("services.enrich").joinpath("data", SURNAMES_FILE).read_text("utf-8")
+    known: dict[str, float] = {}
+    for line in text.splitlines():
+        name = line.strip()
+        if not name or name[0] == "#":
+            continue
+        frequency = zipf(name, "ru")
+        if frequency >= WELL_KNOWN_SURNAME_ZIPF:
+            # Uncached, as for the first names: the list would crowd the documents' words out.
+            key = vowel_key.__wrapped__(name, "ru")
+            known[key] = max(frequency, known.get(key, 0.0))
+    return known
+
+
+def _glued(text: str, start: int, end: int) -> bool:
+    """A word joined by a hyphen to another: part of a compound («Putin-Regime»,
+    «Iskander-Marschflugkörper»), not a mention of its own."""
+    return (start >= 2 and text[start - 1] in "-‐" and text[start - 2].isalpha()) or (
+        text[end : end + 1] in ("-", "‐") and text[end + 1 : end + 2].isalpha()
+    )
+
+
+def find_known_surnames(
+    text: str, language: str, taken: Sequence[tuple[int, int]]
+) -> list[PersonMatch]:
+    """Lone German or English words that are a Slavic surname Russian knows («Putin sagte»,
+    «Darum habe ihn Lukaschenko gebeten»), where no full name in the document introduces them.
+
+    German capitalises every noun, so a capitalised word is no name by its shape; it is one when
+    it ends like a Slavic surname, spells, letter for letter, a surname of the Russian dictionary
+    that Russian names often, and is rarer in the document's language than that surname is in
+    Russian: «Putin» (Zipf 4.4 in German, «Путин» 5.1), «Lukaschenko» (2.4; 4.2). A word of the
+    language with a surname's letters is commoner there: «Below» (5.1 in English; «Белов» 3.7),
+    «Andrew» (4.6; «Андреев» 3.8); a surname Russian seldom names is no evidence: «Urin»,
+    «Schein».
+    """
+    if language not in LATIN_LANGUAGES:
+        return []
+    surnames = known_surnames()
+    ordered = sorted(taken)
+    starts = [a for a, _ in ordered]
+    reach = list(itertools.accumulate((b for _, b in ordered), max))
+    out = []
+    for match in NAME_WORD.finditer(text):
+        word = match.group()
+        if not _name_shaped(word):
+            continue
+        start, end = match.span()
+        before = bisect.bisect_left(starts, end)
+        if (before and reach[before - 1] > start) or _glued(text, start, end):
+            continue
+        stem = word[:-1] if language == "de" and word.endswith("s") and len(word) > 4 else word
+        frequency = zipf(word, language)
+        if any(
+            _SURNAME_ENDING.search(form) and frequency < surnames.get(vowel_key(form, language), 0)
+            for form in dict.fromkeys((word, stem))
+        ):
+            out.append(PersonMatch(start, end, True))
+    return out
+
+
+def write_names(path: str, grammeme: str, what: str) -> int:
+    """Rebuild a name list from pymorphy2's OpenCorpora dictionary: the nominative singular
+    words tagged ``grammeme`` (``Name``, ``Surn``; takes ~50 s)."""
     from services.enrich.entities.morphology import Vocab  # noqa: PLC0415  (heavy; build only)
 
     dictionary = Vocab().dictionary
@@ -360,11 +434,11 @@ def write_first_names(path: str) -> int:
         {
             str(word)
             for word, tag, *_ in dictionary.iter_known_words()
-            if {"Name", "nomn", "sing"} <= tag.grammemes
+            if {grammeme, "nomn", "sing"} <= tag.grammemes
         }
     )
     with open(path, "w", encoding="utf-8") as out:
-        out.write("# First names (nominative singular, tag Name) from OpenCorpora via\n")
+        out.write(f"# {what} (nominative singular, tag {grammeme}) from OpenCorpora via\n")
         out.write("# pymorphy2-dicts-ru 2.4.417127.4579844; rebuilt by\n")
         out.write("# `python -m services.enrich.entities.persons`.\n")
         out.writelines(f"{name}\n" for name in names)
@@ -372,5 +446,9 @@ def write_first_names(path: str) -> int:
 
 
 if __name__ == "__main__":
-    target = str(resources.files("services.enrich").joinpath("data", FIRST_NAMES_FILE))
-    print(write_first_names(target), "names ->", target)
+    for file, grammeme, what in (
+        (FIRST_NAMES_FILE, "Name", "First names"),
+        (SURNAMES_FILE, "Surn", "Surnames"),
+    ):
+        target = str(resources.files("services.enrich").joinpath("data", file))
+        print(write_names(target, grammeme, what), "names ->", target)
