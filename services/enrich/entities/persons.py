@@ -27,7 +27,7 @@ import bisect
 import itertools
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -334,28 +334,33 @@ def find_surname_mentions(
     keys = set(surname_keys)
     if not keys:
         return []
+    # A very common word is that word even when its key is a surname's: «Питання» (Zipf 5.7 in
+    # Ukrainian) keys like «Путін» (4.9).
+    return [
+        PersonMatch(start, end, True)
+        for word, start, end in _free_name_words(text, taken)
+        if surname_key(word, language) in keys and zipf(word, language) < LONE_SURNAME_MAX_ZIPF
+    ]
+
+
+def _free_name_words(
+    text: str, taken: Sequence[tuple[int, int]]
+) -> Iterator[tuple[str, int, int]]:
+    """The name-shaped words of ``text`` (word, start, end) that overlap no span of ``taken``."""
     # ``taken`` sorted by start with the furthest end reached so far: a word overlaps a taken
     # span exactly when, among the spans starting before the word ends, one reaches past its
     # start. Scanning all of ``taken`` for every word was quadratic on long texts.
     ordered = sorted(taken)
     starts = [a for a, _ in ordered]
     reach = list(itertools.accumulate((b for _, b in ordered), max))
-    out = []
     for match in NAME_WORD.finditer(text):
         word = match.group()
         if not word[0].isupper() or not _name_shaped(word):
             continue
         start, end = match.span()
         before = bisect.bisect_left(starts, end)
-        # A very common word is that word even when its key is a surname's: «Питання» (Zipf
-        # 5.7 in Ukrainian) keys like «Путін» (4.9).
-        if (
-            surname_key(word, language) in keys
-            and not (before and reach[before - 1] > start)
-            and zipf(word, language) < LONE_SURNAME_MAX_ZIPF
-        ):
-            out.append(PersonMatch(start, end, True))
-    return out
+        if not (before and reach[before - 1] > start):
+            yield word, start, end
 
 
 @cache
@@ -402,17 +407,9 @@ def find_known_surnames(
     if language not in LATIN_LANGUAGES:
         return []
     surnames = known_surnames()
-    ordered = sorted(taken)
-    starts = [a for a, _ in ordered]
-    reach = list(itertools.accumulate((b for _, b in ordered), max))
     out = []
-    for match in NAME_WORD.finditer(text):
-        word = match.group()
-        if not _name_shaped(word):
-            continue
-        start, end = match.span()
-        before = bisect.bisect_left(starts, end)
-        if (before and reach[before - 1] > start) or _glued(text, start, end):
+    for word, start, end in _free_name_words(text, taken):
+        if _glued(text, start, end):
             continue
         stem = word[:-1] if language == "de" and word.endswith("s") and len(word) > 4 else word
         frequency = zipf(word, language)
