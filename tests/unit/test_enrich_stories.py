@@ -862,6 +862,16 @@ def test_common_capitalised_words_are_no_unlinked_names() -> None:
     assert names == ["s:slbnm"]
 
 
+def test_a_hyphenated_compound_is_keyed_by_the_name_before_the_hyphen() -> None:
+    """German joins a short name to a noun with a hyphen («Wagner-Kämpfer», «Wagner-Söldner»);
+    keyed whole, each compound ran on into the noun and got a key of its own that an English
+    report naming «Wagner» alone never shares (stories version 13)."""
+    german = signature_of("Am Samstag zogen die Wagner-Kämpfer und die Wagner-Söldner ab.", "de")
+    english = signature_of("On Saturday the fighters of Wagner crossed the border.", "en")
+    assert [key for key in german.features if key.startswith("s:")] == ["s:vgnr"]
+    assert "s:vgnr" in english.features
+
+
 def test_nationalities_are_no_unlinked_names() -> None:
     """«Belarusian» is in no English word list, so its rarity would pass it for a name; it is a
     language's name and a nationality, in every English report of Belarus news."""

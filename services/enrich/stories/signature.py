@@ -267,6 +267,11 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
             continue
         if language == "de" and not any(char.isupper() for char in word[1:]):
             continue
+        # A hyphen joins two words and the name is the first («Wagner-Kämpfer», «Kreml-Kritiker»,
+        # «Стросс-Кан»): keyed whole, a short name ran on into the next word, so that each
+        # compound had a key of its own («vgnrk», «vgnrs») which the other languages' reports,
+        # naming «Wagner» alone, never share.
+        word = word.split("-", 1)[0]
         # English capitalises titles, months, weekdays and nationalities («President», «Monday»,
         # «Russian»): a word that common in the document's language is that word, not a name.
         if zipf(word, language) >= COMMON_WORD_ZIPF or _nationality(word, language):
