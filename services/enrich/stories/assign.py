@@ -379,12 +379,14 @@ def match(
     return best
 
 
-def stories_gap(a: StoryRecord, b: StoryRecord, window_days: int) -> int | None:
-    """The days between two stories when they lie within ``window_days`` of each other, each
-    placed as ``in_window`` places a story (its published days stretched to the days it names as
-    due; 0 when either has no published day and they were received within the window), else
-    None."""
-    gap = day_gap(due_span(a.days, a.facts().dates), due_span(b.days, b.facts().dates))
+def stories_gap(
+    a: StoryRecord, a_facts: Facts, b: StoryRecord, b_facts: Facts, window_days: int
+) -> int | None:
+    """The days between two stories (each with its ``facts()``) when they lie within
+    ``window_days`` of each other, each placed as ``in_window`` places a story (its published
+    days stretched to the days it names as due; 0 when either has no published day and they were
+    received within the window), else None."""
+    gap = day_gap(due_span(a.days, a_facts.dates), due_span(b.days, b_facts.dates))
     if gap is not None:
         return gap if gap <= window_days else None
     span = window_days * DAY_SECONDS
@@ -407,13 +409,15 @@ def compatible(
     month lies within the window of a story at its start and of one at its end, which are four
     weeks apart and so not one event for that report's sake (a June report of the EU's sanctions
     merged the story of the Ryanair landing of 23 May into the sanctions' of 21 June)."""
+    # Each story's facts once: they are compared with every member taken before them.
+    facts = {record.id: record.facts() for record in (anchor, *(r for _, r in others))}
     group = [anchor]
     for score, record in sorted(others, key=lambda item: item[1].seq):
-        facts = record.facts()
+        own = facts[record.id]
         if all(
-            (gap := stories_gap(record, member, window_days)) is not None
+            (gap := stories_gap(record, own, member, facts[member.id], window_days)) is not None
             and score >= merge_threshold * staleness(gap, window_days)
-            and timed_veto(facts, record.days, member.facts(), member.days, window_days) is None
+            and timed_veto(own, record.days, facts[member.id], member.days, window_days) is None
             for member in group
         ):
             group.append(record)
