@@ -412,11 +412,13 @@ def find_known_surnames(
         if _glued(text, start, end):
             continue
         stem = word[:-1] if language == "de" and word.endswith("s") and len(word) > 4 else word
+        # The ending first: most capitalised German words are nouns without one, and need no
+        # frequency or key looked up.
+        forms = [form for form in dict.fromkeys((word, stem)) if _SURNAME_ENDING.search(form)]
+        if not forms:
+            continue
         frequency = zipf(word, language)
-        if any(
-            _SURNAME_ENDING.search(form) and frequency < surnames.get(vowel_key(form, language), 0)
-            for form in dict.fromkeys((word, stem))
-        ):
+        if any(frequency < surnames.get(vowel_key(form, language), 0) for form in forms):
             out.append(PersonMatch(start, end, True))
     return out
 
