@@ -98,6 +98,21 @@ _GERMAN_STEPS = (
 _BELARUSIAN_SOFT = re.compile(r"(дз|ц)(?=в?[ьіяеёю])")
 
 
+# English news romanises Belarusian names from their Belarusian spelling, as Belarusian passports
+# do («Ціханоўская» -> «Tsikhanouskaya», «Калиноўскі» -> «Kalinouski»), while Russian, German and
+# Ukrainian write the Russian form («Тихановская», «Tichanowskaja»). Two of its letters change a
+# key: a word-initial soft т written «ts» before i, and ў written «u» after a vowel in the surname
+# suffix -оўскі/-оўская («-ouski», «-ouskaya»), where Russian has -овский. They are read back as the
+# Russian t and v, as ``_BELARUSIAN_SOFT`` does for the Cyrillic spelling. Only word-initial «tsi»:
+# inside a word it is also Ukrainian ці («Kravtsiv» for «Кравців»), and only English: German
+# writes z for ts, so a German «Zi-» is a real ц («Zimmermann», «Циммерман»). The price: a Greek
+# «Tsipras» keys apart from «Ципрас» in English text.
+_BELARUSIAN_LATIN = (
+    (re.compile(r"\b(t|d)[sz](?=i)"), r"\1"),
+    (re.compile(r"(?<=[aeo])u(?=sk)"), "v"),
+)
+
+
 def latin_form(text: str, language: str) -> str:
     """A name in English-style Latin spelling, whatever script and convention it came in."""
     if has_cyrillic(text):
@@ -109,6 +124,9 @@ def latin_form(text: str, language: str) -> str:
         if language == "de":
             for old, new in _GERMAN_STEPS:
                 latin = latin.replace(old, new)
+        elif language == "en":
+            for pattern, replacement in _BELARUSIAN_LATIN:
+                latin = pattern.sub(replacement, latin)
     return strip_accents(latin)
 
 
