@@ -38,6 +38,7 @@ from services.enrich.stories.assign import (
     match,
     new_record,
     staleness,
+    top_candidates,
 )
 from services.enrich.stories.facts import (
     LEAD_CHARS,
@@ -997,3 +998,12 @@ def test_rarity_counts_the_window_while_candidates_reach_further_back() -> None:
     for lookup in lookups:
         assert lookup.postings == {"e:per:a": [first.story_id]}
         assert lookup.counts == {}
+
+
+def test_candidates_are_the_stories_whose_shared_features_weigh_most() -> None:
+    """A story sharing the document's person outranks one sharing two of its subjects, however
+    the lists are ordered: with room for one candidate, the person's story is it."""
+    postings = {"s:lksnk": ["s-person"], "t:sanctions": ["s-subjects"], "t:oil": ["s-subjects"]}
+    weights = {"s:lksnk": W_PERSON, "t:sanctions": 1.0, "t:oil": 1.0}
+    assert top_candidates(postings, weights, limit=1) == ["s-person"]
+    assert top_candidates(postings, weights) == ["s-person", "s-subjects"]

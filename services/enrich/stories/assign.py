@@ -55,7 +55,11 @@ from shared import caches
 from shared.messages import DatePrecision
 
 POSTINGS_PER_FEATURE: Final = 32
-MAX_CANDIDATES: Final = 32
+MAX_CANDIDATES: Final = 16
+"""Stories scored per document, those whose shared features weigh most (``top_candidates``).
+On ``bench/stories.py``'s 10^5 synthetic stories 8, 16 and 32 join the same share of further
+reports (81 %), and each candidate costs its record's read and parse and a comparison: 16 keeps
+a margin for busy windows at about half of 32's cost."""
 MAX_STORY_FEATURES: Final = 64
 MAX_FACTS: Final = 32
 MAX_MEMBERS: Final = 8
@@ -333,14 +337,22 @@ def timed_veto(
     return veto(doc, story)
 
 
-def top_candidates(postings: Mapping[str, Sequence[str]], limit: int = MAX_CANDIDATES) -> list[str]:
-    """The stories sharing most of the document's features (newest first within each list, so
-    ties go to the story seen most recently), at most ``limit``."""
-    shared: dict[str, int] = {}
+def top_candidates(
+    postings: Mapping[str, Sequence[str]],
+    weights: Mapping[str, float],
+    limit: int = MAX_CANDIDATES,
+) -> list[str]:
+    """The stories whose features in common with the document weigh most (``weights``: the
+    document's, after rarity; newest first within each list, so ties go to the story seen most
+    recently), at most ``limit``. By weight, not by count: a story sharing a person and an
+    organisation is a better candidate than one sharing three of the week's common subjects, and
+    in a busy window the limit must not cut it off for those."""
+    shared: dict[str, float] = {}
     order: dict[str, int] = {}
-    for ids in postings.values():
+    for feature, ids in postings.items():
+        weight = weights.get(feature, 0.0)
         for position, story_id in enumerate(ids):
-            shared[story_id] = shared.get(story_id, 0) + 1
+            shared[story_id] = shared.get(story_id, 0.0) + weight
             order[story_id] = min(order.get(story_id, position), position)
     return heapq.nsmallest(limit, shared, key=lambda sid: (-shared[sid], order[sid], sid))
 
@@ -359,7 +371,7 @@ def match(
 
     The centroid's similarity is computed in one pass over the story's features rather than by
     building the centroid and the merged weights for each candidate: this is the decision's
-    inner loop, 32 candidates per document."""
+    inner loop, ``MAX_CANDIDATES`` candidates per document."""
     size = record.size
     parts: list[float] = []
     story_mass = 0.0

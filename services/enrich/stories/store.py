@@ -34,6 +34,7 @@ from services.enrich.stories.assign import (
     StoryRecord,
     add_document,
     decide,
+    feature_weights,
     fold_into,
     new_record,
     story_id_for,
@@ -187,7 +188,7 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
         return lookup.recorded
     forced_id = txn.story_of(near_duplicate_of) if near_duplicate_of else None
     postings, counts = lookup.postings, lookup.counts
-    wanted = top_candidates(postings)
+    wanted = top_candidates(postings, feature_weights(signature, counts))
     records = txn.stories([*wanted, *([forced_id] if forced_id else [])])
     decision = decide(
         signature,
