@@ -463,6 +463,16 @@ def test_an_abbreviation_of_a_common_noun_is_no_organisation() -> None:
     assert ("Белорусская АЭС", "ORG", "org:belarusian-npp") in found
 
 
+def test_a_curated_name_that_ner_cuts_in_two_is_one_mention() -> None:
+    """Natasha cuts «Национальный банк Республики Беларусь» into an ORG and a LOC span; each
+    linked the whole curated name, which then counted twice (a false positive)."""
+    text = "Национальный банк Республики Беларусь снизил ставку. Совмина Союзного государства нет."
+    found = [(e.start, e.end, e.id) for e in extract_entities(text, language="ru")]
+    assert found.count((0, 37, "org:national-bank-belarus")) == 1
+    assert len(found) == len(set(found))
+    assert (53, 81, "org:council-of-ministers-union-state") in found
+
+
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()

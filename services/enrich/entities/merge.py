@@ -131,10 +131,13 @@ def merge_russian(text: str, spans: Sequence[NerSpan], matches: Sequence[Match])
             drafts.append(Draft(span.start, span.end, "ORG", ner=span))
         elif inside:
             # NER's span is longer or shifted; the curated or gazetteer name is the reliable
-            # part («Администрации ... парка "Великий камень"»).
+            # part («Администрации ... парка "Великий камень"»). One name is one mention: NER
+            # often cuts a long name in two («Национальный банк» ORG, «Республики Беларусь»
+            # LOC), and each part linking the whole name gave it twice.
             for i in inside:
-                used.add(i)
-                drafts.append(_link(matches[i]))
+                if i not in used:
+                    used.add(i)
+                    drafts.append(_link(matches[i]))
         elif text[start:end] not in _COMMON_NOUN_ABBREVIATIONS:
             drafts.append(Draft(span.start, span.end, "LOC" if span.type == "LOC" else "ORG",
                                  ner=span))  # fmt: skip
