@@ -486,6 +486,25 @@ def test_batch_needs_one_language_per_text() -> None:
         extract_entities_batch(["a", "b"], ["ru"])
 
 
+def test_an_abbreviation_of_a_common_noun_is_no_organisation() -> None:
+    """«АЭС» is a nuclear power plant, «СМИ» the media: Natasha tags them ORG, but they name a
+    kind of thing; the plant the news means is curated under its own name."""
+    text = "Что известно об этой АЭС? Об этом сообщают СМИ. Белорусская АЭС дала ток."
+    found = [(e.text, e.type, e.id) for e in extract_entities(text, language="ru")]
+    assert all(t not in {"АЭС", "СМИ"} for t, _, _ in found)
+    assert ("Белорусская АЭС", "ORG", "org:belarusian-npp") in found
+
+
+def test_a_curated_name_that_ner_cuts_in_two_is_one_mention() -> None:
+    """Natasha cuts «Национальный банк Республики Беларусь» into an ORG and a LOC span; each
+    linked the whole curated name, which then counted twice (a false positive)."""
+    text = "Национальный банк Республики Беларусь снизил ставку. Совмина Союзного государства нет."
+    found = [(e.start, e.end, e.id) for e in extract_entities(text, language="ru")]
+    assert found.count((0, 37, "org:national-bank-belarus")) == 1
+    assert len(found) == len(set(found))
+    assert (53, 81, "org:council-of-ministers-union-state") in found
+
+
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()

@@ -37,6 +37,17 @@ _BIG_CITY = 1_000_000
 # (population below, Zipf at or above which the name is taken for the word)
 _COMMON_WORD_LIMITS = ((200_000, 4.0), (_BIG_CITY, 5.5))
 _EDGE = " \t\n\"'«»“”„.,;:()-"
+# Abbreviations of common nouns, written in capitals like names: «АЭС» (атомная электростанция,
+# «об этой АЭС»), «СМИ» (the media), «ВВП» (GDP). Natasha tags them ORG; they name a kind of
+# thing, not an organisation, and an organisation the news means by one («Белорусская АЭС») is
+# curated under its own name. Only words no body of the region is called by.
+_COMMON_NOUN_ABBREVIATIONS = frozenset(
+    {
+        "АЭС", "АЕС", "ГЭС", "ГЕС", "ТЭЦ", "ТЕЦ", "АЗС",  # power plants, a filling station
+        "СМИ", "ЗМІ", "СМІ",  # the media (ru, uk, be)
+        "ВВП", "НДС", "ПДВ",  # GDP, VAT (ru, uk)
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,11 +131,14 @@ def merge_russian(text: str, spans: Sequence[NerSpan], matches: Sequence[Match])
             drafts.append(Draft(span.start, span.end, "ORG", ner=span))
         elif inside:
             # NER's span is longer or shifted; the curated or gazetteer name is the reliable
-            # part («Администрации ... парка "Великий камень"»).
+            # part («Администрации ... парка "Великий камень"»). One name is one mention: NER
+            # often cuts a long name in two («Национальный банк» ORG, «Республики Беларусь»
+            # LOC), and each part linking the whole name gave it twice.
             for i in inside:
-                used.add(i)
-                drafts.append(_link(matches[i]))
-        else:
+                if i not in used:
+                    used.add(i)
+                    drafts.append(_link(matches[i]))
+        elif text[start:end] not in _COMMON_NOUN_ABBREVIATIONS:
             drafts.append(Draft(span.start, span.end, "LOC" if span.type == "LOC" else "ORG",
                                  ner=span))  # fmt: skip
     for i, match in enumerate(matches):
@@ -326,6 +340,8 @@ def add_candidates(text: str, drafts: Sequence[Draft], spans: Sequence[NerSpan])
         first = bisect.bisect_left(taken, (start, -1))
         near = taken[max(0, first - 1) : first + 1]
         if start >= end or any(a < end and start < b for a, b in near):
+            continue
+        if text[start:end] in _COMMON_NOUN_ABBREVIATIONS:
             continue
         kind: EntityType = "PER" if raw.type == "PER" else "LOC" if raw.type == "LOC" else "ORG"
         checked = _candidate_type(text, start, end, kind)
