@@ -43,6 +43,7 @@ from services.enrich.stories.assign import (
 from services.enrich.stories.facts import (
     LEAD_CHARS,
     NamedDate,
+    lead_date,
     lead_level,
     named_dates,
     percentages,
@@ -1007,3 +1008,73 @@ def test_candidates_are_the_stories_whose_shared_features_weigh_most() -> None:
     weights = {"s:lksnk": W_PERSON, "t:sanctions": 1.0, "t:oil": 1.0}
     assert top_candidates(postings, weights, limit=1) == ["s-person"]
     assert top_candidates(postings, weights) == ["s-person", "s-subjects"]
+
+
+def test_the_lead_date_is_the_first_date_the_lead_names() -> None:
+    """The report's own day comes first; the earlier event it follows up may come after it, in
+    the lead too, and a date past the lead is background."""
+    text = (
+        "Путин и Лукашенко обсудили взаимодействие\n\nПрезиденты 14 сентября в ходе телефонных "
+        "переговоров, в продолжение состоявшихся 9 сентября в Москве переговоров, обсудили ряд "
+        "вопросов."
+    )
+    assert lead_date(text) == NamedDate(9, 14)
+    assert lead_date("Без даты. " + "x" * LEAD_CHARS + " 9 сентября") is None
+
+
+def _led(published: date, lead: NamedDate | None, *dates: NamedDate) -> tuple[
+    StorySignature, DocumentTime
+]:
+    named = frozenset({*dates, *([lead] if lead else [])})
+    return (
+        StorySignature(_sig("s:a", "s:b").features, Facts(dates=named, lead_date=lead)),
+        when(published, noon(published)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        # A call on 14 September recalling the talks of the 9th: another event, four days on.
+        (
+            _led(date(2021, 9, 9), NamedDate(9, 9)),
+            _led(date(2021, 9, 14), NamedDate(9, 14), NamedDate(9, 9)),
+            False,
+        ),
+        # A report of the evening's talks published the next morning, leading with that day.
+        (
+            _led(date(2021, 9, 9), NamedDate(9, 9)),
+            _led(date(2021, 9, 10), NamedDate(9, 10), NamedDate(9, 9)),
+            True,
+        ),
+        # A later report leading with the event's own day, which the story did not name.
+        (
+            _led(date(2021, 9, 10), None),
+            _led(date(2021, 9, 12), NamedDate(9, 9)),
+            True,
+        ),
+        # A lead day after the report's own is a step planned («с 4 октября»), not its event.
+        (
+            _led(date(2023, 10, 2), NamedDate(10, 3)),
+            _led(date(2023, 10, 3), NamedDate(10, 4), NamedDate(10, 3)),
+            True,
+        ),
+        # A day the story names is the story's, however late.
+        (
+            _led(date(2021, 9, 9), NamedDate(9, 9), NamedDate(9, 14)),
+            _led(date(2021, 9, 14), NamedDate(9, 14), NamedDate(9, 9)),
+            True,
+        ),
+    ],
+)
+def test_a_report_leading_with_a_day_after_its_story_starts_another(
+    store: StoryStore,
+    first: tuple[StorySignature, DocumentTime],
+    second: tuple[StorySignature, DocumentTime],
+    joined: bool,
+) -> None:
+    a = store.assign("a", *first, PARAMS)
+    b = store.assign("b", *second, PARAMS)
+    assert (b.story_id == a.story_id) is joined
+    if not joined:
+        assert "lead date" in b.vetoes

@@ -27,4 +27,4 @@ __all__ = [
     "story_signature",
 ]
 
-VERSION = "14"
+VERSION = "15"

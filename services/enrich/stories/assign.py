@@ -337,6 +337,37 @@ def timed_veto(
     return veto(doc, story)
 
 
+LEAD_DAY_SLACK: Final = 1
+"""Days a report's lead date may lie outside its story's published days: a report of the
+evening's event published on the next morning, and time zones."""
+
+
+def lead_day_veto(
+    doc: Facts,
+    doc_days: tuple[int, int] | None,
+    story: StoryRecord,
+    story_dates: frozenset[NamedDate],
+    window_days: int,
+) -> bool:
+    """Whether the document leads with a day after its story's: a report states its own event's
+    day first («Путин и Лукашенко 14 сентября в ходе телефонных переговоров»), and may recall the
+    earlier event it follows up («в продолжение состоявшихся 9 сентября переговоров»), which the
+    date veto then finds in common. Only a lead day up to the document's own (a later one is a
+    step planned, «с 4 октября»), within its window (an earlier one is background) and after the
+    story's last day by more than ``LEAD_DAY_SLACK`` vetoes, unless the story names that day: a
+    report may well lead with the day of an event the story's reports, published later, did not
+    name."""
+    named = doc.lead_date
+    if named is None or doc_days is None or story.days is None:
+        return False
+    day = _nearest_day(named, doc_days[0], doc_days[1])
+    if day is None or not doc_days[0] - window_days <= day <= doc_days[1]:
+        return False
+    return day > story.days[1] + LEAD_DAY_SLACK and not any(
+        named.matches(other) for other in story_dates
+    )
+
+
 def top_candidates(
     postings: Mapping[str, Sequence[str]],
     weights: Mapping[str, float],
@@ -469,6 +500,10 @@ def decide(
         if gap is None:
             continue
         reason = timed_veto(signature.facts, days, story_facts, record.days, window_days)
+        if reason is None and lead_day_veto(
+            signature.facts, days, record, story_facts.dates, window_days
+        ):
+            reason = "lead date"
         if reason is not None:
             vetoes[reason] = vetoes.get(reason, 0) + 1
             continue

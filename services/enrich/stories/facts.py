@@ -109,30 +109,35 @@ def _valid(year: int | None, month: int, day: int) -> NamedDate | None:
     return NamedDate(month=month, day=day, year=year)
 
 
-def named_dates(text: str) -> set[NamedDate]:
-    """The calendar dates a text names."""
-    lowered = text.lower()
-    found: set[NamedDate] = set()
-    for match in _DAY_MONTH.finditer(lowered):
+def _dates_at(text: str) -> list[tuple[int, NamedDate]]:
+    """The calendar dates a (lower-cased) text names, each with where it starts."""
+    found: list[tuple[int, NamedDate]] = []
+    for match in _DAY_MONTH.finditer(text):
         month = MONTHS.get(match.group(2))
         if month is not None:
             year = int(match.group(3)) if match.group(3) else None
             if (named := _valid(year, month, int(match.group(1)))) is not None:
-                found.add(named)
-    for match in _MONTH_DAY.finditer(lowered):
+                found.append((match.start(), named))
+    for match in _MONTH_DAY.finditer(text):
         month = MONTHS.get(match.group(1))
         if month is not None:
             year = int(match.group(3)) if match.group(3) else None
             if (named := _valid(year, month, int(match.group(2)))) is not None:
-                found.add(named)
-    for match in _ISO.finditer(lowered):
+                found.append((match.start(), named))
+    for match in _ISO.finditer(text):
         year, month, day = (int(part) for part in match.groups())
         if (named := _valid(year, month, day)) is not None:
-            found.add(named)
-    for match in _DOTTED.finditer(lowered):
+            found.append((match.start(), named))
+    for match in _DOTTED.finditer(text):
         day, month, year = (int(part) for part in match.groups())
         if (named := _valid(year, month, day)) is not None:
-            found.add(named)
+            found.append((match.start(), named))
+    return found
+
+
+def named_dates(text: str) -> set[NamedDate]:
+    """The calendar dates a text names."""
+    found = {named for _, named in _dates_at(text.lower())}
     # A yearless mention of a date also named with its year adds nothing.
     return {
         named
@@ -154,6 +159,14 @@ def lead_level(text: str) -> float | None:
     derive a devaluation's percentage on different bases."""
     found = _LEVEL.search(text[:LEAD_CHARS].lower())
     return float(found.group(1).replace(",", ".")) if found else None
+
+
+def lead_date(text: str) -> NamedDate | None:
+    """The first date the lead of a text (its first ``LEAD_CHARS`` characters) names: the day of
+    the event a report is about («Путин и Лукашенко 14 сентября в ходе телефонных переговоров»),
+    before the earlier event it may recall («в продолжение состоявшихся 9 сентября»)."""
+    found = _dates_at(text[:LEAD_CHARS].lower())
+    return min(found, key=lambda item: item[0])[1] if found else None
 
 
 def percentages(text: str) -> set[float]:

@@ -33,7 +33,13 @@ import pycountry
 from services.enrich.entities.commonness import zipf
 from services.enrich.entities.keys import name_key
 from services.enrich.entities.sources import curated_organisation_ids
-from services.enrich.stories.facts import NamedDate, lead_level, named_dates, percentages
+from services.enrich.stories.facts import (
+    NamedDate,
+    lead_date,
+    lead_level,
+    named_dates,
+    percentages,
+)
 from services.enrich.stories.subjects import subjects
 from shared.messages import Entity, MoneyMention
 
@@ -123,6 +129,9 @@ class Facts:
     leads: frozenset[float] = frozenset()
     """The level a report's lead names (``lead_level``; a story's: each of its documents'), the
     decision its headline is about: see ``veto``."""
+    lead_date: NamedDate | None = None
+    """The first date a report's lead names (``lead_date``): the day of the event it reports. A
+    document's only; a story keeps its documents' days and dates (see ``assign.lead_day_veto``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +405,7 @@ def story_signature(
             dates=frozenset(dates),
             figures=frozenset(figures),
             leads=frozenset() if lead is None else frozenset({lead}),
+            lead_date=lead_date(text),
         ),
     )
 
