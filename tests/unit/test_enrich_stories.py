@@ -819,10 +819,17 @@ def test_a_story_record_written_before_dates_had_precision_still_reads() -> None
     load, and a record with them must keep them."""
     record = StoryRecord(id="s-a", seq=1, size=1, features={}, published=(1, 2))
     data = record.to_json()
-    del data["periods"], data["figures"], data["members"], data["leads"]
+    del data["periods"], data["figures"], data["members"], data["leads"], data["lead_days"]
     assert StoryRecord.from_json(data) == record
     full = StoryRecord(
-        id="s-b", seq=2, size=1, features={}, figures=["BYR:4930"], leads=[16.0], periods=(3, 33)
+        id="s-b",
+        seq=2,
+        size=1,
+        features={},
+        figures=["BYR:4930"],
+        leads=[16.0],
+        lead_days=[738042],
+        periods=(3, 33),
     )
     assert StoryRecord.from_json(full.to_json()) == full
 
@@ -1058,6 +1065,13 @@ def _led(published: date, lead: NamedDate | None, *dates: NamedDate) -> tuple[
             _led(date(2023, 10, 2), NamedDate(10, 3)),
             _led(date(2023, 10, 3), NamedDate(10, 4), NamedDate(10, 3)),
             True,
+        ),
+        # The same two streamed the other way round: the story's report leads with the 14th,
+        # after the talks' day, which the report of the talks does not name.
+        (
+            _led(date(2021, 9, 14), NamedDate(9, 14), NamedDate(9, 9)),
+            _led(date(2021, 9, 9), NamedDate(9, 9)),
+            False,
         ),
         # A day the story names is the story's, however late.
         (

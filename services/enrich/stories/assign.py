@@ -93,6 +93,8 @@ class StoryRecord:
     dates: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
     leads: list[float] = field(default_factory=list)
+    lead_days: list[int] = field(default_factory=list)
+    """The days its documents lead with (``own_lead_day``), as ordinals."""
     published: tuple[int, int] | None = None
     """First and last published date of its documents known to the day, as ordinals; None when
     none had one."""
@@ -137,6 +139,7 @@ class StoryRecord:
             "dates": self.dates,
             "figures": self.figures,
             "leads": self.leads,
+            "lead_days": self.lead_days,
             "published": list(self.published) if self.published else None,
             "periods": list(self.periods) if self.periods else None,
             "received": list(self.received),
@@ -159,6 +162,7 @@ class StoryRecord:
             dates=list(data["dates"]),
             figures=list(data.get("figures", [])),  # absent from records written before them
             leads=list(data.get("leads", [])),  # likewise
+            lead_days=[int(day) for day in data.get("lead_days", [])],  # likewise
             published=(int(published[0]), int(published[1])) if published else None,
             periods=(int(periods[0]), int(periods[1])) if periods else None,
             received=(float(received[0]), float(received[1])),
@@ -342,6 +346,43 @@ LEAD_DAY_SLACK: Final = 1
 evening's event published on the next morning, and time zones."""
 
 
+def own_lead_day(facts: Facts, days: tuple[int, int] | None) -> int | None:
+    """The day a report's lead date (``Facts.lead_date``) names, as an ordinal, its year taken
+    nearest the report's published days; None without one, or when it is after them: a report
+    states its own event's day first («Путин и Лукашенко 14 сентября в ходе телефонных
+    переговоров»), while a later day is a step planned («с 4 октября»), not its event."""
+    named = facts.lead_date
+    if named is None or days is None:
+        return None
+    day = _nearest_day(named, days[0], days[1])
+    return day if day is not None and day <= days[1] else None
+
+
+def _named(day: int, dates: Iterable[NamedDate]) -> bool:
+    when = date.fromordinal(day)
+    return any(
+        named.month == when.month
+        and named.day == when.day
+        and (named.year is None or named.year == when.year)
+        for named in dates
+    )
+
+
+def leads_after(
+    lead_days: Iterable[int], days: tuple[int, int] | None, dates: Iterable[NamedDate]
+) -> bool:
+    """Whether one side leads with days after the other side's published ``days`` by more than
+    ``LEAD_DAY_SLACK``, none of which the other side names (``dates``): the two report different
+    events, the later a follow-up that recalls the earlier («в продолжение состоявшихся 9
+    сентября переговоров»), so that the date veto finds a day in common. A lead day before the
+    other side's is allowed: reports published later may not name the event's day."""
+    leads = list(lead_days)
+    if not leads or days is None:
+        return False
+    named = list(dates)
+    return all(day > days[1] + LEAD_DAY_SLACK and not _named(day, named) for day in leads)
+
+
 def lead_day_veto(
     doc: Facts,
     doc_days: tuple[int, int] | None,
@@ -349,22 +390,14 @@ def lead_day_veto(
     story_dates: frozenset[NamedDate],
     window_days: int,
 ) -> bool:
-    """Whether the document leads with a day after its story's: a report states its own event's
-    day first («Путин и Лукашенко 14 сентября в ходе телефонных переговоров»), and may recall the
-    earlier event it follows up («в продолжение состоявшихся 9 сентября переговоров»), which the
-    date veto then finds in common. Only a lead day up to the document's own (a later one is a
-    step planned, «с 4 октября»), within its window (an earlier one is background) and after the
-    story's last day by more than ``LEAD_DAY_SLACK`` vetoes, unless the story names that day: a
-    report may well lead with the day of an event the story's reports, published later, did not
-    name."""
-    named = doc.lead_date
-    if named is None or doc_days is None or story.days is None:
-        return False
-    day = _nearest_day(named, doc_days[0], doc_days[1])
-    if day is None or not doc_days[0] - window_days <= day <= doc_days[1]:
-        return False
-    return day > story.days[1] + LEAD_DAY_SLACK and not any(
-        named.matches(other) for other in story_dates
+    """Whether the document leads with a day after its story's days, or the story's documents
+    lead with days after the document's (``leads_after``). The document's lead day counts within
+    its window (an earlier one is background); the story's, as ``own_lead_day`` kept them."""
+    day = own_lead_day(doc, doc_days)
+    if day is not None and doc_days is not None and day < doc_days[0] - window_days:
+        day = None
+    return leads_after([] if day is None else [day], story.days, story_dates) or leads_after(
+        story.lead_days, doc_days, doc.dates
     )
 
 
@@ -461,6 +494,8 @@ def compatible(
             (gap := stories_gap(record, own, member, facts[member.id], window_days)) is not None
             and score >= merge_threshold * staleness(gap, window_days)
             and timed_veto(own, record.days, facts[member.id], member.days, window_days) is None
+            and not leads_after(record.lead_days, member.days, facts[member.id].dates)
+            and not leads_after(member.lead_days, record.days, own.dates)
             for member in group
         ):
             group.append(record)
@@ -585,6 +620,9 @@ def add_document(record: StoryRecord, signature: StorySignature, when: DocumentT
         record.rates[pair] = _bounded_union(record.rates.get(pair, []), sorted(values))
     record.percentages = _bounded_union(record.percentages, sorted(facts.percentages))
     record.leads = _bounded_union(record.leads, sorted(facts.leads))
+    lead_day = own_lead_day(facts, when.published_days)
+    if lead_day is not None and lead_day not in record.lead_days:
+        record.lead_days = [*record.lead_days, lead_day][-MAX_FACTS:]
     record.dates = [
         str(text)
         for text in dict.fromkeys([*record.dates, *(d.encode() for d in sorted(facts.dates))])
@@ -615,6 +653,7 @@ def fold_into(survivor: StoryRecord, other: StoryRecord) -> None:
         survivor.rates[pair] = _bounded_union(survivor.rates.get(pair, []), values)
     survivor.percentages = _bounded_union(survivor.percentages, other.percentages)
     survivor.leads = _bounded_union(survivor.leads, other.leads)
+    survivor.lead_days = list(dict.fromkeys([*survivor.lead_days, *other.lead_days]))[-MAX_FACTS:]
     survivor.dates = list(dict.fromkeys([*survivor.dates, *other.dates]))[:MAX_FACTS]
     survivor.figures = list(dict.fromkeys([*survivor.figures, *other.figures]))[:MAX_FACTS]
     published = _span(survivor.published, other.published)
