@@ -378,6 +378,18 @@ def test_english_spellings_of_belarusian_names_key_like_the_russian_name(
     assert en[english] == ru[russian]
 
 
+def test_a_negotiator_named_after_a_german_company_word_is_a_person() -> None:
+    """«Unterhändler» ends like «Händler» (a dealer), a word for a company; the name after it, a
+    first name and a surname, is a person. A curated company named like a person stays one."""
+    text = (
+        "Die Delegation wird vom Unterhändler Wladimir Medinski geführt. "
+        "Der Tabakkonzern Philip Morris legte zu."
+    )
+    found = {e.text: (e.type, e.id) for e in extract_entities(text, language="de")}
+    assert found["Wladimir Medinski"] == ("PER", "per:vldmr-mdnsk")
+    assert found["Philip Morris"] == ("ORG", "org:philip-morris")
+
+
 def test_only_a_word_initial_english_tsi_is_a_belarusian_soft_t() -> None:
     """Inside a word ts before i is also Ukrainian ці («Kravtsiv», «Кравців»), and German writes
     z for a real ц («Zimmermann», «Циммерман»): both keep their ts."""

@@ -257,6 +257,13 @@ def merge_rules(
     # An organisation found by its pattern is one name: the places and persons inside it are
     # its words («Nationalbank von Georgien», «ТОВ «Юнайтед гросеріс»»).
     orgs = _pattern_orgs(text, organisations, matches)
+    # A loose pattern (a word for a company, then a name) guesses from the word before the name,
+    # and German compounds mislead it: «Unterhändler» (a negotiator) ends like «Händler» (a
+    # dealer), so «Unterhändler Wladimir Medinski» gave an organisation. A name that is a known
+    # first name and a surname (a strong person match, exactly that span) is the person; a
+    # company named after its founder («Philip Morris») is curated, and the curated name wins.
+    strong = {(p.start, p.end) for p in persons if p.strong}
+    orgs = [org for org in orgs if not (org.loose and (org.start, org.end) in strong)]
     for org in orgs:
         drafts.append(Draft(org.start, org.end, "ORG", normal=org.normal))
     inside = _Spans(orgs)
