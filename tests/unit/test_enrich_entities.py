@@ -390,6 +390,19 @@ def test_a_negotiator_named_after_a_german_company_word_is_a_person() -> None:
     assert found["Philip Morris"] == ("ORG", "org:philip-morris")
 
 
+def test_a_ukrainian_institution_named_in_capitals_is_no_person() -> None:
+    """«Ради» (of the council) reads as the letters of the name «Рада», and Natasha tags «Ради
+    Республіки» a person: two words this common in Ukrainian, neither ending like a surname,
+    are words; «Володимир Путін» stays a person."""
+    text = (
+        "Серед них депутати Палати представників і члени Ради Республіки. "
+        "Володимир Путін привітав Олександра Лукашенка."
+    )
+    persons = {e.text for e in extract_entities(text, language="uk") if e.type == "PER"}
+    assert "Ради Республіки" not in persons
+    assert {"Володимир Путін", "Олександра Лукашенка"} <= persons
+
+
 def test_only_a_word_initial_english_tsi_is_a_belarusian_soft_t() -> None:
     """Inside a word ts before i is also Ukrainian ці («Kravtsiv», «Кравців»), and German writes
     z for a real ц («Zimmermann», «Циммерман»): both keep their ts."""

@@ -306,17 +306,29 @@ _CYRILLIC_SURNAME = re.compile(
 # before its noun («Білого дому» 4.5, «Чорному морі» 4.2), unless it ends like a Slavic surname
 # and is no pronoun («Він» 6.5).
 _CANDIDATE_COMMON_ZIPF = 5.0
+_COMMON_NAME_WORD_ZIPF = 4.5
 _ADJECTIVE_ZIPF = 3.5
 _PRONOUN_ZIPF = 6.0
 _ADJECTIVE_ENDING = re.compile(r"(?:ого|ому|ий|ій|ої|ою|им|ім|ні|на|ня|не)$")
 _LOWER_NEXT = re.compile(r"[ \u00a0]+[a-zа-яёіїєґў]")
 
 
+def _common_words(span: str) -> bool:
+    """Whether every word of a span is this common in Ukrainian and none ends like a surname.
+    Ukrainian capitalises the first word of a body's or a building's name, and Natasha's Russian
+    model reads two such words as a name («Ради Республіки», «Палаці Незалежності»); «Володимир
+    Путін» keeps «Путін», a surname's ending."""
+    return all(
+        zipf(word, "uk") >= _COMMON_NAME_WORD_ZIPF and not _CYRILLIC_SURNAME.search(word)
+        for word in span.split()
+    )
+
+
 def _candidate_type(text: str, start: int, end: int, kind: EntityType) -> EntityType | None:
     """The type of a NER candidate span, or None for a lone word that is no person: Natasha's
     Russian model tags capitalised Ukrainian words as persons («Сьогодні», «Які», «Середня»)."""
     if kind != "PER" or " " in text[start:end]:
-        return kind
+        return None if kind == "PER" and _common_words(text[start:end]) else kind
     word = text[start:end]
     if _OBLAST_ADJECTIVE.search(word):
         return "LOC"

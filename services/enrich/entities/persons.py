@@ -133,6 +133,16 @@ class FirstNames:
         found = self._by_keys(nominatives(word), word, language)
         if found is None and (english := self._english(word, language)) is not None:
             found = self._by_keys((english,), english, "en")
+        # Read as a Russian name's letters, a Ukrainian or Belarusian word this common is that
+        # word: «Ради» (of the council, Zipf 5.8) looks like «Рады», «Влади» (of power) like
+        # «Влады», «Сили» like «Силы», and «членів Ради Республіки» gave a person. The names the
+        # news writes that often are in the variant list, exact («Сергій», «Ігор»).
+        if (
+            found == "vowels"
+            and language in ("be", "uk")
+            and zipf(word, language) >= COMMON_WORD_ZIPF
+        ):
+            return None
         return found
 
     def english_key(self, word: str, language: str) -> str | None:
@@ -343,9 +353,7 @@ def find_surname_mentions(
     ]
 
 
-def _free_name_words(
-    text: str, taken: Sequence[tuple[int, int]]
-) -> Iterator[tuple[str, int, int]]:
+def _free_name_words(text: str, taken: Sequence[tuple[int, int]]) -> Iterator[tuple[str, int, int]]:
     """The name-shaped words of ``text`` (word, start, end) that overlap no span of ``taken``."""
     # ``taken`` sorted by start with the furthest end reached so far: a word overlaps a taken
     # span exactly when, among the spans starting before the word ends, one reaches past its
