@@ -228,7 +228,11 @@ def enrich_with_story(
         story_id = stores.stories.story_of(doc.id)
     else:
         signature = stories.story_signature(
-            read, language=guess.language, entities=money_found.entities, money=money_found.money
+            read,
+            language=guess.language,
+            entities=money_found.entities,
+            money=money_found.money,
+            published=doc.published if doc.published_precision == "day" else None,
         )
         assignment = stores.stories.assign(
             doc.id,

@@ -144,6 +144,14 @@ def test_lowercase_common_word_is_not_a_place() -> None:
     assert found == []
 
 
+def test_a_geonames_romanisation_key_in_lower_case_is_no_place() -> None:
+    """GeoNames lists lower-case romanisations of city names («part» for Perth, «the crossings»
+    for The Crossings); in running English they are words (dev en205, en203)."""
+    text = "The loan is part of a package; the closure of the crossings hit transit."
+    assert extract_entities(text, language="en") == []
+    assert ids_of("He flew to Perth.", "en")["Perth"] == "geonames:2063523"
+
+
 # ---- organisations ---------------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ from services.enrich.stories.facts import (
     lead_level,
     named_dates,
     percentages,
+    weekday_dates_at,
 )
 from services.enrich.stories.signature import (
     MAX_AMOUNTS,
@@ -61,6 +62,7 @@ from services.enrich.stories.signature import (
     lead_match,
     person_feature,
     precision,
+    quoted_name,
     similarity,
     unlinked_feature,
     values_match,
@@ -1015,6 +1017,53 @@ def test_candidates_are_the_stories_whose_shared_features_weigh_most() -> None:
     weights = {"s:lksnk": W_PERSON, "t:sanctions": 1.0, "t:oil": 1.0}
     assert top_candidates(postings, weights, limit=1) == ["s-person"]
     assert top_candidates(postings, weights) == ["s-person", "s-subjects"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Tuesday 23 September 2025: Thursday is two days ahead, Monday one day back.
+        ("Die Übergänge könnten ab Donnerstag früh wieder passiert werden", NamedDate(9, 25, 2025)),
+        ("Tusk said on Monday's cabinet meeting", NamedDate(9, 22, 2025)),
+        ("Туск заявил в среду", NamedDate(9, 24, 2025)),
+        ("Кордон відкриють у пʼятницю", NamedDate(9, 26, 2025)),
+        ("Мяжу зачынілі ў нядзелю", NamedDate(9, 21, 2025)),
+        ("Am Sonntagabend protestierten Tausende", NamedDate(9, 21, 2025)),
+    ],
+)
+def test_weekdays_are_placed_by_the_published_day(text: str, expected: NamedDate) -> None:
+    """News names the days of the week it reports by weekday; placed by the day the report was
+    published, a German report of the border reopening «ab Donnerstag» names the 25 September
+    an English one names as a date (dev de203, en203)."""
+    assert [named for _, named in weekday_dates_at(text.lower(), date(2025, 9, 23))] == [expected]
+
+
+def test_words_that_are_no_weekdays_name_no_day() -> None:
+    """Russian «среда» is also the environment and «среде» the company one keeps; Ukrainian
+    «серед» is «among»: none of them is Wednesday."""
+    text = "Окружающую среду, в среде экспертов, среди них; серед них четверо".lower()
+    assert weekday_dates_at(text, date(2025, 9, 23)) == []
+
+
+def test_weekdays_are_dates_only_with_a_published_day() -> None:
+    """Without the day a report was published a weekday places nothing."""
+    assert named_dates("Польша откроет границу в четверг") == set()
+    published = date(2025, 9, 23)
+    assert named_dates("Польша откроет границу в четверг", published) == {NamedDate(9, 25, 2025)}
+    assert lead_date("Polen öffnet am Donnerstag die Grenze", published) == NamedDate(9, 25, 2025)
+
+
+def test_a_quoted_word_is_a_name_even_after_the_opening_quote() -> None:
+    """A word alone between quotation marks is a name (a drill's, «Запад-2025»), not a quoted
+    sentence's first word; German quotes a noun to name something by it («"Sapad"-Manöver»)."""
+    text = "Учения «Запад-2025» начнутся. «Мы закроем границу», сказал он."
+    drill = text.index("Запад")
+    assert quoted_name(text, drill, drill + len("Запад-2025"))
+    speech = text.index("Мы")
+    assert not quoted_name(text, speech, speech + len("Мы"))
+    german = signature_of('Wegen der "Sapad"-Manöver schließt Polen die Grenze.', "de")
+    english = signature_of("Poland closed the border over the “Zapad” drills.", "en")
+    assert "s:spd" in german.features.keys() & english.features.keys()
 
 
 def test_the_lead_date_is_the_first_date_the_lead_names() -> None:

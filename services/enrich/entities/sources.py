@@ -136,7 +136,14 @@ def _add_cities(gazetteer: GazetteerBuilder, curated: Mapping[str, Any]) -> None
     calendar = {fold(word) for word in curated.get("calendar", [])}
     extra: Mapping[str, list[str]] = curated.get("aliases", {})
     for geoname_id, country, population, city_names in _iter_cities():
-        names = set(city_names) | set(extra.get(geoname_id, []))
+        # GeoNames' names written all in lower case are romanisation keys («part» and «pert» for
+        # Perth, «swan» for Sevan, «paratha»), not how any text writes a city, and a name in
+        # lower case is matched as written (``gazetteer._is_exact_token``): «part of a $115
+        # billion package» was Perth, and «the» one of them, so «the crossings» was The Crossings
+        # (Florida). A city is written capitalised; the curated aliases are kept as written.
+        names = {name for name in city_names if not name.islower()} | set(
+            extra.get(geoname_id, [])
+        )
         entry = Entry(f"geonames:{geoname_id}", "LOC", "city", population, country)
         # Sorted: of two spellings that index alike («Санкт-Петербург», «Санкт Петербург»), the
         # first added gives the normal form, which must not depend on set (hash) order.

@@ -135,9 +135,83 @@ def _dates_at(text: str) -> list[tuple[int, NamedDate]]:
     return found
 
 
-def named_dates(text: str) -> set[NamedDate]:
-    """The calendar dates a text names."""
-    found = {named for _, named in _dates_at(text.lower())}
+# Weekday names as news writes them («on Monday», «am Donnerstag», «в пятницу», «у четвер», «у
+# нядзелю»), lower case: whole words, or for German also the start of a compound
+# («Sonntagabend»). Only forms that are no other word: Russian «среди» (among), «среде» (in
+# «в среде экспертов», among experts) and Ukrainian «серед» (among), «четверо» (four) are not
+# weekdays.
+_WEEKDAY_WORDS: Final = {
+    0: "понедельник понедельника понедельнику панядзелак панядзелка панядзелку "
+    "понеділок понеділка понеділку monday",
+    1: "вторник вторника вторнику аўторак аўторка аўторку вівторок вівторка вівторку tuesday",
+    2: "серада сераду серады середа середу середи wednesday",
+    3: "четверг четверга четвергу чацвер чацвярга четвер thursday",
+    4: "пятница пятницу пятницы пятніца пятніцу пятніцы п'ятниця п'ятницю п'ятниці "
+    "пʼятниця пʼятницю пʼятниці friday",
+    5: "суббота субботу субботы субота суботу суботы суботи saturday",
+    6: "воскресенье воскресенья нядзеля нядзелю нядзелі неділя неділю неділі sunday",
+}
+_WEEKDAYS: Final = {word: day for day, words in _WEEKDAY_WORDS.items() for word in words.split()}
+_GERMAN_WEEKDAYS: Final = (
+    ("montag", 0),
+    ("dienstag", 1),
+    ("mittwoch", 2),
+    ("donnerstag", 3),
+    ("freitag", 4),
+    ("samstag", 5),
+    ("sonnabend", 5),
+    ("sonntag", 6),
+)
+# Russian «среда» is also the environment («окружающая среда», «деловую среду»): Wednesday only
+# after the prepositions that name a day («в среду», «на среду», «со среды», «до среды»).
+_RUSSIAN_WEDNESDAY: Final = re.compile(
+    r"(?<![а-яё])(?:(?:в|на)[ \u00a0]++среду|(?:со|до)[ \u00a0]++среды)"
+)
+WEDNESDAY: Final = 2
+_WEEKDAY_WORD = re.compile(r"[a-zа-яёіїєґўä'ʼ]++")
+NEAREST_WEEKDAY_DAYS: Final = 3
+"""A weekday names the nearest such day to the report's own: up to this many days ahead («will
+close on Thursday», in a Tuesday's report) or, beyond, back («said on Friday», in a Monday's)."""
+
+
+def _weekday(word: str) -> int | None:
+    word = word.removesuffix("'s")
+    day = _WEEKDAYS.get(word)
+    if day is None:
+        day = next((day for name, day in _GERMAN_WEEKDAYS if word.startswith(name)), None)
+    return day
+
+
+def _nearest(weekday: int, published: date) -> NamedDate:
+    ahead = (weekday - published.weekday()) % 7
+    offset = ahead if ahead <= NEAREST_WEEKDAY_DAYS else ahead - 7
+    day = date.fromordinal(published.toordinal() + offset)
+    return NamedDate(month=day.month, day=day.day, year=day.year)
+
+
+def weekday_dates_at(text: str, published: date) -> list[tuple[int, NamedDate]]:
+    """The days a (lower-cased) text names by weekday, placed relative to the day it was
+    ``published`` on (``NEAREST_WEEKDAY_DAYS``), each with where it starts: news names the days
+    of the week it reports by weekday («on Monday», «am Donnerstag»), so reports of one event
+    written on different days, or in different languages, name one calendar day."""
+    found = [
+        (match.start(), _nearest(weekday, published))
+        for match in _WEEKDAY_WORD.finditer(text)
+        if (weekday := _weekday(match.group())) is not None
+    ]
+    found += [
+        (match.start(), _nearest(WEDNESDAY, published))
+        for match in _RUSSIAN_WEDNESDAY.finditer(text)
+    ]
+    return found
+
+
+def named_dates(text: str, published: date | None = None) -> set[NamedDate]:
+    """The calendar dates a text names, by weekday too when it was ``published`` on a known day."""
+    lowered = text.lower()
+    found = {named for _, named in _dates_at(lowered)}
+    if published is not None:
+        found.update(named for _, named in weekday_dates_at(lowered, published))
     # A yearless mention of a date also named with its year adds nothing.
     return {
         named
@@ -161,11 +235,14 @@ def lead_level(text: str) -> float | None:
     return float(found.group(1).replace(",", ".")) if found else None
 
 
-def lead_date(text: str) -> NamedDate | None:
+def lead_date(text: str, published: date | None = None) -> NamedDate | None:
     """The first date the lead of a text (its first ``LEAD_CHARS`` characters) names: the day of
     the event a report is about («Путин и Лукашенко 14 сентября в ходе телефонных переговоров»),
     before the earlier event it may recall («в продолжение состоявшихся 9 сентября»)."""
-    found = _dates_at(text[:LEAD_CHARS].lower())
+    lead = text[:LEAD_CHARS].lower()
+    found = _dates_at(lead)
+    if published is not None:
+        found += weekday_dates_at(lead, published)
     return min(found, key=lambda item: item[0])[1] if found else None
 
 

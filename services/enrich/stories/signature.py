@@ -25,6 +25,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Final
 
@@ -113,6 +114,8 @@ _SIGNIFICANT = 6  # digits kept of an amount in a key: 1.5e9 and 1 500 000 000 m
 _NAME = re.compile(r"(?<![\w-])([A-ZА-ЯЁІЇЄҐЎ][\w-]{3,40}+)")
 _WORD = re.compile(r"[^\W\d_]+")
 _SENTENCE_END = re.compile(r"[.!?…:«\"„“(\n]\s*$")
+_OPENING_QUOTES: Final = "«„“‚‘\"'"
+_CLOSING_QUOTES: Final = "»“”‘’\"'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +223,19 @@ def _sentence_initial(text: str, start: int) -> bool:
     return start == 0 or _SENTENCE_END.search(text, max(0, start - 4), start) is not None
 
 
+def quoted_name(text: str, start: int, end: int) -> bool:
+    """Whether the word at ``start:end`` stands alone between quotation marks («Запад-2025»,
+    “Zapad”, "Sapad"-Manöver): news quotes a single capitalised word because it is a name (a
+    drill's, an operation's, a newspaper's), while a quoted sentence runs on past its first word,
+    which is all ``_sentence_initial`` can tell after an opening quote."""
+    return (
+        start > 0
+        and end < len(text)
+        and text[start - 1] in _OPENING_QUOTES
+        and text[end] in _CLOSING_QUOTES
+    )
+
+
 @cache
 def english_language_names() -> frozenset[str]:
     """The English names of the ISO 639-1 languages («Belarusian», «Ukrainian», «Kazakh»), which
@@ -272,9 +288,12 @@ def unlinked_names(text: str, language: str, entities: Sequence[Entity]) -> list
     for match in _NAME.finditer(text):
         word = match.group(1)
         start = match.start(1)
-        if covered.cover(start) or _sentence_initial(text, start):
+        quoted = quoted_name(text, start, match.end(1))
+        if covered.cover(start) or (_sentence_initial(text, start) and not quoted):
             continue
-        if language == "de" and not any(char.isupper() for char in word[1:]):
+        # A quoted German word is a name as well («"Sapad"-Manöver»): German quotes a noun to
+        # name something by it, not to capitalise it.
+        if language == "de" and not quoted and not any(char.isupper() for char in word[1:]):
             continue
         # A hyphen joins two words and the name is the first («Wagner-Kämpfer», «Kreml-Kritiker»,
         # «Стросс-Кан»): keyed whole, a short name ran on into the next word, so that each
@@ -332,9 +351,16 @@ def _quote_unit(mention: MoneyMention, bases: set[str]) -> bool:
 
 
 def story_signature(
-    text: str, *, language: str, entities: Sequence[Entity], money: Sequence[MoneyMention]
+    text: str,
+    *,
+    language: str,
+    entities: Sequence[Entity],
+    money: Sequence[MoneyMention],
+    published: date | None = None,
 ) -> StorySignature:
-    """The signature of one document's ``text`` (title and body, as enrich reads them)."""
+    """The signature of one document's ``text`` (title and body, as enrich reads them);
+    ``published``, the day it was published when known to the day, places the weekdays it names
+    («on Monday») as dates."""
     features: dict[str, float] = {}
     for entity in entities:
         key, weight = _entity_feature(entity, language)
@@ -394,7 +420,7 @@ def story_signature(
         # Keyed at two significant digits: sources round one figure differently («54,4 %»,
         # «54.42%»), and the veto still tells 7 from 7.5 at the written precision.
         features[f"p:{significant(value, PERCENT_KEY_DIGITS):g}"] = W_PERCENT
-    dates = named_dates(text)
+    dates = named_dates(text, published)
     for named in dates:
         features[f"d:{named.key()}"] = W_DATE
     return StorySignature(
@@ -405,7 +431,7 @@ def story_signature(
             dates=frozenset(dates),
             figures=frozenset(figures),
             leads=frozenset() if lead is None else frozenset({lead}),
-            lead_date=lead_date(text),
+            lead_date=lead_date(text, published),
         ),
     )
 
