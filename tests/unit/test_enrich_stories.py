@@ -639,6 +639,22 @@ def test_a_story_reaches_forward_to_the_day_its_reports_name_as_due(store: Story
     assert late.story_id != planned.story_id
 
 
+def test_a_story_lies_at_its_due_day_not_on_every_day_up_to_it(store: StoryStore) -> None:
+    """An announcement of 1 March of a step on 25 March: a report of 12 March is 11 days from
+    the announcement and 13 from the step, outside the window of both, however much it shares
+    with the story; a report of the step's day joins."""
+    march = date(2025, 3, 1)
+    announcement = StorySignature(
+        _sig("s:a", "s:b").features, Facts(dates=frozenset({NamedDate(3, 25)}))
+    )
+    story = store.assign("announced", announcement, when(march, noon(march)), PARAMS)
+    between, step_day = date(2025, 3, 12), date(2025, 3, 25)
+    middle = store.assign("between", _sig("s:a", "s:b"), when(between, noon(between)), PARAMS)
+    step = store.assign("step", _sig("s:a", "s:b"), when(step_day, noon(step_day)), PARAMS)
+    assert middle.story_id != story.story_id
+    assert step.story_id == story.story_id
+
+
 def test_a_report_at_the_windows_edge_needs_more_in_common_than_one_of_the_same_days(
     store: StoryStore,
 ) -> None:

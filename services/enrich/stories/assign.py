@@ -236,27 +236,34 @@ def story_id_for(doc_id: str) -> str:
     return f"s-{doc_id}"
 
 
-def due_span(span: tuple[int, int] | None, dates: Iterable[NamedDate]) -> tuple[int, int] | None:
-    """``span`` (published days) stretched to the latest day its reports name as due within
-    ``DUE_DAYS`` after it: an announcement of a step on a later day («the IMF will distribute
-    the allocation on 23 August») and a report of the step on that day are one event, though
-    published further apart than the window."""
+Placements = tuple[tuple[int, int], ...]
+
+
+def placements(span: tuple[int, int] | None, dates: Iterable[NamedDate]) -> Placements | None:
+    """Where a document or story lies in time: ``span`` (its published days) and each day its
+    reports name as due within ``DUE_DAYS`` after it, as a one-day span. An announcement of a
+    step on a later day («the IMF will distribute the allocation on 23 August») and a report of
+    the step on that day are one event, though published further apart than the window; a report
+    published between the two, days after the announcement, is no nearer to it for the step to
+    come (stories version 17: a report of 2 April that recalled Putin's announcement of 25 March
+    joined its story, which named 1 July as the day the storage site is ready, as if the story
+    lay on every day up to then)."""
     if span is None:
         return None
     first, last = span
-    due = [
+    due = {
         day
         for named in dates
         if (day := _nearest_day(named, first, last)) is not None and last < day <= last + DUE_DAYS
-    ]
-    return first, max([last, *due])
+    }
+    return (span, *((day, day) for day in sorted(due)))
 
 
-def day_gap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> int | None:
-    """Days between two spans of days (0 when they overlap); None when either is unknown."""
+def placed_gap(a: Placements | None, b: Placements | None) -> int | None:
+    """Days between two placements (the nearest of their spans); None when either is unknown."""
     if a is None or b is None:
         return None
-    return max(0, a[0] - b[1], b[0] - a[1])
+    return min(max(0, x[0] - y[1], y[0] - x[1]) for x in a for y in b)
 
 
 def in_window(
@@ -264,15 +271,15 @@ def in_window(
     when: DocumentTime,
     window_days: int,
     *,
-    days: tuple[int, int] | None,
+    days: Placements | None,
     story_dates: Iterable[NamedDate],
 ) -> int | None:
     """The days between the document and the story when it lies within the window of the story
     (0 when it is placed by when it was received, having no published day), else None. Each is
-    placed by its published days stretched to the days it names as due: ``days`` is the
-    document's ``due_span`` (the same for every candidate, so the caller computes it once),
-    ``story_dates`` the days the story's documents name."""
-    gap = day_gap(due_span(record.days, story_dates), days)
+    placed by its published days and the days it names as due (``placements``): ``days`` is the
+    document's (the same for every candidate, so the caller computes it once), ``story_dates``
+    the days the story's documents name."""
+    gap = placed_gap(placements(record.days, story_dates), days)
     if gap is not None:
         return gap if gap <= window_days else None
     seconds, span = when.received_seconds, window_days * DAY_SECONDS
@@ -460,9 +467,9 @@ def stories_gap(
 ) -> int | None:
     """The days between two stories (each with its ``facts()``) when they lie within
     ``window_days`` of each other, each placed as ``in_window`` places a story (its published
-    days stretched to the days it names as due; 0 when either has no published day and they were
+    days and the days it names as due; 0 when either has no published day and they were
     received within the window), else None."""
-    gap = day_gap(due_span(a.days, a_facts.dates), due_span(b.days, b_facts.dates))
+    gap = placed_gap(placements(a.days, a_facts.dates), placements(b.days, b_facts.dates))
     if gap is not None:
         return gap if gap <= window_days else None
     span = window_days * DAY_SECONDS
@@ -526,7 +533,7 @@ def decide(
     weights = feature_weights(signature, counts)
     mass = sum(weights.values())
     days = when.published_days
-    reach = due_span(days, signature.facts.dates)
+    reach = placements(days, signature.facts.dates)
     vetoes: dict[str, int] = {}
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:

@@ -173,7 +173,7 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
     race and must be tried again."""
     # A document dated only to a month may report an event of any day of it, so stories active
     # that much earlier are still candidates (``decide`` then checks the published dates).
-    # A story may also reach forward to a day its reports named as due (``due_span``), so
+    # A story may also reach forward to a day its reports named as due (``placements``), so
     # candidates come from that much further back; rarity still counts the window's stories
     # (a feature is common when many stories of these days carry it, not of the last month).
     back = (params.window_days + when.uncertain_days) * DAY_SECONDS
