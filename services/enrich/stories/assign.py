@@ -367,12 +367,8 @@ def own_lead_day(facts: Facts, days: tuple[int, int] | None) -> int | None:
 
 def _named(day: int, dates: Iterable[NamedDate]) -> bool:
     when = date.fromordinal(day)
-    return any(
-        named.month == when.month
-        and named.day == when.day
-        and (named.year is None or named.year == when.year)
-        for named in dates
-    )
+    on_day = NamedDate(month=when.month, day=when.day, year=when.year)
+    return any(on_day.matches(named) for named in dates)
 
 
 def leads_after(
@@ -390,21 +386,25 @@ def leads_after(
     return all(day > days[1] + LEAD_DAY_SLACK and not _named(day, named) for day in leads)
 
 
+def doc_lead_day(facts: Facts, days: tuple[int, int] | None, window_days: int) -> int | None:
+    """The document's own lead day (``own_lead_day``) when it falls within its window: an
+    earlier one is background. The same for every candidate, so ``decide`` takes it once."""
+    day = own_lead_day(facts, days)
+    return None if day is None or days is None or day < days[0] - window_days else day
+
+
 def lead_day_veto(
     doc: Facts,
     doc_days: tuple[int, int] | None,
+    lead_day: int | None,
     story: StoryRecord,
     story_dates: frozenset[NamedDate],
-    window_days: int,
 ) -> bool:
     """Whether the document leads with a day after its story's days, or the story's documents
-    lead with days after the document's (``leads_after``). The document's lead day counts within
-    its window (an earlier one is background); the story's, as ``own_lead_day`` kept them."""
-    day = own_lead_day(doc, doc_days)
-    if day is not None and doc_days is not None and day < doc_days[0] - window_days:
-        day = None
-    return leads_after([] if day is None else [day], story.days, story_dates) or leads_after(
-        story.lead_days, doc_days, doc.dates
+    lead with days after the document's (``leads_after``). ``lead_day``: the document's
+    (``doc_lead_day``); the story's, as ``own_lead_day`` kept them."""
+    return leads_after([] if lead_day is None else [lead_day], story.days, story_dates) or (
+        leads_after(story.lead_days, doc_days, doc.dates)
     )
 
 
@@ -534,6 +534,7 @@ def decide(
     mass = sum(weights.values())
     days = when.published_days
     reach = placements(days, signature.facts.dates)
+    lead_day = doc_lead_day(signature.facts, days, window_days)
     vetoes: dict[str, int] = {}
     scored: list[tuple[float, StoryRecord]] = []
     for record in candidates:
@@ -543,7 +544,7 @@ def decide(
             continue
         reason = timed_veto(signature.facts, days, story_facts, record.days, window_days)
         if reason is None and lead_day_veto(
-            signature.facts, days, record, story_facts.dates, window_days
+            signature.facts, days, lead_day, record, story_facts.dates
         ):
             reason = "lead date"
         if reason is not None:
