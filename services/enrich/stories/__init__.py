@@ -27,4 +27,4 @@ __all__ = [
     "story_signature",
 ]
 
-VERSION = "17"
+VERSION = "18"

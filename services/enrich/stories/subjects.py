@@ -252,6 +252,62 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("*gefangene",),
         "en": ("prisoner",),
     },
+    # Since stories version 18: talks, an election and air travel, the subjects of political
+    # news that reports of one event in two languages tell alike beside a name or two (talks
+    # between two delegations, a commission's preliminary result, a forced landing). Not a
+    # border: a border closed and the same border reopened two weeks later are two events that
+    # would share it, and a closing and a reopening are what the subject cannot tell apart.
+    "talks": {
+        "ru": ("переговор",),
+        "be": ("перамов",),
+        "uk": ("переговор", "перемовин", "перемови$"),
+        "de": ("*verhandlung", "*gespräch"),
+        "en": ("talks$", "negotiat"),
+    },
+    "election": {
+        "ru": ("выборы$", "выборов$", "выборах$", "выборам$", "выборами$", "избират", "цик$"),
+        "be": ("выбары", "выбараў", "выбарах", "выбарам", "выбарч", "цвк$"),
+        "uk": ("вибори", "виборів", "виборах", "виборам", "виборч", "цвк$"),
+        "de": (
+            "wahlen$",
+            "wahlkampf",
+            "wahlkommission",
+            "wahllokal",
+            "wahlleit",
+            "wahlbeteiligung",
+            "wahlergebnis",
+            "*präsidentschaftswahl",
+            "*präsidentenwahl",
+            "*parlamentswahl",
+        ),
+        "en": ("election", "electoral", "ballot"),
+    },
+    "aviation": {
+        "ru": (
+            "самолет",
+            "самолёт",
+            "авиакомпан",
+            "авиарейс",
+            "авиасообщ",
+            "рейс$",
+            "рейса$",
+            "аэропорт",
+        ),
+        "be": ("самалёт", "авіякампан", "авіярэйс", "рэйс$", "рэйса$", "аэрапорт"),
+        "uk": ("літак", "авіакомпан", "авіарейс", "авіасполуч", "рейс$", "рейсу$", "аеропорт"),
+        "de": (
+            "*flugzeug",
+            "*flughafen",
+            "flug$",
+            "flüge$",
+            "*linienflug",
+            "*flugverbot",
+            "flugverkehr",
+            "luftfahrt",
+            "*luftraum",
+        ),
+        "en": ("plane$", "planes$", "aircraft", "flight", "airline", "airport", "airspace"),
+    },
 }
 
 MAX_SUBJECTS: Final = 5
