@@ -23,7 +23,7 @@ from services.enrich.entities import load_models
 from shared import caches
 from shared.messages import CountryShare, Entity
 
-VERSION = "2"
+VERSION = "3"
 
 _COUNTRY_ID_LENGTH = 2
 # A smaller town says little about a country: town names are also common words in the

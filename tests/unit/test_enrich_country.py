@@ -189,3 +189,38 @@ def test_the_step_links_the_national_bank_of_a_ukrainian_story_to_ukraine() -> N
     assert enriched.country == "UA"
     banks = [e.id for e in enriched.entities if e.normal == "National Bank"]
     assert banks == ["org:national-bank-ukraine"]
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "commission"),
+    [
+        (
+            "Выборы в Госдуму\nЦИК России подвел итоги выборов в Москве. По данным ЦИК, явка "
+            "в Москве и Санкт-Петербурге составила 50 процентов.",
+            "RU",
+            "org:central-election-commission-russia",
+        ),
+        (
+            "Вибори в Україні\nЦентральна виборча комісія оголосила результати виборів у Києві. "
+            "ЦВК повідомила, що в Україні та Києві явка склала 50 відсотків.",
+            "UA",
+            "org:central-election-commission-ukraine",
+        ),
+        (
+            "Belarus election\nThe Central Election Commission said in Minsk that Lukashenko "
+            "had won in Belarus.",
+            "BY",
+            "org:central-election-commission-belarus",
+        ),
+    ],
+)
+def test_a_bare_election_commission_is_the_one_of_the_documents_country(
+    text: str, country: str, commission: str
+) -> None:
+    """«ЦИК» or «the Central Election Commission» alone is Belarus's in Belarusian news and
+    another country's in a report of that country's election (entities version 9)."""
+    enriched = enrich_document(_parsed(text), local_stores(), Settings(_env_file=None))
+    assert enriched.country == country
+    bare = {"ЦИК", "Центральна виборча комісія", "ЦВК", "Central Election Commission"}
+    linked = {e.id for e in enriched.entities if e.normal in bare}
+    assert linked == {commission}
