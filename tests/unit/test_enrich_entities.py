@@ -528,6 +528,23 @@ def test_an_abbreviation_of_a_common_noun_is_no_organisation() -> None:
     assert ("Белорусская АЭС", "ORG", "org:belarusian-npp") in found
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "abbreviation"),
+    [
+        ("uk", "Угода дозволить краще захищати небо завдяки системам ППО, сказав Шмигаль.", "ППО"),
+        ("ru", "Силы ПВО сбили беспилотник над Минском.", "ПВО"),
+        ("ru", "В ДТП под Минском пострадали двое.", "ДТП"),
+    ],
+)
+def test_air_defence_and_a_road_accident_are_no_organisations(
+    language: str, text: str, abbreviation: str
+) -> None:
+    """«ППО»/«ПВО» (air defence) and «ДТП» (a road accident) name kinds of things (entities
+    version 9: a Ukrainian report of the minerals deal had an organisation «ППО»)."""
+    found = [e.text for e in extract_entities(text, language=language)]
+    assert abbreviation not in found
+
+
 def test_a_curated_name_that_ner_cuts_in_two_is_one_mention() -> None:
     """Natasha cuts «Национальный банк Республики Беларусь» into an ORG and a LOC span; each
     linked the whole curated name, which then counted twice (a false positive)."""

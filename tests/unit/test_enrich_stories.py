@@ -1157,3 +1157,21 @@ def test_a_report_leading_with_a_day_after_its_story_starts_another(
     assert (b.story_id == a.story_id) is joined
     if not joined:
         assert "lead date" in b.vetoes
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Документ підписали в ніч на 1 травня.", {(4, 30, None), (5, 1, None)}),
+        ("Удар нанесли в ночь на 1 марта 2022 года.", {(2, 28, 2022), (3, 1, 2022)}),
+        ("In der Nacht zum 12. September schloss Polen.", {(9, 11, None), (9, 12, None)}),
+        ("In der Nacht auf den 1. Januar 2024.", {(12, 31, 2023), (1, 1, 2024)}),
+        ("Подписали 1 мая, технічна нарада 2 мая.", {(5, 1, None), (5, 2, None)}),
+    ],
+)
+def test_a_night_named_by_the_day_it_ends_on_names_the_day_before_too(
+    text: str, expected: set[tuple[int, int, int | None]]
+) -> None:
+    """A signing late on 30 April in Washington is «в ніч на 1 травня» in Kyiv: a report that says
+    so must share a day with one that says 30 April, or the date veto keeps them apart."""
+    assert {(d.month, d.day, d.year) for d in named_dates(text)} == expected

@@ -46,6 +46,7 @@ _COMMON_NOUN_ABBREVIATIONS = frozenset(
         "АЭС", "АЕС", "ГЭС", "ГЕС", "ТЭЦ", "ТЕЦ", "АЗС",  # power plants, a filling station
         "СМИ", "ЗМІ", "СМІ",  # the media (ru, uk, be)
         "ВВП", "НДС", "ПДВ",  # GDP, VAT (ru, uk)
+        "ПВО", "ППО", "ДТП", "ДТЗ", "ЖКХ", "ВПК",  # air defence, a road accident, utilities, arms
     }
 )  # fmt: skip
 

@@ -27,4 +27,4 @@ __all__ = [
     "story_signature",
 ]
 
-VERSION = "18"
+VERSION = "19"

@@ -109,8 +109,25 @@ def _valid(year: int | None, month: int, day: int) -> NamedDate | None:
     return NamedDate(month=month, day=day, year=year)
 
 
+# «в ночь на 1 мая», «у ніч на 1 травня», «in der Nacht zum 1. Mai»: the night before the day
+# named, which is also the previous day's (a signing late on 30 April in Washington is «в ніч на 1
+# травня» in Kyiv, and a report that says so names no day in common with one that says 30 April).
+_NIGHT_BEFORE = re.compile(
+    rf"(?<![{_LETTERS}])(?:ночь|ніч|ноч|nacht)[ \u00a0]{{1,3}}+(?:на|zum|auf[ \u00a0]den)[ \u00a0]$"
+)
+
+
+def _day_before(named: NamedDate) -> NamedDate:
+    # A year without 29 February for a date named without one: «в ночь на 1 марта» is far more
+    # often the 28th.
+    previous = date(named.year or 2023, named.month, named.day).toordinal() - 1
+    day = date.fromordinal(previous)
+    return NamedDate(month=day.month, day=day.day, year=named.year and day.year)
+
+
 def _dates_at(text: str) -> list[tuple[int, NamedDate]]:
-    """The calendar dates a (lower-cased) text names, each with where it starts."""
+    """The calendar dates a (lower-cased) text names, each with where it starts; a night named
+    by the day it ends on (``_NIGHT_BEFORE``) names the day before too."""
     found: list[tuple[int, NamedDate]] = []
     for match in _DAY_MONTH.finditer(text):
         month = MONTHS.get(match.group(2))
@@ -118,6 +135,8 @@ def _dates_at(text: str) -> list[tuple[int, NamedDate]]:
             year = int(match.group(3)) if match.group(3) else None
             if (named := _valid(year, month, int(match.group(1)))) is not None:
                 found.append((match.start(), named))
+                if _NIGHT_BEFORE.search(text, max(0, match.start() - 16), match.start()):
+                    found.append((match.start(), _day_before(named)))
     for match in _MONTH_DAY.finditer(text):
         month = MONTHS.get(match.group(1))
         if month is not None:
