@@ -75,6 +75,11 @@ def strip_accents(text: str) -> str:
 # х -> ch, й -> j). Rewriting them into English-style digraphs first lets one phonetic table
 # serve both; the placeholders stop a rewritten "ch" from being read as German ch again.
 _GERMAN_STEPS = (
+    # Polish names keep their own spelling in German text («Andrzej Poczobut», «Mariusz
+    # Kamiński», «Kaczyński»): cz is ч, sz ш and szcz щ, where German would read z as ts.
+    ("szcz", "\x01"),
+    ("cz", "\x02"),
+    ("sz", "\x03"),
     ("schtsch", "\x01"),
     ("tsch", "\x02"),
     ("sch", "\x03"),
@@ -113,6 +118,12 @@ _BELARUSIAN_LATIN = (
 )
 
 
+# Polish surnames in -cki/-cka (Morawiecki, Zielonacka) keep c for ц before k, which German and
+# English spelling would read as part of «ck» (k): Russian writes «Моравецкий». No German or
+# English name ends so. And ł is l (Michał, Paweł), a letter no accent-stripping removes.
+_POLISH_CKI = re.compile(r"c(?=k(?:i|a|iego|iej)\b)")
+
+
 def latin_form(text: str, language: str) -> str:
     """A name in English-style Latin spelling, whatever script and convention it came in."""
     if has_cyrillic(text):
@@ -120,7 +131,7 @@ def latin_form(text: str, language: str) -> str:
             text = _BELARUSIAN_SOFT.sub(lambda m: "д" if m.group(1) == "дз" else "т", text.lower())
         latin = transliterate(text)
     else:
-        latin = text.lower()
+        latin = _POLISH_CKI.sub("ts", text.lower().replace("ł", "l"))
         if language == "de":
             for old, new in _GERMAN_STEPS:
                 latin = latin.replace(old, new)
