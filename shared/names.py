@@ -80,6 +80,10 @@ _GERMAN_STEPS = (
     ("szcz", "\x01"),
     ("cz", "\x02"),
     ("sz", "\x03"),
+    # A Slavic name German news copies in English spelling («Prigozhin», «Yushchenko»): shch and
+    # zh are no German spellings (-chenko and -chuk: ``_ENGLISH_CH_IN_GERMAN``).
+    ("shch", "\x01"),
+    ("zh", "\x04"),
     ("schtsch", "\x01"),
     ("tsch", "\x02"),
     ("sch", "\x03"),
@@ -92,6 +96,7 @@ _GERMAN_STEPS = (
     ("\x01", "shch"),
     ("\x02", "ch"),
     ("\x03", "sh"),
+    ("\x04", "zh"),
 )
 
 
@@ -118,6 +123,12 @@ _BELARUSIAN_LATIN = (
 )
 
 
+# Ukrainian surnames in -chenko and -chuk that German news copies in English spelling («Andriy
+# Demchenko»): German writes -tschenko, -tschuk, and its own ch is х («Charkiw»), so an English ch
+# there is ч. Not after s: «Lukaschenko» is German spelling.
+_ENGLISH_CH_IN_GERMAN = re.compile(r"(?<!s)ch(?=enko\b|uk\b)")
+
+
 # Polish surnames in -cki/-cka (Morawiecki, Zielonacka) keep c for ц before k, which German and
 # English spelling would read as part of «ck» (k): Russian writes «Моравецкий». No German or
 # English name ends so. And ł is l (Michał, Paweł), a letter no accent-stripping removes.
@@ -133,6 +144,7 @@ def latin_form(text: str, language: str) -> str:
     else:
         latin = _POLISH_CKI.sub("ts", text.lower().replace("ł", "l"))
         if language == "de":
+            latin = _ENGLISH_CH_IN_GERMAN.sub("tsch", latin)
             for old, new in _GERMAN_STEPS:
                 latin = latin.replace(old, new)
         elif language == "en":

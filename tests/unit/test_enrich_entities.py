@@ -443,6 +443,29 @@ def test_polish_names_in_german_and_english_key_like_their_cyrillic_forms(
     assert name_key("Kurz", "de") == name_key("Курц", "ru")  # and a German z ts
 
 
+@pytest.mark.parametrize(
+    ("german_text", "russian"),
+    [
+        ("Demchenko", "Демченко"),
+        ("Demtschenko", "Демченко"),
+        ("Kravchuk", "Кравчук"),
+        ("Prigozhin", "Пригожин"),
+        ("Prigoschin", "Пригожин"),
+        ("Yushchenko", "Ющенко"),
+        ("Juschtschenko", "Ющенко"),
+        ("Lukaschenko", "Лукашенко"),
+        ("Chodorkowski", "Ходорковский"),
+    ],
+)
+def test_slavic_names_in_english_spelling_key_alike_in_german_text(
+    german_text: str, russian: str
+) -> None:
+    """German news copies some names in English spelling («Andriy Demchenko», «Prigozhin»):
+    -chenko, zh and shch are then ч, ж and щ, while German spelling («Lukaschenko», «Charkiw»,
+    «Chodorkowski») keys as before."""
+    assert name_key(german_text, "de") == name_key(russian, "ru")
+
+
 def test_german_capitalised_nouns_are_not_persons() -> None:
     """German capitalises every noun; only first names, titles or surname endings make a person."""
     text = "Die Internationale Industriemesse zeigt innovative Produkte der Russischen Föderation."
