@@ -11,6 +11,7 @@ found; the only thing read is the gazetteer's country of a city.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,9 @@ class GenericName:
     names: frozenset[str]  # casefolded
     ids: dict[str, str]  # country -> entity id
     linked: frozenset[str]  # the ids of all of them
+    common: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+    """The common nouns for such an institution («die Notenbank», «the central bank»), not
+    after a word naming another country or a bloc (``implied_institutions``)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ def _evidence() -> Evidence:
                 names=frozenset(name.casefold() for name in kind["names"]),
                 ids={code: f"org:{key}" for code, key in kind["countries"].items()},
                 linked=frozenset(f"org:{key}" for key in kind["countries"].values()),
+                common=_common_nouns(kind.get("common", []), kind.get("not_after", [])),
             )
             for kind in data["generic"].values()
         ),
@@ -93,6 +98,44 @@ def entity_country(entity_id: str) -> str | None:
     if entity_id.startswith("org:"):
         return _evidence().organisations.get(entity_id.removeprefix("org:"))
     return None
+
+
+def _common_nouns(
+    nouns: Sequence[str], not_after: Sequence[str]
+) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    if not nouns:
+        return None
+    # The word before: a fixed-width look-behind cannot take a list of stems, so it is matched
+    # and checked after (``implied_institutions``).
+    return re.compile(
+        r"(?:([^\W\d_]+)[\s\u00a0]+)?(?<![^\W\d_])(?:"
+        + "|".join(re.escape(noun.casefold()) for noun in nouns)
+        + r")",
+    ), re.compile("|".join(re.escape(stem.casefold()) for stem in not_after) or "(?!)")
+
+
+def implied_institutions(text: str, country: str | None) -> list[str]:
+    """The ids of ``country``'s institutions that ``text`` names only by a common noun («die
+    Notenbank», «the central bank», «Zentralbankchef»): no entity (the index and the benchmark's
+    gold leave common nouns out), but in a report about Ukraine's devaluation «die Notenbank» is
+    the National Bank of Ukraine as much as «НБУ» is in another report of it, and the story step
+    compares them so. Not after a word naming another country or a bloc («Europäische
+    Zentralbank», «die russische Zentralbank»)."""
+    if country is None:
+        return []
+    lowered = text.casefold()
+    found = []
+    for kind in _evidence().generic:
+        own = kind.ids.get(country)
+        if own is None or kind.common is None:
+            continue
+        nouns, foreign = kind.common
+        if any(
+            match.group(1) is None or not foreign.match(match.group(1))
+            for match in nouns.finditer(lowered)
+        ):
+            found.append(own)
+    return found
 
 
 def _generic_kind(entity: Entity) -> GenericName | None:

@@ -233,6 +233,7 @@ def enrich_with_story(
             entities=money_found.entities,
             money=money_found.money,
             published=doc.published if doc.published_precision == "day" else None,
+            implied=country.implied_institutions(read, money_found.focus.country),
         )
         assignment = stores.stories.assign(
             doc.id,

@@ -11,6 +11,7 @@ from newsflow.local import local_stores
 from services.enrich.country import (
     country_focus,
     entity_country,
+    implied_institutions,
     localise_generic_names,
     without_generic_names,
 )
@@ -224,3 +225,25 @@ def test_a_bare_election_commission_is_the_one_of_the_documents_country(
     bare = {"ЦИК", "Центральна виборча комісія", "ЦВК", "Central Election Commission"}
     linked = {e.id for e in enriched.entities if e.normal in bare}
     assert linked == {commission}
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "implied"),
+    [
+        ("Die Notenbank senkte den Leitzins.", "UA", ["org:national-bank-ukraine"]),
+        ("Der Zentralbankchef sagte, der Kurs bleibe.", "BY", ["org:national-bank-belarus"]),
+        ("Ukraine's central bank devalued the hryvnia.", "UA", ["org:national-bank-ukraine"]),
+        ("Die Europäische Zentralbank hob den Zins an.", "UA", []),
+        ("Die russische Zentralbank hob den Zins an.", "BY", []),
+        ("The European Central Bank raised rates.", "BY", []),
+        ("Die Notenbank senkte den Leitzins.", "RU", []),  # no Russian bank in the data
+        ("Die Notenbank senkte den Leitzins.", None, []),
+        ("Центробанк снизил ставку.", "BY", []),  # in this news it is Russia's
+    ],
+)
+def test_a_central_bank_named_by_a_common_noun_is_the_documents_countrys(
+    text: str, country: str | None, implied: list[str]
+) -> None:
+    """«Die Notenbank» in a report about Ukraine is the National Bank of Ukraine, as «НБУ» is in
+    another report of the same devaluation: no entity, but the story step compares it."""
+    assert implied_institutions(text, country) == implied

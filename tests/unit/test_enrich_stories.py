@@ -53,6 +53,7 @@ from services.enrich.stories.signature import (
     MAX_AMOUNTS,
     MIN_SHARED,
     W_NAME,
+    W_ORG,
     W_PERSON,
     Facts,
     SpanUnion,
@@ -1175,3 +1176,16 @@ def test_a_night_named_by_the_day_it_ends_on_names_the_day_before_too(
     """A signing late on 30 April in Washington is «в ніч на 1 травня» in Kyiv: a report that says
     so must share a day with one that says 30 April, or the date veto keeps them apart."""
     assert {(d.month, d.day, d.year) for d in named_dates(text)} == expected
+
+
+def test_an_implied_institution_counts_as_an_organisation_named() -> None:
+    """``implied`` ids (``country.implied_institutions``) are features as an organisation the
+    text named would be."""
+    signature = story_signature(
+        "Die Notenbank wertet die Hrywnja ab.",
+        language="de",
+        entities=[],
+        money=[],
+        implied=["org:national-bank-ukraine"],
+    )
+    assert signature.features["e:org:national-bank-ukraine"] == W_ORG

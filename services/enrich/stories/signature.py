@@ -357,14 +357,19 @@ def story_signature(
     entities: Sequence[Entity],
     money: Sequence[MoneyMention],
     published: date | None = None,
+    implied: Sequence[str] = (),
 ) -> StorySignature:
     """The signature of one document's ``text`` (title and body, as enrich reads them);
     ``published``, the day it was published when known to the day, places the weekdays it names
-    («on Monday») as dates."""
+    («on Monday») as dates; ``implied``, the ids of organisations the text names only by a
+    common noun («die Notenbank» of a report about Ukraine: ``country.implied_institutions``),
+    counted as if named (stories version 19)."""
     features: dict[str, float] = {}
     for entity in entities:
         key, weight = _entity_feature(entity, language)
         features[key] = max(weight, features.get(key, 0.0))
+    for entity_id in implied:
+        features.setdefault(f"e:{entity_id}", W_ORG)
     for key in unlinked_names(text, language, entities):
         # In the surnames' keys: a person named by surname alone is often no entity (no first
         # name in the report to tell a name from a word: «Bialiatski», «Putin»), while another
