@@ -252,6 +252,37 @@ _STEMS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "de": ("*gefangene",),
         "en": ("prisoner",),
     },
+    # Since stories version 19: minerals (a subsoil deal: «надра», «Rohstoffe», «minerals»), a
+    # court and its verdict, migrants and imports, recurring subjects of the region's news. Not
+    # «осуждение», «засуджує» (to condemn) for a court, nor «important» for imports.
+    "minerals": {
+        "ru": ("недра$", "недр$", "недрах$", "недрам", "ископаем", "редкоземел", "минерал"),
+        "be": ("нетры", "нетраў", "нетрах", "выкапн", "рэдказямел", "мінерал"),
+        "uk": ("надра$", "надр$", "надрах$", "надрам", "копалин", "рідкоземел", "мінерал"),
+        "de": ("*rohstoff", "bodenschätz", "*seltenerd", "mineralien"),
+        "en": ("mineral", "rare-earth", "lithium"),
+    },
+    "court": {
+        "ru": ("суд$", "суда$", "суде$", "судом$", "приговор"),
+        "be": ("суд$", "суда$", "судзе$", "прысуд"),
+        "uk": ("суд$", "суду$", "суді$", "судом$", "вирок"),
+        "de": ("*gericht$", "*gerichts", "urteil$", "urteils", "verurteil", "haftstraf"),
+        "en": ("court", "sentenc", "verdict", "convict"),
+    },
+    "migrants": {
+        "ru": ("мигрант", "беженц"),
+        "be": ("мігрант", "уцекач"),
+        "uk": ("мігрант", "біженц"),
+        "de": ("*migrant", "*flüchtling"),
+        "en": ("migrant", "refugee"),
+    },
+    "imports": {
+        "ru": ("импорт", "ввоз"),
+        "be": ("імпарт", "увоз"),
+        "uk": ("імпорт", "ввез"),
+        "de": ("*import", "*einfuhr"),
+        "en": ("import$", "imports$", "imported", "importer", "importing"),
+    },
     # Since stories version 18: talks, an election and air travel, the subjects of political
     # news that reports of one event in two languages tell alike beside a name or two (talks
     # between two delegations, a commission's preliminary result, a forced landing). Not a
