@@ -105,13 +105,13 @@ def _common_nouns(
 ) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
     if not nouns:
         return None
-    # The word before: a fixed-width look-behind cannot take a list of stems, so it is matched
-    # and checked after (``implied_institutions``).
-    return re.compile(
-        r"(?:([^\W\d_]+)[\s\u00a0]+)?(?<![^\W\d_])(?:"
-        + "|".join(re.escape(noun.casefold()) for noun in nouns)
-        + r")",
-    ), re.compile("|".join(re.escape(stem.casefold()) for stem in not_after) or "(?!)")
+    return (
+        re.compile("|".join(re.escape(noun.casefold()) for noun in nouns)),
+        re.compile("|".join(re.escape(stem.casefold()) for stem in not_after) or "(?!)"),
+    )
+
+
+_WORD_BEFORE = re.compile(r"([^\W\d_]+)[\s\u00a0]+$")
 
 
 def implied_institutions(text: str, country: str | None) -> list[str]:
@@ -130,11 +130,14 @@ def implied_institutions(text: str, country: str | None) -> list[str]:
         if own is None or kind.common is None:
             continue
         nouns, foreign = kind.common
-        if any(
-            match.group(1) is None or not foreign.match(match.group(1))
-            for match in nouns.finditer(lowered)
-        ):
-            found.append(own)
+        for match in nouns.finditer(lowered):
+            start = match.start()
+            if start and lowered[start - 1].isalpha():
+                continue  # inside a word («Europazentralbank» is no common noun of its own)
+            before = _WORD_BEFORE.search(lowered, max(0, start - 32), start)
+            if before is None or not foreign.match(before.group(1)):
+                found.append(own)
+                break
     return found
 
 
