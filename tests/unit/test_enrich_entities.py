@@ -899,3 +899,54 @@ def test_a_weapon_named_like_a_small_town_is_no_place() -> None:
     Iskandar, a town of 28,000 in Uzbekistan, which English and German text then named."""
     text = "Iskander missile complexes have also been handed over to the neighboring country."
     assert [e.id for e in extract_entities(text, language="en")] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "surname", "key"),
+    [
+        ("be", "Заява зьявілася пасьля сустрэчы Келага з Лукашэнкам.", "Лукашэнкам", "lksnk"),
+        ("be", "Паводле Лукашэнкі, мяжа зачынена.", "Лукашэнкі", "lksnk"),
+        ("uk", "Про це заявив Путін у середу.", "Путін", "ptn"),
+        ("uk", "Зустріч з Лукашенком тривала три години.", "Лукашенком", "lksnk"),
+    ],
+)
+def test_a_lone_well_known_surname_is_a_person_in_belarusian_and_ukrainian(
+    language: str, text: str, surname: str, key: str
+) -> None:
+    """Entities version 9: a well-known Slavic surname standing alone in any case, with no full
+    name in the document, is a person, as «Putin sagte» is in German."""
+    found = {e.text: e for e in extract_entities(text, language=language)}
+    assert found[surname].type == "PER"
+    assert found[surname].id == f"per:{key}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Курс долара зріс.",
+        "Уперше за рік ціни впали.",
+        "Якраз тоді уряд змінив правила.",
+        "Буряк подорожчав.",
+        "Через рішення Глави держави змінився порядок.",
+    ],
+)
+def test_a_common_word_with_a_surnames_consonants_is_no_person(text: str) -> None:
+    """«Курс» has the consonants of «Харрис», a foreign surname; «Глави» (Zipf 4.6) those of
+    «Голов» (4.4); «Буряк» those of «Брак», no Slavic surname: none is a person."""
+    assert [e.text for e in extract_entities(text, language="uk") if e.type == "PER"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "persons"),
+    [
+        ("Путін і Лукашенко зустрілися.", [("Путін", "per:ptn"), ("Лукашенко", "per:lksnk")]),
+        ("Зустріч з Лукашенком тривала три години.", [("Лукашенком", "per:lksnk")]),
+    ],
+)
+def test_a_ukrainian_person_span_is_cut_at_its_lower_case_words(
+    text: str, persons: list[tuple[str, str]]
+) -> None:
+    """Natasha's Russian model read «Путін і Лукашенко» as one person (``per:ptn-lksnk``) and
+    «Зустріч з Лукашенком» (a meeting with him) as another: a name has no lower-case word."""
+    found = [(e.text, e.id) for e in extract_entities(text, language="uk") if e.type == "PER"]
+    assert found == persons

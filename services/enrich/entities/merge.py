@@ -364,7 +364,27 @@ def add_candidates(text: str, drafts: Sequence[Draft], spans: Sequence[NerSpan])
         if text[start:end] in _COMMON_NOUN_ABBREVIATIONS:
             continue
         kind: EntityType = "PER" if raw.type == "PER" else "LOC" if raw.type == "LOC" else "ORG"
-        checked = _candidate_type(text, start, end, kind)
-        if checked is not None:
-            out.append(Draft(start, end, checked))
+        for part_start, part_end in _persons_apart(text, start, end, kind):
+            checked = _candidate_type(text, part_start, part_end, kind)
+            if checked is not None:
+                out.append(Draft(part_start, part_end, checked))
     return out
+
+
+# «Путін і Лукашенко», «Зустріч з Лукашенком»: Natasha's Russian model reads Ukrainian words it
+# does not know, a conjunction or a preposition among them, as one person («per:ptn-lksnk»). A
+# Ukrainian or Belarusian name has no word in lower case.
+_CONJUNCTION = re.compile(r"[ \u00a0]+[a-zа-яёіїєґў'’]+[ \u00a0]+")
+
+
+def _persons_apart(text: str, start: int, end: int, kind: EntityType) -> list[tuple[int, int]]:
+    """A person span cut at each lower-case word inside it (a conjunction, a preposition), each
+    part a candidate of its own; other spans whole."""
+    if kind != "PER":
+        return [(start, end)]
+    parts, at = [], start
+    for match in _CONJUNCTION.finditer(text, start, end):
+        parts.append((at, match.start()))
+        at = match.end()
+    parts.append((at, end))
+    return [(a, b) for a, b in parts if a < b]

@@ -412,6 +412,8 @@ def find_known_surnames(
     «Andrew» (4.6; «Андреев» 3.8); a surname Russian seldom names is no evidence: «Urin»,
     «Schein».
     """
+    if language in CYRILLIC_NAME_LANGUAGES:
+        return _known_cyrillic_surnames(text, language, taken)
     if language not in LATIN_LANGUAGES:
         return []
     surnames = known_surnames()
@@ -427,6 +429,66 @@ def find_known_surnames(
             continue
         frequency = zipf(word, language)
         if any(frequency < surnames.get(vowel_key(form, language), 0) for form in forms):
+            out.append(PersonMatch(start, end, True))
+    return out
+
+
+CYRILLIC_NAME_LANGUAGES = frozenset({"be", "uk"})
+MIN_KNOWN_SURNAME_CONSONANTS = 3
+# A Slavic surname's ending, in Cyrillic: the well-known surnames a Belarusian or Ukrainian lone
+# word is matched to by its consonants. Not foreign ones («Харрис», «Перес», «Брук»), whose
+# consonants are those of common words («Курс», «Уперше», «Буряк»).
+_CYRILLIC_SURNAME_ENDING = re.compile(
+    r"(?:ов|ев|ёв|ин|ын|енко|ко|ский|цкий|ской|ич|ук|юк|чук|як|ак|ец|ян|швили|дзе)$"
+)
+# Vowel classes for the first vowel: Belarusian writes an unstressed о as а («Калеснікава»).
+_VOWEL_CLASS = str.maketrans("аояёеэєиіыїую", "aaaaeeeeeeeuu")
+
+
+def _first_vowel(word: str) -> str:
+    for char in fold(word):
+        if char in "аояёеэєиіыїую":
+            return char.translate(_VOWEL_CLASS)
+    return ""
+
+
+@cache
+def known_surname_keys() -> dict[str, tuple[tuple[str, float], ...]]:
+    """The well-known Slavic surnames of ``known_surnames``'s list by their phonetic key
+    (``word_key``), each with its first vowel's class and its Zipf frequency in Russian: a
+    Belarusian or Ukrainian lone surname in any case («Лукашэнкі», «Лукашенком», «Путін») meets
+    its Russian nominative by its consonants and first vowel. Keys shorter than
+    ``MIN_KNOWN_SURNAME_CONSONANTS`` say too little («Белов» and «Білий» both ``bl``)."""
+    text = resources.files("services.enrich").joinpath("data", SURNAMES_FILE).read_text("utf-8")
+    keys: dict[str, list[tuple[str, float]]] = {}
+    for line in text.splitlines():
+        name = line.strip()
+        if not name or name[0] == "#" or not _CYRILLIC_SURNAME_ENDING.search(fold(name)):
+            continue
+        frequency = zipf(name, "ru")
+        key = word_key.__wrapped__(name, "ru")
+        if frequency >= WELL_KNOWN_SURNAME_ZIPF and len(key) >= MIN_KNOWN_SURNAME_CONSONANTS:
+            keys.setdefault(key, []).append((_first_vowel(name), frequency))
+    return {key: tuple(found) for key, found in keys.items()}
+
+
+def _known_cyrillic_surnames(
+    text: str, language: str, taken: Sequence[tuple[int, int]]
+) -> list[PersonMatch]:
+    """Lone Belarusian or Ukrainian words that are a well-known Slavic surname in any case
+    («сустрэчы Келага з Лукашэнкам», «заява Лукашэнкі»), where no full name in the document
+    introduces them: Natasha's NER is Russian's, and the rules need a first name or a title. The
+    word must share the surname's consonants and first vowel and be rarer in its language than
+    the surname is in Russian, as ``find_known_surnames`` asks of German and English: «Глави»
+    (of the head, Zipf 4.6 in Ukrainian) keys like «Голов» (4.4)."""
+    known = known_surname_keys()
+    out = []
+    for word, start, end in _free_name_words(text, taken):
+        found = known.get(word_key(word, language))
+        if not found or _glued(text, start, end):
+            continue
+        vowel, frequency = _first_vowel(word), zipf(word, language)
+        if any(vowel == theirs and frequency < surname for theirs, surname in found):
             out.append(PersonMatch(start, end, True))
     return out
 
