@@ -372,21 +372,29 @@ def _free_name_words(text: str, taken: Sequence[tuple[int, int]]) -> Iterator[tu
 
 
 @cache
-def known_surnames() -> dict[str, float]:
-    """The well-known surnames of OpenCorpora's ~15,800 (``data/surnames_ru.txt``): vowel key ->
-    Zipf frequency in Russian, for those Russian names often (``WELL_KNOWN_SURNAME_ZIPF``).
-    «Путин» and «Putin», «Лукашенко» and «Lukaschenko» share a key."""
+def _well_known_surnames() -> tuple[tuple[str, float], ...]:
+    """The surnames of OpenCorpora's ~15,800 (``data/surnames_ru.txt``) that Russian names often
+    (``WELL_KNOWN_SURNAME_ZIPF``), each with its Zipf frequency in Russian."""
     text = resources.files("services.enrich").joinpath("data", SURNAMES_FILE).read_text("utf-8")
+    names = (line.strip() for line in text.splitlines())
+    return tuple(
+        (name, frequency)
+        for name in names
+        if name
+        and name[0] != "#"
+        and (frequency := zipf(name, "ru")) >= WELL_KNOWN_SURNAME_ZIPF
+    )
+
+
+@cache
+def known_surnames() -> dict[str, float]:
+    """The well-known surnames (``_well_known_surnames``) by vowel key -> Zipf frequency in
+    Russian. «Путин» and «Putin», «Лукашенко» and «Lukaschenko» share a key."""
     known: dict[str, float] = {}
-    for line in text.splitlines():
-        name = line.strip()
-        if not name or name[0] == "#":
-            continue
-        frequency = zipf(name, "ru")
-        if frequency >= WELL_KNOWN_SURNAME_ZIPF:
-            # Uncached, as for the first names: the list would crowd the documents' words out.
-            key = vowel_key.__wrapped__(name, "ru")
-            known[key] = max(frequency, known.get(key, 0.0))
+    for name, frequency in _well_known_surnames():
+        # Uncached, as for the first names: the list would crowd the documents' words out.
+        key = vowel_key.__wrapped__(name, "ru")
+        known[key] = max(frequency, known.get(key, 0.0))
     return known
 
 
@@ -459,15 +467,12 @@ def known_surname_keys() -> dict[str, tuple[tuple[str, float], ...]]:
     Belarusian or Ukrainian lone surname in any case («Лукашэнкі», «Лукашенком», «Путін») meets
     its Russian nominative by its consonants and first vowel. Keys shorter than
     ``MIN_KNOWN_SURNAME_CONSONANTS`` say too little («Белов» and «Білий» both ``bl``)."""
-    text = resources.files("services.enrich").joinpath("data", SURNAMES_FILE).read_text("utf-8")
     keys: dict[str, list[tuple[str, float]]] = {}
-    for line in text.splitlines():
-        name = line.strip()
-        if not name or name[0] == "#" or not _CYRILLIC_SURNAME_ENDING.search(fold(name)):
+    for name, frequency in _well_known_surnames():
+        if not _CYRILLIC_SURNAME_ENDING.search(fold(name)):
             continue
-        frequency = zipf(name, "ru")
         key = word_key.__wrapped__(name, "ru")
-        if frequency >= WELL_KNOWN_SURNAME_ZIPF and len(key) >= MIN_KNOWN_SURNAME_CONSONANTS:
+        if len(key) >= MIN_KNOWN_SURNAME_CONSONANTS:
             keys.setdefault(key, []).append((_first_vowel(name), frequency))
     return {key: tuple(found) for key, found in keys.items()}
 
