@@ -25,6 +25,7 @@ from services.enrich.stories import (
     DocumentTime,
     MemoryStories,
     RedisStories,
+    StoryAssignment,
     StoryParams,
     StoryStore,
     story_signature,
@@ -502,6 +503,15 @@ def test_stories_whose_dates_differ_are_not_merged_by_a_report_naming_none(
     assert store.story_of("a") != store.story_of("b")
 
 
+def _assign_both(
+    store: StoryStore,
+    first: tuple[StorySignature, DocumentTime],
+    second: tuple[StorySignature, DocumentTime],
+) -> tuple[StoryAssignment, StoryAssignment]:
+    """Two documents «a» and «b» assigned one after the other, as the table-driven tests do."""
+    return store.assign("a", *first, PARAMS), store.assign("b", *second, PARAMS)
+
+
 def _dated(published: date, *dates: NamedDate) -> tuple[StorySignature, DocumentTime]:
     return (
         StorySignature(_sig("s:a", "s:b").features, Facts(dates=frozenset(dates))),
@@ -547,8 +557,7 @@ def test_only_dates_before_both_reports_windows_are_background(
     second: tuple[StorySignature, DocumentTime],
     joined: bool,
 ) -> None:
-    a = store.assign("a", *first, PARAMS)
-    b = store.assign("b", *second, PARAMS)
+    a, b = _assign_both(store, first, second)
     assert (a.story_id == b.story_id) is joined
 
 
@@ -1153,8 +1162,7 @@ def test_a_report_leading_with_a_day_after_its_story_starts_another(
     second: tuple[StorySignature, DocumentTime],
     joined: bool,
 ) -> None:
-    a = store.assign("a", *first, PARAMS)
-    b = store.assign("b", *second, PARAMS)
+    a, b = _assign_both(store, first, second)
     assert (b.story_id == a.story_id) is joined
     if not joined:
         assert "lead date" in b.vetoes

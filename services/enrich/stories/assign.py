@@ -513,7 +513,7 @@ def decide(
     signature: StorySignature,
     when: DocumentTime,
     candidates: Sequence[StoryRecord],
-    counts: Mapping[str, int],
+    weights: Mapping[str, float],
     *,
     threshold: float,
     merge_threshold: float,
@@ -528,9 +528,9 @@ def decide(
     when it reaches ``merge_threshold``, every other that does too and whose facts do not veto
     the best's (``compatible``) is merged with it into the oldest of them. ``forced`` is the
     story of the document's near-duplicate original: it is joined unless a fact vetoes it (a
-    daily report reprinted with the next day's numbers).
+    daily report reprinted with the next day's numbers). ``weights``: the document's features
+    after rarity (``feature_weights``), which the store also chose the candidates by.
     """
-    weights = feature_weights(signature, counts)
     mass = sum(weights.values())
     days = when.published_days
     reach = placements(days, signature.facts.dates)

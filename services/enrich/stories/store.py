@@ -188,13 +188,14 @@ def assign_in(  # noqa: PLR0917  (the store's assign, plus the transaction it ru
         return lookup.recorded
     forced_id = txn.story_of(near_duplicate_of) if near_duplicate_of else None
     postings, counts = lookup.postings, lookup.counts
-    wanted = top_candidates(postings, feature_weights(signature, counts))
+    weights = feature_weights(signature, counts)
+    wanted = top_candidates(postings, weights)
     records = txn.stories([*wanted, *([forced_id] if forced_id else [])])
     decision = decide(
         signature,
         when,
         [records[sid] for sid in wanted if sid in records],
-        counts,
+        weights,
         threshold=params.threshold,
         merge_threshold=params.merge_threshold,
         window_days=params.window_days,
