@@ -33,6 +33,8 @@ from bench.news_gold import (
     split_of,
 )
 from bench.story_accuracy import KINDS, load_events, load_pairs, received_at
+from bench.story_tradeoff import at_threshold
+from services.enrich.stories import StoryParams
 
 CURRENCIES = {
     "BYN",
@@ -232,3 +234,11 @@ def test_a_labelled_date_keeps_its_precision_and_arrives_at_its_periods_end(
     dated = dataclasses.replace(article, published=label)
     assert (published_date(label), published_precision(label)) == (first, precision)
     assert received_at(dated) == received
+
+
+def test_the_tradeoff_replays_at_each_threshold_merging_at_no_less() -> None:
+    params = StoryParams(threshold=0.25, merge_threshold=0.3, window_days=7)
+    low = at_threshold(params, 0.2)
+    high = at_threshold(params, 0.5)
+    assert (low.threshold, low.merge_threshold, low.window_days) == (0.2, 0.3, 7)
+    assert (high.threshold, high.merge_threshold, high.window_days) == (0.5, 0.5, 7)
