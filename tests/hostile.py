@@ -69,6 +69,11 @@ SHAPES: dict[str, Shape] = {
     # Punctuation: the trailer key's edge-noise regex (78 KB: 25 s).
     "punctuation_before_word": lambda n: _text(f"{TITLE}\n\nЧитайте {_repeat('!', n)} новости"),
     "punctuation_only": lambda n: _text(_repeat("!?…", n)),
+    # The bare rouble's sentence bounds (a place is named, so they are read): quadratic in the
+    # run (a 54 000-mark run in a fuzzed 210 KB file: 33 s).
+    "punctuation_before_rouble": lambda n: _text(
+        f"{TITLE}\n\nВ Минске цена 5 рублей {_repeat('!', n)} новости"
+    ),
     "noise_around_trailer": lambda n: _text(
         f"{TITLE}\n\nТекст.\n\n{_repeat('→', n // 2)} Подписаться {_repeat('!', n // 2)}"
     ),

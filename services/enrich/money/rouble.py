@@ -39,8 +39,11 @@ _NAMES = {"BY": "Belarus", "RU": "Russia"}
 
 # Sentence ends: a stop before a space and a capital or an opening quote, or a line break. A
 # stop after an abbreviation before a capital («г. Минск») splits too early; the clause and the
-# sentence before still hold the place, so little is lost.
-_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"»”]?(?=\s+[\"«„“(]?[A-ZА-ЯЁІЎЄЇҐ])|\n")
+# sentence before still hold the place, so little is lost. A run of marks is matched from its
+# first mark only and never given back: tried from every mark of a run, a run not followed by a
+# capital («!!!…! новости») cost its length squared (a 54 000-mark run in a fuzzed 210 KB file
+# held enrich for 33 s).
+_SENTENCE_END_RE = re.compile(r"(?<![.!?…])[.!?…]++[\"»”]?+(?=\s++[\"«„“(]?[A-ZА-ЯЁІЎЄЇҐ])|\n")
 # Clause bounds inside a sentence: a comma or semicolon before a space (never the one in
 # «1,6»), a colon, a dash between spaces, a bracket.
 _CLAUSE_END_RE = re.compile(r"[,;:]\s|\s[—–-]\s|[()]")
