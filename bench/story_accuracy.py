@@ -82,6 +82,7 @@ RELATED = (
         "eu-sectoral-sanctions-belarus-2021-06",
     },
     {"tsikhanouski-released-kellogg-2025-06-21", "us-lifts-belarus-potash-sanctions-2025-12"},
+    {"nabu-sap-law-12414-2025-07-22", "nabu-sap-independence-restored-2025-07-31"},
 )
 
 
