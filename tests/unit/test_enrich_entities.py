@@ -605,7 +605,7 @@ def test_a_curated_name_that_ner_cuts_in_two_is_one_mention() -> None:
 def test_models_load_once_per_process() -> None:
     """Loading costs seconds; every call must reuse the same models."""
     assert load_models() is load_models()
-    assert entities.VERSION == "9"
+    assert entities.VERSION == "10"
 
 
 @pytest.mark.parametrize(

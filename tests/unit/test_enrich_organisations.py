@@ -450,6 +450,18 @@ def test_a_place_after_a_word_for_a_company_stays_a_place() -> None:
         ("de", "Der EU-Rat beschloss neue Sanktionen.", "EU-Rat", "org:council-of-the-eu"),
         ("de", "Die Nationale Bank der Ukraine senkte den Zins.", "Nationale Bank der Ukraine",
          "org:national-bank-ukraine"),
+        # entities version 10: Ukraine's anti-corruption prosecutor, beside NABU
+        ("uk", "Закон підпорядковує НАБУ і САП генпрокурору.", "САП",
+         "org:specialized-anti-corruption-prosecutor-ukraine"),
+        ("ru", "Независимость САП восстановлена.", "САП",
+         "org:specialized-anti-corruption-prosecutor-ukraine"),
+        ("en", "The law strips NABU and SAPO of their independence.", "SAPO",
+         "org:specialized-anti-corruption-prosecutor-ukraine"),
+        ("en", "It restores the Specialised Anti-Corruption Prosecutor’s Office.",
+         "Specialised Anti-Corruption Prosecutor’s Office",
+         "org:specialized-anti-corruption-prosecutor-ukraine"),
+        ("en", "The National Anti-Corruption Bureau opened a case.",
+         "National Anti-Corruption Bureau", "org:nabu"),
     ],
 )  # fmt: skip
 def test_multinationals_the_news_names_often_are_curated(

@@ -32,4 +32,4 @@ from services.enrich.entities.models import Models, load_models
 
 __all__ = ["VERSION", "Models", "extract_entities", "extract_entities_batch", "load_models"]
 
-VERSION = "9"
+VERSION = "10"
