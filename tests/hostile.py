@@ -74,6 +74,8 @@ SHAPES: dict[str, Shape] = {
     "punctuation_before_rouble": lambda n: _text(
         f"{TITLE}\n\nВ Минске цена 5 рублей {_repeat('!', n)} новости"
     ),
+    # A company's legal form, then one long dotted token: the name was tried from each capital.
+    "dotted_capitals": lambda n: _text(f"{TITLE}\n\nSiemens AG {_repeat('A.', n)}1"),
     "noise_around_trailer": lambda n: _text(
         f"{TITLE}\n\nТекст.\n\n{_repeat('→', n // 2)} Подписаться {_repeat('!', n // 2)}"
     ),

@@ -43,8 +43,11 @@ _LEGAL_FORM = re.compile(
     r"\b(?:ОАО|ЗАО|ООО|ПАО|АО|ОДО|УП|РУП|СООО|ИООО|ЧУП|ЧТУП|ТОВ|ПАТ|ПрАТ|АТ|ДП|ТДВ|ААТ|ЗАТ|"
     r"ТАА|АДА|OAO|ZAO|OOO|OJSC|CJSC|JSC|LLC)\s*" + _QUOTED
 )
+# The name starts where a word starts, not inside one, and each of its words is taken whole:
+# started at every capital of a long dotted token («A.A.A.…1») and given back letter by letter,
+# a 16 KB one took 2.3 s and grew with its square.
 _SUFFIX_FORM = re.compile(
-    rf"\b(?P<name>(?:[{_UPPER}][\w&.'’-]*\s+){{0,3}}[{_UPPER}][\w&.'’-]*)\s+"
+    rf"(?<![\w&.'’-])(?P<name>(?:[{_UPPER}][\w&.'’-]*+\s+){{0,3}}[{_UPPER}][\w&.'’-]*+)\s+"
     r"(?:AG|GmbH|SE|KG|Inc\.|Inc|Ltd\.|Ltd|plc|PLC|LLC|Corp\.|Corp|S\.A\.|N\.V\.|OJSC|JSC)"
     r"(?![\w-])"
 )
