@@ -76,6 +76,11 @@ SHAPES: dict[str, Shape] = {
     ),
     # A company's legal form, then one long dotted token: the name was tried from each capital.
     "dotted_capitals": lambda n: _text(f"{TITLE}\n\nSiemens AG {_repeat('A.', n)}1"),
+    # An English apposition («X, the company»), then one long word: the name was tried from
+    # each of its capitals.
+    "apposition_long_word": lambda n: _text(
+        f"Title\n\nAlstom, the French company. {_repeat('Ab', n)}Я"
+    ),
     "noise_around_trailer": lambda n: _text(
         f"{TITLE}\n\nТекст.\n\n{_repeat('→', n // 2)} Подписаться {_repeat('!', n // 2)}"
     ),
