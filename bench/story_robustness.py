@@ -127,6 +127,30 @@ def replay(recorded: Sequence[Recorded], params: StoryParams) -> dict[str, str |
     return {item.file: store.story_of(item.doc_id) for item in recorded}
 
 
+def recorded_half(
+    articles: Sequence[Article],
+) -> tuple[StoryParams, list[Recorded], dict[str, Article]]:
+    """The default story parameters, the half's articles recorded (``record``), and each
+    article by its file: what every replay of the half needs."""
+    settings = Settings()
+    recorded = record(articles, settings)
+    return story_params(settings), recorded, {article.file: article for article in articles}
+
+
+def replay_into(  # noqa: PLR0917  (a replay's inputs, and what it is scored against)
+    pooled: Pooled,
+    order: Sequence[Recorded],
+    params: StoryParams,
+    by_file: dict[str, Article],
+    event_of: dict[str, str],
+    labelled: dict[frozenset[str], LabelledPair],
+) -> None:
+    """``order`` replayed with ``params`` (``replay``) and its score added to ``pooled``."""
+    stories = replay(order, params)
+    kept = [by_file[file] for file in stories]
+    pooled.add(score_stories(kept, stories, event_of, labelled), per_event(stories, event_of))
+
+
 def draw(seed: int, *parts: str) -> float:
     """A number in [0, 1) fixed by the seed and what it decides for (a document, a feature):
     two versions of the code see the same subsets, orders and dropped features wherever their
@@ -247,15 +271,10 @@ def run_half(
     drop: float,
     show_events: bool,
 ) -> list[str]:
-    settings = Settings()
-    params = story_params(settings)
-    recorded = record(articles, settings)
-    by_file = {article.file: article for article in articles}
+    params, recorded, by_file = recorded_half(articles)
 
     def score(order: Sequence[Recorded], pooled: Pooled) -> None:
-        stories = replay(order, params)
-        kept = [by_file[file] for file in stories]
-        pooled.add(score_stories(kept, stories, event_of, labelled), per_event(stories, event_of))
+        replay_into(pooled, order, params, by_file, event_of, labelled)
 
     modes: dict[str, Pooled] = {}
     score(recorded, modes.setdefault("publication order", Pooled()))

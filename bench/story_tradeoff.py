@@ -26,17 +26,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # when run as a script
 
 from bench.news_gold import Article, load_articles  # noqa: E402  # after the path is set
-from bench.story_accuracy import (  # noqa: E402
-    Counts,
-    LabelledPair,
-    load_events,
-    load_pairs,
-    score_stories,
+from bench.story_accuracy import Counts, LabelledPair, load_events, load_pairs  # noqa: E402
+from bench.story_robustness import (  # noqa: E402
+    Pooled,
+    Recorded,
+    dropped,
+    recorded_half,
+    replay_into,
 )
-from bench.story_robustness import Pooled, Recorded, dropped, record, replay  # noqa: E402
-from services.enrich.stage import story_params  # noqa: E402
 from services.enrich.stories import StoryParams  # noqa: E402
-from shared.settings import Settings  # noqa: E402
 
 DEFAULT_THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 
@@ -74,15 +72,10 @@ def curve(
     seeds: int,
     drop: float,
 ) -> list[str]:
-    settings = Settings()
-    params = story_params(settings)
-    recorded = record(articles, settings)
-    by_file = {article.file: article for article in articles}
+    params, recorded, by_file = recorded_half(articles)
 
     def scored(order: Sequence[Recorded], at: StoryParams, pooled: Pooled) -> None:
-        stories = replay(order, at)
-        kept = [by_file[file] for file in stories]
-        pooled.add(score_stories(kept, stories, event_of, labelled), {})
+        replay_into(pooled, order, at, by_file, event_of, labelled)
 
     lines = ["  publication order"]
     for threshold in thresholds:
