@@ -55,9 +55,25 @@ def patterns() -> dict[str, re.Pattern[str]]:
                 continue
             module = importlib.import_module(info.name)
             for name, value in vars(module).items():
-                if isinstance(value, re.Pattern) and isinstance(value.pattern, str):
-                    found[f"{info.name}.{name}"] = value
+                for where, pattern in _nested(f"{info.name}.{name}", value):
+                    found[where] = pattern
     return found
+
+
+def _nested(where: str, value: object, depth: int = 2) -> list[tuple[str, re.Pattern[str]]]:
+    """The text patterns in ``value``: itself, or inside its tuples, lists and dict values (a
+    table of rules, ``(pattern, replacement)`` pairs), ``depth`` levels down."""
+    if isinstance(value, re.Pattern):
+        return [(where, value)] if isinstance(value.pattern, str) else []
+    if depth == 0:
+        return []
+    if isinstance(value, dict):
+        items = [(f"{where}[{key!r}]", item) for key, item in value.items()]
+    elif isinstance(value, (list, tuple)):
+        items = [(f"{where}[{index}]", item) for index, item in enumerate(value)]
+    else:
+        return []
+    return [found for name, item in items for found in _nested(name, item, depth - 1)]
 
 
 def scan_seconds(pattern: re.Pattern[str], text: str) -> float:
