@@ -24,7 +24,7 @@ from services.enrich.entities import load_models
 from shared import caches
 from shared.messages import CountryShare, Entity
 
-VERSION = "3"
+VERSION = "4"
 
 _COUNTRY_ID_LENGTH = 2
 # A smaller town says little about a country: town names are also common words in the
@@ -66,7 +66,11 @@ def _evidence() -> Evidence:
             GenericName(
                 names=frozenset(name.casefold() for name in kind["names"]),
                 ids={code: f"org:{key}" for code, key in kind["countries"].items()},
-                linked=frozenset(f"org:{key}" for key in kind["countries"].values()),
+                # ``default``: the gazetteer's own, when it is no country's institution (the
+                # software company SAP beside Ukraine's anti-corruption prosecutor, «SAP»).
+                linked=frozenset(
+                    f"org:{key}" for key in [*kind["countries"].values(), *kind.get("default", [])]
+                ),
                 common=_common_nouns(kind.get("common", []), kind.get("not_after", [])),
             )
             for kind in data["generic"].values()

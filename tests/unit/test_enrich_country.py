@@ -178,6 +178,34 @@ def test_a_full_name_is_never_moved() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "country", "sap"),
+    [
+        (
+            "Zelensky signs law on NABU and SAP\nUkraine's parliament restored the independence "
+            "of NABU and SAP on Thursday, Zelensky said in Kyiv.",
+            "UA",
+            "org:specialized-anti-corruption-prosecutor-ukraine",
+        ),
+        (
+            "SAP reports profits\nSAP, the German software company, reported higher profits in "
+            "Walldorf, Germany.",
+            "DE",
+            "org:sap",
+        ),
+    ],
+)
+def test_a_bare_sap_is_the_prosecutor_in_a_report_on_ukraine_else_the_company(
+    text: str, country: str, sap: str
+) -> None:
+    """Country version 4: the gazetteer links «SAP» to the software company, no country's
+    institution (``default``); beside NABU in a report on Ukraine it is the anti-corruption
+    prosecutor's office."""
+    enriched = enrich_document(_parsed(text), local_stores(), Settings(_env_file=None))
+    assert enriched.country == country
+    assert {e.id for e in enriched.entities if e.normal == "SAP"} == {sap}
+
+
 def test_the_step_links_the_national_bank_of_a_ukrainian_story_to_ukraine() -> None:
     """Through the enrich step: an English report on the hryvnia names Ukraine and its capital,
     and its «National Bank» is then the NBU, which also counts for Ukraine."""
