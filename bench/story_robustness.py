@@ -221,11 +221,15 @@ class Pooled:
         for event, counts in per_event.items():
             self.events[event] = _plus(self.events.get(event, Counts()), counts)
 
+    @property
+    def precision(self) -> float | None:
+        """Same-event pairs joined among all pairs joined; None when none was."""
+        joined = self.same.joined + sum(counts.joined for counts in self.different.values())
+        return self.same.joined / joined if joined else None
+
     def lines(self, name: str, *, show_events: bool) -> list[str]:
         different = self.different
-        wrong = sum(counts.joined for counts in different.values())
-        joined = self.same.joined + wrong
-        precision = f"{self.same.joined / joined:.1%}" if joined else "-"
+        precision = "-" if self.precision is None else f"{self.precision:.1%}"
         kinds = ", ".join(
             f"{kind} {different.get(kind, Counts()).share()}" for kind in DIFFERENT_KINDS
         )

@@ -51,15 +51,14 @@ def at_threshold(params: StoryParams, threshold: float) -> StoryParams:
 def _row(threshold: float, pooled: Pooled, default: float) -> str:
     same, cross = pooled.same, pooled.cross
     related = pooled.different.get("related")
-    wrong = sum(counts.joined for counts in pooled.different.values())
-    joined = same.joined + wrong
+    precision = 1.0 if pooled.precision is None else pooled.precision
     mark = " (default)" if abs(threshold - default) < 1e-9 else ""
     return (
         f"  {threshold:4.2f}  same {same.joined / same.pairs:6.1%}  "
         f"cross {cross.joined / cross.pairs:6.1%}  "
         f"related {related.joined / related.pairs if related else 0.0:6.1%}  "
         f"unrelated joined {pooled.different.get('unrelated', Counts()).joined:>3}  "
-        f"precision {same.joined / joined if joined else 1.0:6.1%}{mark}"
+        f"precision {precision:6.1%}{mark}"
     )
 
 

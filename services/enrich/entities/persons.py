@@ -455,7 +455,7 @@ _VOWEL_CLASS = str.maketrans("аояёеэєиіыїую", "aaaaeeeeeeeuu")
 
 def _first_vowel(word: str) -> str:
     for char in fold(word):
-        if char in "аояёеэєиіыїую":
+        if ord(char) in _VOWEL_CLASS:
             return char.translate(_VOWEL_CLASS)
     return ""
 
